@@ -1,0 +1,29 @@
+/**
+ * Every default of the config in one object, next to the schema (schema.ts).
+ * Durations are milliseconds here; the YAML accepts "30s" style strings.
+ */
+export const CONFIG_DEFAULTS = {
+  server: {
+    host: '127.0.0.1',
+    port: 8080,
+    workers: 2 as number | 'auto',
+    drain_timeout: 30_000,
+    body_limit: 10 * 1024 * 1024,
+    request_timeout: 600_000,
+    stream_idle_timeout: 120_000,
+  },
+  admin: { enabled: true, host: '127.0.0.1', port: 9090 },
+  logging: { level: 'info' as const, format: 'json' as const, log_prompts: false },
+  state: { backend: 'local' as const, on_error: 'open' as const, redis: { url: 'redis://127.0.0.1:6379', prefix: 'gatewayd:', timeout: 250 } },
+  auth: { mode: 'hybrid' as const },
+  supervisor: {
+    ready_timeout: 10_000,
+    restart_backoff_initial: 100,
+    restart_backoff_max: 30_000,
+    crash_loop_window: 60_000,
+    crash_loop_max_restarts: 10,
+  },
+  mock: { chunks: 8, chunk_delay: 0, latency: 0 },
+  cache: { enabled: false, ttl: 3_600_000, max_entries: 10_000 },
+  cors: { origins: [] as string[] },
+} as const;

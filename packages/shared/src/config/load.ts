@@ -1,0 +1,97 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { LineCounter, parse as parseYaml, parseDocument, isMap, isSeq, type Node } from 'yaml';
+import { ConfigSchema, DEFAULT_BASE_URLS, type GatewayConfig } from './schema.js';
+import { ConfigError, ConfigErrors, formatPath } from './errors.js';
+import { applyEnvOverrides, interpolateEnv } from './interpolate.js';
+import { validateCrossReferences } from './validate.js';
+
+export interface LoadedConfig {
+  config: GatewayConfig;
+  /** Absolute path of the file the config came from. */
+  file: string;
+  /** Non-fatal findings an operator should see (unset variables, disabled keys). */
+  warnings: string[];
+}
+
+/** Lookup order: --config, $GATEWAYD_CONFIG, ./etc/gatewayd.yaml, /etc/gatewayd/gatewayd.yaml. */
+export function resolveConfigPath(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  const chosen = explicit ?? env.GATEWAYD_CONFIG;
+  if (chosen) {
+    const file = resolve(cwd, chosen);
+    if (!existsSync(file)) throw new ConfigError(file, '', 'file not found');
+    return file;
+  }
+  const candidates = [resolve(cwd, 'etc/gatewayd.yaml'), '/etc/gatewayd/gatewayd.yaml'];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new ConfigError(candidates.join(' or '), '', 'no config file found (pass --config or set GATEWAYD_CONFIG)');
+  return found;
+}
+
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, '', `cannot read: ${(err as Error).message}`);
+  }
+  return loadConfigText(text, file, env);
+}
+
+export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigErrors(doc.errors.map((e) => new ConfigError(file, '', `YAML syntax: ${e.message.split('\n')[0]}`, e.linePos?.[0]?.line)));
+  }
+  const raw = doc.toJS() ?? {};
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(file, '', 'the document must be a mapping');
+
+  const warnings: string[] = [];
+  const { value, missing } = interpolateEnv(raw, env);
+  for (const name of missing) warnings.push(`environment variable ${name} is not set; it expands to an empty string`);
+  const tree = value as Record<string, unknown>;
+  const overridden = applyEnvOverrides(tree, env, (v) => parseYaml(v) as unknown);
+  for (const path of overridden) warnings.push(`${path} overridden from the environment`);
+
+  const lineOf = (path: ReadonlyArray<PropertyKey>): number | undefined => {
+    let node: unknown = doc.contents;
+    let last: Node | undefined;
+    for (const seg of path) {
+      if (isMap(node)) node = node.get(seg as string, true);
+      else if (isSeq(node)) node = node.get(seg as number, true);
+      else break;
+      if (node && typeof node === 'object' && 'range' in node) last = node as Node;
+    }
+    const offset = last?.range?.[0];
+    return offset === undefined ? undefined : lineCounter.linePos(offset).line;
+  };
+
+  const parsed = ConfigSchema.safeParse(tree);
+  if (!parsed.success) {
+    throw new ConfigErrors(parsed.error.issues.map((issue) => new ConfigError(file, formatPath(issue.path), issue.message, lineOf(issue.path))));
+  }
+  const config = parsed.data;
+  normalise(config, warnings);
+  const problems = validateCrossReferences(config);
+  if (problems.length > 0) {
+    throw new ConfigErrors(problems.map((p) => new ConfigError(file, formatPath(p.path), p.reason, lineOf(p.path))));
+  }
+  return { config, file, warnings };
+}
+
+/** Drops empty secrets (unset ${ENV}) with a warning and fills per-type default base URLs. */
+function normalise(config: GatewayConfig, warnings: string[]): void {
+  const before = config.auth.keys.length;
+  config.auth.keys = config.auth.keys.filter((k, i) => {
+    if (k.key !== '') return true;
+    warnings.push(`auth.keys[${i}] (${k.name}) has an empty key; that key is disabled`);
+    return false;
+  });
+  void before;
+  for (const provider of config.providers) {
+    provider.api_keys = provider.api_keys.filter((k) => k !== '');
+    if (provider.type !== 'mock' && provider.base_url === undefined) provider.base_url = DEFAULT_BASE_URLS[provider.type];
+    if (provider.base_url) provider.base_url = provider.base_url.replace(/\/+$/, '');
+  }
+}

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { CONFIG_DEFAULTS as D } from './defaults.js';
+import { parseDuration } from './duration.js';
+import { parseSize } from './size.js';
+
+const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(value)} (use "500ms", "30s", "5m", "1h" or milliseconds)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const size = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const bytes = parseSize(value);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: 'custom', message: `invalid size ${JSON.stringify(value)} (use "512kb", "10mb" or bytes)` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const port = z.number().int().min(0).max(65535);
+const nonEmpty = z.string().min(1);
+
+export const LimitsSchema = z.strictObject({
+  rpm: z.number().int().positive().optional(),
+  tpm: z.number().int().positive().optional(),
+  concurrency: z.number().int().positive().optional(),
+});
+
+export const GatewayKeySchema = z.strictObject({
+  name: nonEmpty,
+  /** Empty when its ${ENV} is unset: such a key is disabled by the loader with a warning. */
+  key: z.string(),
+  limits: LimitsSchema.optional(),
+  /** Model names or globs this key may call; all when absent. */
+  models: z.array(nonEmpty).optional(),
+});
+
+export const ProviderTypeSchema = z.enum(['openai', 'anthropic', 'gemini', 'mock']);
+
+export const ProviderSchema = z.strictObject({
+  name: nonEmpty,
+  type: ProviderTypeSchema,
+  base_url: z.url().optional(),
+  /** Empty strings (unset ${ENV}) are dropped by the loader. */
+  api_keys: z.array(z.string()).default([]),
+  headers: z.record(z.string(), z.string()).default({}),
+  query: z.record(z.string(), z.string()).default({}),
+  timeout: duration.optional(),
+  /** mock only: SSE chunks per streamed answer, delay between chunks, latency before the first byte. */
+  chunks: z.number().int().min(1).max(100_000).default(D.mock.chunks),
+  chunk_delay: duration.default(D.mock.chunk_delay),
+  latency: duration.default(D.mock.latency),
+});
+
+export const TargetSchema = z.strictObject({
+  provider: nonEmpty,
+  model: nonEmpty,
+  weight: z.number().positive().default(1),
+});
+
+export const ModelSchema = z.strictObject({
+  name: nonEmpty,
+  aliases: z.array(nonEmpty).default([]),
+  strategy: z.enum(['fallback', 'round_robin', 'weighted', 'least_latency', 'cost']).default('fallback'),
+  targets: z.array(TargetSchema).min(1),
+});
+
+export const ConfigSchema = z.strictObject({
+  server: z.strictObject({
+    host: nonEmpty.default(D.server.host),
+    port: port.default(D.server.port),
+    workers: z.union([z.number().int().min(1).max(256), z.literal('auto')]).default(D.server.workers),
+    drain_timeout: duration.default(D.server.drain_timeout),
+    body_limit: size.default(D.server.body_limit),
+    request_timeout: duration.default(D.server.request_timeout),
+    stream_idle_timeout: duration.default(D.server.stream_idle_timeout),
+  }).prefault({}),
+  admin: z.strictObject({
+    enabled: z.boolean().default(D.admin.enabled),
+    host: nonEmpty.default(D.admin.host),
+    port: port.default(D.admin.port),
+    token: z.string().optional(),
+  }).prefault({}),
+  logging: z.strictObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default(D.logging.level),
+    format: z.enum(['json', 'pretty']).default(D.logging.format),
+    log_prompts: z.boolean().default(D.logging.log_prompts),
+  }).prefault({}),
+  state: z.strictObject({
+    backend: z.enum(['local', 'redis']).default(D.state.backend),
+    on_error: z.enum(['open', 'closed']).default(D.state.on_error),
+    redis: z.strictObject({
+      url: nonEmpty.default(D.state.redis.url),
+      prefix: z.string().default(D.state.redis.prefix),
+      timeout: duration.default(D.state.redis.timeout),
+    }).prefault({}),
+  }).prefault({}),
+  auth: z.strictObject({
+    mode: z.enum(['gateway', 'client', 'hybrid']).default(D.auth.mode),
+    keys: z.array(GatewayKeySchema).default([]),
+  }).prefault({}),
+  supervisor: z.strictObject({
+    ready_timeout: duration.default(D.supervisor.ready_timeout),
+    restart_backoff_initial: duration.default(D.supervisor.restart_backoff_initial),
+    restart_backoff_max: duration.default(D.supervisor.restart_backoff_max),
+    crash_loop_window: duration.default(D.supervisor.crash_loop_window),
+    crash_loop_max_restarts: z.number().int().min(1).default(D.supervisor.crash_loop_max_restarts),
+  }).prefault({}),
+  providers: z.array(ProviderSchema).default([]),
+  models: z.array(ModelSchema).default([]),
+  cache: z.strictObject({
+    enabled: z.boolean().default(D.cache.enabled),
+    ttl: duration.default(D.cache.ttl),
+    max_entries: z.number().int().positive().default(D.cache.max_entries),
+  }).prefault({}),
+  cors: z.strictObject({
+    origins: z.array(nonEmpty).default([...D.cors.origins]),
+  }).prefault({}),
+});
+
+export type GatewayConfig = z.output<typeof ConfigSchema>;
+export type ProviderConfig = z.output<typeof ProviderSchema>;
+export type ModelConfig = z.output<typeof ModelSchema>;
+export type TargetConfig = z.output<typeof TargetSchema>;
+export type GatewayKeyConfig = z.output<typeof GatewayKeySchema>;
+export type LimitsConfig = z.output<typeof LimitsSchema>;
+export type ProviderType = z.output<typeof ProviderTypeSchema>;
+
+/** Default upstream base URL per provider type, used when base_url is omitted. */
+export const DEFAULT_BASE_URLS: Record<Exclude<ProviderType, 'mock'>, string> = {
+  openai: 'https://api.openai.com/v1',
+  anthropic: 'https://api.anthropic.com',
+  gemini: 'https://generativelanguage.googleapis.com/v1beta',
+};

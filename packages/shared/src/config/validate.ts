@@ -1,0 +1,43 @@
+import type { GatewayConfig } from './schema.js';
+
+export interface CrossReferenceProblem {
+  path: Array<string | number>;
+  reason: string;
+}
+
+/** Checks the schema cannot express: references between sections, uniqueness, mode requirements. */
+export function validateCrossReferences(config: GatewayConfig): CrossReferenceProblem[] {
+  const problems: CrossReferenceProblem[] = [];
+  const providerNames = new Set<string>();
+  config.providers.forEach((p, i) => {
+    if (providerNames.has(p.name)) problems.push({ path: ['providers', i, 'name'], reason: `duplicate provider name '${p.name}'` });
+    providerNames.add(p.name);
+  });
+  const modelNames = new Set<string>();
+  config.models.forEach((m, i) => {
+    for (const name of [m.name, ...m.aliases]) {
+      if (modelNames.has(name)) problems.push({ path: ['models', i, 'name'], reason: `duplicate model name or alias '${name}'` });
+      modelNames.add(name);
+    }
+    m.targets.forEach((t, j) => {
+      if (!providerNames.has(t.provider)) {
+        problems.push({ path: ['models', i, 'targets', j, 'provider'], reason: `unknown provider '${t.provider}' (defined: ${[...providerNames].join(', ') || 'none'})` });
+      }
+    });
+  });
+  const keyNames = new Set<string>();
+  const keyValues = new Set<string>();
+  config.auth.keys.forEach((k, i) => {
+    if (keyNames.has(k.name)) problems.push({ path: ['auth', 'keys', i, 'name'], reason: `duplicate key name '${k.name}'` });
+    if (keyValues.has(k.key)) problems.push({ path: ['auth', 'keys', i, 'key'], reason: 'the same key value is used twice' });
+    keyNames.add(k.name);
+    keyValues.add(k.key);
+  });
+  if (config.auth.mode === 'gateway' && config.auth.keys.length === 0) {
+    problems.push({ path: ['auth', 'keys'], reason: "auth.mode 'gateway' needs at least one key with a non-empty value" });
+  }
+  if (config.server.port !== 0 && config.admin.enabled && config.admin.port === config.server.port && config.admin.host === config.server.host) {
+    problems.push({ path: ['admin', 'port'], reason: `admin.port ${config.admin.port} is the same as server.port` });
+  }
+  return problems;
+}

@@ -1,0 +1,119 @@
+/**
+ * The typed protocol between the supervisor (node:cluster primary) and its workers, and the
+ * control-socket protocol between the CLI and the supervisor. Types and guards only: no transport.
+ */
+import type { GatewayConfig } from './config/schema.js';
+
+export type HttpEngine = 'native' | 'fallback';
+export type WorkerState = 'starting' | 'ready' | 'draining' | 'stopped';
+
+// ---- supervisor -> worker ---------------------------------------------------------------------
+
+/** First message a worker receives: everything it needs to serve one config generation. */
+export interface InitMessage {
+  type: 'init';
+  generation: number;
+  workerId: number;
+  config: GatewayConfig;
+  configFile: string;
+  /** Daemon mode: the worker writes its logs here itself and reopens the file on `reopen-logs`. */
+  logFile?: string;
+}
+
+/** Stop accepting, finish in-flight work for up to `timeoutMs`, then exit(0). */
+export interface DrainMessage {
+  type: 'drain';
+  timeoutMs: number;
+}
+
+export interface ReopenLogsMessage {
+  type: 'reopen-logs';
+}
+
+export interface StatsRequestMessage {
+  type: 'stats-request';
+  id: number;
+}
+
+export type SupervisorToWorker = InitMessage | DrainMessage | ReopenLogsMessage | StatsRequestMessage;
+
+// ---- worker -> supervisor ---------------------------------------------------------------------
+
+/** The data port is bound and the worker serves requests. */
+export interface ReadyMessage {
+  type: 'ready';
+  pid: number;
+  engine: HttpEngine;
+  host: string;
+  port: number;
+}
+
+/** The worker could not start (e.g. port in use); it exits right after sending this. */
+export interface StartFailedMessage {
+  type: 'start-failed';
+  code: string;
+  reason: string;
+}
+
+export interface WorkerStats {
+  inFlight: number;
+  activeStreams: number;
+  requestsTotal: number;
+  draining: boolean;
+}
+
+export interface StatsMessage extends WorkerStats {
+  type: 'stats';
+  /** Echoes StatsRequestMessage.id; absent on unsolicited periodic reports. */
+  id?: number;
+}
+
+export type WorkerToSupervisor = ReadyMessage | StartFailedMessage | StatsMessage;
+
+const WORKER_MESSAGE_TYPES = new Set<string>(['ready', 'start-failed', 'stats']);
+const SUPERVISOR_MESSAGE_TYPES = new Set<string>(['init', 'drain', 'reopen-logs', 'stats-request']);
+
+export function isWorkerMessage(value: unknown): value is WorkerToSupervisor {
+  return typeof value === 'object' && value !== null && WORKER_MESSAGE_TYPES.has((value as { type?: unknown }).type as string);
+}
+
+export function isSupervisorMessage(value: unknown): value is SupervisorToWorker {
+  return typeof value === 'object' && value !== null && SUPERVISOR_MESSAGE_TYPES.has((value as { type?: unknown }).type as string);
+}
+
+// ---- CLI <-> supervisor control socket (newline-delimited JSON, one request per connection) ----
+
+export type ControlRequest =
+  | { cmd: 'status' }
+  | { cmd: 'reload' }
+  | { cmd: 'stop'; mode: 'graceful' | 'fast' };
+
+export interface WorkerStatus extends WorkerStats {
+  id: number;
+  pid: number;
+  generation: number;
+  state: WorkerState;
+  startedAt: string;
+  restarts: number;
+}
+
+export interface StatusReport {
+  pid: number;
+  startedAt: string;
+  uptimeSeconds: number;
+  generation: number;
+  configFile: string;
+  pidFile: string;
+  listen: { data: string; admin: string | null };
+  httpEngine: HttpEngine | 'unknown';
+  stateBackend: 'local' | 'redis';
+  workers: WorkerStatus[];
+  workerRestarts: number;
+  lastReload: { at: string; result: 'success' | 'failure'; error?: string } | null;
+}
+
+export type ControlResponse =
+  | { ok: true; cmd: 'status'; status: StatusReport }
+  | { ok: true; cmd: 'reload'; generation: number; workers: number[] }
+  | { ok: true; cmd: 'stop' }
+  | { ok: false; error: string; code?: string };
