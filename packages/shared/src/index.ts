@@ -8,3 +8,4 @@ export * from './config/summary.js';
 export * from './config/interpolate.js';
 export * from './errors.js';
 export * from './ipc.js';
+export * from './wire/index.js';

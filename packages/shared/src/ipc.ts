@@ -39,6 +39,15 @@ export type SupervisorToWorker = InitMessage | DrainMessage | ReopenLogsMessage 
 
 // ---- worker -> supervisor ---------------------------------------------------------------------
 
+/**
+ * The worker's first message, sent once its message listener is attached. node:cluster drops (does
+ * not queue) messages that arrive before the worker's ESM entry listens, so `init` waits for this.
+ */
+export interface HelloMessage {
+  type: 'hello';
+  pid: number;
+}
+
 /** The data port is bound and the worker serves requests. */
 export interface ReadyMessage {
   type: 'ready';
@@ -68,9 +77,9 @@ export interface StatsMessage extends WorkerStats {
   id?: number;
 }
 
-export type WorkerToSupervisor = ReadyMessage | StartFailedMessage | StatsMessage;
+export type WorkerToSupervisor = HelloMessage | ReadyMessage | StartFailedMessage | StatsMessage;
 
-const WORKER_MESSAGE_TYPES = new Set<string>(['ready', 'start-failed', 'stats']);
+const WORKER_MESSAGE_TYPES = new Set<string>(['hello', 'ready', 'start-failed', 'stats']);
 const SUPERVISOR_MESSAGE_TYPES = new Set<string>(['init', 'drain', 'reopen-logs', 'stats-request']);
 
 export function isWorkerMessage(value: unknown): value is WorkerToSupervisor {

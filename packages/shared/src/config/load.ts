@@ -42,7 +42,7 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
-    throw new ConfigErrors(doc.errors.map((e) => new ConfigError(file, '', `YAML syntax: ${e.message.split('\n')[0]}`, e.linePos?.[0]?.line)));
+    throw new ConfigErrors(doc.errors.map((e) => new ConfigError(file, '', `YAML syntax: ${e.message.split('\n')[0]}`, lineCounter.linePos(e.pos[0]).line)));
   }
   const raw = doc.toJS() ?? {};
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(file, '', 'the document must be a mapping');

@@ -21,13 +21,21 @@ const size = z.union([z.number(), z.string()]).transform((value, ctx) => {
   return bytes;
 });
 
-const port = z.number().int().min(0).max(65535);
+/**
+ * `${VAR}` expands to a string, so numeric and boolean fields also accept their string spelling
+ * (`port: "${PORT}"`); anything else still fails with the field's own message.
+ */
+const numeric = (schema: z.ZodNumber) =>
+  z.preprocess((v) => (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), schema);
+const flag = () => z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+
+const port = numeric(z.number().int().min(0).max(65535));
 const nonEmpty = z.string().min(1);
 
 export const LimitsSchema = z.strictObject({
-  rpm: z.number().int().positive().optional(),
-  tpm: z.number().int().positive().optional(),
-  concurrency: z.number().int().positive().optional(),
+  rpm: numeric(z.number().int().positive()).optional(),
+  tpm: numeric(z.number().int().positive()).optional(),
+  concurrency: numeric(z.number().int().positive()).optional(),
 });
 
 export const GatewayKeySchema = z.strictObject({
@@ -51,7 +59,7 @@ export const ProviderSchema = z.strictObject({
   query: z.record(z.string(), z.string()).default({}),
   timeout: duration.optional(),
   /** mock only: SSE chunks per streamed answer, delay between chunks, latency before the first byte. */
-  chunks: z.number().int().min(1).max(100_000).default(D.mock.chunks),
+  chunks: numeric(z.number().int().min(1).max(100_000)).default(D.mock.chunks),
   chunk_delay: duration.default(D.mock.chunk_delay),
   latency: duration.default(D.mock.latency),
 });
@@ -73,14 +81,14 @@ export const ConfigSchema = z.strictObject({
   server: z.strictObject({
     host: nonEmpty.default(D.server.host),
     port: port.default(D.server.port),
-    workers: z.union([z.number().int().min(1).max(256), z.literal('auto')]).default(D.server.workers),
+    workers: z.union([numeric(z.number().int().min(1).max(256)), z.literal('auto')]).default(D.server.workers),
     drain_timeout: duration.default(D.server.drain_timeout),
     body_limit: size.default(D.server.body_limit),
     request_timeout: duration.default(D.server.request_timeout),
     stream_idle_timeout: duration.default(D.server.stream_idle_timeout),
   }).prefault({}),
   admin: z.strictObject({
-    enabled: z.boolean().default(D.admin.enabled),
+    enabled: flag().default(D.admin.enabled),
     host: nonEmpty.default(D.admin.host),
     port: port.default(D.admin.port),
     token: z.string().optional(),
@@ -88,7 +96,7 @@ export const ConfigSchema = z.strictObject({
   logging: z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default(D.logging.level),
     format: z.enum(['json', 'pretty']).default(D.logging.format),
-    log_prompts: z.boolean().default(D.logging.log_prompts),
+    log_prompts: flag().default(D.logging.log_prompts),
   }).prefault({}),
   state: z.strictObject({
     backend: z.enum(['local', 'redis']).default(D.state.backend),
@@ -108,14 +116,14 @@ export const ConfigSchema = z.strictObject({
     restart_backoff_initial: duration.default(D.supervisor.restart_backoff_initial),
     restart_backoff_max: duration.default(D.supervisor.restart_backoff_max),
     crash_loop_window: duration.default(D.supervisor.crash_loop_window),
-    crash_loop_max_restarts: z.number().int().min(1).default(D.supervisor.crash_loop_max_restarts),
+    crash_loop_max_restarts: numeric(z.number().int().min(1)).default(D.supervisor.crash_loop_max_restarts),
   }).prefault({}),
   providers: z.array(ProviderSchema).default([]),
   models: z.array(ModelSchema).default([]),
   cache: z.strictObject({
-    enabled: z.boolean().default(D.cache.enabled),
+    enabled: flag().default(D.cache.enabled),
     ttl: duration.default(D.cache.ttl),
-    max_entries: z.number().int().positive().default(D.cache.max_entries),
+    max_entries: numeric(z.number().int().positive()).default(D.cache.max_entries),
   }).prefault({}),
   cors: z.strictObject({
     origins: z.array(nonEmpty).default([...D.cors.origins]),

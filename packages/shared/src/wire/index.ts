@@ -1,0 +1,3 @@
+export type * from './openai.js';
+export type * from './anthropic.js';
+export type * from './gemini.js';

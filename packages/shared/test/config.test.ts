@@ -1,0 +1,144 @@
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  ConfigErrors,
+  fingerprint,
+  loadConfigFile,
+  loadConfigText,
+  parseDuration,
+  parseSize,
+  redactConfig,
+  resolveConfigPath,
+  summarizeConfig,
+  ConfigError,
+} from '../src/index.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const repoFile = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
+
+function errorsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigErrors) return err.errors.map((e) => e.message);
+    if (err instanceof ConfigError) return [err.message];
+    throw err;
+  }
+  throw new Error('expected a config error');
+}
+
+t.test('the SPEC minimal file loads as-is without any environment', async (t) => {
+  const { config, warnings } = loadConfigFile(fixture('spec-minimal.yaml'), {});
+  t.equal(config.server.drain_timeout, 30_000);
+  t.equal(config.server.workers, 2);
+  t.equal(config.auth.mode, 'hybrid');
+  t.same(config.models.map((m) => m.name), ['gpt-4o-mini', 'claude-sonnet-4', 'demo']);
+  t.equal(config.models[1]!.strategy, 'fallback');
+  t.equal(config.auth.keys.length, 0, 'a key whose ${ENV} is unset is disabled, not accepted as empty');
+  t.ok(warnings.some((w) => w.includes('TEAM_A_KEY')), 'the unset variable is reported');
+  t.same(config.providers[0]!.api_keys, [], 'empty provider keys are dropped');
+});
+
+t.test('the SPEC minimal file with its environment set', async (t) => {
+  const env = { TEAM_A_KEY: 'gw-team-a-secret', OPENAI_API_KEY: 'sk-test', ANTHROPIC_API_KEY: 'sk-ant-test' };
+  const { config, warnings } = loadConfigFile(fixture('spec-minimal.yaml'), env);
+  t.same(warnings, []);
+  t.equal(config.auth.keys[0]!.key, 'gw-team-a-secret');
+  t.same(config.auth.keys[0]!.limits, { rpm: 600, tpm: 200000, concurrency: 20 });
+  t.same(config.providers[1]!.api_keys, ['sk-ant-test']);
+});
+
+t.test('the shipped default config loads and needs no keys', async (t) => {
+  const { config } = loadConfigFile(repoFile('etc/gatewayd.yaml'), {});
+  t.equal(config.providers[0]!.type, 'mock');
+  t.equal(config.state.backend, 'local');
+  t.equal(config.auth.keys.length, 0);
+});
+
+t.test('durations and sizes', async (t) => {
+  t.equal(parseDuration('500ms'), 500);
+  t.equal(parseDuration('30s'), 30_000);
+  t.equal(parseDuration('1.5m'), 90_000);
+  t.equal(parseDuration('1h'), 3_600_000);
+  t.equal(parseDuration(250), 250);
+  t.equal(parseDuration('250'), 250);
+  t.equal(parseDuration('soon'), undefined);
+  t.equal(parseDuration(-1), undefined);
+  t.equal(parseSize('10mb'), 10 * 1024 * 1024);
+  t.equal(parseSize('512KB'), 512 * 1024);
+  t.equal(parseSize('big'), undefined);
+  const { config } = loadConfigText('server: { drain_timeout: 1500ms, body_limit: 1kb }\n', 'x.yaml', {});
+  t.equal(config.server.drain_timeout, 1500);
+  t.equal(config.server.body_limit, 1024);
+});
+
+t.test('interpolation: defaults, and a secret with YAML syntax in it stays a string', async (t) => {
+  const text = 'providers:\n  - { name: p, type: openai, api_keys: ["${K}"], base_url: "${BASE:-http://127.0.0.1:1234/v1}" }\n';
+  const { config } = loadConfigText(text, 'x.yaml', { K: 'a: "b", [c]' });
+  t.same(config.providers[0]!.api_keys, ['a: "b", [c]']);
+  t.equal(config.providers[0]!.base_url, 'http://127.0.0.1:1234/v1');
+});
+
+t.test('GATEWAYD__SECTION__KEY overrides, typed, including array indexes', async (t) => {
+  const text = readFileSync(fixture('spec-minimal.yaml'), 'utf8');
+  const { config, warnings } = loadConfigText(text, 'x.yaml', {
+    GATEWAYD__SERVER__PORT: '9000',
+    GATEWAYD__SERVER__WORKERS: 'auto',
+    GATEWAYD__LOGGING__FORMAT: 'pretty',
+    GATEWAYD__PROVIDERS__0__BASE_URL: 'http://127.0.0.1:9999/v1',
+    GATEWAYD__CACHE__ENABLED: 'true',
+  });
+  t.equal(config.server.port, 9000);
+  t.equal(config.server.workers, 'auto');
+  t.equal(config.logging.format, 'pretty');
+  t.equal(config.providers[0]!.base_url, 'http://127.0.0.1:9999/v1');
+  t.equal(config.cache.enabled, true);
+  t.ok(warnings.includes('server.port overridden from the environment'));
+});
+
+t.test('every error names the file, the line, the key path and the reason', async (t) => {
+  const text = 'server:\n  port: abc\n  workers: 0\nmodels:\n  - name: x\n    targets: [{ provider: nope, model: y }]\n';
+  const schemaErrors = errorsOf(() => loadConfigText(text, '/etc/g.yaml', {}));
+  t.match(schemaErrors[0], /^\/etc\/g\.yaml:2: server\.port: .*expected number/);
+  t.match(schemaErrors[1], /^\/etc\/g\.yaml:3: server\.workers: /);
+  const refErrors = errorsOf(() => loadConfigText('models:\n  - name: x\n    targets: [{ provider: nope, model: y }]\n', 'g.yaml', {}));
+  t.match(refErrors[0], /^g\.yaml:3: models\[0\]\.targets\[0\]\.provider: unknown provider 'nope'/);
+  t.match(errorsOf(() => loadConfigText('sever: {}\n', 'g.yaml', {}))[0], /g\.yaml: \(root\): Unrecognized key: "sever"/);
+  t.match(errorsOf(() => loadConfigText('server: [\n', 'g.yaml', {}))[0], /^g\.yaml:\d+: \(root\): YAML syntax/);
+  t.match(errorsOf(() => loadConfigText('server: { drain_timeout: soon }\n', 'g.yaml', {}))[0], /server\.drain_timeout: invalid duration "soon"/);
+  t.match(errorsOf(() => loadConfigText('auth: { mode: gateway }\n', 'g.yaml', {}))[0], /auth\.keys: auth\.mode 'gateway' needs at least one key/);
+  t.match(errorsOf(() => loadConfigText('providers: [{ name: a, type: mock }, { name: a, type: mock }]\n', 'g.yaml', {}))[0], /providers\[1\]\.name: duplicate provider name 'a'/);
+  t.match(errorsOf(() => loadConfigText('providers: [{ name: a, type: nosuch }]\n', 'g.yaml', {}))[0], /providers\[0\]\.type: /);
+});
+
+t.test('config path lookup', async (t) => {
+  const dir = t.testdir({ etc: { 'gatewayd.yaml': 'server: {}\n' }, 'other.yaml': 'server: {}\n' });
+  t.equal(resolveConfigPath(undefined, {}, dir), `${dir}/etc/gatewayd.yaml`);
+  t.equal(resolveConfigPath(undefined, { GATEWAYD_CONFIG: 'other.yaml' }, dir), `${dir}/other.yaml`);
+  t.equal(resolveConfigPath('other.yaml', { GATEWAYD_CONFIG: 'nope.yaml' }, dir), `${dir}/other.yaml`);
+  t.throws(() => resolveConfigPath('missing.yaml', {}, dir), /missing\.yaml: \(root\): file not found/);
+});
+
+t.test('summary and redaction show keys only as SHA-256 fingerprints', async (t) => {
+  const env = { TEAM_A_KEY: 'gw-team-a-secret', OPENAI_API_KEY: 'sk-test-openai', ANTHROPIC_API_KEY: 'sk-ant-test' };
+  const { config, file } = loadConfigFile(fixture('spec-minimal.yaml'), env);
+  const summary = summarizeConfig(config, file).join('\n');
+  t.equal(fingerprint('gw-team-a-secret').length, 16);
+  t.match(summary, fingerprint('gw-team-a-secret'));
+  t.match(summary, fingerprint('sk-test-openai'));
+  const redacted = JSON.stringify(redactConfig(config));
+  for (const secret of Object.values(env)) {
+    t.notMatch(summary, secret, 'summary hides the secret');
+    t.notMatch(redacted, secret, 'redacted config hides the secret');
+  }
+});
+
+t.test('${VAR} in numeric and boolean fields', async (t) => {
+  const text = 'server: { port: "${PORT}", workers: "${WORKERS:-3}" }\ncache: { enabled: "${CACHE:-false}" }\n';
+  const { config } = loadConfigText(text, 'x.yaml', { PORT: '8181' });
+  t.equal(config.server.port, 8181);
+  t.equal(config.server.workers, 3);
+  t.equal(config.cache.enabled, false);
+  t.match(errorsOf(() => loadConfigText('server: { port: "${PORT}" }\n', 'x.yaml', { PORT: 'eighty' }))[0], /server\.port: /);
+});

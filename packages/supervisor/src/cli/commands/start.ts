@@ -1,0 +1,34 @@
+import { resolve } from 'node:path';
+import { resolvePidFileForStart } from '../../pidfile.js';
+import { launchDaemon } from '../../supervisor/daemon.js';
+import { runSupervisor } from '../../supervisor/run.js';
+import { printLine } from '../output.js';
+import type { StartArgs } from '../options.js';
+
+/**
+ * Foreground: runs the supervisor until it is signalled; the process then exits with its code.
+ * --daemon: launches a detached supervisor and returns 0 once every worker serves, else 1.
+ */
+export async function runStart(args: StartArgs): Promise<number> {
+  const logDir = resolve(args.logDir);
+  if (args.daemon && !args.daemonized) {
+    // The daemon gets absolute paths: what the operator typed is relative to this shell.
+    const startArgs = ['--pid-file', resolvePidFileForStart(args.pidFile), '--log-dir', logDir];
+    if (args.config !== undefined) startArgs.push('--config', resolve(args.config));
+    if (args.workers !== undefined) startArgs.push('--workers', String(args.workers));
+    if (args.port !== undefined) startArgs.push('--port', String(args.port));
+    const result = await launchDaemon({ startArgs, logDir });
+    if (result.code === 0) printLine(result.message);
+    else process.stderr.write(`${result.message}\n`);
+    return result.code;
+  }
+  const code = await runSupervisor({
+    config: args.config,
+    pidFile: args.pidFile,
+    overrides: { workers: args.workers, port: args.port },
+    logDir,
+    daemonized: args.daemonized,
+  });
+  // The supervisor has stopped and cleaned up; nothing it left behind may keep the process alive.
+  process.exit(code);
+}

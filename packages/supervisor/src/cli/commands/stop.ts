@@ -1,0 +1,59 @@
+import { CONFIG_DEFAULTS, loadConfigFile, type StatusReport } from '@gatewayd/shared';
+import { sendControlRequest } from '../../control/client.js';
+import { removeStaleArtifacts } from '../../pidfile.js';
+import { isProcessAlive, signalProcess, waitForProcessExit } from '../../process.js';
+import { DRAIN_KILL_GRACE_MS } from '../../supervisor/drain.js';
+import { printError, printLine } from '../output.js';
+import type { StopArgs } from '../options.js';
+import { locateSupervisor, notRunningMessage, type SupervisorTarget } from '../target.js';
+
+export async function fetchStatus(target: SupervisorTarget, timeoutMs: number): Promise<StatusReport | undefined> {
+  try {
+    const response = await sendControlRequest(target.socketPath, { cmd: 'status' }, timeoutMs);
+    return response.ok && response.cmd === 'status' ? response.status : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The supervisor's own deadline is drain_timeout + 5s; wait that long by default. */
+function defaultTimeoutMs(status: StatusReport | undefined): number {
+  let drainTimeout: number = CONFIG_DEFAULTS.server.drain_timeout;
+  if (status) {
+    try {
+      drainTimeout = loadConfigFile(status.configFile).config.server.drain_timeout;
+    } catch {
+      // the file changed into something invalid since: keep the default
+    }
+  }
+  return drainTimeout + DRAIN_KILL_GRACE_MS;
+}
+
+/** SIGTERM (graceful drain), then poll until the supervisor is gone; --force SIGKILLs after the timeout. */
+export async function runStop(args: StopArgs): Promise<number> {
+  const target = locateSupervisor(args.pidFile);
+  if (!target.running || target.pid === undefined) {
+    printLine(notRunningMessage(target));
+    return 0;
+  }
+  const pid = target.pid;
+  const status = await fetchStatus(target, 1_000);
+  const timeoutMs = args.timeout !== undefined ? args.timeout * 1000 : defaultTimeoutMs(status);
+  signalProcess(pid, 'SIGTERM');
+  if (await waitForProcessExit(pid, timeoutMs)) {
+    printLine(`gatewayd stopped (pid ${pid})`);
+    return 0;
+  }
+  const waited = `${Math.round(timeoutMs / 100) / 10}s`;
+  if (!args.force) {
+    printError(`gatewayd (pid ${pid}) did not stop within ${waited}; use stop --force to kill it`);
+    return 1;
+  }
+  signalProcess(pid, 'SIGKILL');
+  // Workers exit on their own when the supervisor's IPC channel closes; this is the backstop.
+  for (const worker of status?.workers ?? []) if (isProcessAlive(worker.pid)) signalProcess(worker.pid, 'SIGKILL');
+  await waitForProcessExit(pid, 5_000);
+  removeStaleArtifacts(target.pidFile);
+  printLine(`gatewayd (pid ${pid}) did not stop within ${waited}; killed it`);
+  return 0;
+}

@@ -1,0 +1,59 @@
+import type { Argv } from 'yargs';
+
+function positiveInteger(name: string, max: number) {
+  return (value: unknown): number | undefined => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`--${name} must be an integer between 0 and ${max}, got ${String(value)}`);
+    return n;
+  };
+}
+
+export function withPidFile<T>(y: Argv<T>) {
+  return y.option('pid-file', {
+    type: 'string',
+    describe: 'PID file (default: first writable of /var/run/gatewayd.pid, ./run/gatewayd.pid, ./gatewayd.pid)',
+  });
+}
+
+export function withConfig<T>(y: Argv<T>) {
+  return y.option('config', {
+    type: 'string',
+    describe: 'config file (default: $GATEWAYD_CONFIG, ./etc/gatewayd.yaml, /etc/gatewayd/gatewayd.yaml)',
+  });
+}
+
+export function withStartOptions<T>(y: Argv<T>) {
+  return withPidFile(withConfig(y))
+    .option('daemon', { type: 'boolean', default: false, describe: 'detach into the background; returns once every worker serves' })
+    .option('workers', { type: 'number', describe: 'worker count (overrides server.workers)', coerce: positiveInteger('workers', 256) })
+    .option('port', { type: 'number', describe: 'data port (overrides server.port)', coerce: positiveInteger('port', 65535) })
+    .option('log-dir', { type: 'string', default: 'logs', describe: 'daemon log directory (gatewayd.out.log, gatewayd.err.log)' })
+    .option('daemonized', { type: 'boolean', default: false, hidden: true })
+    .check((argv) => {
+      if (argv.workers === 0) throw new Error('--workers must be at least 1');
+      return true;
+    });
+}
+
+export function withStopOptions<T>(y: Argv<T>) {
+  return withPidFile(y)
+    .option('timeout', { type: 'number', describe: 'seconds to wait for the drain (default: server.drain_timeout + 5s)' })
+    .option('force', { type: 'boolean', default: false, describe: 'SIGKILL the supervisor and its workers after the timeout' });
+}
+
+export interface StartArgs {
+  config?: string | undefined;
+  pidFile?: string | undefined;
+  daemon: boolean;
+  workers?: number | undefined;
+  port?: number | undefined;
+  logDir: string;
+  daemonized: boolean;
+}
+
+export interface StopArgs {
+  pidFile?: string | undefined;
+  timeout?: number | undefined;
+  force: boolean;
+}

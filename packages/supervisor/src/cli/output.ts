@@ -1,0 +1,48 @@
+import type { StatusReport } from '@gatewayd/shared';
+
+export function printLine(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+export function printError(line: string): void {
+  process.stderr.write(`gatewayd: ${line}\n`);
+}
+
+export function formatUptime(seconds: number): string {
+  const d = Math.floor(seconds / 86_400);
+  const h = Math.floor((seconds % 86_400) / 3_600);
+  const m = Math.floor((seconds % 3_600) / 60);
+  const s = seconds % 60;
+  return [d ? `${d}d` : '', d || h ? `${h}h` : '', d || h || m ? `${m}m` : '', `${s}s`].filter(Boolean).join(' ');
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+  return rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd());
+}
+
+/** The human `status` view; `status --json` prints the StatusReport itself. */
+export function formatStatus(status: StatusReport): string[] {
+  const reload = status.lastReload
+    ? `${status.lastReload.at} ${status.lastReload.result}${status.lastReload.error ? `: ${status.lastReload.error}` : ''}`
+    : 'never';
+  const lines = [
+    `gatewayd is running (pid ${status.pid})`,
+    `  uptime:          ${formatUptime(status.uptimeSeconds)} (since ${status.startedAt})`,
+    `  generation:      ${status.generation}`,
+    `  config:          ${status.configFile}`,
+    `  pid file:        ${status.pidFile}`,
+    `  listen:          data ${status.listen.data}, admin ${status.listen.admin ?? '-'}`,
+    `  http engine:     ${status.httpEngine}`,
+    `  state backend:   ${status.stateBackend}`,
+    `  worker restarts: ${status.workerRestarts}`,
+    `  last reload:     ${reload}`,
+    `  workers:         ${status.workers.length}`,
+  ];
+  const rows = [['ID', 'PID', 'GEN', 'STATE', 'IN-FLIGHT', 'STREAMS', 'RESTARTS']];
+  for (const w of status.workers) {
+    rows.push([String(w.id), String(w.pid), String(w.generation), w.state, String(w.inFlight), String(w.activeStreams), String(w.restarts)]);
+  }
+  for (const line of table(rows)) lines.push(`    ${line}`);
+  return lines;
+}

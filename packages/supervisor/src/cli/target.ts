@@ -1,0 +1,22 @@
+import { isProcessAlive } from '../process.js';
+import { readPidFile, resolvePidFileForLookup, socketPathFor } from '../pidfile.js';
+
+/** Where the commands find a running supervisor: its PID file, pid and control socket. */
+export interface SupervisorTarget {
+  pidFile: string;
+  socketPath: string;
+  pid: number | undefined;
+  running: boolean;
+}
+
+export function locateSupervisor(explicitPidFile: string | undefined): SupervisorTarget {
+  const pidFile = resolvePidFileForLookup(explicitPidFile);
+  const pid = readPidFile(pidFile);
+  return { pidFile, socketPath: socketPathFor(pidFile), pid, running: pid !== undefined && isProcessAlive(pid) };
+}
+
+export function notRunningMessage(target: SupervisorTarget): string {
+  return target.pid === undefined
+    ? `gatewayd is not running (no pid file at ${target.pidFile})`
+    : `gatewayd is not running (pid ${target.pid} from ${target.pidFile} is gone)`;
+}

@@ -1,0 +1,54 @@
+/** Restart policy knobs, straight from config.supervisor (milliseconds). */
+export interface BackoffSettings {
+  initialMs: number;
+  maxMs: number;
+  crashLoopWindowMs: number;
+  crashLoopMaxRestarts: number;
+}
+
+export interface RestartDecision {
+  delayMs: number;
+  /** True only for the crash that tips the pool into a crash loop, so the error is logged once. */
+  crashLoopStarted: boolean;
+  inCrashLoop: boolean;
+}
+
+/** A worker that stayed up this long was healthy: its slot's backoff starts over. */
+export const STABLE_UPTIME_MS = 10_000;
+
+/**
+ * Exponential backoff per worker slot (initial, doubling, capped at max; reset after a stable run)
+ * plus pool-wide crash-loop protection: more than crashLoopMaxRestarts crashes within the window
+ * and every restart waits the maximum backoff until the rate falls again.
+ */
+export class RestartBackoff {
+  private readonly attempts = new Map<number, number>();
+  private crashTimes: number[] = [];
+  private crashLoop = false;
+
+  constructor(private settings: BackoffSettings) {}
+
+  configure(settings: BackoffSettings): void {
+    this.settings = settings;
+  }
+
+  next(slot: number, uptimeMs: number, now = Date.now()): RestartDecision {
+    const { initialMs, maxMs, crashLoopWindowMs, crashLoopMaxRestarts } = this.settings;
+    const attempt = uptimeMs >= STABLE_UPTIME_MS ? 0 : (this.attempts.get(slot) ?? 0);
+    this.attempts.set(slot, attempt + 1);
+
+    this.crashTimes = this.crashTimes.filter((t) => now - t < crashLoopWindowMs);
+    this.crashTimes.push(now);
+    const looping = this.crashTimes.length > crashLoopMaxRestarts;
+    const crashLoopStarted = looping && !this.crashLoop;
+    this.crashLoop = looping;
+
+    const exponential = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
+    return { delayMs: looping ? maxMs : exponential, crashLoopStarted, inCrashLoop: looping };
+  }
+
+  /** Forget a slot (its generation was replaced by a reload). */
+  reset(): void {
+    this.attempts.clear();
+  }
+}

@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** What the daemonised supervisor tells its launcher over the spawn IPC channel. */
+export type DaemonReport = { type: 'ready'; pid: number } | { type: 'failed'; reason: string };
+
+export const DAEMON_OUT_LOG = 'gatewayd.out.log';
+export const DAEMON_ERR_LOG = 'gatewayd.err.log';
+
+export interface DaemonLaunch {
+  /** Arguments for `start` in the child, already absolute (config, pid file, log dir). */
+  startArgs: string[];
+  logDir: string;
+}
+
+/**
+ * `start --daemon`, launcher side. spawn (not fork: works on macOS too) this CLI in foreground mode
+ * with the internal --daemonized flag, in a new session, stdout/stderr appended to the log dir.
+ * Resolves with the exit code once the child reports ready/failed, or dies before reporting.
+ */
+export function launchDaemon(launch: DaemonLaunch): Promise<{ code: number; message: string }> {
+  mkdirSync(launch.logDir, { recursive: true });
+  const outFd = openSync(join(launch.logDir, DAEMON_OUT_LOG), 'a');
+  const errFd = openSync(join(launch.logDir, DAEMON_ERR_LOG), 'a');
+  const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const child = spawn(process.execPath, [cli, 'start', ...launch.startArgs, '--daemonized'], {
+    detached: true,
+    stdio: ['ignore', outFd, errFd, 'ipc'],
+    cwd: process.cwd(),
+    env: process.env,
+  });
+  closeSync(outFd);
+  closeSync(errFd);
+  const errLog = join(launch.logDir, DAEMON_ERR_LOG);
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (code: number, message: string): void => {
+      if (settled) return;
+      settled = true;
+      if (child.connected) child.disconnect();
+      child.unref();
+      resolve({ code, message });
+    };
+    child.on('message', (message: DaemonReport) => {
+      if (message.type === 'ready') settle(0, `gatewayd started (pid ${message.pid})`);
+      else if (message.type === 'failed') settle(1, `gatewayd failed to start: ${message.reason}`);
+    });
+    child.once('error', (err) => settle(1, `gatewayd failed to start: ${err.message}`));
+    child.once('exit', (code, signal) => {
+      settle(1, `gatewayd failed to start: the daemon exited before it was ready (${signal ? `signal ${signal}` : `exit code ${code}`}); see ${errLog}`);
+    });
+  });
+}
+
+/** The daemonised supervisor's side of the channel to its launcher; null in plain foreground mode. */
+export interface LauncherChannel {
+  ready(pid: number): Promise<void>;
+  failed(reason: string): Promise<void>;
+}
+
+export function connectLauncher(): LauncherChannel | null {
+  if (typeof process.send !== 'function') return null;
+  const report = (message: DaemonReport): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (!process.connected || !process.send) return resolve();
+      process.send(message, undefined, {}, () => resolve());
+    }).then(() => {
+      // This is the daemon's channel to its launcher, not a cluster worker's: closing it lets the
+      // launcher exit while the supervisor runs on.
+      if (process.connected) process.disconnect();
+    });
+  return {
+    ready: (pid) => report({ type: 'ready', pid }),
+    failed: (reason) => report({ type: 'failed', reason }),
+  };
+}

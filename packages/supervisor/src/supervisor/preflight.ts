@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { GatewayConfig } from '@gatewayd/shared';
+import { formatAddress, isLoopbackHost } from './config.js';
+
+/**
+ * Binds the data port briefly, without SO_REUSEPORT, so anything already listening there
+ * (another gatewayd included, whose workers use SO_REUSEPORT) makes it fail before any fork.
+ * Resolves to null when free, else the reason.
+ */
+export function checkPortFree(host: string, port: number): Promise<string | null> {
+  if (port === 0) return Promise.resolve(null);
+  const address = formatAddress(host, port);
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') resolve(`port ${address} is already in use`);
+      else if (err.code === 'EACCES') resolve(`permission denied to listen on ${address}`);
+      else if (err.code === 'EADDRNOTAVAIL') resolve(`address ${host} is not available on this host`);
+      else resolve(`cannot listen on ${address}: ${err.message}`);
+    });
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(null)));
+  });
+}
+
+export const TCP_MIGRATE_REQ_WARNING =
+  "closing a draining worker's listener resets connections still queued on it; set net.ipv4.tcp_migrate_req=1 (see docs/operations.md)";
+
+/** Operator warnings about the host and the config that do not stop the start. */
+export function startupWarnings(config: GatewayConfig): string[] {
+  const warnings: string[] = [];
+  if (process.platform === 'linux') {
+    try {
+      if (readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8').trim() === '0') warnings.push(TCP_MIGRATE_REQ_WARNING);
+    } catch {
+      // older kernels have no such sysctl; nothing to advise
+    }
+  }
+  if (!isLoopbackHost(config.server.host) && config.auth.keys.length === 0) {
+    warnings.push(`server.host ${config.server.host} is not loopback and auth.keys is empty: anyone who can reach the port can use the gateway`);
+  }
+  return warnings;
+}

@@ -1,0 +1,110 @@
+import type { Logger } from 'pino';
+import type { LoadedConfig } from '@gatewayd/shared';
+import { describeConfigFailure, formatAddress, workerCountOf } from './config.js';
+import { checkPortFree } from './preflight.js';
+import type { GenerationSpec, WorkerHandle, WorkerPool } from './worker-pool.js';
+import { WorkerStartError } from './worker-pool.js';
+
+export type ReloadResult =
+  | { ok: true; generation: number; pids: number[] }
+  | { ok: false; error: string; code: string };
+
+/** What a rolling reload needs from the supervisor. */
+export interface ReloadHost {
+  readonly stopping: boolean;
+  readonly current: GenerationSpec;
+  readonly pool: WorkerPool;
+  readonly logger: Logger;
+  /** Re-reads and validates the config file (with the command-line overrides); throws on errors. */
+  loadNextConfig(): LoadedConfig;
+  allocateGeneration(): number;
+  /** Makes `spec` the serving generation and drains every older worker. */
+  commit(spec: GenerationSpec, fresh: WorkerHandle[]): void;
+}
+
+const fail = (error: string, code: string): ReloadResult => ({ ok: false, error, code });
+
+/**
+ * Rolling reload. Phase 1 starts the new workers one at a time, each within ready_timeout; any
+ * failure kills only the new ones and leaves the old generation serving, untouched. Phase 2
+ * (commit) switches generations and drains the old workers; the result is success as soon as the
+ * new generation serves, the old workers finish draining in the background.
+ */
+export async function performReload(host: ReloadHost): Promise<ReloadResult> {
+  if (host.stopping) return fail('the supervisor is stopping', 'GW_ERR_STOPPING');
+  let loaded: LoadedConfig;
+  try {
+    loaded = host.loadNextConfig();
+  } catch (err) {
+    return fail(describeConfigFailure(err), 'GW_ERR_CONFIG_INVALID');
+  }
+  for (const warning of loaded.warnings) host.logger.warn({ configFile: loaded.file }, warning);
+  const { config } = loaded;
+  const previous = host.current.config.server;
+  if (config.server.host !== previous.host || config.server.port !== previous.port) {
+    const busy = await checkPortFree(config.server.host, config.server.port);
+    if (busy) return fail(busy, 'GW_ERR_PORT_IN_USE');
+  }
+
+  const spec: GenerationSpec = { generation: host.allocateGeneration(), config, configFile: loaded.file };
+  const count = workerCountOf(config);
+  host.logger.info({ generation: spec.generation, workers: count, configFile: spec.configFile }, 'reload: starting new workers');
+  const fresh: WorkerHandle[] = [];
+  const abort = (error: string, code: string): ReloadResult => {
+    for (const handle of fresh) host.pool.kill(handle);
+    host.logger.error({ generation: spec.generation, err: error }, 'reload failed; the previous generation keeps serving');
+    return fail(error, code);
+  };
+  for (let slot = 0; slot < count; slot++) {
+    if (host.stopping) return abort('the supervisor is stopping', 'GW_ERR_STOPPING');
+    try {
+      fresh.push(await host.pool.start(spec, slot, 0));
+    } catch (err) {
+      const code = err instanceof WorkerStartError ? err.code : 'GW_ERR_WORKER_START';
+      return abort(`new worker ${slot} of generation ${spec.generation} failed: ${(err as Error).message}`, code);
+    }
+  }
+  if (host.stopping) return abort('the supervisor is stopping', 'GW_ERR_STOPPING');
+  const lost = fresh.find((handle) => handle.state !== 'ready');
+  if (lost) return abort(`new worker ${lost.slot} of generation ${spec.generation} (pid ${lost.pid}) exited during the reload`, 'GW_ERR_WORKER_EXITED');
+
+  host.commit(spec, fresh);
+  host.logger.info(
+    { generation: spec.generation, pids: fresh.map((h) => h.pid), listen: formatAddress(config.server.host, config.server.port) },
+    'reload complete: new generation serving',
+  );
+  return { ok: true, generation: spec.generation, pids: fresh.map((h) => h.pid) };
+}
+
+/**
+ * Serialises reloads: one runs at a time; requests that arrive meanwhile coalesce into a single
+ * follow-up run, which starts when the current one ends (so it sees the latest file).
+ */
+export class ReloadQueue {
+  private running: Promise<ReloadResult> | null = null;
+  private queued: Promise<ReloadResult> | null = null;
+
+  constructor(private readonly run: () => Promise<ReloadResult>) {}
+
+  request(): Promise<ReloadResult> {
+    if (this.queued) return this.queued;
+    if (this.running) {
+      this.queued = this.running.then(() => {
+        this.queued = null;
+        return this.startRun();
+      });
+      return this.queued;
+    }
+    return this.startRun();
+  }
+
+  private startRun(): Promise<ReloadResult> {
+    const run = this.run()
+      .catch((err: unknown) => fail(`reload failed unexpectedly: ${(err as Error).message}`, 'GW_ERR_INTERNAL'))
+      .finally(() => {
+        if (this.running === run) this.running = null;
+      });
+    this.running = run;
+    return run;
+  }
+}

@@ -1,0 +1,133 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ControlRequest, ControlResponse, LoadedConfig } from '@gatewayd/shared';
+import { startControlServer, type ControlServer } from '../control/server.js';
+import { createSupervisorLog, type SupervisorLog } from '../log.js';
+import { PidFile, resolvePidFileForStart, socketPathFor } from '../pidfile.js';
+import { resolveWorkerEntry } from '../worker-entry.js';
+import { describeConfigFailure, loadSupervisorConfig, type ConfigOverrides } from './config.js';
+import { connectLauncher, DAEMON_OUT_LOG } from './daemon.js';
+import { checkPortFree, startupWarnings } from './preflight.js';
+import { installExitGuards, installSignalHandlers } from './signals.js';
+import { Supervisor } from './supervisor.js';
+
+export interface RunOptions {
+  config: string | undefined;
+  pidFile: string | undefined;
+  overrides: ConfigOverrides;
+  logDir: string;
+  /** Started by `start --daemon`: log to <logDir>/gatewayd.out.log and report to the launcher. */
+  daemonized: boolean;
+}
+
+/**
+ * The foreground supervisor (also what a daemon runs). Resolves with the process exit code: 1 when
+ * the start fails (with the reason on stderr, in the log and to the daemon launcher), 0 after a
+ * signalled stop.
+ */
+export async function runSupervisor(options: RunOptions): Promise<number> {
+  // Until the real handlers are installed, SIGHUP (default action: terminate) must not kill a
+  // supervisor that is still reading its config: the reload it asks for happens anyway.
+  const ignoreEarlyHangup = (): void => {};
+  process.on('SIGHUP', ignoreEarlyHangup);
+  const launcher = options.daemonized ? connectLauncher() : null;
+  const failStart = async (reason: string, log?: SupervisorLog): Promise<number> => {
+    log?.logger.error({ reason }, 'start failed');
+    log?.flush();
+    // The reasons are whole sentences ("gatewayd is already running (...)", "port ... is already in use").
+    process.stderr.write(`${reason}\n`);
+    await launcher?.failed(reason);
+    return 1;
+  };
+
+  let loaded: LoadedConfig;
+  try {
+    loaded = loadSupervisorConfig(options.config, options.overrides);
+  } catch (err) {
+    return failStart(describeConfigFailure(err));
+  }
+  const { config } = loaded;
+  const logFile = options.daemonized ? join(options.logDir, DAEMON_OUT_LOG) : undefined;
+  const log = createSupervisorLog({ level: config.logging.level, format: config.logging.format, ...(logFile ? { file: logFile } : {}) });
+  const { logger } = log;
+  for (const warning of loaded.warnings) logger.warn({ configFile: loaded.file }, warning);
+
+  const exec = resolveWorkerEntry();
+  if (!existsSync(exec)) return failStart(`worker entry ${exec} not found (run pnpm build)`, log);
+
+  const pidPath = resolvePidFileForStart(options.pidFile);
+  let pidFile: PidFile;
+  try {
+    pidFile = await PidFile.acquire(
+      pidPath,
+      (message) => logger.warn(message),
+      (err) => logger.error({ err: err.message }, 'pid file lock compromised'),
+    );
+  } catch (err) {
+    return failStart((err as Error).message, log);
+  }
+  const socketPath = socketPathFor(pidPath);
+  let control: ControlServer | null = null;
+  const cleanup = async (): Promise<void> => {
+    await control?.close();
+    await pidFile.release();
+  };
+
+  const busy = await checkPortFree(config.server.host, config.server.port);
+  if (busy) {
+    await cleanup();
+    return failStart(busy, log);
+  }
+  for (const warning of startupWarnings(config)) logger.warn(warning);
+
+  const supervisor = new Supervisor({ loaded, overrides: options.overrides, exec, logFile, log, pidFile: pidPath, cleanup });
+  installExitGuards(supervisor, pidFile, socketPath, log);
+  installSignalHandlers(supervisor, log);
+  process.off('SIGHUP', ignoreEarlyHangup);
+  try {
+    control = await startControlServer(socketPath, (request) => handleControlRequest(supervisor, request), logger);
+  } catch (err) {
+    await cleanup();
+    return failStart(`cannot listen on the control socket ${socketPath}: ${(err as Error).message}`, log);
+  }
+
+  try {
+    await supervisor.start();
+  } catch (err) {
+    if (supervisor.stopping) {
+      await supervisor.stopped;
+      await launcher?.failed('stopped by a signal during startup');
+      return 0;
+    }
+    await supervisor.shutdown('fast', 'startup failed');
+    return failStart(`workers failed to start: ${(err as Error).message}`, log);
+  }
+
+  const status = await supervisor.status();
+  logger.info(
+    { generation: status.generation, workers: status.workers.map((w) => w.pid), listen: status.listen.data, httpEngine: status.httpEngine, pidFile: pidPath },
+    'gatewayd ready',
+  );
+  if (status.httpEngine === 'fallback') {
+    logger.warn('workers run the pure-JS HTTP fallback: the native uWebSockets.js binary did not load');
+  }
+  await launcher?.ready(process.pid);
+  await supervisor.stopped;
+  return 0;
+}
+
+async function handleControlRequest(supervisor: Supervisor, request: ControlRequest): Promise<ControlResponse> {
+  switch (request.cmd) {
+    case 'status':
+      return { ok: true, cmd: 'status', status: await supervisor.status() };
+    case 'reload': {
+      const result = await supervisor.reload();
+      return result.ok ? { ok: true, cmd: 'reload', generation: result.generation, workers: result.pids } : { ok: false, error: result.error, code: result.code };
+    }
+    case 'stop':
+      // After the answer is written: the shutdown closes this very socket.
+      setImmediate(() => void supervisor.shutdown(request.mode, 'control request'));
+      return { ok: true, cmd: 'stop' };
+  }
+}
+

@@ -1,0 +1,219 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import {
+  formatDuration,
+  isWorkerMessage,
+  type GatewayConfig,
+  type HttpEngine,
+  type InitMessage,
+  type SupervisorToWorker,
+  type WorkerState,
+  type WorkerStats,
+  type WorkerToSupervisor,
+} from '@gatewayd/shared';
+
+/** One config generation: every worker of it runs exactly this config. */
+export interface GenerationSpec {
+  generation: number;
+  config: GatewayConfig;
+  configFile: string;
+}
+
+export interface WorkerExit {
+  code: number | null;
+  signal: string | null;
+}
+
+export interface WorkerHandle {
+  readonly slot: number;
+  readonly worker: Worker;
+  readonly pid: number;
+  readonly generation: number;
+  readonly spawnedAt: Date;
+  readonly restarts: number;
+  readonly exited: Promise<WorkerExit>;
+  state: WorkerState;
+  readyAt: number | undefined;
+  engine: HttpEngine | undefined;
+  address: { host: string; port: number } | undefined;
+  stats: WorkerStats;
+  /** The supervisor asked it to go (drain or kill): its exit is not a crash. */
+  retiring: boolean;
+}
+
+/** A worker that did not become ready: start-failed, exited early, or ready_timeout passed. */
+export class WorkerStartError extends Error {
+  constructor(message: string, readonly code: string) {
+    super(message);
+    this.name = 'WorkerStartError';
+  }
+}
+
+interface ReadyWaiter {
+  resolve: () => void;
+  reject: (err: WorkerStartError) => void;
+}
+
+
+const EMPTY_STATS: WorkerStats = { inFlight: 0, activeStreams: 0, requestsTotal: 0, draining: false };
+
+export interface WorkerPoolOptions {
+  exec: string;
+  logFile: string | undefined;
+  logger: Logger;
+  /** A worker that had been serving exited without being asked to. */
+  onUnexpectedExit: (handle: WorkerHandle, exit: WorkerExit) => void;
+}
+
+/** Forks workers (node:cluster), runs the ready handshake and tracks every live worker. */
+export class WorkerPool {
+  private readonly handles = new Set<WorkerHandle>();
+  private readonly readyWaiters = new Map<WorkerHandle, ReadyWaiter>();
+  private readonly statsWaiters = new Map<number, (stats: WorkerStats) => void>();
+  private nextStatsId = 1;
+
+  constructor(private readonly options: WorkerPoolOptions) {
+    cluster.setupPrimary({ exec: options.exec, args: [], silent: false });
+  }
+
+  get all(): WorkerHandle[] {
+    return [...this.handles];
+  }
+
+  /** Forks a worker of `spec`, sends `init` and resolves once it serves. On failure it is killed. */
+  async start(spec: GenerationSpec, slot: number, restarts: number): Promise<WorkerHandle> {
+    const handle = this.fork(spec, slot, restarts);
+    const timeoutMs = spec.config.supervisor.ready_timeout;
+    const ready = new Promise<void>((resolve, reject) => this.readyWaiters.set(handle, { resolve, reject }));
+    const timer = setTimeout(() => {
+      this.readyWaiters.get(handle)?.reject(new WorkerStartError(`worker ${slot} (pid ${handle.pid}) did not become ready within ${formatDuration(timeoutMs)}`, 'GW_ERR_WORKER_TIMEOUT'));
+    }, timeoutMs);
+    try {
+      await ready;
+      return handle;
+    } catch (err) {
+      this.kill(handle);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      this.readyWaiters.delete(handle);
+    }
+  }
+
+  /** Sends a message if the worker's channel is still open; a closed channel is not an error here. */
+  send(handle: WorkerHandle, message: SupervisorToWorker): boolean {
+    if (!handle.worker.isConnected()) return false;
+    handle.worker.send(message, undefined, undefined, (err: Error | null) => {
+      if (err) this.options.logger.debug({ workerPid: handle.pid, err: err.message }, 'message to worker not delivered');
+    });
+    return true;
+  }
+
+  kill(handle: WorkerHandle, signal: NodeJS.Signals = 'SIGKILL'): void {
+    handle.retiring = true;
+    if (handle.state !== 'stopped') handle.worker.process.kill(signal);
+  }
+
+  /** Last exit path: SIGKILL every worker synchronously (uncaught exception, process 'exit'). */
+  killAllSync(): void {
+    for (const handle of this.handles) {
+      handle.retiring = true;
+      try {
+        process.kill(handle.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /** Current counters of a worker; a busy or gone worker answers with its last known figures. */
+  requestStats(handle: WorkerHandle, timeoutMs: number): Promise<WorkerStats> {
+    const id = this.nextStatsId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.statsWaiters.delete(id);
+        resolve(handle.stats);
+      }, timeoutMs);
+      this.statsWaiters.set(id, (stats) => {
+        clearTimeout(timer);
+        resolve(stats);
+      });
+      if (!this.send(handle, { type: 'stats-request', id })) {
+        clearTimeout(timer);
+        this.statsWaiters.delete(id);
+        resolve(handle.stats);
+      }
+    });
+  }
+
+  private fork(spec: GenerationSpec, slot: number, restarts: number): WorkerHandle {
+    const worker = cluster.fork({ GATEWAYD_GENERATION: String(spec.generation), GATEWAYD_WORKER_ID: String(slot) });
+    let resolveExit!: (exit: WorkerExit) => void;
+    const handle: WorkerHandle = {
+      slot,
+      worker,
+      pid: worker.process.pid ?? 0,
+      generation: spec.generation,
+      spawnedAt: new Date(),
+      restarts,
+      exited: new Promise<WorkerExit>((resolve) => (resolveExit = resolve)),
+      state: 'starting',
+      readyAt: undefined,
+      engine: undefined,
+      address: undefined,
+      stats: { ...EMPTY_STATS },
+      retiring: false,
+    };
+    this.handles.add(handle);
+    // node:cluster drops (does not queue) a message that arrives before the worker's ESM entry
+    // listens, so `init` is sent when the worker says `hello`.
+    const init: InitMessage = { type: 'init', generation: spec.generation, workerId: slot, config: spec.config, configFile: spec.configFile, ...(this.options.logFile ? { logFile: this.options.logFile } : {}) };
+    worker.on('message', (message: unknown) => {
+      if (!isWorkerMessage(message)) return;
+      if (message.type === 'hello') this.send(handle, init);
+      else this.onMessage(handle, message);
+    });
+    worker.on('error', (err: Error) => this.options.logger.warn({ workerPid: handle.pid, err: err.message }, 'worker channel error'));
+    worker.on('exit', (code: number | null, signal: string | null) => {
+      const wasServing = handle.state === 'ready';
+      handle.state = 'stopped';
+      this.handles.delete(handle);
+      const exit = { code, signal };
+      this.readyWaiters.get(handle)?.reject(
+        new WorkerStartError(`worker ${slot} (pid ${handle.pid}) exited before it was ready (${describeExit(exit)})`, 'GW_ERR_WORKER_EXITED'),
+      );
+      resolveExit(exit);
+      if (wasServing && !handle.retiring) this.options.onUnexpectedExit(handle, exit);
+    });
+    return handle;
+  }
+
+  private onMessage(handle: WorkerHandle, message: WorkerToSupervisor): void {
+    switch (message.type) {
+      case 'ready':
+        if (handle.state !== 'starting') return;
+        handle.state = 'ready';
+        handle.readyAt = Date.now();
+        handle.engine = message.engine;
+        handle.address = { host: message.host, port: message.port };
+        this.readyWaiters.get(handle)?.resolve();
+        return;
+      case 'start-failed':
+        this.readyWaiters.get(handle)?.reject(new WorkerStartError(message.reason, message.code));
+        return;
+      case 'stats': {
+        const { inFlight, activeStreams, requestsTotal, draining } = message;
+        handle.stats = { inFlight, activeStreams, requestsTotal, draining };
+        if (message.id !== undefined) {
+          this.statsWaiters.get(message.id)?.(handle.stats);
+          this.statsWaiters.delete(message.id);
+        }
+        return;
+      }
+    }
+  }
+}
+
+export function describeExit(exit: WorkerExit): string {
+  return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+}

@@ -1,0 +1,112 @@
+/** CLI commands other than start/stop: test, status, version, and their exit codes. */
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import t from 'tap';
+import type { StatusReport } from '@gatewayd/shared';
+import { httpRequest, makeSandbox, runCli, startForeground } from './helpers/gatewayd.js';
+
+const fingerprint = (secret: string): string => createHash('sha256').update(secret).digest('hex').slice(0, 16);
+
+t.test('test: a valid config prints the summary with key fingerprints, never the keys', async (t) => {
+  const sb = await makeSandbox(t, {
+    extra: [
+      'auth:',
+      '  mode: hybrid',
+      '  keys:',
+      '    - { name: team-a, key: "${TEAM_A_KEY}", limits: { rpm: 600 } }',
+    ].join('\n'),
+  });
+  const secret = 'gw-test-secret-key-123456';
+  const result = await runCli(['test', '--config', sb.configFile], { env: { ...process.env, TEAM_A_KEY: secret } });
+  t.equal(result.code, 0, result.stderr);
+  t.match(result.stdout, `config: ${sb.configFile}`);
+  t.match(result.stdout, `key team-a: ${fingerprint(secret)}`);
+  t.match(result.stdout, 'local: mock');
+  t.match(result.stdout, 'demo (aliases mock)');
+  t.notMatch(result.stdout + result.stderr, secret, 'the key itself is never printed');
+});
+
+t.test('test: an invalid config exits 1 with file, key path and reason', async (t) => {
+  const sb = await makeSandbox(t);
+  writeFileSync(sb.configFile, ['server: { workers: 0 }', 'providers: [{ name: p, type: nosuch }]', ''].join('\n'));
+  const result = await runCli(['test', '--config', sb.configFile]);
+  t.equal(result.code, 1);
+  t.match(result.stderr, new RegExp(`${sb.configFile}:1: server\\.workers: `));
+  t.match(result.stderr, new RegExp(`${sb.configFile}:2: providers\\[0\\]\\.type: `));
+  t.equal(result.stdout, '');
+});
+
+t.test('test: a missing config file exits 1', async (t) => {
+  const sb = await makeSandbox(t);
+  const result = await runCli(['test', '--config', `${sb.dir}/nope.yaml`]);
+  t.equal(result.code, 1);
+  t.match(result.stderr, `${sb.dir}/nope.yaml`);
+  t.match(result.stderr, 'file not found');
+});
+
+t.test('status exits 3 when not running; reload exits 1; stop exits 0', async (t) => {
+  const sb = await makeSandbox(t);
+  const text = await runCli(['status', '--pid-file', sb.pidFile]);
+  t.equal(text.code, 3);
+  t.match(text.stdout, 'gatewayd is not running');
+  const json = await runCli(['status', '--json', '--pid-file', sb.pidFile]);
+  t.equal(json.code, 3);
+  t.equal(json.stdout, '', 'no JSON when there is no report');
+  const reload = await runCli(['reload', '--pid-file', sb.pidFile]);
+  t.equal(reload.code, 1);
+  t.match(reload.stderr, 'gatewayd is not running');
+  const stop = await runCli(['stop', '--pid-file', sb.pidFile]);
+  t.equal(stop.code, 0);
+});
+
+t.test('status --json reports the running supervisor', async (t) => {
+  const sb = await makeSandbox(t);
+  const gw = await startForeground(t, sb);
+  // Some traffic so the counters are not all zero by construction.
+  t.equal((await httpRequest(sb.port, '/health')).status, 200);
+  const result = await runCli(['status', '--json', '--pid-file', sb.pidFile]);
+  t.equal(result.code, 0, result.stderr);
+  const status = JSON.parse(result.stdout) as StatusReport;
+  t.equal(status.pid, gw.pid);
+  t.equal(status.generation, 1);
+  t.equal(status.configFile, sb.configFile);
+  t.equal(status.pidFile, sb.pidFile);
+  t.equal(status.listen.data, `127.0.0.1:${sb.port}`);
+  t.ok(status.httpEngine === 'native' || status.httpEngine === 'fallback', `engine ${status.httpEngine}`);
+  t.equal(status.stateBackend, 'local');
+  t.equal(status.workerRestarts, 0);
+  t.equal(status.lastReload, null);
+  t.type(status.uptimeSeconds, 'number');
+  t.equal(status.workers.length, 2);
+  for (const w of status.workers) sb.pids.add(w.pid);
+  t.same(status.workers.map((w) => w.id).sort(), [0, 1]);
+  for (const w of status.workers) {
+    t.equal(w.state, 'ready');
+    t.equal(w.generation, 1);
+    t.type(w.inFlight, 'number');
+    t.type(w.activeStreams, 'number');
+    t.equal(w.restarts, 0);
+  }
+  t.equal(status.workers.reduce((n, w) => n + w.requestsTotal, 0), 1, 'the /health request is counted');
+
+  const text = await runCli(['status', '--pid-file', sb.pidFile]);
+  t.equal(text.code, 0);
+  t.match(text.stdout, `gatewayd is running (pid ${gw.pid})`);
+  t.match(text.stdout, /http engine: +(native|fallback)/);
+  t.match(text.stdout, /state backend: +local/);
+  for (const w of status.workers) t.match(text.stdout, new RegExp(`\\b${w.pid}\\b`));
+});
+
+t.test('version prints the version', async (t) => {
+  const result = await runCli(['version']);
+  t.equal(result.code, 0);
+  t.match(result.stdout, /^gatewayd \d+\.\d+\.\d+ \(node v\d+/);
+});
+
+t.test('an unknown command or flag exits non-zero with usage', async (t) => {
+  const result = await runCli(['frobnicate']);
+  t.not(result.code, 0);
+  const flag = await runCli(['status', '--bogus-flag']);
+  t.not(flag.code, 0);
+  t.match(flag.stderr, 'bogus-flag');
+});

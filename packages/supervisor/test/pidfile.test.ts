@@ -1,0 +1,54 @@
+/** The PID file lifecycle and refused starts: already running, stale file, port taken, bad config. */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import t from 'tap';
+import { httpRequest, makeSandbox, readPidOf, runCli, startForeground } from './helpers/gatewayd.js';
+
+t.test('a second start with a live owner is refused', async (t) => {
+  const sb = await makeSandbox(t);
+  const gw = await startForeground(t, sb);
+  const second = await runCli(['start', '--config', sb.configFile, '--pid-file', sb.pidFile]);
+  t.equal(second.code, 1);
+  t.match(second.stderr, `gatewayd is already running (pid ${gw.pid}, pid file ${sb.pidFile})`);
+  t.equal(readPidOf(sb.pidFile), gw.pid, 'the PID file is untouched');
+  t.equal((await httpRequest(sb.port, '/health')).status, 200, 'the first one still serves');
+});
+
+t.test('a stale PID file (dead pid, fresh lock left behind) is taken over with a warning', async (t) => {
+  const sb = await makeSandbox(t);
+  const dead = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => dead.on('exit', resolve));
+  writeFileSync(sb.pidFile, `${dead.pid}\n`);
+  // What a SIGKILLed supervisor leaves: the lock directory, still looking fresh.
+  mkdirSync(`${sb.pidFile}.lock`);
+  writeFileSync(sb.socketPath, '');
+  const gw = await startForeground(t, sb);
+  t.equal(readPidOf(sb.pidFile), gw.pid, 'the PID file now holds the new supervisor');
+  t.match(gw.output(), `stale pid file ${sb.pidFile} (pid ${dead.pid} is not running) taken over`);
+  t.equal((await httpRequest(sb.port, '/health')).status, 200);
+  const status = await runCli(['status', '--pid-file', sb.pidFile]);
+  t.equal(status.code, 0, 'the stale socket file was replaced by a live one');
+});
+
+t.test('start exits 1 with the reason when the port is already taken', async (t) => {
+  const sb = await makeSandbox(t);
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(sb.port, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+  const result = await runCli(['start', '--config', sb.configFile, '--pid-file', sb.pidFile]);
+  t.equal(result.code, 1);
+  t.match(result.stderr, `port 127.0.0.1:${sb.port} is already in use`);
+  t.notOk(existsSync(sb.pidFile), 'no PID file left behind');
+  t.notOk(existsSync(sb.socketPath), 'no socket left behind');
+});
+
+t.test('start exits 1 naming the file and key of a bad config', async (t) => {
+  const sb = await makeSandbox(t);
+  writeFileSync(sb.configFile, 'server: { port: "eighty" }\n');
+  const result = await runCli(['start', '--config', sb.configFile, '--pid-file', sb.pidFile]);
+  t.equal(result.code, 1);
+  t.match(result.stderr, sb.configFile);
+  t.match(result.stderr, 'server.port');
+  t.notOk(existsSync(sb.pidFile));
+});

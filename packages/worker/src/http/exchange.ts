@@ -1,0 +1,88 @@
+/**
+ * One request/response pair and its bookkeeping: in-flight and stream counters, the drain
+ * activity clock, the access line. A uWS response must not be touched after it ended or was
+ * aborted, so every writer checks `done` first.
+ */
+import type { WorkerState } from '../state.js';
+import type { HttpResponse } from './uws.js';
+
+/** Logged status of a request the client abandoned (nginx's convention). */
+export const CLIENT_CLOSED_STATUS = 499;
+
+export class Exchange {
+  status = 0;
+  /** The response ended or the client went away: `res` is off limits. */
+  done = false;
+  headersWritten = false;
+  streaming = false;
+  /** True while the uWS handler runs synchronously: writes are already corked. */
+  inHandler = true;
+  /** Stops the handler's timers; set by async handlers, called on abort and at the drain cut. */
+  cancel: (() => void) | null = null;
+  /** goAsync() was called: the response may legitimately come after the handler returned. */
+  private tracked = false;
+  readonly startedAt: number;
+
+  constructor(
+    readonly res: HttpResponse,
+    readonly worker: WorkerState,
+    readonly id: string,
+    /** Lower case, as uWS reports it. */
+    readonly method: string,
+    readonly path: string,
+  ) {
+    this.startedAt = performance.now();
+    worker.requestsTotal++;
+    worker.inFlight++;
+    worker.lastActivityAt = this.startedAt;
+  }
+
+  /**
+   * The answer comes later (body, timers): watch for the client going away and let a drain
+   * deadline find this request. Must be called inside the uWS handler.
+   */
+  goAsync(): void {
+    if (this.tracked) return;
+    this.tracked = true;
+    this.worker.pending.add(this);
+    this.res.onAborted(() => this.onClientAbort());
+  }
+
+  get isAsync(): boolean {
+    return this.tracked;
+  }
+
+  /** Counts the response as a stream (active_streams) once its headers go out. */
+  markStreaming(): void {
+    this.streaming = true;
+    this.worker.activeStreams++;
+  }
+
+  finish(status: number): void {
+    if (this.done) return;
+    this.done = true;
+    this.status = status;
+    this.cancel = null;
+    const worker = this.worker;
+    worker.inFlight--;
+    if (this.streaming) worker.activeStreams--;
+    if (this.tracked) worker.pending.delete(this);
+    const now = performance.now();
+    worker.lastActivityAt = now;
+    if (worker.accessLog) {
+      worker.logger.debug(
+        { reqId: this.id, method: this.method.toUpperCase(), path: this.path, status, durationMs: Math.round((now - this.startedAt) * 1000) / 1000 },
+        'request',
+      );
+    }
+    if (worker.draining) worker.onRequestFinished?.();
+  }
+
+  private onClientAbort(): void {
+    // The fallback engine also reports the socket closing after a completed response: ignore it.
+    if (this.done) return;
+    const cancel = this.cancel;
+    this.finish(CLIENT_CLOSED_STATUS);
+    cancel?.();
+  }
+}

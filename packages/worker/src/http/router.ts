@@ -1,0 +1,42 @@
+/**
+ * One uWS catch-all handler and a plain map from path to per-method handlers: one lookup per
+ * request, and the request id, counters, 404/405 and the exception guard live in one place.
+ */
+import { Exchange } from './exchange.js';
+import { failExchange, sendError } from './respond.js';
+import { isNativeEngine, type HttpRequest, type HttpResponse } from './uws.js';
+import { requestIdFor } from '../request-id.js';
+import type { WorkerState } from '../state.js';
+
+export type Handler = (ex: Exchange, req: HttpRequest) => void;
+/** Methods in lower case, as uWS reports them. */
+export type MethodHandlers = Partial<Record<'get' | 'post' | 'put' | 'patch' | 'delete' | 'options' | 'head', Handler>>;
+export type RouteTable = Map<string, MethodHandlers>;
+
+const MAX_PATH_IN_MESSAGE = 200;
+
+export function createDispatcher(worker: WorkerState, routes: RouteTable): (res: HttpResponse, req: HttpRequest) => void {
+  return (res, req) => {
+    let path = req.getUrl();
+    let method = req.getMethod();
+    if (!isNativeEngine) {
+      const query = path.indexOf('?');
+      if (query >= 0) path = path.slice(0, query);
+      method = method.toLowerCase();
+    }
+    const ex = new Exchange(res, worker, requestIdFor(req.getHeader('x-request-id')), method, path);
+    try {
+      const entry = routes.get(path);
+      const handler = entry?.[method as keyof MethodHandlers];
+      if (handler !== undefined) handler(ex, req);
+      else if (entry !== undefined) sendError(ex, 'GW_ERR_METHOD_NOT_ALLOWED', `method ${method.toUpperCase()} is not allowed on ${path}`);
+      else sendError(ex, 'GW_ERR_NOT_FOUND', `no route for ${method.toUpperCase()} ${path.slice(0, MAX_PATH_IN_MESSAGE)}`);
+      // Native uWS aborts the whole process when a handler returns without answering or
+      // watching for aborts: turn such a bug into a 500 instead.
+      if (!ex.done && !ex.isAsync) throw new Error('the handler returned without answering');
+    } catch (err) {
+      failExchange(ex, err);
+    }
+    ex.inHandler = false;
+  };
+}

@@ -1,0 +1,2 @@
+export * from './parser.js';
+export * from './encode.js';

@@ -1,0 +1,106 @@
+/**
+ * Field-level mappings between Anthropic Messages and OpenAI Chat: stop/finish reasons, usage,
+ * tool_choice and tool ids.
+ */
+import type {
+  AnthropicStopReason,
+  AnthropicToolChoice,
+  AnthropicUsage,
+  OpenaiFinishReason,
+  OpenaiToolChoice,
+  OpenaiUsage,
+} from '@gatewayd/shared';
+import { makeOpenaiUsage } from '../../protocol/content.js';
+
+export function anthropicStopToOpenaiFinish(reason: AnthropicStopReason | null | undefined): OpenaiFinishReason {
+  switch (reason) {
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'tool_use':
+      return 'tool_calls';
+    case 'refusal':
+      return 'content_filter';
+    // end_turn, stop_sequence, pause_turn (server tool loop paused) and unknown values.
+    default:
+      return 'stop';
+  }
+}
+
+export function openaiFinishToAnthropicStop(reason: OpenaiFinishReason | null | undefined): AnthropicStopReason {
+  switch (reason) {
+    case 'length':
+      return 'max_tokens';
+    case 'tool_calls':
+    case 'function_call':
+      return 'tool_use';
+    case 'content_filter':
+      return 'refusal';
+    default:
+      return 'end_turn';
+  }
+}
+
+/**
+ * Anthropic input_tokens EXCLUDES cache reads and cache writes; OpenAI prompt_tokens INCLUDES
+ * cached tokens. Cache writes are ordinary (billed) input for OpenAI, so they go into prompt_tokens
+ * but not into cached_tokens.
+ */
+export function anthropicUsageToOpenai(usage: Partial<AnthropicUsage> | undefined): OpenaiUsage {
+  const cacheRead = usage?.cache_read_input_tokens ?? 0;
+  const cacheWrite = usage?.cache_creation_input_tokens ?? 0;
+  const prompt = (usage?.input_tokens ?? 0) + cacheRead + cacheWrite;
+  return makeOpenaiUsage(prompt, usage?.output_tokens ?? 0, cacheRead);
+}
+
+/** Inverse of anthropicUsageToOpenai; OpenAI does not report cache writes, so those are 0. */
+export function openaiUsageToAnthropic(usage: OpenaiUsage | null | undefined): AnthropicUsage {
+  const cached = usage?.prompt_tokens_details?.cached_tokens ?? 0;
+  const prompt = usage?.prompt_tokens ?? 0;
+  return {
+    input_tokens: Math.max(0, prompt - cached),
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: cached,
+    output_tokens: usage?.completion_tokens ?? 0,
+  };
+}
+
+/**
+ * OpenAI tool_choice + parallel_tool_calls -> Anthropic tool_choice. `required` is `any`;
+ * parallel_tool_calls=false is disable_parallel_tool_use=true (not expressible with `none`).
+ */
+export function openaiToolChoiceToAnthropic(
+  choice: OpenaiToolChoice | undefined,
+  parallelToolCalls: boolean | undefined,
+): AnthropicToolChoice | undefined {
+  const disable = parallelToolCalls === false ? { disable_parallel_tool_use: true } : {};
+  if (choice === undefined) return parallelToolCalls === false ? { type: 'auto', ...disable } : undefined;
+  if (choice === 'none') return { type: 'none' };
+  if (choice === 'auto') return { type: 'auto', ...disable };
+  if (choice === 'required') return { type: 'any', ...disable };
+  return { type: 'tool', name: choice.function.name, ...disable };
+}
+
+export function anthropicToolChoiceToOpenai(choice: AnthropicToolChoice): { tool_choice: OpenaiToolChoice; parallel_tool_calls?: false } {
+  const parallel = choice.type !== 'none' && choice.disable_parallel_tool_use === true ? { parallel_tool_calls: false as const } : {};
+  switch (choice.type) {
+    case 'none':
+      return { tool_choice: 'none' };
+    case 'any':
+      return { tool_choice: 'required', ...parallel };
+    case 'tool':
+      return { tool_choice: { type: 'function', function: { name: choice.name } }, ...parallel };
+    default:
+      return { tool_choice: 'auto', ...parallel };
+  }
+}
+
+/** Anthropic accepts tool ids matching ^[a-zA-Z0-9_-]+$; other providers' ids may not. */
+export function toAnthropicToolId(id: string): string {
+  return id.replace(/[^a-zA-Z0-9_-]/g, '_');
+}
+
+/** Anthropic temperature is 0..1, OpenAI's 0..2: values above 1 are clamped. */
+export function clampAnthropicTemperature(temperature: number): number {
+  return Math.min(1, Math.max(0, temperature));
+}

@@ -1,0 +1,178 @@
+/**
+ * OpenAI Chat request (hub) -> Anthropic Messages request, for a call served by an Anthropic
+ * provider. Pure: no defaults read from anywhere but the arguments.
+ */
+import type {
+  AnthropicContentBlockParam,
+  AnthropicCustomTool,
+  AnthropicImageBlock,
+  AnthropicMessageParam,
+  AnthropicMessagesRequest,
+  AnthropicTextBlock,
+  AnthropicToolResultBlock,
+  AnthropicToolUseBlock,
+  ChatCompletionRequest,
+  OpenaiAssistantMessage,
+  OpenaiTextPart,
+  OpenaiToolMessage,
+  OpenaiUserContentPart,
+} from '@gatewayd/shared';
+import { parseDataUrl, parseToolArguments, stopList, textParts } from '../../protocol/content.js';
+import { TranslationError } from '../../protocol/errors.js';
+import { clampAnthropicTemperature, openaiToolChoiceToAnthropic, toAnthropicToolId } from './mapping.js';
+
+/**
+ * Anthropic requires max_tokens; OpenAI callers often omit it. 4096 is accepted by every current
+ * Claude model (the smallest output limit among them) and matches common gateway practice.
+ */
+export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
+
+export interface OpenaiToAnthropicOptions {
+  /** max_tokens when the caller sets neither max_completion_tokens nor max_tokens. */
+  defaultMaxTokens?: number;
+}
+
+export function openaiToAnthropicRequest(
+  req: ChatCompletionRequest,
+  targetModel: string,
+  options: OpenaiToAnthropicOptions = {},
+): AnthropicMessagesRequest {
+  if (req.n != null && req.n > 1) throw new TranslationError('n > 1 is not supported by Anthropic models');
+  const system: AnthropicTextBlock[] = [];
+  const messages: AnthropicMessageParam[] = [];
+  // The user turn currently collecting consecutive tool results, if the last message emitted is one.
+  let toolResultTurn: AnthropicContentBlockParam[] | undefined;
+
+  for (const message of req.messages) {
+    if (message.role === 'tool') {
+      const block = toolResultBlock(message);
+      if (toolResultTurn) toolResultTurn.push(block);
+      else {
+        toolResultTurn = [block];
+        messages.push({ role: 'user', content: toolResultTurn });
+      }
+      continue;
+    }
+    if (message.role === 'user' && toolResultTurn) {
+      // A user message right after tool results joins their turn (results first, as required).
+      toolResultTurn.push(...userBlocks(message.content));
+      toolResultTurn = undefined;
+      continue;
+    }
+    toolResultTurn = undefined;
+    switch (message.role) {
+      case 'system':
+      case 'developer':
+        // Anthropic has one top-level system prompt: system/developer messages are hoisted in order.
+        for (const part of textParts(message.content)) if (part.text) system.push({ type: 'text', text: part.text });
+        break;
+      case 'user':
+        messages.push({ role: 'user', content: typeof message.content === 'string' ? message.content : userBlocks(message.content) });
+        break;
+      case 'assistant': {
+        const assistant = assistantContent(message);
+        if (assistant !== undefined) messages.push({ role: 'assistant', content: assistant });
+        break;
+      }
+      default:
+        throw new TranslationError(`message role "${message.role}" cannot be sent to Anthropic (use tool messages)`);
+    }
+  }
+
+  const out: AnthropicMessagesRequest = {
+    model: targetModel,
+    max_tokens: req.max_completion_tokens ?? req.max_tokens ?? options.defaultMaxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+    messages,
+  };
+  if (system.length === 1) out.system = (system[0] as AnthropicTextBlock).text;
+  else if (system.length > 1) out.system = system;
+  const stop = stopList(req.stop);
+  if (stop) out.stop_sequences = stop;
+  if (req.temperature != null) out.temperature = clampAnthropicTemperature(req.temperature);
+  if (req.top_p != null) out.top_p = req.top_p;
+  if (req.top_k != null) out.top_k = req.top_k;
+  if (req.stream) out.stream = true;
+  if (req.user) out.metadata = { user_id: req.user };
+  const tools = (req.tools ?? []).filter((t) => t.type === 'function').map(toAnthropicTool);
+  if (tools.length > 0) {
+    out.tools = tools;
+    const choice = openaiToolChoiceToAnthropic(req.tool_choice, req.parallel_tool_calls);
+    if (choice) out.tool_choice = choice;
+  }
+  return out;
+}
+
+function toAnthropicTool(tool: { function: { name: string; description?: string; parameters?: Record<string, unknown> } }): AnthropicCustomTool {
+  const params = tool.function.parameters;
+  // input_schema must be an object schema; OpenAI allows omitting parameters entirely.
+  const input_schema = params ? { ...params, type: 'object' } : { type: 'object', properties: {} };
+  const out: AnthropicCustomTool = { name: tool.function.name, input_schema };
+  if (tool.function.description) out.description = tool.function.description;
+  return out;
+}
+
+/** Empty text parts are dropped: Anthropic rejects empty text blocks. */
+function userBlocks(content: string | OpenaiUserContentPart[]): AnthropicContentBlockParam[] {
+  if (typeof content === 'string') return content ? [{ type: 'text', text: content }] : [];
+  return content.filter((part) => part.type !== 'text' || part.text).map(userBlock);
+}
+
+function userBlock(part: OpenaiUserContentPart): AnthropicContentBlockParam {
+  switch (part.type) {
+    case 'text':
+      return { type: 'text', text: part.text };
+    case 'image_url':
+      return imageBlock(part.image_url.url);
+    case 'file': {
+      const data = part.file.file_data ? parseDataUrl(part.file.file_data) : undefined;
+      if (data?.mediaType === 'application/pdf') {
+        return { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: data.base64 } };
+      }
+      throw new TranslationError('only inline PDF files (file_data data: URLs) can be sent to Anthropic');
+    }
+    default:
+      throw new TranslationError(`content part "${(part as { type: string }).type}" is not supported by Anthropic`);
+  }
+}
+
+/** data: URLs become base64 sources, http(s) URLs become url sources. */
+export function imageBlock(url: string): AnthropicImageBlock {
+  const data = parseDataUrl(url);
+  if (data) {
+    return { type: 'image', source: { type: 'base64', media_type: data.mediaType as 'image/png', data: data.base64 } };
+  }
+  return { type: 'image', source: { type: 'url', url } };
+}
+
+function assistantContent(message: OpenaiAssistantMessage): string | AnthropicContentBlockParam[] | undefined {
+  const calls = message.tool_calls ?? [];
+  if (typeof message.content === 'string' && calls.length === 0) return message.content.length > 0 ? message.content : undefined;
+  const blocks: AnthropicContentBlockParam[] = [];
+  // Anthropic rejects empty text blocks, so empty strings are dropped.
+  if (typeof message.content === 'string') {
+    if (message.content) blocks.push({ type: 'text', text: message.content });
+  } else if (message.content) {
+    for (const part of message.content) {
+      const text = part.type === 'text' ? part.text : part.refusal;
+      if (text) blocks.push({ type: 'text', text });
+    }
+  }
+  for (const call of calls) {
+    const block: AnthropicToolUseBlock = {
+      type: 'tool_use',
+      id: toAnthropicToolId(call.id),
+      name: call.function.name,
+      input: parseToolArguments(call.function.arguments),
+    };
+    blocks.push(block);
+  }
+  return blocks.length > 0 ? blocks : undefined;
+}
+
+function toolResultBlock(message: OpenaiToolMessage): AnthropicToolResultBlock {
+  const content: string | AnthropicTextBlock[] =
+    typeof message.content === 'string'
+      ? message.content
+      : message.content.filter((p: OpenaiTextPart) => p.type === 'text' && p.text).map((p) => ({ type: 'text', text: p.text }));
+  return { type: 'tool_result', tool_use_id: toAnthropicToolId(message.tool_call_id), content };
+}

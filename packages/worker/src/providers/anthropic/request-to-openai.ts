@@ -1,0 +1,156 @@
+/**
+ * Anthropic Messages request -> OpenAI Chat request (hub): used when an Anthropic-speaking client
+ * reaches a non-Anthropic provider (OpenAI-compatible or, through the hub, Gemini).
+ */
+import type {
+  AnthropicContentBlockParam,
+  AnthropicCountTokensRequest,
+  AnthropicDocumentBlock,
+  AnthropicImageBlock,
+  AnthropicMessageParam,
+  AnthropicMessagesRequest,
+  AnthropicTool,
+  AnthropicToolResultBlock,
+  ChatCompletionRequest,
+  OpenaiChatMessage,
+  OpenaiFunctionTool,
+  OpenaiToolCall,
+  OpenaiUserContentPart,
+} from '@gatewayd/shared';
+import { textOf, toDataUrl } from '../../protocol/content.js';
+import { TranslationError } from '../../protocol/errors.js';
+import { anthropicToolChoiceToOpenai } from './mapping.js';
+
+/** Separator used when several Anthropic text blocks must become one OpenAI string. */
+const BLOCK_SEPARATOR = '\n';
+
+export function anthropicToOpenaiRequest(
+  req: AnthropicMessagesRequest | AnthropicCountTokensRequest,
+  targetModel: string = req.model,
+): ChatCompletionRequest {
+  const messages: OpenaiChatMessage[] = [];
+  if (req.system !== undefined) {
+    const system = typeof req.system === 'string' ? req.system : textOf(req.system, BLOCK_SEPARATOR);
+    if (system) messages.push({ role: 'system', content: system });
+  }
+  for (const message of req.messages) appendMessage(messages, message);
+
+  const out: ChatCompletionRequest = { model: targetModel, messages };
+  if (typeof req.max_tokens === 'number') out.max_tokens = req.max_tokens;
+  if (Array.isArray(req.stop_sequences) && req.stop_sequences.length > 0) out.stop = req.stop_sequences as string[];
+  if (typeof req.temperature === 'number') out.temperature = req.temperature;
+  if (typeof req.top_p === 'number') out.top_p = req.top_p;
+  if (typeof req.top_k === 'number') out.top_k = req.top_k;
+  const metadata = req.metadata as AnthropicMessagesRequest['metadata'];
+  if (metadata?.user_id) out.user = metadata.user_id;
+  if (req.stream === true) {
+    out.stream = true;
+    // The Anthropic stream needs usage for message_delta, so it is always requested.
+    out.stream_options = { include_usage: true };
+  }
+  if (req.tools && req.tools.length > 0) {
+    out.tools = req.tools.map(toOpenaiTool);
+    if (req.tool_choice) Object.assign(out, anthropicToolChoiceToOpenai(req.tool_choice));
+  }
+  // `thinking` has no OpenAI Chat equivalent and is dropped (the upstream decides on reasoning).
+  return out;
+}
+
+function toOpenaiTool(tool: AnthropicTool): OpenaiFunctionTool {
+  if (!('input_schema' in tool) || (tool.type !== undefined && tool.type !== 'custom')) {
+    throw new TranslationError(`Anthropic server tool "${tool.type ?? tool.name}" cannot be served by this provider`);
+  }
+  const fn: OpenaiFunctionTool['function'] = { name: tool.name, parameters: tool.input_schema as Record<string, unknown> };
+  if (typeof tool.description === 'string' && tool.description) fn.description = tool.description;
+  return { type: 'function', function: fn };
+}
+
+function appendMessage(out: OpenaiChatMessage[], message: AnthropicMessageParam): void {
+  if (typeof message.content === 'string') {
+    out.push(message.role === 'user' ? { role: 'user', content: message.content } : { role: 'assistant', content: message.content });
+    return;
+  }
+  if (message.role === 'assistant') {
+    appendAssistant(out, message.content);
+    return;
+  }
+  // A user turn: tool results become `tool` messages, which must directly follow the assistant
+  // message that made the calls, so they go first; the rest becomes one user message.
+  const parts: OpenaiUserContentPart[] = [];
+  const toolImages: OpenaiUserContentPart[] = [];
+  for (const block of message.content) {
+    if (block.type === 'tool_result') out.push(toolMessage(block, toolImages));
+    else {
+      const part = userPart(block);
+      if (part) parts.push(part);
+    }
+  }
+  // Images returned by tools come first: they precede the user's own words in the original turn.
+  parts.unshift(...toolImages);
+  if (parts.length === 0) return;
+  const only = parts[0];
+  out.push({ role: 'user', content: parts.length === 1 && only?.type === 'text' ? only.text : parts });
+}
+
+function appendAssistant(out: OpenaiChatMessage[], blocks: AnthropicContentBlockParam[]): void {
+  let text = '';
+  const calls: OpenaiToolCall[] = [];
+  for (const block of blocks) {
+    if (block.type === 'text') text += block.text;
+    else if (block.type === 'tool_use') {
+      calls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
+    }
+    // thinking / redacted_thinking: only meaningful to Anthropic models, dropped.
+  }
+  if (calls.length > 0) out.push({ role: 'assistant', content: text || null, tool_calls: calls });
+  else if (text) out.push({ role: 'assistant', content: text });
+}
+
+/**
+ * OpenAI tool messages carry text only: text blocks are joined, images in the result are moved to
+ * the user message that follows. `is_error` has no OpenAI field; the result text usually says so.
+ */
+function toolMessage(block: AnthropicToolResultBlock, trailingParts: OpenaiUserContentPart[]): OpenaiChatMessage {
+  let content = '';
+  if (typeof block.content === 'string') content = block.content;
+  else if (block.content) {
+    content = textOf(block.content, BLOCK_SEPARATOR);
+    for (const inner of block.content) if (inner.type === 'image') trailingParts.push(imagePart(inner));
+  }
+  return { role: 'tool', tool_call_id: block.tool_use_id, content };
+}
+
+function userPart(block: AnthropicContentBlockParam): OpenaiUserContentPart | undefined {
+  switch (block.type) {
+    case 'text':
+      return { type: 'text', text: block.text };
+    case 'image':
+      return imagePart(block);
+    case 'document':
+      return documentPart(block);
+    case 'thinking':
+    case 'redacted_thinking':
+      return undefined;
+    default:
+      throw new TranslationError(`content block "${block.type}" is not allowed in a user message`);
+  }
+}
+
+export function imagePart(block: AnthropicImageBlock): OpenaiUserContentPart {
+  const url = block.source.type === 'base64' ? toDataUrl(block.source.media_type, block.source.data) : block.source.url;
+  return { type: 'image_url', image_url: { url } };
+}
+
+function documentPart(block: AnthropicDocumentBlock): OpenaiUserContentPart {
+  const source = block.source;
+  switch (source.type) {
+    case 'base64':
+      return { type: 'file', file: { filename: `${block.title ?? 'document'}.pdf`, file_data: toDataUrl(source.media_type, source.data) } };
+    case 'text':
+      return { type: 'text', text: source.data };
+    case 'content':
+      return { type: 'text', text: textOf(source.content, BLOCK_SEPARATOR) };
+    default:
+      throw new TranslationError('URL documents cannot be sent to this provider; send them inline');
+  }
+}

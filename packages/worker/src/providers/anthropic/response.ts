@@ -1,0 +1,93 @@
+/** Non-streamed responses: Anthropic Message <-> OpenAI chat.completion. */
+import type {
+  AnthropicContentBlock,
+  AnthropicMessage,
+  AnthropicStopReason,
+  ChatCompletionResponse,
+  OpenaiToolCall,
+} from '@gatewayd/shared';
+import { parseToolArguments, textOf } from '../../protocol/content.js';
+import { anthropicStopToOpenaiFinish, anthropicUsageToOpenai, openaiFinishToAnthropicStop, openaiUsageToAnthropic, toAnthropicToolId } from './mapping.js';
+
+export interface OpenaiResponseContext {
+  /** Unix seconds for `created`; the caller passes the clock (these functions are pure). */
+  created?: number;
+  /** Overrides the model name reported to the caller. */
+  model?: string;
+}
+
+export function anthropicToOpenaiResponse(res: AnthropicMessage, ctx: OpenaiResponseContext = {}): ChatCompletionResponse {
+  let text = '';
+  const toolCalls: OpenaiToolCall[] = [];
+  for (const block of res.content) {
+    if (block.type === 'text') text += block.text;
+    else if (block.type === 'tool_use') {
+      toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
+    }
+    // thinking / redacted_thinking blocks have no OpenAI Chat field and are dropped.
+  }
+  const message: ChatCompletionResponse['choices'][number]['message'] = {
+    role: 'assistant',
+    content: text.length > 0 || toolCalls.length === 0 ? text : null,
+    refusal: null,
+  };
+  if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  return {
+    id: res.id,
+    object: 'chat.completion',
+    created: ctx.created ?? 0,
+    model: ctx.model ?? res.model,
+    choices: [{ index: 0, message, logprobs: null, finish_reason: anthropicStopToOpenaiFinish(res.stop_reason) }],
+    usage: anthropicUsageToOpenai(res.usage),
+  };
+}
+
+export interface AnthropicResponseContext {
+  /** Overrides the model name reported to the caller. */
+  model?: string;
+}
+
+/** Only choice 0 is used: Anthropic messages have a single candidate. */
+export function openaiToAnthropicResponse(res: ChatCompletionResponse, ctx: AnthropicResponseContext = {}): AnthropicMessage {
+  const choice = res.choices.find((c) => c.index === 0) ?? res.choices[0];
+  const content: AnthropicContentBlock[] = [];
+  const message = choice?.message;
+  const text = textOf(message?.content) || (message?.refusal ?? '');
+  if (text) content.push({ type: 'text', text });
+  for (const call of message?.tool_calls ?? []) {
+    content.push({ type: 'tool_use', id: toAnthropicToolId(call.id), name: call.function.name, input: parseToolArguments(call.function.arguments) });
+  }
+  const hasToolUse = content.some((b) => b.type === 'tool_use');
+  const { stop_reason, stop_sequence } = anthropicStop(choice?.finish_reason, choice?.stop_reason, hasToolUse);
+  return {
+    id: anthropicMessageId(res.id),
+    type: 'message',
+    role: 'assistant',
+    model: ctx.model ?? res.model,
+    content,
+    stop_reason,
+    stop_sequence,
+    usage: openaiUsageToAnthropic(res.usage),
+  };
+}
+
+/**
+ * OpenAI reports a stop-sequence hit as plain `stop`; vLLM adds the matched string as
+ * `stop_reason`, which becomes Anthropic's stop_sequence. Servers that answer `stop` while calling
+ * tools (Ollama, some llama.cpp builds) are reported as tool_use, which Anthropic clients key on.
+ */
+export function anthropicStop(
+  finish: Parameters<typeof openaiFinishToAnthropicStop>[0],
+  vllmStopReason: string | number | null | undefined,
+  hasToolUse: boolean,
+): { stop_reason: AnthropicStopReason; stop_sequence: string | null } {
+  if ((finish === 'stop' || finish == null) && hasToolUse) return { stop_reason: 'tool_use', stop_sequence: null };
+  if (finish === 'stop' && typeof vllmStopReason === 'string') return { stop_reason: 'stop_sequence', stop_sequence: vllmStopReason };
+  return { stop_reason: openaiFinishToAnthropicStop(finish), stop_sequence: null };
+}
+
+/** Anthropic message ids start with `msg_`. */
+export function anthropicMessageId(openaiId: string | undefined): string {
+  if (!openaiId) return 'msg_gateway';
+  return openaiId.startsWith('msg_') ? openaiId : `msg_${openaiId.replace(/^chatcmpl-/, '')}`;
+}

@@ -1,0 +1,174 @@
+/**
+ * OpenAI chat.completion.chunk objects in -> strict Anthropic stream events out (for an Anthropic
+ * client served by an OpenAI-compatible or Gemini provider).
+ *
+ * Guarantees: message_start first; each text run and each tool call is its own block, with indexes
+ * 0, 1, 2, ... and the open block closed before the next opens; then one message_delta (stop
+ * reason + usage) and message_stop. Nothing after. No [DONE].
+ *
+ * Limitation: a tool call whose arguments resume after another call has started (interleaved
+ * deltas, which no known server sends) cannot reopen its closed block; those late argument
+ * fragments are dropped and counted in `droppedToolDeltas`.
+ */
+import type {
+  AnthropicStreamEvent,
+  ChatCompletionChunk,
+  OpenaiFinishReason,
+  OpenaiUsage,
+} from '@gatewayd/shared';
+import { UpstreamStreamError } from '../../protocol/errors.js';
+import { openaiUsageToAnthropic, toAnthropicToolId } from './mapping.js';
+import { anthropicMessageId, anthropicStop } from './response.js';
+
+export interface OpenaiToAnthropicStreamOptions {
+  /** Overrides the model name reported to the caller. */
+  model?: string;
+  /** Estimated input tokens for message_start (OpenAI reports usage only at the end). */
+  inputTokensEstimate?: number;
+}
+
+type OpenBlock = { kind: 'text'; index: number } | { kind: 'tool'; index: number; toolIndex: number };
+
+export class OpenaiToAnthropicStream {
+  private readonly options: OpenaiToAnthropicStreamOptions;
+  private started = false;
+  private ended = false;
+  private messageId = 'msg_gateway';
+  private nextBlockIndex = 0;
+  private open: OpenBlock | undefined;
+  /** OpenAI tool_calls index -> Anthropic block index, for every tool block opened so far. */
+  private readonly toolBlocks = new Map<number, number>();
+  private finish: OpenaiFinishReason | null = null;
+  private vllmStopReason: string | number | null = null;
+  private upstreamUsage: OpenaiUsage | undefined;
+  /** Characters streamed, for an output estimate when the upstream sends no usage. */
+  private outputChars = 0;
+  droppedToolDeltas = 0;
+
+  constructor(options: OpenaiToAnthropicStreamOptions = {}) {
+    this.options = options;
+  }
+
+  get done(): boolean {
+    return this.ended;
+  }
+
+  /** Null until the upstream sent a finish_reason: EOF before it is a truncated stream. */
+  get finishReason(): OpenaiFinishReason | null {
+    return this.finish;
+  }
+
+  /** The upstream's usage (OpenAI terms) if it sent one. */
+  get usage(): OpenaiUsage | undefined {
+    return this.upstreamUsage;
+  }
+
+  /** One SSE `data:` payload: `[DONE]` ends the message, anything else is a chunk. */
+  pushData(data: string): AnthropicStreamEvent[] {
+    if (data === '[DONE]') return this.end();
+    return this.push(JSON.parse(data) as ChatCompletionChunk);
+  }
+
+  push(chunk: ChatCompletionChunk): AnthropicStreamEvent[] {
+    if (this.ended) return [];
+    const maybeError = (chunk as unknown as { error?: { message?: string; type?: string } }).error;
+    if (maybeError) throw new UpstreamStreamError(maybeError.type ?? 'api_error', maybeError.message ?? 'upstream stream error');
+    const events: AnthropicStreamEvent[] = [];
+    this.start(events, chunk);
+    if (chunk.usage) this.upstreamUsage = chunk.usage;
+    const choice = chunk.choices?.find((c) => c.index === 0);
+    if (!choice) return events;
+    const delta = choice.delta ?? {};
+    const text = (delta.content ?? '') + (delta.refusal ?? '');
+    if (text) this.text(events, text);
+    for (const call of delta.tool_calls ?? []) {
+      let blockIndex = this.toolBlocks.get(call.index);
+      if (blockIndex === undefined) {
+        this.close(events);
+        blockIndex = this.nextBlockIndex++;
+        this.toolBlocks.set(call.index, blockIndex);
+        this.open = { kind: 'tool', index: blockIndex, toolIndex: call.index };
+        const id = toAnthropicToolId(call.id ?? `toolu_${this.messageId}_${call.index}`);
+        events.push({ type: 'content_block_start', index: blockIndex, content_block: { type: 'tool_use', id, name: call.function?.name ?? '', input: {} } });
+      }
+      const args = call.function?.arguments;
+      if (!args) continue;
+      if (this.open?.index !== blockIndex) {
+        this.droppedToolDeltas++;
+        continue;
+      }
+      this.outputChars += args.length;
+      events.push({ type: 'content_block_delta', index: blockIndex, delta: { type: 'input_json_delta', partial_json: args } });
+    }
+    if (choice.finish_reason) this.finish = choice.finish_reason;
+    if (choice.stop_reason != null) this.vllmStopReason = choice.stop_reason;
+    return events;
+  }
+
+  /** End of the upstream stream ([DONE] or EOF after a finish_reason). Idempotent. */
+  end(): AnthropicStreamEvent[] {
+    if (this.ended) return [];
+    const events: AnthropicStreamEvent[] = [];
+    this.start(events, undefined);
+    this.close(events);
+    this.ended = true;
+    const { stop_reason, stop_sequence } = anthropicStop(this.finish, this.vllmStopReason, this.toolBlocks.size > 0);
+    const usage = this.upstreamUsage
+      ? openaiUsageToAnthropic(this.upstreamUsage)
+      : {
+          // Estimates (~4 characters per token) when the upstream reported nothing.
+          input_tokens: this.options.inputTokensEstimate ?? 0,
+          cache_creation_input_tokens: 0,
+          cache_read_input_tokens: 0,
+          output_tokens: Math.ceil(this.outputChars / 4),
+        };
+    events.push({
+      type: 'message_delta',
+      delta: { stop_reason, stop_sequence },
+      usage: {
+        input_tokens: usage.input_tokens,
+        cache_creation_input_tokens: usage.cache_creation_input_tokens ?? 0,
+        cache_read_input_tokens: usage.cache_read_input_tokens ?? 0,
+        output_tokens: usage.output_tokens,
+      },
+    });
+    events.push({ type: 'message_stop' });
+    return events;
+  }
+
+  private start(events: AnthropicStreamEvent[], chunk: ChatCompletionChunk | undefined): void {
+    if (this.started) return;
+    this.started = true;
+    this.messageId = anthropicMessageId(chunk?.id);
+    events.push({
+      type: 'message_start',
+      message: {
+        id: this.messageId,
+        type: 'message',
+        role: 'assistant',
+        model: this.options.model ?? chunk?.model ?? '',
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: this.options.inputTokensEstimate ?? 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 },
+      },
+    });
+  }
+
+  private text(events: AnthropicStreamEvent[], text: string): void {
+    if (this.open?.kind !== 'text') {
+      this.close(events);
+      const index = this.nextBlockIndex++;
+      this.open = { kind: 'text', index };
+      events.push({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
+    }
+    this.outputChars += text.length;
+    events.push({ type: 'content_block_delta', index: this.open.index, delta: { type: 'text_delta', text } });
+  }
+
+  private close(events: AnthropicStreamEvent[]): void {
+    if (!this.open) return;
+    events.push({ type: 'content_block_stop', index: this.open.index });
+    this.open = undefined;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Anthropic SSE events in -> OpenAI chat.completion.chunk objects out (for an OpenAI client served by
+ * an Anthropic provider). One instance per stream; all state lives in the instance. The caller
+ * encodes the chunks, and writes `data: [DONE]` once `done` is true.
+ */
+import type {
+  AnthropicStreamEvent,
+  AnthropicUsage,
+  ChatCompletionChunk,
+  ChatCompletionDelta,
+  OpenaiFinishReason,
+  OpenaiUsage,
+} from '@gatewayd/shared';
+import { UpstreamStreamError } from '../../protocol/errors.js';
+import { anthropicStopToOpenaiFinish, anthropicUsageToOpenai } from './mapping.js';
+
+export interface AnthropicToOpenaiStreamOptions {
+  /** Unix seconds for every chunk's `created` (the caller owns the clock). */
+  created?: number;
+  /** Emit the final usage-only chunk (`stream_options.include_usage`). */
+  includeUsage?: boolean;
+  /** Overrides the model name reported to the caller. */
+  model?: string;
+}
+
+type BlockKind = 'text' | 'tool' | 'other';
+
+export class AnthropicToOpenaiStream {
+  private id = 'msg_gateway';
+  private model: string;
+  private readonly created: number;
+  private readonly includeUsage: boolean;
+  /** Anthropic block index -> its kind and, for tool_use blocks, the OpenAI tool_calls index. */
+  private readonly blocks = new Map<number, { kind: BlockKind; toolIndex: number }>();
+  private nextToolIndex = 0;
+  private usageSoFar: Partial<AnthropicUsage> = {};
+  private sawUsage = false;
+  private finish: OpenaiFinishReason | null = null;
+  private finished = false;
+
+  constructor(options: AnthropicToOpenaiStreamOptions = {}) {
+    this.created = options.created ?? 0;
+    this.includeUsage = options.includeUsage ?? false;
+    this.model = options.model ?? '';
+  }
+
+  /** True once message_stop was seen: the stream completed normally. */
+  get done(): boolean {
+    return this.finished;
+  }
+
+  get finishReason(): OpenaiFinishReason | null {
+    return this.finish;
+  }
+
+  /** Usage in OpenAI terms, known once message_start arrived (final after message_delta). */
+  get usage(): OpenaiUsage | undefined {
+    return this.sawUsage ? anthropicUsageToOpenai(this.usageSoFar) : undefined;
+  }
+
+  /** Parses one SSE `data:` payload and transforms it. */
+  pushData(data: string): ChatCompletionChunk[] {
+    return this.push(JSON.parse(data) as AnthropicStreamEvent);
+  }
+
+  push(event: AnthropicStreamEvent): ChatCompletionChunk[] {
+    switch (event.type) {
+      case 'message_start': {
+        this.id = event.message.id;
+        if (!this.model) this.model = event.message.model;
+        this.usageSoFar = { ...event.message.usage };
+        this.sawUsage = true;
+        return [this.chunk({ role: 'assistant', content: '' })];
+      }
+      case 'content_block_start': {
+        const block = event.content_block;
+        if (block.type === 'text') {
+          this.blocks.set(event.index, { kind: 'text', toolIndex: -1 });
+          return block.text ? [this.chunk({ content: block.text })] : [];
+        }
+        if (block.type === 'tool_use') {
+          const toolIndex = this.nextToolIndex++;
+          this.blocks.set(event.index, { kind: 'tool', toolIndex });
+          return [this.chunk({ tool_calls: [{ index: toolIndex, id: block.id, type: 'function', function: { name: block.name, arguments: '' } }] })];
+        }
+        this.blocks.set(event.index, { kind: 'other', toolIndex: -1 });
+        return [];
+      }
+      case 'content_block_delta': {
+        const block = this.blocks.get(event.index);
+        const delta = event.delta;
+        if (delta.type === 'text_delta' && block?.kind === 'text') return delta.text ? [this.chunk({ content: delta.text })] : [];
+        if (delta.type === 'input_json_delta' && block?.kind === 'tool' && delta.partial_json) {
+          return [this.chunk({ tool_calls: [{ index: block.toolIndex, function: { arguments: delta.partial_json } }] })];
+        }
+        // thinking_delta, signature_delta, citations_delta: no OpenAI Chat equivalent.
+        return [];
+      }
+      case 'message_delta': {
+        this.finish = anthropicStopToOpenaiFinish(event.delta.stop_reason);
+        const usage = event.usage;
+        this.usageSoFar.output_tokens = usage.output_tokens;
+        if (usage.input_tokens != null) this.usageSoFar.input_tokens = usage.input_tokens;
+        if (usage.cache_read_input_tokens != null) this.usageSoFar.cache_read_input_tokens = usage.cache_read_input_tokens;
+        if (usage.cache_creation_input_tokens != null) this.usageSoFar.cache_creation_input_tokens = usage.cache_creation_input_tokens;
+        this.sawUsage = true;
+        return [this.chunk({}, this.finish)];
+      }
+      case 'message_stop': {
+        this.finished = true;
+        if (!this.includeUsage) return [];
+        return [{ id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [], usage: this.usage ?? null }];
+      }
+      case 'error':
+        throw new UpstreamStreamError(event.error.type, event.error.message);
+      default:
+        // content_block_stop, ping and event types added later carry nothing for OpenAI.
+        return [];
+    }
+  }
+
+  private chunk(delta: ChatCompletionDelta, finish: OpenaiFinishReason | null = null): ChatCompletionChunk {
+    return {
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: this.created,
+      model: this.model,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    };
+  }
+}

@@ -1,0 +1,175 @@
+/** OpenAI Chat request (hub) -> Gemini generateContent request, plus the URL path to call. */
+import type {
+  ChatCompletionRequest,
+  GeminiContent,
+  GeminiFunctionDeclaration,
+  GeminiGenerateContentRequest,
+  GeminiGenerationConfig,
+  GeminiPart,
+  GeminiToolConfig,
+  OpenaiAssistantMessage,
+  OpenaiFunctionTool,
+  OpenaiToolChoice,
+  OpenaiUserContentPart,
+} from '@gatewayd/shared';
+import { isPlainObject, parseDataUrl, parseToolArguments, stopList, textOf, textParts } from '../../protocol/content.js';
+import { TranslationError } from '../../protocol/errors.js';
+import { geminiMethodPath } from './endpoint.js';
+import { thoughtSignatureOf } from './mapping.js';
+import { isEmptyObjectSchema, toGeminiSchema } from './schema.js';
+
+export interface GeminiRequestPlan {
+  model: string;
+  stream: boolean;
+  /** Relative to the base URL, e.g. `models/gemini-2.5-flash:streamGenerateContent?alt=sse`. */
+  path: string;
+  body: GeminiGenerateContentRequest;
+}
+
+export function openaiToGeminiRequest(req: ChatCompletionRequest, targetModel: string = req.model): GeminiRequestPlan {
+  const systemParts: GeminiPart[] = [];
+  const contents: GeminiContent[] = [];
+  // functionResponse needs the function NAME; OpenAI tool messages only carry the call id.
+  const toolNames = new Map<string, string>();
+
+  for (const message of req.messages) {
+    switch (message.role) {
+      case 'system':
+      case 'developer':
+        for (const part of textParts(message.content)) if (part.text) systemParts.push({ text: part.text });
+        break;
+      case 'user':
+        append(contents, 'user', typeof message.content === 'string' ? [{ text: message.content }] : message.content.map(userPart));
+        break;
+      case 'assistant':
+        append(contents, 'model', assistantParts(message, toolNames));
+        break;
+      case 'tool': {
+        const name = toolNames.get(message.tool_call_id);
+        if (name === undefined) throw new TranslationError(`tool message refers to unknown tool_call_id "${message.tool_call_id}"`);
+        append(contents, 'user', [{ functionResponse: { name, response: functionResponse(textOf(message.content)) } }]);
+        break;
+      }
+      case 'function':
+        append(contents, 'user', [{ functionResponse: { name: message.name, response: functionResponse(message.content ?? '') } }]);
+        break;
+    }
+  }
+
+  const body: GeminiGenerateContentRequest = { contents };
+  if (systemParts.length > 0) body.systemInstruction = { parts: systemParts };
+  const declarations = (req.tools ?? []).filter((t) => t.type === 'function').map(declaration);
+  if (declarations.length > 0) {
+    body.tools = [{ functionDeclarations: declarations }];
+    const toolConfig = geminiToolConfig(req.tool_choice);
+    if (toolConfig) body.toolConfig = toolConfig;
+  }
+  const generationConfig = geminiGenerationConfig(req);
+  if (Object.keys(generationConfig).length > 0) body.generationConfig = generationConfig;
+  const stream = req.stream === true;
+  return { model: targetModel, stream, path: geminiMethodPath(targetModel, stream ? 'streamGenerateContent' : 'generateContent'), body };
+}
+
+/** Gemini wants user/model turns alternating: consecutive same-role messages are merged. */
+function append(contents: GeminiContent[], role: 'user' | 'model', parts: GeminiPart[]): void {
+  if (parts.length === 0) return;
+  const last = contents[contents.length - 1];
+  if (last?.role === role) last.parts.push(...parts);
+  else contents.push({ role, parts });
+}
+
+function userPart(part: OpenaiUserContentPart): GeminiPart {
+  switch (part.type) {
+    case 'text':
+      return { text: part.text };
+    case 'image_url': {
+      const data = parseDataUrl(part.image_url.url);
+      if (data) return { inlineData: { mimeType: data.mediaType, data: data.base64 } };
+      // Assumption: fileData needs a mime type; it is guessed from the URL's extension.
+      return { fileData: { mimeType: guessImageMime(part.image_url.url), fileUri: part.image_url.url } };
+    }
+    case 'input_audio':
+      return { inlineData: { mimeType: part.input_audio.format === 'mp3' ? 'audio/mp3' : 'audio/wav', data: part.input_audio.data } };
+    case 'file': {
+      const data = part.file.file_data ? parseDataUrl(part.file.file_data) : undefined;
+      if (data) return { inlineData: { mimeType: data.mediaType, data: data.base64 } };
+      throw new TranslationError('file_id references cannot be sent to Gemini; send file_data inline');
+    }
+    default:
+      throw new TranslationError(`content part "${(part as { type: string }).type}" is not supported by Gemini`);
+  }
+}
+
+function assistantParts(message: OpenaiAssistantMessage, toolNames: Map<string, string>): GeminiPart[] {
+  const parts: GeminiPart[] = [];
+  const text = textOf(message.content);
+  if (text) parts.push({ text });
+  for (const call of message.tool_calls ?? []) {
+    toolNames.set(call.id, call.function.name);
+    const part: GeminiPart = { functionCall: { name: call.function.name, args: parseToolArguments(call.function.arguments) } };
+    const signature = thoughtSignatureOf(call.id);
+    if (signature) part.thoughtSignature = signature;
+    parts.push(part);
+  }
+  return parts;
+}
+
+/** functionResponse.response must be an object: JSON objects pass as-is, anything else is wrapped. */
+function functionResponse(content: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(content);
+    return isPlainObject(value) ? value : { result: value };
+  } catch {
+    return { result: content };
+  }
+}
+
+function declaration(tool: OpenaiFunctionTool): GeminiFunctionDeclaration {
+  const out: GeminiFunctionDeclaration = { name: tool.function.name };
+  if (tool.function.description) out.description = tool.function.description;
+  if (tool.function.parameters) {
+    const parameters = toGeminiSchema(tool.function.parameters);
+    // Gemini rejects an OBJECT schema with no properties: parameterless tools omit it.
+    if (!isEmptyObjectSchema(parameters)) out.parameters = parameters;
+  }
+  return out;
+}
+
+export function geminiToolConfig(choice: OpenaiToolChoice | undefined): GeminiToolConfig | undefined {
+  if (choice === undefined) return undefined;
+  if (choice === 'auto') return { functionCallingConfig: { mode: 'AUTO' } };
+  if (choice === 'none') return { functionCallingConfig: { mode: 'NONE' } };
+  if (choice === 'required') return { functionCallingConfig: { mode: 'ANY' } };
+  return { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [choice.function.name] } };
+}
+
+function geminiGenerationConfig(req: ChatCompletionRequest): GeminiGenerationConfig {
+  const config: GeminiGenerationConfig = {};
+  const maxTokens = req.max_completion_tokens ?? req.max_tokens;
+  if (maxTokens != null) config.maxOutputTokens = maxTokens;
+  if (req.temperature != null) config.temperature = req.temperature;
+  if (req.top_p != null) config.topP = req.top_p;
+  if (req.top_k != null) config.topK = req.top_k;
+  const stop = stopList(req.stop);
+  if (stop) config.stopSequences = stop;
+  if (req.n != null && req.n > 1) config.candidateCount = req.n;
+  if (req.presence_penalty != null) config.presencePenalty = req.presence_penalty;
+  if (req.frequency_penalty != null) config.frequencyPenalty = req.frequency_penalty;
+  if (req.seed != null) config.seed = req.seed;
+  const format = req.response_format;
+  if (format?.type === 'json_object') config.responseMimeType = 'application/json';
+  else if (format?.type === 'json_schema') {
+    config.responseMimeType = 'application/json';
+    if (format.json_schema.schema) config.responseSchema = toGeminiSchema(format.json_schema.schema);
+  }
+  return config;
+}
+
+function guessImageMime(url: string): string {
+  const path = url.split(/[?#]/)[0]?.toLowerCase() ?? '';
+  if (path.endsWith('.png')) return 'image/png';
+  if (path.endsWith('.webp')) return 'image/webp';
+  if (path.endsWith('.gif')) return 'image/gif';
+  if (path.endsWith('.heic')) return 'image/heic';
+  return 'image/jpeg';
+}

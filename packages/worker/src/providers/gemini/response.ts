@@ -1,0 +1,61 @@
+/** Non-streamed Gemini generateContent response -> OpenAI chat.completion. */
+import type {
+  ChatCompletionChoice,
+  ChatCompletionResponse,
+  GeminiCandidate,
+  GeminiGenerateContentResponse,
+  OpenaiToolCall,
+} from '@gatewayd/shared';
+import { geminiFinishToOpenai, geminiToolCallId, geminiUsageToOpenai } from './mapping.js';
+
+export interface GeminiResponseContext {
+  /** Unix seconds for `created` (the caller owns the clock). */
+  created?: number;
+  /** Response id; defaults to `chatcmpl-<responseId>`. Also seeds tool-call ids. */
+  id?: string;
+}
+
+export function geminiToOpenaiResponse(res: GeminiGenerateContentResponse, model: string, ctx: GeminiResponseContext = {}): ChatCompletionResponse {
+  const responseKey = res.responseId ?? ctx.id ?? 'gemini';
+  const candidates = res.candidates ?? [];
+  let toolCallCount = 0;
+  const choices: ChatCompletionChoice[] = candidates.map((candidate, i) => {
+    const { text, toolCalls } = candidateContent(candidate, () => toolCallCount++, responseKey);
+    return {
+      index: candidate.index ?? i,
+      message: toolCalls.length > 0 ? { role: 'assistant', content: text || null, refusal: null, tool_calls: toolCalls } : { role: 'assistant', content: text, refusal: null },
+      logprobs: null,
+      finish_reason: geminiFinishToOpenai(candidate.finishReason, toolCalls.length > 0),
+    };
+  });
+  if (choices.length === 0) {
+    // No candidates: the prompt itself was blocked (promptFeedback.blockReason).
+    choices.push({ index: 0, message: { role: 'assistant', content: null, refusal: null }, logprobs: null, finish_reason: res.promptFeedback?.blockReason ? 'content_filter' : 'stop' });
+  }
+  return {
+    id: ctx.id ?? `chatcmpl-${res.responseId ?? 'gemini'}`,
+    object: 'chat.completion',
+    created: ctx.created ?? 0,
+    model,
+    choices,
+    usage: geminiUsageToOpenai(res.usageMetadata),
+  };
+}
+
+/** Text (thought summaries excluded) and function calls of one candidate. */
+export function candidateContent(candidate: GeminiCandidate, nextToolNumber: () => number, responseKey: string): { text: string; toolCalls: OpenaiToolCall[] } {
+  let text = '';
+  const toolCalls: OpenaiToolCall[] = [];
+  for (const part of candidate.content?.parts ?? []) {
+    if (part.thought) continue;
+    if (typeof part.text === 'string') text += part.text;
+    if (part.functionCall) {
+      toolCalls.push({
+        id: part.functionCall.id ?? geminiToolCallId(responseKey, nextToolNumber(), part.thoughtSignature),
+        type: 'function',
+        function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) },
+      });
+    }
+  }
+  return { text, toolCalls };
+}

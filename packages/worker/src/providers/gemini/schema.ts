@@ -1,0 +1,95 @@
+/**
+ * JSON Schema (OpenAI tool parameters, response_format schemas) -> Gemini's OpenAPI-subset Schema.
+ *
+ * Gemini rejects requests with keys outside its subset ($schema, additionalProperties, $defs,
+ * const, oneOf, ...), so this keeps a whitelist instead of removing a blacklist. Conversions:
+ * `type: [T, "null"]` -> `type: T, nullable: true`; `const` -> one-value enum; oneOf -> anyOf;
+ * local `$ref`s (`#/$defs/X`, `#/definitions/X`) are inlined up to a fixed depth (recursive schemas
+ * end in a bare object); formats Gemini does not know are dropped; non-string enums are dropped
+ * (Gemini enums are strings); empty `properties` maps are dropped (Gemini rejects them).
+ */
+import type { GeminiSchema, JsonSchema } from '@gatewayd/shared';
+import { isPlainObject } from '../../protocol/content.js';
+
+const KEPT_AS_IS = ['title', 'description', 'nullable', 'pattern', 'example', 'default', 'minimum', 'maximum', 'propertyOrdering'] as const;
+const NUMERIC_LIMITS = ['maxItems', 'minItems', 'minProperties', 'maxProperties', 'minLength', 'maxLength'] as const;
+const STRING_FORMATS = new Set(['enum', 'date-time']);
+const NUMBER_FORMATS = new Set(['int32', 'int64', 'float', 'double']);
+const MAX_REF_DEPTH = 8;
+
+export function toGeminiSchema(schema: JsonSchema): GeminiSchema {
+  const defs = { ...(isPlainObject(schema.definitions) ? schema.definitions : {}), ...(isPlainObject(schema.$defs) ? schema.$defs : {}) };
+  return convert(schema, defs, 0);
+}
+
+/** True when a tool's parameters declare no properties: Gemini wants `parameters` omitted then. */
+export function isEmptyObjectSchema(schema: GeminiSchema): boolean {
+  return (schema.type === undefined || schema.type.toLowerCase() === 'object') && (schema.properties === undefined || Object.keys(schema.properties).length === 0) && schema.anyOf === undefined;
+}
+
+function convert(node: unknown, defs: Record<string, unknown>, refDepth: number): GeminiSchema {
+  if (!isPlainObject(node)) return {};
+  if (typeof node.$ref === 'string') {
+    const target = resolveRef(node.$ref, defs);
+    if (!target || refDepth >= MAX_REF_DEPTH) return { type: 'object' };
+    const { $ref: _ref, ...rest } = node;
+    return convert({ ...target, ...rest }, defs, refDepth + 1);
+  }
+  if (Array.isArray(node.allOf) && node.allOf.length === 1) {
+    const { allOf, ...rest } = node;
+    return convert({ ...(allOf[0] as object), ...rest }, defs, refDepth);
+  }
+  const out: Record<string, unknown> = {};
+  let type: unknown = node.type;
+  if (Array.isArray(type)) {
+    const nonNull = type.filter((t) => t !== 'null');
+    if (nonNull.length < type.length) out.nullable = true;
+    if (nonNull.length > 1) out.anyOf = nonNull.map((t) => ({ type: t }));
+    type = nonNull.length === 1 ? nonNull[0] : undefined;
+  }
+  if (typeof type === 'string' && type !== 'null') out.type = type;
+  else if (type === 'null') out.nullable = true;
+  for (const key of KEPT_AS_IS) if (node[key] !== undefined) out[key] = node[key];
+  for (const key of NUMERIC_LIMITS) if (typeof node[key] === 'number' || typeof node[key] === 'string') out[key] = node[key];
+
+  if (typeof node.format === 'string') {
+    const lowerType = typeof out.type === 'string' ? out.type.toLowerCase() : '';
+    const allowed = lowerType === 'string' ? STRING_FORMATS : lowerType === 'number' || lowerType === 'integer' ? NUMBER_FORMATS : undefined;
+    if (allowed?.has(node.format)) out.format = node.format;
+  }
+  const enumValues = node.const !== undefined ? [node.const] : node.enum;
+  if (Array.isArray(enumValues) && enumValues.every((v) => typeof v === 'string')) {
+    out.enum = enumValues;
+    if (out.type === undefined) out.type = 'string';
+  }
+  if (isPlainObject(node.properties)) {
+    const props: Record<string, GeminiSchema> = {};
+    for (const [name, value] of Object.entries(node.properties)) props[name] = convert(value, defs, refDepth);
+    if (Object.keys(props).length > 0) {
+      out.properties = props;
+      if (Array.isArray(node.required)) {
+        const required = node.required.filter((r): r is string => typeof r === 'string' && r in props);
+        if (required.length > 0) out.required = required;
+      }
+    }
+  }
+  if (isPlainObject(node.items)) out.items = convert(node.items, defs, refDepth);
+  else if (Array.isArray(node.items) && node.items.length > 0) out.items = convert(node.items[0], defs, refDepth);
+  const variants = Array.isArray(node.anyOf) ? node.anyOf : Array.isArray(node.oneOf) ? node.oneOf : undefined;
+  if (variants) {
+    // A `{type:"null"}` variant is expressed as nullable, the way Gemini wants it.
+    const nonNull = variants.filter((v) => !(isPlainObject(v) && v.type === 'null'));
+    if (nonNull.length < variants.length) out.nullable = true;
+    const converted = nonNull.map((v) => convert(v, defs, refDepth));
+    if (converted.length === 1) Object.assign(out, converted[0]);
+    else if (converted.length > 1) out.anyOf = converted;
+  }
+  return out as GeminiSchema;
+}
+
+function resolveRef(ref: string, defs: Record<string, unknown>): Record<string, unknown> | undefined {
+  const match = /^#\/(?:\$defs|definitions)\/(.+)$/.exec(ref);
+  if (!match) return undefined;
+  const target = defs[decodeURIComponent(match[1] as string).replace(/~1/g, '/').replace(/~0/g, '~')];
+  return isPlainObject(target) ? target : undefined;
+}

@@ -1,0 +1,4 @@
+export { serveMock } from './serve.js';
+export { resolveMockOptions, MOCK_OVERRIDE_LIMITS, type MockOptions, type MockOverrideHeaders } from './options.js';
+export { planMockAnswer, mockCompletionBody, mockContent, type MockPlan } from './plan.js';
+export { createMockStream, nextBurst, streamFinished, type MockStreamState } from './stream.js';

@@ -1,0 +1,3 @@
+export * from './request.js';
+export * from './usage-tap.js';
+export * from './endpoint.js';

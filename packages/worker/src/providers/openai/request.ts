@@ -1,0 +1,68 @@
+/**
+ * Request normalisation for OpenAI-compatible upstreams (the caller's body is never mutated).
+ * Streams always ask for usage (`stream_options.include_usage`) so the gateway can count tokens;
+ * whether the caller asked is returned so the usage-only chunk can be stripped on the way back.
+ */
+import type { ChatCompletionRequest, CompletionRequest } from '@gatewayd/shared';
+
+export interface OpenaiUpstreamOptions {
+  /** The upstream model name chosen by routing. */
+  model: string;
+  /**
+   * Keep non-standard fields of the hub format (`top_k`). vLLM, llama.cpp and Ollama accept them;
+   * api.openai.com and Azure reject unknown fields. See `acceptsExtensions`.
+   */
+  allowExtensions?: boolean;
+  /** Rename the output limit for upstreams that only know one name. Default: keep as sent. */
+  maxTokensField?: 'max_tokens' | 'max_completion_tokens';
+}
+
+export interface PreparedOpenaiRequest<T> {
+  body: T;
+  stream: boolean;
+  /** The caller set stream_options.include_usage: forward the usage chunk, else strip it. */
+  callerWantsUsage: boolean;
+}
+
+export function prepareOpenaiChatRequest(req: ChatCompletionRequest, options: OpenaiUpstreamOptions): PreparedOpenaiRequest<ChatCompletionRequest> {
+  const body: ChatCompletionRequest = { ...req, model: options.model };
+  if (!options.allowExtensions) delete body.top_k;
+  const limit = req.max_completion_tokens ?? req.max_tokens;
+  if (options.maxTokensField && limit != null) {
+    delete body.max_tokens;
+    delete body.max_completion_tokens;
+    body[options.maxTokensField] = limit;
+  }
+  return withStreamUsage(body);
+}
+
+export function prepareOpenaiCompletionRequest(req: CompletionRequest, options: OpenaiUpstreamOptions): PreparedOpenaiRequest<CompletionRequest> {
+  return withStreamUsage({ ...req, model: options.model });
+}
+
+function withStreamUsage<T extends { stream?: boolean | null; stream_options?: { include_usage?: boolean } | null }>(body: T): PreparedOpenaiRequest<T> {
+  const stream = body.stream === true;
+  const callerWantsUsage = stream && body.stream_options?.include_usage === true;
+  if (stream) body.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
+  // OpenAI rejects stream_options on non-streamed requests.
+  else delete body.stream_options;
+  return { body, stream, callerWantsUsage };
+}
+
+/** Upstreams known to reject unknown request fields (OpenAI itself and Azure OpenAI). */
+export function acceptsExtensions(baseUrl: string): boolean {
+  const host = safeHost(baseUrl);
+  return !(host === 'api.openai.com' || isAzureHost(host));
+}
+
+export function isAzureHost(host: string): boolean {
+  return host.endsWith('.openai.azure.com') || host.endsWith('.cognitiveservices.azure.com') || host.endsWith('.services.ai.azure.com');
+}
+
+export function safeHost(url: string): string {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return '';
+  }
+}

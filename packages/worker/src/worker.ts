@@ -1,0 +1,53 @@
+/**
+ * A serving worker for one config generation: logger, counters, model table, data server and
+ * drain controller, built from the supervisor's `init` message.
+ */
+import type { InitMessage, WorkerStats } from '@gatewayd/shared';
+import { DrainController } from './drain.js';
+import { diagnoseListenFailure, type ListenFailure } from './http/listen-diagnose.js';
+import { createDataServer } from './http/server.js';
+import { httpEngine } from './http/uws.js';
+import { createWorkerLogger, type Logger } from './log.js';
+import { buildModelTable } from './models.js';
+import { WorkerState } from './state.js';
+
+export interface RunningWorker {
+  logger: Logger;
+  port: number;
+  drain(timeoutMs: number, reason: string): void;
+  reopenLogs(): void;
+  stats(): WorkerStats;
+}
+
+export type StartResult = { ok: true; worker: RunningWorker } | { ok: false; logger: Logger; failure: ListenFailure };
+
+export async function startWorker(init: InitMessage, exit: (code: number) => void): Promise<StartResult> {
+  const { config } = init;
+  const { logger, reopen } = await createWorkerLogger({ logging: config.logging, workerId: init.workerId, generation: init.generation, logFile: init.logFile });
+  if (httpEngine === 'fallback') {
+    logger.warn('uWebSockets.js native binary not loaded: serving with the slow pure-JS fallback engine (check the Node.js version and platform)');
+  }
+
+  const state = new WorkerState(logger, logger.isLevelEnabled('debug'));
+  const server = createDataServer(config, buildModelTable(config), state);
+  const { host, port: configuredPort } = config.server;
+  const port = await server.listen(host, configuredPort);
+  if (port === null) return { ok: false, logger, failure: await diagnoseListenFailure(host, configuredPort) };
+
+  const drainer = new DrainController(state, server, logger, exit);
+  logger.info({ engine: httpEngine, host, port, configFile: init.configFile }, 'worker listening');
+  return {
+    ok: true,
+    worker: {
+      logger,
+      port,
+      drain: (timeoutMs, reason) => drainer.start(timeoutMs, reason),
+      reopenLogs: () => {
+        if (!init.logFile) return;
+        reopen();
+        logger.info({ logFile: init.logFile }, 'log file reopened');
+      },
+      stats: () => state.stats(),
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/** Field-level mappings: reasons, usage, tool_choice, ids, schemas. */
+import t from 'tap';
+import {
+  anthropicStopToOpenaiFinish,
+  anthropicToolChoiceToOpenai,
+  anthropicUsageToOpenai,
+  openaiFinishToAnthropicStop,
+  openaiToolChoiceToAnthropic,
+  openaiUsageToAnthropic,
+  toAnthropicToolId,
+} from '../../src/providers/anthropic/index.js';
+import { geminiFinishToOpenai, geminiToolCallId, geminiUsageToOpenai, openaiToGeminiRequest, thoughtSignatureOf, toGeminiSchema } from '../../src/providers/gemini/index.js';
+
+t.test('Anthropic stop_reason <-> OpenAI finish_reason', async (t) => {
+  const toOpenai: Array<[Parameters<typeof anthropicStopToOpenaiFinish>[0], string]> = [
+    ['end_turn', 'stop'],
+    ['stop_sequence', 'stop'],
+    ['pause_turn', 'stop'],
+    ['max_tokens', 'length'],
+    ['model_context_window_exceeded', 'length'],
+    ['tool_use', 'tool_calls'],
+    ['refusal', 'content_filter'],
+    [null, 'stop'],
+  ];
+  for (const [from, to] of toOpenai) t.equal(anthropicStopToOpenaiFinish(from), to, `${from} -> ${to}`);
+  const toAnthropic: Array<[Parameters<typeof openaiFinishToAnthropicStop>[0], string]> = [
+    ['stop', 'end_turn'],
+    ['length', 'max_tokens'],
+    ['tool_calls', 'tool_use'],
+    ['function_call', 'tool_use'],
+    ['content_filter', 'refusal'],
+    [null, 'end_turn'],
+  ];
+  for (const [from, to] of toAnthropic) t.equal(openaiFinishToAnthropicStop(from), to, `${from} -> ${to}`);
+});
+
+t.test('usage: OpenAI prompt_tokens include cached tokens, Anthropic input_tokens exclude cache reads and writes', async (t) => {
+  const openai = anthropicUsageToOpenai({ input_tokens: 100, cache_read_input_tokens: 900, cache_creation_input_tokens: 50, output_tokens: 20 });
+  t.strictSame(openai, { prompt_tokens: 1050, completion_tokens: 20, total_tokens: 1070, prompt_tokens_details: { cached_tokens: 900 }, completion_tokens_details: { reasoning_tokens: 0 } });
+  const back = openaiUsageToAnthropic(openai);
+  t.strictSame(back, { input_tokens: 150, cache_creation_input_tokens: 0, cache_read_input_tokens: 900, output_tokens: 20 }, 'cache writes fold into uncached input');
+  t.equal(back.input_tokens + (back.cache_read_input_tokens ?? 0) + (back.cache_creation_input_tokens ?? 0), openai.prompt_tokens, 'total input preserved');
+  t.strictSame(openaiUsageToAnthropic(undefined), { input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 });
+  t.strictSame(openaiUsageToAnthropic({ prompt_tokens: 10, completion_tokens: 1, total_tokens: 11, prompt_tokens_details: null }).input_tokens, 10);
+});
+
+t.test('tool_choice: any == required, tool == named function, none, parallel flag', async (t) => {
+  t.strictSame(openaiToolChoiceToAnthropic('required', undefined), { type: 'any' });
+  t.strictSame(openaiToolChoiceToAnthropic('auto', false), { type: 'auto', disable_parallel_tool_use: true });
+  t.strictSame(openaiToolChoiceToAnthropic(undefined, false), { type: 'auto', disable_parallel_tool_use: true });
+  t.equal(openaiToolChoiceToAnthropic(undefined, true), undefined);
+  t.strictSame(openaiToolChoiceToAnthropic('none', false), { type: 'none' }, 'none cannot carry disable_parallel_tool_use');
+  t.strictSame(openaiToolChoiceToAnthropic({ type: 'function', function: { name: 'f' } }, false), { type: 'tool', name: 'f', disable_parallel_tool_use: true });
+  t.strictSame(anthropicToolChoiceToOpenai({ type: 'any' }), { tool_choice: 'required' });
+  t.strictSame(anthropicToolChoiceToOpenai({ type: 'auto', disable_parallel_tool_use: true }), { tool_choice: 'auto', parallel_tool_calls: false });
+  t.strictSame(anthropicToolChoiceToOpenai({ type: 'tool', name: 'f' }), { tool_choice: { type: 'function', function: { name: 'f' } } });
+  t.strictSame(anthropicToolChoiceToOpenai({ type: 'none' }), { tool_choice: 'none' });
+});
+
+t.test('Anthropic tool ids keep only [a-zA-Z0-9_-]', async (t) => {
+  t.equal(toAnthropicToolId('call_abc-123'), 'call_abc-123');
+  t.equal(toAnthropicToolId('call.1:x/y'), 'call_1_x_y');
+});
+
+t.test('Gemini finish reasons and usage', async (t) => {
+  t.equal(geminiFinishToOpenai('STOP', false), 'stop');
+  t.equal(geminiFinishToOpenai('STOP', true), 'tool_calls');
+  t.equal(geminiFinishToOpenai('MAX_TOKENS', true), 'length');
+  for (const r of ['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'LANGUAGE']) t.equal(geminiFinishToOpenai(r, false), 'content_filter', r);
+  for (const r of ['OTHER', 'MALFORMED_FUNCTION_CALL', 'FINISH_REASON_UNSPECIFIED', undefined]) t.equal(geminiFinishToOpenai(r, false), 'stop', String(r));
+  t.strictSame(geminiUsageToOpenai({ promptTokenCount: 100, cachedContentTokenCount: 60, candidatesTokenCount: 10, thoughtsTokenCount: 5, toolUsePromptTokenCount: 7, totalTokenCount: 122 }), {
+    prompt_tokens: 107,
+    completion_tokens: 15,
+    total_tokens: 122,
+    prompt_tokens_details: { cached_tokens: 60 },
+    completion_tokens_details: { reasoning_tokens: 5 },
+  });
+});
+
+t.test('Gemini thought signatures ride in tool-call ids and come back on the functionCall', async (t) => {
+  // Signatures are base64 of opaque bytes; lengths 30/31/32 give two, one and no padding characters.
+  for (const length of [30, 31, 32]) {
+    const bytes = Buffer.alloc(length, 0xfb).map((b, i) => (b + i * 37) & 0xff);
+    const sig = Buffer.from(bytes).toString('base64');
+    const withSig = geminiToolCallId('resp-1', 3, sig);
+    t.match(withSig, /^call_resp1_3__ts_[a-zA-Z0-9_-]+$/, 'valid for Anthropic too');
+    t.equal(thoughtSignatureOf(withSig), sig, `length ${length} restored exactly`);
+  }
+  const signature = Buffer.from('thought signature bytes!').toString('base64');
+  const id = geminiToolCallId('resp-1', 3, signature);
+  t.equal(thoughtSignatureOf(geminiToolCallId('resp-1', 4)), undefined);
+  const plan = openaiToGeminiRequest({
+    model: 'g',
+    messages: [
+      { role: 'user', content: 'go' },
+      { role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] },
+      { role: 'tool', tool_call_id: id, content: 'ok' },
+    ],
+  });
+  t.strictSame(plan.body.contents[1], { role: 'model', parts: [{ functionCall: { name: 'f', args: { a: 1 } }, thoughtSignature: signature }] });
+  t.strictSame(plan.body.contents[2], { role: 'user', parts: [{ functionResponse: { name: 'f', response: { result: 'ok' } } }] });
+});
+
+t.test('Gemini schema cleaning', async (t) => {
+  t.strictSame(
+    toGeminiSchema({
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        // Property NAMES that look like JSON-Schema keywords are data, not keywords: kept.
+        additionalProperties: { type: 'string' },
+        $schema: { type: ['integer', 'string'] },
+        node: { $ref: '#/definitions/node' },
+        choice: { oneOf: [{ type: 'string' }, { type: 'number' }] },
+        fixed: { allOf: [{ type: 'string', format: 'email' }] },
+        tuple: { type: 'array', items: [{ type: 'string' }] },
+      },
+      definitions: { node: { type: 'object', properties: { child: { $ref: '#/definitions/node' } } } },
+    }),
+    {
+      type: 'object',
+      properties: {
+        additionalProperties: { type: 'string' },
+        $schema: { anyOf: [{ type: 'integer' }, { type: 'string' }] },
+        node: { type: 'object', properties: { child: { type: 'object', properties: { child: { type: 'object', properties: { child: { type: 'object', properties: { child: { type: 'object', properties: { child: { type: 'object', properties: { child: { type: 'object', properties: { child: { type: 'object', properties: { child: { type: 'object' } } } } } } } } } } } } } } } } },
+        choice: { anyOf: [{ type: 'string' }, { type: 'number' }] },
+        fixed: { type: 'string' },
+        tuple: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    'recursive $ref cut at a fixed depth; oneOf -> anyOf; unknown format dropped',
+  );
+  t.strictSame(toGeminiSchema({ type: 'null' }), { nullable: true });
+  t.strictSame(toGeminiSchema({ enum: ['a', 'b'] }), { enum: ['a', 'b'], type: 'string' });
+});

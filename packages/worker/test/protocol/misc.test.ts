@@ -1,0 +1,87 @@
+/** Token estimates, legacy completions, embeddings helpers and untranslatable requests. */
+import t from 'tap';
+import type { ChatCompletionRequest } from '@gatewayd/shared';
+import { anthropicToOpenaiRequest, openaiToAnthropicRequest } from '../../src/providers/anthropic/index.js';
+import { openaiToGeminiEmbeddings, openaiToGeminiRequest } from '../../src/providers/gemini/index.js';
+import { chatChunkToCompletionChunk, completionToChatRequest } from '../../src/protocol/completions.js';
+import { TranslationError } from '../../src/protocol/errors.js';
+import { estimateAnthropicTokens, estimateChatTokens, estimateEmbeddingTokens, estimateTextTokens, IMAGE_TOKENS, requestedOutputTokens } from '../../src/protocol/tokens.js';
+
+t.test('token estimates', async (t) => {
+  t.equal(estimateTextTokens(''), 0);
+  t.equal(estimateTextTokens('abcd'), 1);
+  t.equal(estimateTextTokens('abcde'), 2);
+  t.equal(estimateTextTokens('日本語'), 3, 'one token per non-ASCII unit');
+  const hugeImage = `data:image/png;base64,${'A'.repeat(1_000_000)}`;
+  const chat: ChatCompletionRequest = {
+    model: 'm',
+    messages: [
+      { role: 'system', content: 'You are brief.' },
+      { role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: hugeImage } }] },
+    ],
+  };
+  const estimate = estimateChatTokens(chat);
+  t.ok(estimate > IMAGE_TOKENS && estimate < IMAGE_TOKENS + 50, `image counted as a fixed cost, not its base64 (${estimate})`);
+  const withTools = estimateChatTokens({ ...chat, tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }] });
+  t.ok(withTools > estimate, 'tools count');
+  const anthropic = estimateAnthropicTokens({
+    model: 'c',
+    max_tokens: 10,
+    system: 'You are brief.',
+    messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'A'.repeat(1_000_000) } }] }],
+  });
+  t.equal(anthropic, estimate, 'same conversation, same estimate in both protocols');
+  t.equal(estimateEmbeddingTokens({ model: 'e', input: ['abcd', 'abcdefgh'] }), 3);
+  t.equal(requestedOutputTokens({ max_tokens: 5, max_completion_tokens: 9 }, 100), 9);
+  t.equal(requestedOutputTokens({}, 100), 100);
+});
+
+t.test('legacy completions: unsupported prompts fail clearly; chunks map to text', async (t) => {
+  t.throws(() => completionToChatRequest({ model: 'm', prompt: ['a', 'b'] }), TranslationError);
+  t.throws(() => completionToChatRequest({ model: 'm', prompt: [1, 2, 3] }), TranslationError);
+  t.throws(() => completionToChatRequest({ model: 'm', prompt: 'x', echo: true }), TranslationError);
+  const base = { id: 'chatcmpl-9', object: 'chat.completion.chunk' as const, created: 5, model: 'm' };
+  t.equal(chatChunkToCompletionChunk({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] }), undefined, 'role-only chunk skipped');
+  t.strictSame(chatChunkToCompletionChunk({ ...base, choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }] }), {
+    id: 'cmpl-9', object: 'text_completion', created: 5, model: 'm', choices: [{ text: 'Hi', index: 0, logprobs: null, finish_reason: null }],
+  });
+  t.strictSame(chatChunkToCompletionChunk({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] })?.choices[0]?.finish_reason, 'stop');
+  t.strictSame(chatChunkToCompletionChunk({ ...base, choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } }), {
+    id: 'cmpl-9', object: 'text_completion', created: 5, model: 'm', choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
+  });
+});
+
+t.test('requests that cannot be expressed raise TranslationError (a 400), never a silent change', async (t) => {
+  const user = { role: 'user' as const, content: 'hi' };
+  t.throws(() => openaiToAnthropicRequest({ model: 'm', messages: [user], n: 2 }, 'c'), TranslationError);
+  t.throws(() => openaiToAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AAA', format: 'wav' } }] }] }, 'c'), TranslationError);
+  t.throws(() => openaiToAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-1' } }] }] }, 'c'), TranslationError);
+  t.throws(() => openaiToAnthropicRequest({ model: 'm', messages: [{ role: 'function', name: 'f', content: 'x' }] }, 'c'), TranslationError);
+  t.throws(() => openaiToGeminiRequest({ model: 'm', messages: [user, { role: 'tool', tool_call_id: 'nope', content: 'x' }] }), /unknown tool_call_id/);
+  t.throws(() => openaiToGeminiEmbeddings({ model: 'e', input: [[1, 2, 3]] }), TranslationError);
+  t.throws(() => anthropicToOpenaiRequest({ model: 'c', max_tokens: 5, messages: [user], tools: [{ type: 'web_search_20250305', name: 'web_search' }] }), TranslationError);
+  t.throws(() => anthropicToOpenaiRequest({ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'url', url: 'https://x/y.pdf' } }] }] }), TranslationError);
+});
+
+t.test('OpenAI -> Anthropic details: PDFs, empty text, options, prefill', async (t) => {
+  const out = openaiToAnthropicRequest(
+    {
+      model: 'm',
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: '' }, { type: 'file', file: { filename: 'a.pdf', file_data: 'data:application/pdf;base64,JVBERi0=' } }] },
+        { role: 'assistant', content: '' },
+        { role: 'user', content: 'go on' },
+      ],
+    },
+    'claude',
+    { defaultMaxTokens: 1000 },
+  );
+  t.strictSame(out, {
+    model: 'claude',
+    max_tokens: 1000,
+    messages: [
+      { role: 'user', content: [{ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' } }] },
+      { role: 'user', content: 'go on' },
+    ],
+  });
+});

@@ -1,0 +1,133 @@
+/** Stream transforms outside the happy path, and the SSE encoders. */
+import t from 'tap';
+import type { AnthropicStreamEvent, ChatCompletionChunk } from '@gatewayd/shared';
+import { AnthropicToOpenaiStream, OpenaiToAnthropicStream } from '../../src/providers/anthropic/index.js';
+import { GeminiToOpenaiStream } from '../../src/providers/gemini/index.js';
+import { UpstreamStreamError } from '../../src/protocol/errors.js';
+import {
+  encodeAnthropicEvent,
+  encodeAnthropicStreamError,
+  encodeOpenaiChunk,
+  encodeOpenaiStreamError,
+  OPENAI_DONE,
+  SseParser,
+} from '../../src/protocol/sse/index.js';
+import { anthropicSequenceViolations } from './helpers/anthropic-strict.js';
+
+const chunk = (delta: ChatCompletionChunk['choices'][number]['delta'], finish: ChatCompletionChunk['choices'][number]['finish_reason'] = null): ChatCompletionChunk => ({
+  id: 'chatcmpl-e',
+  object: 'chat.completion.chunk',
+  created: 1,
+  model: 'm',
+  choices: [{ index: 0, delta, finish_reason: finish }],
+});
+
+t.test('Anthropic error event mid-stream raises UpstreamStreamError with its type', async (t) => {
+  const s = new AnthropicToOpenaiStream();
+  s.push({ type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'c', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } } });
+  const error = t.throws(() => s.push({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })) as UpstreamStreamError;
+  t.equal(error.upstreamType, 'overloaded_error');
+  t.equal(error.message, 'Overloaded');
+  t.equal(s.done, false, 'not a normal completion');
+  t.strictSame(s.usage?.prompt_tokens, 1, 'usage so far is still known');
+});
+
+t.test('OpenAI error payload mid-stream raises UpstreamStreamError', async (t) => {
+  const s = new OpenaiToAnthropicStream();
+  s.push(chunk({ content: 'hi' }));
+  const error = t.throws(() => s.pushData('{"error":{"message":"boom","type":"server_error","code":null}}')) as UpstreamStreamError;
+  t.equal(error.upstreamType, 'server_error');
+});
+
+t.test('Gemini error payload mid-stream raises UpstreamStreamError', async (t) => {
+  const s = new GeminiToOpenaiStream({ model: 'g' });
+  t.throws(() => s.pushData('{"error":{"code":503,"message":"overloaded","status":"UNAVAILABLE"}}'), UpstreamStreamError);
+});
+
+t.test('OpenaiToAnthropicStream: empty upstream still yields a valid message; end() is idempotent', async (t) => {
+  const s = new OpenaiToAnthropicStream({ model: 'm', inputTokensEstimate: 5 });
+  const events = s.end();
+  t.strictSame(anthropicSequenceViolations(events), []);
+  t.equal(events.length, 3, 'message_start, message_delta, message_stop');
+  t.strictSame(s.end(), []);
+  t.strictSame(s.push(chunk({ content: 'late' })), [], 'nothing after the end');
+  t.equal(s.done, true);
+});
+
+t.test('OpenaiToAnthropicStream: interleaved tool arguments cannot reopen a closed block (dropped and counted)', async (t) => {
+  const s = new OpenaiToAnthropicStream();
+  const events: AnthropicStreamEvent[] = [
+    ...s.push(chunk({ tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'a', arguments: '{"x":' } }] })),
+    ...s.push(chunk({ tool_calls: [{ index: 1, id: 'call_b', type: 'function', function: { name: 'b', arguments: '{}' } }] })),
+    ...s.push(chunk({ tool_calls: [{ index: 0, function: { arguments: '1}' } }] })),
+    ...s.push(chunk({}, 'tool_calls')),
+    ...s.pushData('[DONE]'),
+  ];
+  t.equal(s.droppedToolDeltas, 1);
+  // The first tool's JSON is incomplete; the checker reports exactly that and nothing structural.
+  t.strictSame(anthropicSequenceViolations(events).map((p) => p.replace(/:.*$/, '')), ['event 3 (content_block_stop)']);
+});
+
+t.test('OpenaiToAnthropicStream: a tool call without id gets a generated valid one; refusal text is text', async (t) => {
+  const s = new OpenaiToAnthropicStream();
+  const events = [...s.push(chunk({ refusal: "I can't help with that." })), ...s.push(chunk({ tool_calls: [{ index: 0, function: { name: 'f', arguments: '{}' } }] })), ...s.push(chunk({}, 'content_filter')), ...s.end()];
+  t.strictSame(anthropicSequenceViolations(events), []);
+  const start = events.find((e) => e.type === 'content_block_start' && e.content_block.type === 'tool_use');
+  t.match(start, { content_block: { id: /^toolu_msg_e_0$/ } });
+  const delta = events.find((e) => e.type === 'message_delta');
+  t.match(delta, { delta: { stop_reason: 'refusal' } });
+});
+
+t.test('GeminiToOpenaiStream: prompt blocked before any candidate', async (t) => {
+  const s = new GeminiToOpenaiStream({ model: 'g', includeUsage: true });
+  const out = [...s.push({ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 4, totalTokenCount: 4 } }), ...s.end()];
+  t.equal(out.length, 2);
+  t.match(out[0], { choices: [{ delta: { role: 'assistant' }, finish_reason: 'content_filter' }] });
+  t.match(out[1], { choices: [], usage: { prompt_tokens: 4 } });
+  t.strictSame(s.end(), [], 'idempotent');
+});
+
+t.test('GeminiToOpenaiStream: EOF without finishReason still finishes the OpenAI stream', async (t) => {
+  const s = new GeminiToOpenaiStream({ model: 'g' });
+  const out = [...s.push({ candidates: [{ content: { role: 'model', parts: [{ text: 'partial' }] } }] }), ...s.end()];
+  t.match(out.at(-1), { choices: [{ finish_reason: 'stop' }] });
+});
+
+t.test('encoders produce SSE that parses back to the same objects', async (t) => {
+  const c = chunk({ content: 'é\n"quoted"' });
+  const event: AnthropicStreamEvent = { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'line1\nline2' } };
+  t.equal(OPENAI_DONE, 'data: [DONE]\n\n');
+  t.match(encodeAnthropicEvent(event), /^event: content_block_delta\ndata: \{.*\}\n\n$/);
+  t.match(encodeOpenaiChunk(c), /^data: \{.*\}\n\n$/);
+  const text = encodeOpenaiChunk(c) + encodeAnthropicEvent(event) + encodeOpenaiStreamError('GW_ERR_STREAM_INTERRUPTED', 'upstream reset') + encodeAnthropicStreamError('GW_ERR_UPSTREAM_TIMEOUT', 'idle') + OPENAI_DONE;
+  const parser = new SseParser();
+  const events = [...parser.push(new TextEncoder().encode(text)), ...parser.end()];
+  t.strictSame(JSON.parse(events[0]?.data ?? ''), c);
+  t.strictSame(events[1]?.event, 'content_block_delta');
+  t.strictSame(JSON.parse(events[1]?.data ?? ''), event);
+  t.strictSame(JSON.parse(events[2]?.data ?? ''), { error: { message: 'upstream reset', type: 'server_error', param: null, code: 'GW_ERR_STREAM_INTERRUPTED' } });
+  t.equal(events[3]?.event, 'error');
+  t.strictSame(JSON.parse(events[3]?.data ?? ''), { type: 'error', error: { type: 'api_error', message: 'idle' } });
+  t.equal(events[4]?.data, '[DONE]');
+});
+
+t.test('the strictness checker rejects each kind of malformed Anthropic sequence', async (t) => {
+  const start: AnthropicStreamEvent = { type: 'message_start', message: { id: 'm', type: 'message', role: 'assistant', model: 'c', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } } };
+  const textStart = (index: number): AnthropicStreamEvent => ({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
+  const stop = (index: number): AnthropicStreamEvent => ({ type: 'content_block_stop', index });
+  const delta: AnthropicStreamEvent = { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 1 } };
+  const end: AnthropicStreamEvent = { type: 'message_stop' };
+  t.strictSame(anthropicSequenceViolations([start, textStart(0), stop(0), delta, end]), [], 'valid baseline');
+  const bad: Array<[string, AnthropicStreamEvent[], RegExp]> = [
+    ['missing message_start', [textStart(0), stop(0), delta, end], /first event must be message_start/],
+    ['index gap', [start, textStart(1), stop(1), delta, end], /index 1, expected 0/],
+    ['overlapping blocks', [start, textStart(0), textStart(1), stop(1), stop(0), delta, end], /starts while 0 is open/],
+    ['start without stop', [start, textStart(0), delta, end], /while block 0 is open/],
+    ['delta of the wrong kind', [start, textStart(0), { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{}' } }, stop(0), delta, end], /input_json_delta in a text block/],
+    ['message_stop before message_delta', [start, end], /message_stop before message_delta/],
+    ['event after message_stop', [start, delta, end, { type: 'ping' }], /event after message_stop/],
+    ['no message_stop', [start, delta], /does not end with message_stop/],
+    ['invalid tool JSON', [start, { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 't', name: 'f', input: {} } }, { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"a":' } }, stop(0), delta, end], /not valid JSON/],
+  ];
+  for (const [name, events, pattern] of bad) t.match(anthropicSequenceViolations(events).join('\n'), pattern, name);
+});
