@@ -92,6 +92,8 @@ export async function forkWorker(t: Tap, options: ForkOptions): Promise<ForkedWo
     });
 
   const init: InitMessage = { type: 'init', generation: 3, workerId: 7, config: options.config, configFile: '/test/gatewayd.yaml', ...(options.logFile ? { logFile: options.logFile } : {}) };
+  // As the supervisor does: `init` only after the worker said hello (node:cluster drops earlier messages).
+  await nextMessage((m) => m.type === 'hello', options.timeoutMs ?? 10_000);
   child.send(init);
   const first = await nextMessage((m) => m.type === 'ready' || m.type === 'start-failed', options.timeoutMs ?? 10_000);
   return { child, messages, first, port: first.type === 'ready' ? first.port : 0, exited, stdout: () => out, stderr: () => err, nextMessage };

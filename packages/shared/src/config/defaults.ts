@@ -24,6 +24,17 @@ export const CONFIG_DEFAULTS = {
     crash_loop_max_restarts: 10,
   },
   mock: { chunks: 8, chunk_delay: 0, latency: 0 },
+  provider: { max_connections: 128 },
+  routing: {
+    retries: 2,
+    backoff_initial: 100,
+    backoff_max: 5_000,
+    retry_after_max: 30_000,
+    breaker_threshold: 5,
+    breaker_cooldown: 30_000,
+    key_cooldown: 60_000,
+    latency_alpha: 0.3,
+  },
   cache: { enabled: false, ttl: 3_600_000, max_entries: 10_000 },
   cors: { origins: [] as string[] },
 } as const;

@@ -58,16 +58,27 @@ export const ProviderSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).default({}),
   query: z.record(z.string(), z.string()).default({}),
   timeout: duration.optional(),
+  /** Keep-alive connections to this provider's origin, per worker. */
+  max_connections: numeric(z.number().int().min(1).max(10_000)).default(D.provider.max_connections),
   /** mock only: SSE chunks per streamed answer, delay between chunks, latency before the first byte. */
   chunks: numeric(z.number().int().min(1).max(100_000)).default(D.mock.chunks),
   chunk_delay: duration.default(D.mock.chunk_delay),
   latency: duration.default(D.mock.latency),
 });
 
+/** USD per million tokens; used by the `cost` strategy and the cost metric. */
+export const PriceSchema = z.strictObject({
+  input: numeric(z.number().min(0)),
+  output: numeric(z.number().min(0)),
+  cached_input: numeric(z.number().min(0)).optional(),
+});
+
 export const TargetSchema = z.strictObject({
   provider: nonEmpty,
+  /** Upstream model name; in a glob model (`name: "openai/*"`), `*` here takes the matched part. */
   model: nonEmpty,
-  weight: z.number().positive().default(1),
+  weight: numeric(z.number().positive()).default(1),
+  price: PriceSchema.optional(),
 });
 
 export const ModelSchema = z.strictObject({
@@ -120,6 +131,21 @@ export const ConfigSchema = z.strictObject({
   }).prefault({}),
   providers: z.array(ProviderSchema).default([]),
   models: z.array(ModelSchema).default([]),
+  routing: z.strictObject({
+    /** Extra attempts per request after the first, across targets (failover) and on the same one. */
+    retries: numeric(z.number().int().min(0).max(10)).default(D.routing.retries),
+    backoff_initial: duration.default(D.routing.backoff_initial),
+    backoff_max: duration.default(D.routing.backoff_max),
+    /** A retry-after longer than this is not waited for: the next target is tried instead. */
+    retry_after_max: duration.default(D.routing.retry_after_max),
+    /** Consecutive failures that open a target's circuit breaker. */
+    breaker_threshold: numeric(z.number().int().min(1)).default(D.routing.breaker_threshold),
+    breaker_cooldown: duration.default(D.routing.breaker_cooldown),
+    /** How long an api key that got 401/403/429 is skipped (429: retry-after when longer). */
+    key_cooldown: duration.default(D.routing.key_cooldown),
+    /** EWMA smoothing for least_latency. */
+    latency_alpha: numeric(z.number().gt(0).max(1)).default(D.routing.latency_alpha),
+  }).prefault({}),
   cache: z.strictObject({
     enabled: flag().default(D.cache.enabled),
     ttl: duration.default(D.cache.ttl),
@@ -134,6 +160,8 @@ export type GatewayConfig = z.output<typeof ConfigSchema>;
 export type ProviderConfig = z.output<typeof ProviderSchema>;
 export type ModelConfig = z.output<typeof ModelSchema>;
 export type TargetConfig = z.output<typeof TargetSchema>;
+export type PriceConfig = z.output<typeof PriceSchema>;
+export type RoutingConfig = GatewayConfig['routing'];
 export type GatewayKeyConfig = z.output<typeof GatewayKeySchema>;
 export type LimitsConfig = z.output<typeof LimitsSchema>;
 export type ProviderType = z.output<typeof ProviderTypeSchema>;

@@ -17,6 +17,13 @@ export class Exchange {
   streaming = false;
   /** True while the uWS handler runs synchronously: writes are already corked. */
   inHandler = true;
+  /**
+   * The client sent `Connection: close`. uWS closes such a connection after the answer but does
+   * not say so in the headers, so answers announce it themselves (clients and wrk expect it).
+   */
+  closeRequested = false;
+  /** `close` inside a token list (`keep-alive, close`): uWS misses it, so answers end with close. */
+  closeListed = false;
   /** Stops the handler's timers; set by async handlers, called on abort and at the drain cut. */
   cancel: (() => void) | null = null;
   /** goAsync() was called: the response may legitimately come after the handler returned. */

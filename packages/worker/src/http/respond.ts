@@ -33,8 +33,10 @@ export function sendJson(ex: Exchange, status: number, body: Body, closeConnecti
 function writeJson(ex: Exchange, status: number, body: Body, closeConnection: boolean): void {
   if (ex.done) return;
   ex.res.writeStatus(statusLine(status)).writeHeader('x-request-id', ex.id).writeHeader('content-type', 'application/json');
+  // uWS adds `Connection: close` for end(body, true) only when the client did not ask for it.
+  if (ex.closeRequested) ex.res.writeHeader('connection', 'close');
   ex.headersWritten = true;
-  const close = closeConnection || ex.worker.draining;
+  const close = closeConnection || ex.worker.draining || ex.closeRequested || ex.closeListed;
   if (ex.method === 'head' && isNativeEngine) endHead(ex, close);
   else ex.res.end(body, close);
   ex.finish(status);

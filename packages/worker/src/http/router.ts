@@ -25,6 +25,11 @@ export function createDispatcher(worker: WorkerState, routes: RouteTable): (res:
       method = method.toLowerCase();
     }
     const ex = new Exchange(res, worker, requestIdFor(req.getHeader('x-request-id')), method, path);
+    const connection = req.getHeader('connection');
+    if (connection.length !== 0) {
+      if (connection.length === 5 && connection.toLowerCase() === 'close') ex.closeRequested = true;
+      else if (/(?:^|,)\s*close\s*(?:,|$)/i.test(connection)) ex.closeListed = true;
+    }
     try {
       const entry = routes.get(path);
       const handler = entry?.[method as keyof MethodHandlers];

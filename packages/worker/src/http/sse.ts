@@ -25,7 +25,7 @@ export function beginSse(ex: Exchange): void {
     .writeHeader('content-type', 'text/event-stream')
     .writeHeader('cache-control', 'no-cache')
     .writeHeader('x-accel-buffering', 'no');
-  if (ex.worker.draining) res.writeHeader('connection', 'close');
+  if (ex.worker.draining || ex.closeRequested || ex.closeListed) res.writeHeader('connection', 'close');
   ex.headersWritten = true;
   ex.markStreaming();
 }

@@ -1,0 +1,42 @@
+import t from 'tap';
+import { connect } from 'node:net';
+import { forkWorker, freePort, testConfig } from './helpers.js';
+
+/** Sends one raw HTTP/1.1 request and collects everything until the server closes the socket. */
+function rawExchange(port: number, request: string): Promise<{ text: string; fin: boolean; error: string | null }> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    let fin = false;
+    let error: string | null = null;
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (text += d));
+    socket.on('end', () => (fin = true));
+    socket.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
+    socket.on('close', () => resolve({ text, fin, error }));
+    socket.write(request);
+  });
+}
+
+t.test('a client that sends Connection: close is told so, then gets a clean FIN', async (t) => {
+  const port = await freePort();
+  await forkWorker(t, { config: testConfig(port) });
+  const body = JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'hi' }] });
+  const streamBody = JSON.stringify({ model: 'demo', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+  const cases = [
+    { name: 'health', request: 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' },
+    { name: 'chat', request: `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}` },
+    { name: 'error', request: 'GET /nope HTTP/1.1\r\nHost: x\r\nconnection: Keep-Alive, Close\r\n\r\n' },
+    { name: 'stream', request: `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(streamBody)}\r\n\r\n${streamBody}` },
+  ];
+  for (const c of cases) {
+    const answer = await rawExchange(port, c.request);
+    const head = answer.text.split('\r\n\r\n')[0] ?? '';
+    t.match(head, /^HTTP\/1\.1 \d{3} /, `${c.name}: an answer`);
+    t.equal(head.match(/^connection: close$/gim)?.length, 1, `${c.name}: exactly one Connection: close header`);
+    t.ok(answer.fin, `${c.name}: the server closed with FIN`);
+    t.equal(answer.error, null, `${c.name}: no reset`);
+  }
+  const keepAlive = await rawExchange(port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  t.ok(keepAlive.fin);
+});
