@@ -86,6 +86,8 @@ export const ModelSchema = z.strictObject({
   aliases: z.array(nonEmpty).default([]),
   strategy: z.enum(['fallback', 'round_robin', 'weighted', 'least_latency', 'cost']).default('fallback'),
   targets: z.array(TargetSchema).min(1),
+  /** Limits on this model across all callers (each key's own limits apply too). */
+  limits: LimitsSchema.optional(),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -131,6 +133,8 @@ export const ConfigSchema = z.strictObject({
   }).prefault({}),
   providers: z.array(ProviderSchema).default([]),
   models: z.array(ModelSchema).default([]),
+  /** Limits on all traffic through the gateway (across keys and models). */
+  limits: LimitsSchema.optional(),
   routing: z.strictObject({
     /** Extra attempts per request after the first, across targets (failover) and on the same one. */
     retries: numeric(z.number().int().min(0).max(10)).default(D.routing.retries),

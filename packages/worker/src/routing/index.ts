@@ -1,0 +1,17 @@
+/** Routing: model resolution, strategies, breakers, key rotation, retries and failover. */
+export { Router } from './router.js';
+export type { Attempt } from './execute.js';
+export { classifyStatus, parseRetryAfter, backoffDelay } from './retry.js';
+export { builtinPrice, costKey } from './prices.js';
+export { globPattern, isGlob } from './resolve.js';
+export { systemClock } from './types.js';
+export type {
+  AttemptFailure,
+  AttemptResult,
+  BreakerState,
+  FailureKind,
+  ResolvedModel,
+  RouteTarget,
+  RouterClock,
+  TargetHealth,
+} from './types.js';

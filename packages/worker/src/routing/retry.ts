@@ -1,0 +1,61 @@
+/**
+ * Retry arithmetic: what an upstream status means for routing, how long a retry-after asks us to
+ * wait, and the full-jitter exponential backoff between tries of the same target.
+ */
+import type { RoutingConfig } from '@gatewayd/shared';
+import type { FailureKind } from './types.js';
+
+/**
+ * 429 rate_limited; 5xx server_error; 401/403 auth; 408 timeout (the upstream gave up waiting, so a
+ * retry may succeed); any other 4xx client_error (the request itself is wrong: not retried); < 400 ok.
+ */
+export function classifyStatus(status: number): FailureKind | 'ok' | 'client_error' {
+  if (status < 400) return 'ok';
+  if (status === 429) return 'rate_limited';
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 408) return 'timeout';
+  if (status >= 500) return 'server_error';
+  return 'client_error';
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/**
+ * Milliseconds the upstream asks us to wait, from `retry-after-ms` (OpenAI; milliseconds, may be
+ * fractional) or `retry-after` (delta-seconds or an HTTP-date, relative to `now`, epoch ms). A past
+ * date gives 0. Header names match case-insensitively; undefined when absent or unparseable.
+ */
+export function parseRetryAfter(headers: Headers, now: number): number | undefined {
+  const ms = header(headers, 'retry-after-ms');
+  if (ms !== undefined && /^\s*\d+(\.\d+)?\s*$/.test(ms)) return Math.ceil(Number(ms));
+  const value = header(headers, 'retry-after');
+  if (value === undefined) return undefined;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return Math.ceil(Number(value) * 1000);
+  // HTTP-dates always contain letters (day and month names); this keeps Date.parse's leniency
+  // about bare numbers and other junk out.
+  if (!/[a-z]/i.test(value)) return undefined;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function header(headers: Headers, name: string): string | undefined {
+  let value = headers[name];
+  if (value === undefined) {
+    for (const key of Object.keys(headers)) {
+      if (key.toLowerCase() === name) {
+        value = headers[key];
+        break;
+      }
+    }
+  }
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Full-jitter exponential backoff: uniform in [0, min(backoff_max, backoff_initial * 2^retry)),
+ * `retry` counting from 0 for the first re-try of a target in a request.
+ */
+export function backoffDelay(retry: number, routing: Pick<RoutingConfig, 'backoff_initial' | 'backoff_max'>, random: () => number): number {
+  const cap = Math.min(routing.backoff_max, routing.backoff_initial * 2 ** Math.min(retry, 30));
+  return Math.floor(random() * cap);
+}

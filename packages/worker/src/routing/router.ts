@@ -1,0 +1,136 @@
+/**
+ * The Router: resolves model names, orders targets per strategy, tracks target health (breakers,
+ * latency) and api key cooldowns, and runs the failover loop (execute.ts). One per worker and
+ * config; all state is in memory and per process.
+ *
+ * plan() is never empty for a resolved model: when every target's breaker refuses, it returns the
+ * least-recently-failed target alone (its breaker half-opens first). execute() still asks the
+ * breaker before each attempt, so such a plan yields a 503 GW_ERR_UPSTREAM_UNAVAILABLE instead of
+ * hammering a target that is known to be down.
+ */
+import type { GatewayConfig, ProviderConfig } from '@gatewayd/shared';
+import { executeWithFailover, type Attempt, type FailoverHost } from './execute.js';
+import { HealthRegistry } from './health.js';
+import { KeyRing } from './keys.js';
+import { ModelResolver } from './resolve.js';
+import { orderTargets, type StrategyContext } from './strategies.js';
+import { systemClock, type AttemptFailure, type AttemptResult, type ResolvedModel, type RouteTarget, type RouterClock, type TargetHealth } from './types.js';
+
+export class Router {
+  private readonly resolver: ModelResolver;
+  private readonly health: HealthRegistry;
+  private readonly keys: KeyRing;
+  private readonly turns = new Map<string, number>();
+  private readonly strategyContext: StrategyContext;
+  private readonly host: FailoverHost;
+
+  constructor(
+    config: GatewayConfig,
+    private readonly clock: RouterClock = systemClock,
+  ) {
+    this.resolver = new ModelResolver(config);
+    this.health = new HealthRegistry(config.routing);
+    for (const target of this.resolver.staticTargets()) this.health.register(target);
+    this.keys = new KeyRing(config.routing.key_cooldown, clock);
+    this.strategyContext = {
+      random: () => clock.random(),
+      latencyOf: (id) => this.health.peek(id)?.latency.value,
+      nextTurn: (name) => {
+        const turn = this.turns.get(name) ?? 0;
+        this.turns.set(name, turn + 1);
+        return turn;
+      },
+    };
+    this.host = {
+      routing: config.routing,
+      clock,
+      plan: (model) => this.plan(model),
+      admits: (target) => this.health.peek(target.id)?.breaker.admits(clock.now()) ?? true,
+      admit: (target) => this.health.get(target).breaker.acquire(clock.now()),
+      releaseProbe: (target) => this.health.peek(target.id)?.breaker.releaseProbe(),
+      retryAt: (target) => this.health.peek(target.id)?.breaker.retryAt(clock.now()),
+      recordSuccess: (target, latencyMs) => this.recordSuccess(target, latencyMs),
+      recordFailure: (target, failure) => this.recordFailure(target, failure),
+    };
+  }
+
+  /** Exact name, then alias, then globs (first match in config order). */
+  resolve(requested: string): ResolvedModel | undefined {
+    return this.resolver.resolve(requested);
+  }
+
+  /** Configured names and aliases (not globs), for GET /v1/models. */
+  modelNames(): string[] {
+    return this.resolver.modelNames();
+  }
+
+  /** Ordered targets for one request per the model's strategy; targets whose breaker refuses are left out. */
+  plan(model: ResolvedModel): RouteTarget[] {
+    const ordered = orderTargets(model.config.strategy, model.config.name, model.targets, this.strategyContext);
+    const now = this.clock.now();
+    const usable = ordered.filter((t) => this.health.peek(t.id)?.breaker.admits(now) ?? true);
+    if (usable.length > 0 || ordered.length === 0) return usable;
+    let pick = ordered[0] as RouteTarget;
+    let pickFailedAt = Number.POSITIVE_INFINITY;
+    for (const target of ordered) {
+      const failedAt = this.health.peek(target.id)?.lastFailureAt ?? Number.NEGATIVE_INFINITY;
+      if (failedAt < pickFailedAt) {
+        pick = target;
+        pickFailedAt = failedAt;
+      }
+    }
+    return [pick];
+  }
+
+  /** The next usable api key of the provider. undefined: none configured; null: all cooling down. */
+  pickKey(provider: ProviderConfig): string | undefined | null {
+    return this.keys.pick(provider);
+  }
+
+  /** 401/403 -> key_cooldown; 429 -> max(key_cooldown, retryAfterMs). Unknown keys are ignored. */
+  coolDownKey(provider: ProviderConfig, key: string, status: number, retryAfterMs?: number): void {
+    this.keys.coolDown(provider, key, status, retryAfterMs);
+  }
+
+  /** Milliseconds until one of the provider's keys is usable again (0: now; undefined: no keys). */
+  keyReadyInMs(provider: ProviderConfig): number | undefined {
+    return this.keys.readyInMs(provider);
+  }
+
+  /** Closes the target's breaker and feeds its latency average (latency to the first byte). */
+  recordSuccess(target: RouteTarget, latencyMs: number): void {
+    this.health.get(target).success(latencyMs);
+  }
+
+  recordFailure(target: RouteTarget, failure: AttemptFailure): void {
+    this.health.get(target).failure(failure, this.clock.now());
+  }
+
+  /** Runs attempts with failover, retries and backoff; semantics in execute.ts. */
+  execute(model: ResolvedModel, attempt: Attempt, signal?: AbortSignal): Promise<AttemptResult> {
+    return executeWithFailover(this.host, model, attempt, signal);
+  }
+
+  /** Per target breaker state, latency average, counters and last error; never an api key. */
+  snapshot(): TargetHealth[] {
+    const now = this.clock.now();
+    const out: TargetHealth[] = [];
+    for (const stats of this.health.all()) {
+      const { target, breaker } = stats;
+      out.push({
+        id: target.id,
+        provider: target.provider.name,
+        model: target.model,
+        breaker: breaker.state(now),
+        consecutiveFailures: breaker.consecutiveFailures,
+        retryAt: breaker.retryAt(now),
+        latencyMs: stats.latency.value,
+        successes: stats.successes,
+        failures: stats.failures,
+        lastError: stats.lastError ? { ...stats.lastError } : undefined,
+        keys: this.keys.counts(target.provider),
+      });
+    }
+    return out;
+  }
+}

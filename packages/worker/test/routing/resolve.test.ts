@@ -1,0 +1,76 @@
+/** Model resolution: exact names, aliases, globs with `*` substitution, precedence, prices. */
+import t from 'tap';
+import { Router } from '../../src/routing/index.js';
+import { config } from './fixtures/index.js';
+
+const router = new Router(
+  config(`
+models:
+  - name: gpt-4o
+    aliases: [smart, "literal*star"]
+    targets: [{ provider: p1, model: gpt-4o-2024-08-06 }, { provider: p2, model: claude-sonnet-4-20250514, weight: 3 }]
+  - { name: "openai/*", targets: [{ provider: p1, model: "*" }] }
+  - { name: "openai/special", targets: [{ provider: p2, model: claude-3-5-haiku-latest }] }
+  - { name: "any/*", aliases: [fast], targets: [{ provider: p1, model: "*" }, { provider: p3, model: "models/*" }] }
+  - { name: "*-via-*", targets: [{ provider: p1, model: "*:*" }] }
+  - { name: cheap, targets: [{ provider: p3, model: my-model, price: { input: 1, output: 2, cached_input: 0.5 } }] }
+`),
+);
+
+t.test('exact names and aliases resolve to the same targets, with the requested name kept', async (t) => {
+  const exact = router.resolve('gpt-4o');
+  const alias = router.resolve('smart');
+  t.ok(exact && alias);
+  t.equal(exact?.requested, 'gpt-4o');
+  t.equal(alias?.requested, 'smart');
+  t.equal(alias?.config.name, 'gpt-4o');
+  t.strictSame(exact?.targets.map((x) => [x.id, x.model, x.weight]), [
+    ['p1/gpt-4o-2024-08-06', 'gpt-4o-2024-08-06', 1],
+    ['p2/claude-sonnet-4-20250514', 'claude-sonnet-4-20250514', 3],
+  ]);
+  t.equal(exact?.targets[1]?.provider.type, 'anthropic');
+  t.equal(router.resolve('literal*star')?.config.name, 'gpt-4o', 'an alias with * is literal');
+  t.equal(router.resolve('GPT-4O'), undefined, 'names are case-sensitive');
+  t.equal(router.resolve('nope'), undefined);
+});
+
+t.test('globs substitute the matched part into target models', async (t) => {
+  const m = router.resolve('openai/gpt-4.1-mini');
+  t.equal(m?.config.name, 'openai/*');
+  t.equal(m?.requested, 'openai/gpt-4.1-mini');
+  t.strictSame(m?.targets.map((x) => x.id), ['p1/gpt-4.1-mini']);
+  t.strictSame(router.resolve('any/gemini-2.5-flash')?.targets.map((x) => x.model), ['gemini-2.5-flash', 'models/gemini-2.5-flash']);
+  t.strictSame(router.resolve('llama3-via-ollama')?.targets.map((x) => x.model), ['llama3:ollama'], 'several stars substitute in order');
+  t.equal(router.resolve('openai/'), undefined, 'a star matches at least one character');
+  t.equal(router.resolve('xopenai/gpt-4o'), undefined, 'globs are anchored');
+  t.equal(router.resolve('openai/a*b'), undefined, 'a star never captures a star');
+  t.equal(router.resolve('openai/gpt-4o'), router.resolve('openai/gpt-4o'), 'glob results are cached');
+});
+
+t.test('precedence: exact name, then alias, then globs in config order', async (t) => {
+  t.equal(router.resolve('openai/special')?.config.name, 'openai/special', 'an exact name beats an earlier glob');
+  t.equal(router.resolve('fast')?.config.name, 'any/*', 'an alias of a glob model is an exact name');
+  t.strictSame(router.resolve('fast')?.targets.map((x) => x.model), ['*', 'models/*'], 'an alias has nothing to substitute');
+  const overlapping = new Router(
+    config(`
+models:
+  - { name: "a/*", targets: [{ provider: p1, model: "first-*" }] }
+  - { name: "a/b*", targets: [{ provider: p1, model: "second-*" }] }
+`),
+  );
+  t.strictSame(overlapping.resolve('a/bc')?.targets.map((x) => x.model), ['first-bc'], 'first glob in config order wins');
+});
+
+t.test('modelNames lists names and aliases, not globs', async (t) => {
+  t.strictSame(router.modelNames(), ['gpt-4o', 'smart', 'literal*star', 'openai/special', 'fast', 'cheap']);
+});
+
+t.test('prices: the target price wins, else the built-in table, else none', async (t) => {
+  t.strictSame(router.resolve('cheap')?.targets[0]?.price, { input: 1, output: 2, cached_input: 0.5 });
+  t.strictSame(router.resolve('gpt-4o')?.targets[0]?.price, { input: 2.5, output: 10, cached_input: 1.25 }, 'dated snapshot finds gpt-4o');
+  t.strictSame(router.resolve('gpt-4o')?.targets[1]?.price, { input: 3, output: 15, cached_input: 0.3 });
+  t.strictSame(router.resolve('openai/gpt-4o-mini-2024-07-18')?.targets[0]?.price?.input, 0.15, 'longest family wins');
+  t.equal(router.resolve('openai/gpt-4omega')?.targets[0]?.price, undefined, 'prefix only on a name boundary');
+  t.equal(router.resolve('any/gemini-2.5-flash')?.targets[1]?.price?.input, 0.3, 'models/ prefix stripped');
+  t.equal(router.resolve('openai/my-finetune')?.targets[0]?.price, undefined);
+});
