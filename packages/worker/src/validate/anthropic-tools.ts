@@ -1,0 +1,65 @@
+/** Anthropic tools (custom and server tools), tool_choice and extended thinking. */
+import { booleanField, objectField, requiredString, stringField } from './fields.js';
+import { expected, fail, isObject, oneOf, required } from './issue.js';
+
+const TOOL_CHOICE_TYPES = ['auto', 'any', 'tool', 'none'];
+/** The API's minimum thinking budget. */
+export const MIN_THINKING_BUDGET = 1024;
+
+export function checkAnthropicTools(req: Record<string, unknown>): void {
+  const tools = req.tools;
+  if (tools !== undefined && tools !== null) {
+    if (!Array.isArray(tools)) expected(['tools'], 'an array of tools', tools);
+    for (let i = 0; i < tools.length; i++) checkTool(tools[i], i);
+  }
+  checkToolChoice(req);
+}
+
+function checkTool(tool: unknown, i: number): void {
+  if (!isObject(tool)) return expected(['tools', i], 'a tool object', tool);
+  requiredString(tool, 'name', ['tools', i]);
+  const type = tool.type;
+  if (type !== undefined && type !== null && type !== 'custom') {
+    // Server tools (web_search_20250305, bash_20250124, ...) carry their own fields.
+    if (typeof type !== 'string') expected(['tools', i, 'type'], 'a string', type);
+    return;
+  }
+  stringField(tool, 'description', ['tools', i]);
+  const schema = tool.input_schema;
+  if (!isObject(schema)) {
+    if (schema === undefined) required(['tools', i, 'input_schema'], 'a JSON schema object');
+    expected(['tools', i, 'input_schema'], 'a JSON schema object', schema);
+  }
+  if (schema.type !== 'object') expected(['tools', i, 'input_schema', 'type'], '"object"', schema.type);
+}
+
+function checkToolChoice(req: Record<string, unknown>): void {
+  const choice = objectField(req, 'tool_choice');
+  if (choice === undefined) return;
+  const type = choice.type;
+  if (typeof type !== 'string' || !TOOL_CHOICE_TYPES.includes(type)) {
+    if (type === undefined) required(['tool_choice', 'type'], oneOf(TOOL_CHOICE_TYPES));
+    expected(['tool_choice', 'type'], oneOf(TOOL_CHOICE_TYPES), type);
+  }
+  if (type === 'tool') requiredString(choice, 'name', ['tool_choice']);
+  booleanField(choice, 'disable_parallel_tool_use', ['tool_choice']);
+}
+
+/** `thinking`: enabled needs budget_tokens >= 1024 and below max_tokens (when known). */
+export function checkThinking(req: Record<string, unknown>, maxTokens: number | undefined): void {
+  const thinking = objectField(req, 'thinking');
+  if (thinking === undefined) return;
+  const type = thinking.type;
+  if (typeof type !== 'string') {
+    if (type === undefined) required(['thinking', 'type'], oneOf(['enabled', 'disabled']));
+    expected(['thinking', 'type'], oneOf(['enabled', 'disabled']), type);
+  }
+  if (type !== 'enabled') return;
+  const budget = thinking.budget_tokens;
+  if (typeof budget !== 'number' || !Number.isSafeInteger(budget)) {
+    if (budget === undefined) required(['thinking', 'budget_tokens'], 'an integer');
+    expected(['thinking', 'budget_tokens'], 'an integer', budget);
+  }
+  if (budget < MIN_THINKING_BUDGET) fail(['thinking', 'budget_tokens'], `must be at least ${MIN_THINKING_BUDGET}, got ${budget}`);
+  if (maxTokens !== undefined && budget >= maxTokens) fail(['max_tokens'], `must be greater than thinking.budget_tokens (${budget}), got ${maxTokens}`);
+}

@@ -1,0 +1,26 @@
+/**
+ * Request body -> JSON value, never throwing. V8's SyntaxError messages only sometimes carry a
+ * position (and sometimes quote the body), so on failure the text is scanned once more by
+ * locateJsonError to report where and what went wrong, without echoing the body.
+ */
+import { GatewayError } from '@gatewayd/shared/errors';
+import { locateJsonError } from './json-locate.js';
+
+export function parseJsonBody(body: Buffer): unknown | GatewayError {
+  let text: string;
+  try {
+    text = body.toString('utf8');
+    // A UTF-8 byte order mark is not JSON, but some clients send one; it carries no meaning.
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  } catch {
+    // Only a body too large for a string gets here (the body limit normally prevents it).
+    return new GatewayError('GW_ERR_BAD_JSON', 'the request body could not be decoded as UTF-8 text');
+  }
+  if (text.trim() === '') return new GatewayError('GW_ERR_BAD_JSON', 'the request body is empty; expected a JSON object');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    const where = locateJsonError(text);
+    return new GatewayError('GW_ERR_BAD_JSON', `the request body is not valid JSON: ${where.reason} at line ${where.line}, column ${where.column} (position ${where.position})`);
+  }
+}

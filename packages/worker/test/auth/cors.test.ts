@@ -1,0 +1,92 @@
+import t from 'tap';
+import { Cors, DEFAULT_ALLOW_HEADERS } from '../../src/auth/index.js';
+
+type Headers = Array<[string, string]> | null;
+const header = (headers: Headers, name: string) => headers?.find(([key]) => key === name)?.[1];
+
+const configs = {
+  none: [] as string[],
+  star: ['*'],
+  exact: ['https://app.example.com', 'http://localhost:3000/'],
+  wildcard: ['https://*.example.com', 'http://localhost:*'],
+};
+
+/** [config, origin, expected allow-origin or null] */
+const matrix: Array<[keyof typeof configs, string, string | null]> = [
+  ['none', 'https://app.example.com', null],
+  ['none', '', null],
+  ['star', 'https://anything.test', '*'],
+  ['star', 'null', '*'],
+  ['star', '', null],
+  ['exact', 'https://app.example.com', 'https://app.example.com'],
+  ['exact', 'HTTPS://APP.EXAMPLE.COM', 'HTTPS://APP.EXAMPLE.COM'],
+  ['exact', 'http://localhost:3000', 'http://localhost:3000'],
+  ['exact', 'https://app.example.com:443', 'https://app.example.com:443'],
+  ['exact', 'http://app.example.com', null],
+  ['exact', 'https://evil.example.com', null],
+  ['exact', 'https://app.example.com.evil.test', null],
+  ['exact', 'http://localhost:3001', null],
+  ['wildcard', 'https://app.example.com', 'https://app.example.com'],
+  ['wildcard', 'https://a.b.example.com', 'https://a.b.example.com'],
+  ['wildcard', 'https://example.com', null],
+  ['wildcard', 'http://app.example.com', null],
+  ['wildcard', 'https://app.example.com.evil.test', null],
+  ['wildcard', 'https://evil.test/.example.com', null],
+  ['wildcard', 'https://evilexample.com', null],
+  ['wildcard', 'http://localhost', 'http://localhost'],
+  ['wildcard', 'http://localhost:5173', 'http://localhost:5173'],
+  ['wildcard', 'http://localhost:5173.evil.test', null],
+  ['wildcard', 'http://localhost.evil.test', null],
+];
+
+t.test('actual responses: allow-origin, vary, expose-headers', async (t) => {
+  for (const [config, origin, allowOrigin] of matrix) {
+    const cors = new Cors(configs[config]);
+    const headers = cors.headersFor(origin);
+    const label = `${config} / ${origin || '(no origin)'}`;
+    if (allowOrigin === null) {
+      t.equal(headers, null, `${label}: no CORS headers`);
+      continue;
+    }
+    t.equal(header(headers, 'access-control-allow-origin'), allowOrigin, `${label}: allow-origin`);
+    t.equal(header(headers, 'vary'), allowOrigin === '*' ? undefined : 'origin', `${label}: vary when the origin is echoed`);
+    const exposed = header(headers, 'access-control-expose-headers')?.split(', ') ?? [];
+    for (const name of ['x-request-id', 'retry-after', 'x-ratelimit-remaining-requests', 'anthropic-ratelimit-requests-remaining']) {
+      t.ok(exposed.includes(name), `${label}: exposes ${name}`);
+    }
+    t.equal(header(headers, 'access-control-allow-credentials'), undefined, 'credentials are never allowed');
+  }
+  t.notOk(new Cors([]).enabled);
+  t.ok(new Cors(['https://*.example.com']).enabled);
+});
+
+t.test('preflight', async (t) => {
+  const requested = 'Authorization, X-Api-Key, content-type, anthropic-version, anthropic-beta, openai-organization, x-stainless-os';
+  for (const [config, origin, allowOrigin] of matrix) {
+    const cors = new Cors(configs[config]);
+    const headers = cors.preflight(origin, 'POST', requested);
+    const label = `${config} / ${origin || '(no origin)'}`;
+    if (allowOrigin === null) {
+      t.equal(headers, null, `${label}: not allowed`);
+      continue;
+    }
+    t.equal(header(headers, 'access-control-allow-origin'), allowOrigin, `${label}: allow-origin`);
+    t.equal(header(headers, 'access-control-allow-methods'), 'GET, POST, OPTIONS');
+    t.equal(header(headers, 'access-control-allow-headers'), 'authorization, x-api-key, content-type, anthropic-version, anthropic-beta, openai-organization, x-stainless-os', 'requested headers echoed, lowercased');
+    t.equal(header(headers, 'access-control-max-age'), '86400');
+    const vary = (headers ?? []).filter(([name]) => name === 'vary').map(([, value]) => value).join(', ');
+    t.match(vary, /access-control-request-headers/, 'the echoed answer varies with the request headers');
+  }
+  const cors = new Cors(['*']);
+  t.equal(header(cors.preflight('https://x.test', 'POST', ''), 'access-control-allow-headers'), DEFAULT_ALLOW_HEADERS, 'defaults when none requested');
+  for (const needed of ['authorization', 'x-api-key', 'content-type', 'anthropic-version', 'anthropic-beta', 'openai-organization']) {
+    t.ok(DEFAULT_ALLOW_HEADERS.split(', ').includes(needed), `default allow-headers include ${needed}`);
+  }
+  t.equal(
+    header(cors.preflight('https://x.test', 'POST', 'x-a, X-A, bad header, ok\r\nx: y, ,x-b'), 'access-control-allow-headers'),
+    'x-a, x-b',
+    'duplicates and invalid names are dropped, nothing odd is reflected',
+  );
+  const many = Array.from({ length: 200 }, (_, i) => `x-h${i}`).join(',');
+  t.equal(header(cors.preflight('https://x.test', 'POST', many), 'access-control-allow-headers')?.split(', ').length, 64, 'echo is bounded');
+});
