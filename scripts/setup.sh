@@ -5,19 +5,26 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION="$(node -p "require('./package.json').packageManager.split('@')[1]")"
-SYSTEM_PACKAGES=(redis-server logrotate)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
 
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v logrotate >/dev/null || [ -x /usr/sbin/logrotate ] || missing+=(logrotate)
+command -v promtool >/dev/null || missing+=(prometheus)     # promtool checks etc/prometheus in the tests
+command -v systemd-analyze >/dev/null || missing+=(systemd) # systemd-analyze verify checks the units
 if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null; then
   echo "setup: installing ${missing[*]}"
   as_root apt-get update -qq
+  # policy-rc.d 101: install the packages without starting their services (prometheus, redis).
+  own_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
+    own_policy=1
+  fi
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ "$own_policy" = 0 ] || as_root rm -f /usr/sbin/policy-rc.d
 fi
-: "${SYSTEM_PACKAGES[@]}"
 
 if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   echo "setup: installing pnpm@$PNPM_VERSION"

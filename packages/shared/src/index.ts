@@ -9,3 +9,4 @@ export * from './config/interpolate.js';
 export * from './errors.js';
 export * from './ipc.js';
 export * from './wire/index.js';
+export * from './state/index.js';

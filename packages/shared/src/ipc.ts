@@ -3,6 +3,12 @@
  * control-socket protocol between the CLI and the supervisor. Types and guards only: no transport.
  */
 import type { GatewayConfig } from './config/schema.js';
+// issue 5: metrics and provider-health reports (worker -> supervisor)
+import type { MetricsReportMessage, ProviderHealthMessage, TrafficTotals } from './ipc-metrics.js';
+export * from './ipc-metrics.js';
+import type { StateBatchMessage, StateBatchResultMessage } from './state/messages.js';
+
+export type { StateBatchMessage, StateBatchResultMessage } from './state/messages.js';
 
 export type HttpEngine = 'native' | 'fallback';
 export type WorkerState = 'starting' | 'ready' | 'draining' | 'stopped';
@@ -35,7 +41,13 @@ export interface StatsRequestMessage {
   id: number;
 }
 
-export type SupervisorToWorker = InitMessage | DrainMessage | ReopenLogsMessage | StatsRequestMessage;
+export type SupervisorToWorker =
+  | InitMessage
+  | DrainMessage
+  | ReopenLogsMessage
+  | StatsRequestMessage
+  // issue 4: answers of the supervisor's state store (backend local)
+  | StateBatchResultMessage;
 
 // ---- worker -> supervisor ---------------------------------------------------------------------
 
@@ -77,10 +89,19 @@ export interface StatsMessage extends WorkerStats {
   id?: number;
 }
 
-export type WorkerToSupervisor = HelloMessage | ReadyMessage | StartFailedMessage | StatsMessage;
+export type WorkerToSupervisor =
+  | HelloMessage
+  | ReadyMessage
+  | StartFailedMessage
+  | StatsMessage
+  // issue 5: metric deltas and provider health for the supervisor's registry and admin API
+  | MetricsReportMessage
+  | ProviderHealthMessage
+  // issue 4: limit/cache operations for the supervisor's state store (backend local)
+  | StateBatchMessage;
 
-const WORKER_MESSAGE_TYPES = new Set<string>(['hello', 'ready', 'start-failed', 'stats']);
-const SUPERVISOR_MESSAGE_TYPES = new Set<string>(['init', 'drain', 'reopen-logs', 'stats-request']);
+const WORKER_MESSAGE_TYPES = new Set<string>(['hello', 'ready', 'start-failed', 'stats', 'state-batch', 'metrics', 'provider-health']);
+const SUPERVISOR_MESSAGE_TYPES = new Set<string>(['init', 'drain', 'reopen-logs', 'stats-request', 'state-batch-result']);
 
 export function isWorkerMessage(value: unknown): value is WorkerToSupervisor {
   return typeof value === 'object' && value !== null && WORKER_MESSAGE_TYPES.has((value as { type?: unknown }).type as string);
@@ -119,6 +140,8 @@ export interface StatusReport {
   workers: WorkerStatus[];
   workerRestarts: number;
   lastReload: { at: string; result: 'success' | 'failure'; error?: string } | null;
+  /** issue 5: headline traffic figures since the supervisor started (as in /admin/stats). */
+  traffic?: TrafficTotals;
 }
 
 export type ControlResponse =

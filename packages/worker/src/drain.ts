@@ -20,6 +20,8 @@ import type { Logger } from './log.js';
 import type { WorkerState } from './state.js';
 
 export const KEEPALIVE_CLOSED_AFTER_MS = 12_500;
+/** Longest wait for the upstream pools to close before exiting anyway. */
+const POOL_CLOSE_WAIT_MS = 1_000;
 const MAX_TIMER_MS = 2_147_483_647;
 
 export class DrainController {
@@ -84,6 +86,10 @@ export class DrainController {
     this.idleTimer = null;
     this.worker.onRequestFinished = null;
     this.logger.info({ how, requestsTotal: this.worker.requestsTotal }, 'drain complete, exiting');
-    this.exit(0);
+    // Upstream keep-alive connections are closed first (quick: nothing is in flight any more);
+    // a stuck close does not hold the exit up.
+    const exitNow = (): void => this.exit(0);
+    setTimeout(exitNow, POOL_CLOSE_WAIT_MS).unref();
+    this.server.shutdown().then(exitNow, exitNow);
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { InitMessage, SupervisorToWorker } from '@gatewayd/shared';
 import { httpEngine } from './http/uws.js';
+import { flushMetrics } from './metrics/index.js';
 import { hasSupervisor, onSupervisorMessage, sendToSupervisor } from './supervisor-link.js';
 import { startWorker, type RunningWorker } from './worker.js';
 
@@ -18,8 +19,18 @@ let initialised = false;
 /** The drain timeout SIGTERM uses, known once `init` arrived. */
 let drainTimeoutMs = 0;
 
-function exit(code: number): never {
-  process.exit(code);
+/** The longest an exit waits for the final metrics report to reach the channel. */
+const METRICS_FLUSH_TIMEOUT_MS = 500;
+
+function exit(code: number): void {
+  // issue 5: push the last metric deltas first, so no counted request is lost (metrics/index.ts).
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), METRICS_FLUSH_TIMEOUT_MS).unref();
+  try {
+    flushMetrics(() => process.exit(code));
+  } catch {
+    process.exit(code);
+  }
 }
 
 // The supervisor is gone (exited, crashed, SIGKILLed): no worker may stay behind.

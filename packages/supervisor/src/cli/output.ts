@@ -21,6 +21,12 @@ function table(rows: string[][]): string[] {
   return rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd());
 }
 
+/** "1234 requests, 5 errors (0.4%), 100 prompt + 80 completion tokens, $0.0123". */
+export function formatTraffic(t: NonNullable<StatusReport['traffic']>): string {
+  const ratio = t.requests > 0 ? ` (${((100 * t.errors) / t.requests).toFixed(1)}%)` : '';
+  return `${t.requests} requests, ${t.errors} errors${ratio}, ${t.promptTokens} prompt + ${t.completionTokens} completion tokens, $${t.costUsd.toFixed(4)}`;
+}
+
 /** The human `status` view; `status --json` prints the StatusReport itself. */
 export function formatStatus(status: StatusReport): string[] {
   const reload = status.lastReload
@@ -36,6 +42,8 @@ export function formatStatus(status: StatusReport): string[] {
     `  http engine:     ${status.httpEngine}`,
     `  state backend:   ${status.stateBackend}`,
     `  worker restarts: ${status.workerRestarts}`,
+    // issue 5: headline figures, the same totals as GET /admin/stats
+    ...(status.traffic ? [`  traffic:         ${formatTraffic(status.traffic)}`] : []),
     `  last reload:     ${reload}`,
     `  workers:         ${status.workers.length}`,
   ];

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlRequest, ControlResponse, LoadedConfig } from '@gatewayd/shared';
+import { startAdminServer, type AdminServer } from '../admin/index.js';
 import { startControlServer, type ControlServer } from '../control/server.js';
 import { createSupervisorLog, type SupervisorLog } from '../log.js';
 import { PidFile, resolvePidFileForStart, socketPathFor } from '../pidfile.js';
@@ -68,7 +69,9 @@ export async function runSupervisor(options: RunOptions): Promise<number> {
   }
   const socketPath = socketPathFor(pidPath);
   let control: ControlServer | null = null;
+  let admin: AdminServer | null = null; // issue 5
   const cleanup = async (): Promise<void> => {
+    await admin?.close();
     await control?.close();
     await pidFile.release();
   };
@@ -90,6 +93,17 @@ export async function runSupervisor(options: RunOptions): Promise<number> {
     await cleanup();
     return failStart(`cannot listen on the control socket ${socketPath}: ${(err as Error).message}`, log);
   }
+  // issue 5: the admin plane (metrics, stats, config) listens before any worker is forked; a port
+  // already in use fails the start like the data port does.
+  if (config.admin.enabled) {
+    try {
+      admin = await startAdminServer(supervisor, { host: config.admin.host, port: config.admin.port }, logger);
+      supervisor.adminAddress = admin.address;
+    } catch (err) {
+      await cleanup();
+      return failStart((err as Error).message, log);
+    }
+  }
 
   try {
     await supervisor.start();
@@ -105,7 +119,7 @@ export async function runSupervisor(options: RunOptions): Promise<number> {
 
   const status = await supervisor.status();
   logger.info(
-    { generation: status.generation, workers: status.workers.map((w) => w.pid), listen: status.listen.data, httpEngine: status.httpEngine, pidFile: pidPath },
+    { generation: status.generation, workers: status.workers.map((w) => w.pid), listen: status.listen.data, admin: status.listen.admin, httpEngine: status.httpEngine, pidFile: pidPath },
     'gatewayd ready',
   );
   if (status.httpEngine === 'fallback') {

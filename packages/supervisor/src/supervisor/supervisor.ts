@@ -5,6 +5,8 @@ import { RestartBackoff, type BackoffSettings } from './backoff.js';
 import { formatAddress, loadSupervisorConfig, workerCountOf, type ConfigOverrides } from './config.js';
 import { drainWorker, drainWorkers } from './drain.js';
 import { performReload, ReloadQueue, type ReloadHost, type ReloadResult } from './reload.js';
+import { SupervisorStateStore } from '../state/index.js';
+import { MetricsHub } from '../metrics/index.js';
 import { describeExit, WorkerPool, type GenerationSpec, type WorkerExit, type WorkerHandle } from './worker-pool.js';
 
 export interface SupervisorOptions {
@@ -33,6 +35,12 @@ export class Supervisor implements ReloadHost {
   readonly pool: WorkerPool;
   readonly logger: Logger;
   readonly stopped: Promise<void>;
+  /** issue 4: counters and cache of backend local; lives as long as the supervisor (survives reloads). */
+  readonly stateStore: SupervisorStateStore;
+  /** issue 5: totals of the workers' metric reports (survive reloads and restarts); read by the admin plane. */
+  readonly metrics: MetricsHub;
+  /** issue 5: host:port of the admin server once it listens (set by run.ts). */
+  adminAddress: string | null = null;
   current: GenerationSpec;
   private phase: 'starting' | 'running' | 'stopping' = 'starting';
   private lastGeneration = 1;
@@ -49,7 +57,11 @@ export class Supervisor implements ReloadHost {
     this.logger = options.log.logger;
     this.current = { generation: 1, config: options.loaded.config, configFile: options.loaded.file };
     this.backoff = new RestartBackoff(backoffSettings(this.current.config));
+    this.stateStore = new SupervisorStateStore(this.current.config, this.logger);
+    this.metrics = new MetricsHub({ workers: () => this.pool.all, generation: () => this.current.generation, providers: () => this.current.config.providers.map((p) => p.name) });
     this.pool = new WorkerPool({
+      state: this.stateStore,
+      metrics: { onReport: (h, m) => this.metrics.applyReport(h, m), onProviderHealth: (h, m) => this.metrics.applyProviderHealth(h, m), onExit: (h) => this.metrics.workerExited(h.pid) },
       exec: options.exec,
       logFile: options.logFile,
       logger: this.logger,
@@ -102,6 +114,7 @@ export class Supervisor implements ReloadHost {
     this.backoff.configure(backoffSettings(spec.config));
     this.backoff.reset();
     this.logger.level = spec.config.logging.level;
+    this.stateStore.configure(spec.config);
     // One drain message after the other; they finish in the background.
     void drainWorkers(this.pool, old, () => oldDrainTimeout, this.logger);
   }
@@ -130,6 +143,7 @@ export class Supervisor implements ReloadHost {
         await Promise.all(handles.map((h) => h.exited));
       }
       await this.options.cleanup();
+      this.stateStore.close();
       this.logger.info({ mode }, 'gatewayd stopped');
       this.options.log.flush();
       this.resolveStopped();
@@ -160,14 +174,21 @@ export class Supervisor implements ReloadHost {
       generation: this.current.generation,
       configFile: this.current.configFile,
       pidFile: this.options.pidFile,
-      // The admin plane is not served yet (a later issue); null rather than an address nobody listens on.
-      listen: { data: formatAddress(server.host, port), admin: null },
+      listen: { data: formatAddress(server.host, port), admin: this.adminAddress },
       httpEngine: engines.has('fallback') ? 'fallback' : engines.has('native') ? 'native' : 'unknown',
       stateBackend: state.backend,
       workers,
       workerRestarts: this.workerRestarts,
       lastReload: this.lastReload,
+      traffic: this.metrics.headline(),
     };
+  }
+
+  /** issue 5: the listen addresses for the admin plane (as status shows them, without asking workers). */
+  listenAddresses(): { data: string; admin: string | null } {
+    const { server } = this.current.config;
+    const serving = this.pool.all.find((h) => h.generation === this.current.generation && h.address);
+    return { data: formatAddress(server.host, serving?.address?.port ?? server.port), admin: this.adminAddress };
   }
 
   private async runReload(): Promise<ReloadResult> {
@@ -180,6 +201,7 @@ export class Supervisor implements ReloadHost {
     this.lastReload = result.ok
       ? { at: new Date().toISOString(), result: 'success' }
       : { at: new Date().toISOString(), result: 'failure', error: result.error };
+    this.metrics.configReloaded(result.ok ? 'success' : 'failure'); // issue 5
     return result;
   }
 
@@ -215,6 +237,7 @@ export class Supervisor implements ReloadHost {
     if (this.stopping || slot >= workerCountOf(spec.config)) return;
     if (this.pool.all.some((h) => h.generation === spec.generation && h.slot === slot && !h.retiring)) return;
     this.workerRestarts++;
+    this.metrics.workerRestarted(); // issue 5
     try {
       const handle = await this.pool.start(spec, slot, restarts);
       if (this.stopping || handle.generation !== this.current.generation) {

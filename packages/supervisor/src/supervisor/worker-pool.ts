@@ -2,10 +2,16 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import {
   formatDuration,
+  isMetricsReport,
+  isProviderHealthMessage,
   isWorkerMessage,
+  type MetricsReportMessage,
+  type ProviderHealthMessage,
   type GatewayConfig,
   type HttpEngine,
   type InitMessage,
+  type StateBatchMessage,
+  type StateBatchResultMessage,
   type SupervisorToWorker,
   type WorkerState,
   type WorkerStats,
@@ -63,6 +69,23 @@ export interface WorkerPoolOptions {
   logger: Logger;
   /** A worker that had been serving exited without being asked to. */
   onUnexpectedExit: (handle: WorkerHandle, exit: WorkerExit) => void;
+  /** issue 4: the state store of backend local (src/state); owners are cluster worker ids. */
+  state?: WorkerStateHook;
+  /** issue 5: metric reports and provider health go to the supervisor's MetricsHub (src/metrics). */
+  metrics?: WorkerMetricsHook;
+}
+
+/** issue 5: receives the workers' metric deltas and provider health, and learns of their exits. */
+export interface WorkerMetricsHook {
+  onReport(handle: WorkerHandle, message: MetricsReportMessage): void;
+  onProviderHealth(handle: WorkerHandle, message: ProviderHealthMessage): void;
+  onExit(handle: WorkerHandle): void;
+}
+
+/** issue 4: where `state-batch` messages go, and who frees a dead worker's concurrency slots. */
+export interface WorkerStateHook {
+  onBatch(owner: number, message: StateBatchMessage, reply: (answer: StateBatchResultMessage) => void): void;
+  releaseOwner(owner: number): void;
 }
 
 /** Forks workers (node:cluster), runs the ready handshake and tracks every live worker. */
@@ -178,6 +201,8 @@ export class WorkerPool {
       const wasServing = handle.state === 'ready';
       handle.state = 'stopped';
       this.handles.delete(handle);
+      this.options.state?.releaseOwner(worker.id); // issue 4: its requests are gone, so are their slots
+      this.options.metrics?.onExit(handle); // issue 5: its live gauges go with it (counters stay)
       const exit = { code, signal };
       this.readyWaiters.get(handle)?.reject(
         new WorkerStartError(`worker ${slot} (pid ${handle.pid}) exited before it was ready (${describeExit(exit)})`, 'GW_ERR_WORKER_EXITED'),
@@ -200,6 +225,17 @@ export class WorkerPool {
         return;
       case 'start-failed':
         this.readyWaiters.get(handle)?.reject(new WorkerStartError(message.reason, message.code));
+        return;
+      case 'state-batch': // issue 4: limits and cache of backend local
+        if (handle.state !== 'stopped') this.options.state?.onBatch(handle.worker.id, message, (answer) => this.send(handle, answer));
+        return;
+      case 'metrics': // issue 5: deltas for the registry; also refreshes the worker table
+        if (!isMetricsReport(message)) return;
+        if (handle.state !== 'stopped') handle.stats = message.stats;
+        this.options.metrics?.onReport(handle, message);
+        return;
+      case 'provider-health': // issue 5
+        if (isProviderHealthMessage(message)) this.options.metrics?.onProviderHealth(handle, message);
         return;
       case 'stats': {
         const { inFlight, activeStreams, requestsTotal, draining } = message;

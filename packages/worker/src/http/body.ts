@@ -6,7 +6,10 @@
 import type { Exchange } from './exchange.js';
 import { failExchange, sendError } from './respond.js';
 
-export type BodyHandler = (ex: Exchange, body: Buffer) => void;
+/** Receives the complete body (the per-request object of an endpoint, so no closure is needed). */
+export interface BodySink {
+  onBody(body: Buffer): void;
+}
 
 function tooLarge(ex: Exchange, limit: number): void {
   sendError(ex, 'GW_ERR_BODY_TOO_LARGE', `request body exceeds the limit of ${limit} bytes`, true);
@@ -14,9 +17,9 @@ function tooLarge(ex: Exchange, limit: number): void {
 
 /**
  * Must be called inside the uWS handler; `contentLength` is the raw header ('' when absent).
- * `onBody` runs outside the handler: its exceptions are turned into a 500 here.
+ * `sink.onBody` runs outside the handler: its exceptions are turned into a 500 here.
  */
-export function readBody(ex: Exchange, limit: number, contentLength: string, onBody: BodyHandler): void {
+export function readBody(ex: Exchange, limit: number, contentLength: string, sink: BodySink): void {
   const declared = contentLength === '' ? -1 : Number(contentLength);
   if (declared > limit) {
     tooLarge(ex, limit);
@@ -41,7 +44,7 @@ export function readBody(ex: Exchange, limit: number, contentLength: string, onB
     if (!isLast) return;
     const body = exact !== null ? (size === exact.length ? exact : exact.subarray(0, size)) : parts === null ? Buffer.alloc(0) : Buffer.concat(parts, size);
     try {
-      onBody(ex, body);
+      sink.onBody(body);
     } catch (err) {
       failExchange(ex, err);
     }

@@ -9,6 +9,17 @@ import type { HttpResponse } from './uws.js';
 /** Logged status of a request the client abandoned (nginx's convention). */
 export const CLIENT_CLOSED_STATUS = 499;
 
+/** The error body shape a caller understands: OpenAI's or Anthropic's. */
+export type ErrorShape = 'openai' | 'anthropic';
+
+/** Response headers as name/value pairs, written in order. */
+export type HeaderList = ReadonlyArray<readonly [string, string]>;
+
+/** Work an async handler started (timers, an upstream call): stopped on abort and at the drain cut. */
+export interface Cancellable {
+  cancel(): void;
+}
+
 export class Exchange {
   status = 0;
   /** The response ended or the client went away: `res` is off limits. */
@@ -24,8 +35,12 @@ export class Exchange {
   closeRequested = false;
   /** `close` inside a token list (`keep-alive, close`): uWS misses it, so answers end with close. */
   closeListed = false;
-  /** Stops the handler's timers; set by async handlers, called on abort and at the drain cut. */
-  cancel: (() => void) | null = null;
+  /** Error bodies and stream error events use this protocol's shape (set from the path). */
+  errorShape: ErrorShape = 'openai';
+  /** CORS headers for this request's Origin (null: none to send). Written on every answer. */
+  cors: HeaderList | null = null;
+  /** Stops the handler's work; set by async handlers, called on abort and at the drain cut. */
+  cancel: Cancellable | null = null;
   /** goAsync() was called: the response may legitimately come after the handler returned. */
   private tracked = false;
   readonly startedAt: number;
@@ -65,6 +80,11 @@ export class Exchange {
     this.worker.activeStreams++;
   }
 
+  /** The response must announce and perform a connection close (drain, client asked). */
+  get closing(): boolean {
+    return this.worker.draining || this.closeRequested || this.closeListed;
+  }
+
   finish(status: number): void {
     if (this.done) return;
     this.done = true;
@@ -85,11 +105,18 @@ export class Exchange {
     if (worker.draining) worker.onRequestFinished?.();
   }
 
+  /** Stops the handler's work (if any) exactly once. */
+  cancelWork(): void {
+    const work = this.cancel;
+    this.cancel = null;
+    work?.cancel();
+  }
+
   private onClientAbort(): void {
     // The fallback engine also reports the socket closing after a completed response: ignore it.
     if (this.done) return;
-    const cancel = this.cancel;
+    const work = this.cancel;
     this.finish(CLIENT_CLOSED_STATUS);
-    cancel?.();
+    work?.cancel();
   }
 }

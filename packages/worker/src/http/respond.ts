@@ -1,12 +1,13 @@
 /**
- * Writing responses: JSON answers, OpenAI-shaped errors, and the failure and drain-cut paths.
- * Every response carries x-request-id; while draining, every response ends with
- * `Connection: close` so keep-alive clients reconnect to a sibling worker.
+ * Writing responses: JSON answers, errors in the caller's protocol shape, and the failure and
+ * drain-cut paths. Every response carries x-request-id and the request's CORS headers; while
+ * draining, every response ends with `Connection: close` so keep-alive clients reconnect to a
+ * sibling worker.
  */
 import { STATUS_CODES } from 'node:http';
-import { ERRORS, openaiErrorBody, type ErrorCode } from '@gatewayd/shared/errors';
-import type { Exchange } from './exchange.js';
-import { endSse, errorEvent } from './sse.js';
+import { ERRORS, anthropicErrorBody, openaiErrorBody, type ErrorCode, type GatewayError } from '@gatewayd/shared/errors';
+import type { ErrorShape, Exchange, HeaderList } from './exchange.js';
+import { endSse, streamErrorEvent } from './sse.js';
 import { isNativeEngine, type RecognizedString } from './uws.js';
 
 export type Body = RecognizedString;
@@ -18,28 +19,59 @@ export function statusLine(status: number): string {
   return STATUS_LINES[status] ?? `${status} Status`;
 }
 
+const JSON_TYPE = 'application/json';
+
 /** Runs `write` corked: directly inside the uWS handler, through res.cork() from callbacks and timers. */
 export function corked(ex: Exchange, write: () => void): void {
   if (ex.inHandler) write();
   else ex.res.cork(write);
 }
 
-export function sendJson(ex: Exchange, status: number, body: Body, closeConnection = false): void {
-  if (ex.done) return;
-  if (ex.inHandler) writeJson(ex, status, body, closeConnection);
-  else ex.res.cork(() => writeJson(ex, status, body, closeConnection));
+/** x-request-id, the CORS headers and `extra`; the status line must already be written. */
+export function writeCommonHeaders(ex: Exchange, extra: HeaderList | null): void {
+  const res = ex.res;
+  res.writeHeader('x-request-id', ex.id);
+  if (ex.cors !== null) for (const [name, value] of ex.cors) res.writeHeader(name, value);
+  if (extra !== null) for (const [name, value] of extra) res.writeHeader(name, value);
 }
 
-function writeJson(ex: Exchange, status: number, body: Body, closeConnection: boolean): void {
+export function sendJson(ex: Exchange, status: number, body: Body, closeConnection = false): void {
+  sendBody(ex, status, JSON_TYPE, body, null, closeConnection);
+}
+
+/** A complete answer with a body; corks by itself. */
+export function sendBody(ex: Exchange, status: number, contentType: string, body: Body, extra: HeaderList | null, closeConnection = false): void {
   if (ex.done) return;
-  ex.res.writeStatus(statusLine(status)).writeHeader('x-request-id', ex.id).writeHeader('content-type', 'application/json');
+  if (ex.inHandler) writeBody(ex, status, contentType, body, extra, closeConnection);
+  else ex.res.cork(() => writeBody(ex, status, contentType, body, extra, closeConnection));
+}
+
+/** Writes a whole answer; the caller holds the cork. */
+export function writeBody(ex: Exchange, status: number, contentType: string, body: Body, extra: HeaderList | null, closeConnection = false): void {
+  if (ex.done) return;
+  const res = ex.res;
+  res.writeStatus(statusLine(status)).writeHeader('content-type', contentType);
+  writeCommonHeaders(ex, extra);
   // uWS adds `Connection: close` for end(body, true) only when the client did not ask for it.
-  if (ex.closeRequested) ex.res.writeHeader('connection', 'close');
+  if (ex.closeRequested) res.writeHeader('connection', 'close');
   ex.headersWritten = true;
-  const close = closeConnection || ex.worker.draining || ex.closeRequested || ex.closeListed;
+  const close = closeConnection || ex.closing;
   if (ex.method === 'head' && isNativeEngine) endHead(ex, close);
-  else ex.res.end(body, close);
+  else res.end(body, close);
   ex.finish(status);
+}
+
+/** An answer without a body (CORS preflight). */
+export function sendEmpty(ex: Exchange, status: number, extra: HeaderList | null): void {
+  if (ex.done) return;
+  corked(ex, () => {
+    ex.res.writeStatus(statusLine(status));
+    writeCommonHeaders(ex, extra);
+    if (ex.closeRequested) ex.res.writeHeader('connection', 'close');
+    ex.headersWritten = true;
+    ex.res.end('', ex.closing);
+    ex.finish(status);
+  });
 }
 
 /**
@@ -52,22 +84,31 @@ function endHead(ex: Exchange, close: boolean): void {
   else ex.res.endWithoutBody();
 }
 
-export function sendError(ex: Exchange, code: ErrorCode, message: string, closeConnection = false): void {
-  sendJson(ex, ERRORS[code].status, openaiErrorBody(code, message), closeConnection);
+export function errorBody(shape: ErrorShape, code: ErrorCode, message: string): string {
+  return shape === 'anthropic' ? anthropicErrorBody(code, message) : openaiErrorBody(code, message);
+}
+
+/** An error in the caller's protocol shape (ex.errorShape). */
+export function sendError(ex: Exchange, code: ErrorCode, message: string, closeConnection = false, extra: HeaderList | null = null): void {
+  sendBody(ex, ERRORS[code].status, JSON_TYPE, errorBody(ex.errorShape, code, message), extra, closeConnection);
+}
+
+/** A GatewayError, with its headers (e.g. retry-after). */
+export function sendGatewayError(ex: Exchange, err: GatewayError): void {
+  const headers = Object.entries(err.headers);
+  sendError(ex, err.code, err.message, false, headers.length > 0 ? headers : null);
 }
 
 /** A handler threw: log it, and answer 500 unless the response is already under way. */
 export function failExchange(ex: Exchange, err: unknown): void {
   ex.worker.logger.error({ err, reqId: ex.id, path: ex.path }, 'request handler failed');
   if (ex.done) return;
-  const cancel = ex.cancel;
-  ex.cancel = null;
   try {
-    cancel?.();
+    ex.cancelWork();
     if (!ex.headersWritten) {
       sendError(ex, 'GW_ERR_INTERNAL', `internal error; request id ${ex.id}`);
     } else if (ex.streaming) {
-      corked(ex, () => endSse(ex, errorEvent('GW_ERR_INTERNAL', `internal error; request id ${ex.id}`)));
+      corked(ex, () => endSse(ex, streamErrorEvent(ex.errorShape, 'GW_ERR_INTERNAL', `internal error; request id ${ex.id}`)));
     } else {
       ex.finish(500);
       ex.res.close();
@@ -82,16 +123,15 @@ export function failExchange(ex: Exchange, err: unknown): void {
 const SHUTDOWN_MESSAGE = 'the gateway worker is shutting down and its drain deadline has passed';
 
 /**
- * Drain deadline: a stream gets a final error event, a request not yet answered gets a 503 with
- * Connection: close. The worker exits right after, which closes whatever connections remain.
+ * Drain deadline: the request's upstream work is cancelled, a stream gets a final error event,
+ * a request not yet answered gets a 503 with Connection: close. The worker exits right after,
+ * which closes whatever connections remain.
  */
 export function cutExchange(ex: Exchange): void {
   if (ex.done) return;
-  const cancel = ex.cancel;
-  ex.cancel = null;
-  cancel?.();
+  ex.cancelWork();
   try {
-    if (ex.streaming) ex.res.cork(() => endSse(ex, errorEvent('GW_ERR_SHUTTING_DOWN', SHUTDOWN_MESSAGE)));
+    if (ex.streaming) ex.res.cork(() => endSse(ex, streamErrorEvent(ex.errorShape, 'GW_ERR_SHUTTING_DOWN', SHUTDOWN_MESSAGE)));
     else if (!ex.headersWritten) sendError(ex, 'GW_ERR_SHUTTING_DOWN', SHUTDOWN_MESSAGE, true);
     else {
       ex.finish(503);

@@ -2,7 +2,7 @@
  * One uWS catch-all handler and a plain map from path to per-method handlers: one lookup per
  * request, and the request id, counters, 404/405 and the exception guard live in one place.
  */
-import { Exchange } from './exchange.js';
+import { Exchange, type HeaderList } from './exchange.js';
 import { failExchange, sendError } from './respond.js';
 import { isNativeEngine, type HttpRequest, type HttpResponse } from './uws.js';
 import { requestIdFor } from '../request-id.js';
@@ -14,8 +14,15 @@ export type MethodHandlers = Partial<Record<'get' | 'post' | 'put' | 'patch' | '
 export type RouteTable = Map<string, MethodHandlers>;
 
 const MAX_PATH_IN_MESSAGE = 200;
+const ANTHROPIC_PREFIX = '/v1/messages';
 
-export function createDispatcher(worker: WorkerState, routes: RouteTable): (res: HttpResponse, req: HttpRequest) => void {
+export interface DispatcherOptions {
+  /** CORS headers for a request's Origin ('' when absent); null: none. */
+  corsFor?(origin: string): HeaderList | null;
+}
+
+export function createDispatcher(worker: WorkerState, routes: RouteTable, options: DispatcherOptions = {}): (res: HttpResponse, req: HttpRequest) => void {
+  const corsFor = options.corsFor;
   return (res, req) => {
     let path = req.getUrl();
     let method = req.getMethod();
@@ -25,6 +32,12 @@ export function createDispatcher(worker: WorkerState, routes: RouteTable): (res:
       method = method.toLowerCase();
     }
     const ex = new Exchange(res, worker, requestIdFor(req.getHeader('x-request-id')), method, path);
+    // Anthropic's endpoints answer errors in Anthropic's shape, everything else in OpenAI's.
+    if (path.startsWith(ANTHROPIC_PREFIX)) ex.errorShape = 'anthropic';
+    if (corsFor !== undefined) {
+      const origin = req.getHeader('origin');
+      if (origin.length !== 0) ex.cors = corsFor(origin);
+    }
     const connection = req.getHeader('connection');
     if (connection.length !== 0) {
       if (connection.length === 5 && connection.toLowerCase() === 'close') ex.closeRequested = true;

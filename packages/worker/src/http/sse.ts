@@ -7,35 +7,35 @@
  * that started before is ended normally, and the client's next request on that connection is the
  * one answered with Connection: close.
  */
-import { openaiErrorBody, type ErrorCode } from '@gatewayd/shared/errors';
-import type { Exchange } from './exchange.js';
+import type { ErrorCode } from '@gatewayd/shared/errors';
+import { encodeAnthropicStreamError, encodeOpenaiStreamError } from '../protocol/sse/encode.js';
+import type { ErrorShape, Exchange, HeaderList } from './exchange.js';
+import { writeCommonHeaders } from './respond.js';
 
 export const SSE_DONE = 'data: [DONE]\n\n';
+const EVENT_STREAM = 'text/event-stream';
 
-export function errorEvent(code: ErrorCode, message: string): string {
-  return `data: ${openaiErrorBody(code, message)}\n\n`;
+/** The event that ends a failed stream, in the caller's protocol. */
+export function streamErrorEvent(shape: ErrorShape, code: ErrorCode, message: string): string {
+  return shape === 'anthropic' ? encodeAnthropicStreamError(code, message) : encodeOpenaiStreamError(code, message);
 }
 
-/** Status line and headers; uWS sends them with the first write. */
-export function beginSse(ex: Exchange): void {
+/** Status line and headers; uWS sends them with the first write. `extra` may set content-type. */
+export function beginSse(ex: Exchange, extra: HeaderList | null = null, contentType: string = EVENT_STREAM): void {
   const res = ex.res;
-  res
-    .writeStatus('200 OK')
-    .writeHeader('x-request-id', ex.id)
-    .writeHeader('content-type', 'text/event-stream')
-    .writeHeader('cache-control', 'no-cache')
-    .writeHeader('x-accel-buffering', 'no');
-  if (ex.worker.draining || ex.closeRequested || ex.closeListed) res.writeHeader('connection', 'close');
+  res.writeStatus('200 OK').writeHeader('content-type', contentType).writeHeader('cache-control', 'no-cache').writeHeader('x-accel-buffering', 'no');
+  writeCommonHeaders(ex, extra);
+  if (ex.closing) res.writeHeader('connection', 'close');
   ex.headersWritten = true;
   ex.markStreaming();
 }
 
 /** False means backpressure: wait for onWritable before writing more (native engine). */
-export function writeSse(ex: Exchange, data: string): boolean {
+export function writeSse(ex: Exchange, data: string | Uint8Array): boolean {
   return ex.res.write(data);
 }
 
-export function endSse(ex: Exchange, data: string): void {
+export function endSse(ex: Exchange, data: string | Uint8Array): void {
   if (ex.done) return;
   ex.res.end(data);
   ex.finish(200);

@@ -2,7 +2,7 @@
  * SSE encoders for what the gateway itself produces (translated streams and error events).
  * Pass-through streams are forwarded as the upstream's bytes and never go through here.
  */
-import { anthropicErrorBody, openaiErrorBody, type ErrorCode } from '@gatewayd/shared';
+import { anthropicErrorBody, openaiErrorBody, type ErrorCode } from '@gatewayd/shared/errors';
 import type { AnthropicStreamEvent, ChatCompletionChunk, CompletionResponse } from '@gatewayd/shared';
 
 /** The OpenAI end-of-stream sentinel. */

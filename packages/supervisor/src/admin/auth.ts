@@ -1,0 +1,26 @@
+/**
+ * Optional bearer token of the admin plane (admin.token). Compared in constant time: both sides
+ * are hashed first, so neither the length nor a matching prefix of the token leaks through timing.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** The token sent as `Authorization: Bearer <token>`, or null. */
+export function bearerToken(headers: IncomingHttpHeaders): string | null {
+  const header = headers.authorization;
+  if (typeof header !== 'string') return null;
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  return match ? match[1]! : null;
+}
+
+/** True when no token is configured, or the request carries exactly that token. */
+export function isAuthorized(headers: IncomingHttpHeaders, token: string | undefined): boolean {
+  if (token === undefined || token === '') return true;
+  const presented = bearerToken(headers);
+  // Compare even when absent, so a missing header takes the same path as a wrong one.
+  return timingSafeEqual(digest(presented ?? ''), digest(token)) && presented !== null;
+}

@@ -1,0 +1,1 @@
+export { SupervisorStateStore, type StateStoreStats } from './store.js';

@@ -1,0 +1,72 @@
+/**
+ * Backend `local`: the supervisor owns the rate-limit counters and the response cache of every
+ * worker (issue 4). Workers reach it over cluster IPC with batched `state-batch` messages; as it
+ * lives in the supervisor, one limit holds exactly across all workers and survives rolling
+ * reloads. When a worker dies, the concurrency slots its requests held are released.
+ */
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '@gatewayd/shared';
+import { StateCore, type StateBatchMessage, type StateBatchResultMessage } from '@gatewayd/shared/state';
+
+/** Housekeeping period: expired cache entries and idle limit scopes are dropped. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+export interface StateStoreStats {
+  scopes: number;
+  tickets: number;
+  cacheEntries: number;
+}
+
+export class SupervisorStateStore {
+  private readonly core: StateCore;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(config: GatewayConfig, private readonly logger: Logger, now?: () => number) {
+    this.core = new StateCore({ maxEntries: config.cache.max_entries, ...(now ? { now } : {}) });
+    this.timer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** A reload committed a new config: limits travel with each request, only the cache size is ours. */
+  configure(config: GatewayConfig): void {
+    this.core.cache.resize(config.cache.max_entries);
+  }
+
+  /**
+   * Applies a worker's batch and answers it. `owner` identifies the worker process (its cluster
+   * worker id, never reused), so its slots can be released when it dies. Never throws: a
+   * malformed message from a worker is logged and dropped (its waiters time out worker-side).
+   */
+  onBatch(owner: number, message: StateBatchMessage, reply: (answer: StateBatchResultMessage) => void): void {
+    let answer: StateBatchResultMessage | null;
+    try {
+      if (!Array.isArray(message.ops)) throw new Error('ops is not an array');
+      answer = this.core.applyBatch(owner, message);
+    } catch (err) {
+      this.logger.warn({ owner, err: (err as Error).message }, 'malformed state batch from a worker; dropped');
+      return;
+    }
+    if (answer) reply(answer);
+  }
+
+  /** The worker `owner` exited: free the concurrency slots of the requests it still had. */
+  releaseOwner(owner: number): void {
+    const released = this.core.limits.releaseOwner(owner);
+    if (released > 0) this.logger.info({ owner, released }, 'released the concurrency slots of an exited worker');
+  }
+
+  stats(): StateStoreStats {
+    const { scopes, tickets } = this.core.limits.size;
+    return { scopes, tickets, cacheEntries: this.core.cache.size };
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.core.cache.clear();
+  }
+
+  private sweep(): void {
+    this.core.limits.sweep();
+    this.core.cache.purgeExpired();
+  }
+}

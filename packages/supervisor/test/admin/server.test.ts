@@ -1,0 +1,73 @@
+/** The admin HTTP server on a real socket (port 0), with an in-memory host: auth, routes, errors. */
+import t from 'tap';
+import { loadConfigText } from '@gatewayd/shared';
+import pino from 'pino';
+import { startAdminServer, type AdminHost } from '../../src/admin/index.js';
+import { MetricsHub } from '../../src/metrics/index.js';
+import { httpRequest } from '../helpers/gatewayd.js';
+import { report, workerRef } from './fixtures.js';
+
+const YAML = `
+admin: { host: 127.0.0.1, port: 0, token: "\${ADMIN_TOKEN}" }
+providers: [{ name: openai, type: openai, api_keys: ["\${OPENAI_KEY}"] }]
+models: [{ name: gpt-4o-mini, targets: [{ provider: openai, model: gpt-4o-mini }] }]
+`;
+
+async function serve(t: { teardown(fn: () => unknown): void }, token: string): Promise<{ port: number; host: AdminHost }> {
+  const { config } = loadConfigText(YAML, '/t/gatewayd.yaml', { ADMIN_TOKEN: token, OPENAI_KEY: 'sk-very-secret-openai' });
+  const workers = [workerRef(0, 999)];
+  const metrics = new MetricsHub({ workers: () => workers, generation: () => 1, providers: () => ['openai'] });
+  metrics.applyReport(workers[0]!, report(1, 4));
+  const handle = { slot: 0, pid: 999, generation: 1, spawnedAt: new Date(), restarts: 0, state: 'ready' as const, engine: 'native' as const, stats: { inFlight: 0, activeStreams: 0, requestsTotal: 4, draining: false } };
+  const host: AdminHost = { metrics, startedAt: new Date(), current: { generation: 1, config, configFile: '/t/gatewayd.yaml' }, pool: { all: [handle] }, listenAddresses: () => ({ data: '127.0.0.1:1', admin: null }) };
+  const server = await startAdminServer(host, { host: '127.0.0.1', port: 0 }, pino({ level: 'silent' }));
+  t.teardown(() => server.close());
+  return { port: server.port, host };
+}
+
+t.test('with admin.token: 401 without it or with a wrong one, 200 with it, on every endpoint', async (t) => {
+  const { port } = await serve(t, 'adm-token-123');
+  for (const path of ['/metrics', '/admin/stats', '/admin/workers', '/admin/config', '/health/providers', '/nope']) {
+    const none = await httpRequest(port, path);
+    t.equal(none.status, 401, `${path} without a token`);
+    t.equal(none.headers['www-authenticate'], 'Bearer realm="gatewayd-admin"');
+    t.match(JSON.parse(none.body), { error: { code: 'GW_ERR_UNAUTHORIZED' } });
+    t.equal((await httpRequest(port, path, { headers: { authorization: 'Bearer adm-token-12' } })).status, 401, `${path} with a prefix of the token`);
+    t.equal((await httpRequest(port, path, { headers: { authorization: 'Basic adm-token-123' } })).status, 401, `${path} with another scheme`);
+  }
+  const ok = await httpRequest(port, '/admin/stats', { headers: { authorization: 'Bearer adm-token-123' } });
+  t.equal(ok.status, 200);
+  t.match(JSON.parse(ok.body), { totals: { requests: 4 }, models: { 'gpt-4o-mini': { requests: 4 } }, keys: { 'team-a': { requests: 4 } }, workers: [{ pid: 999, requestsTotal: 0 }] });
+  t.equal((await httpRequest(port, '/nope', { headers: { authorization: 'bearer adm-token-123' } })).status, 404, 'the scheme is case-insensitive; unknown paths 404 once authorized');
+});
+
+t.test('without a token: open; JSON errors; /metrics in the Prometheus text format', async (t) => {
+  const { port } = await serve(t, '');
+  const metrics = await httpRequest(port, '/metrics');
+  t.equal(metrics.status, 200);
+  t.equal(metrics.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+  t.match(metrics.body, /^llm_gateway_requests_total\{provider="openai",model="gpt-4o-mini",status="200"\} 4$/m);
+  const head = await httpRequest(port, '/metrics', { method: 'HEAD' });
+  t.equal(head.status, 200);
+  t.equal(head.body, '');
+  const post = await httpRequest(port, '/admin/stats', { method: 'POST' });
+  t.equal(post.status, 405);
+  t.equal(post.headers.allow, 'GET, HEAD');
+  t.match(JSON.parse(post.body), { error: { code: 'GW_ERR_METHOD_NOT_ALLOWED' } });
+  const missing = await httpRequest(port, '/admin/nothing?x=1');
+  t.equal(missing.status, 404);
+  t.equal(missing.headers['content-type'], 'application/json; charset=utf-8');
+  t.match(JSON.parse(missing.body), { error: { code: 'GW_ERR_NOT_FOUND' } });
+  const providers = JSON.parse((await httpRequest(port, '/health/providers')).body) as { healthy: boolean; providers: Array<{ provider: string; state: string }> };
+  t.same(providers.providers.map((p) => [p.provider, p.state]), [['openai', 'unknown']]);
+  const config = await httpRequest(port, '/admin/config');
+  t.notMatch(config.body, 'sk-very-secret-openai', 'provider keys are redacted');
+  t.match(config.body, '"sha256:');
+});
+
+t.test('a port already in use fails with a clear reason', async (t) => {
+  const { port } = await serve(t, '');
+  const { config } = loadConfigText(YAML, '/t/gatewayd.yaml', {});
+  const host = { current: { config } } as unknown as AdminHost;
+  await t.rejects(startAdminServer(host, { host: '127.0.0.1', port }, pino({ level: 'silent' })), { message: `admin port 127.0.0.1:${port} is already in use` });
+});

@@ -1,0 +1,44 @@
+/**
+ * One API call from body to pipeline: authentication (done in the handler, checked first, so a
+ * caller without a valid key learns nothing about its body) -> JSON -> validation -> model
+ * allowlist -> model resolution -> ProxyRequest. Each refusal answers in the caller's shape.
+ */
+import { GatewayError } from '@gatewayd/shared/errors';
+import { forbiddenModelError, type Caller } from '../auth/index.js';
+import type { BodySink } from '../http/body.js';
+import type { Exchange } from '../http/exchange.js';
+import { sendError, sendGatewayError } from '../http/respond.js';
+import { ProxyRequest } from '../pipeline/proxy.js';
+import type { ClientProtocol, ClientRequest } from '../pipeline/types.js';
+import { parseJsonBody } from '../validate/index.js';
+import type { EndpointDeps } from './deps.js';
+import type { RequestHeaders } from './request-headers.js';
+import { streamFlags, validateCall } from './validate-call.js';
+
+const MAX_NAME_IN_MESSAGE = 200;
+
+export class ApiRequest implements BodySink {
+  constructor(
+    private readonly deps: EndpointDeps,
+    private readonly ex: Exchange,
+    private readonly protocol: ClientProtocol,
+    private readonly headers: RequestHeaders,
+    private readonly caller: Caller | GatewayError,
+  ) {}
+
+  onBody(raw: Buffer): void {
+    const { deps, ex, headers, caller } = this;
+    if (caller instanceof GatewayError) return sendGatewayError(ex, caller);
+    const json = parseJsonBody(raw);
+    if (json instanceof GatewayError) return sendGatewayError(ex, json);
+    const call = validateCall(this.protocol, json);
+    if (call instanceof GatewayError) return sendGatewayError(ex, call);
+    const name = call.body.model;
+    if (!deps.auth.allows(caller, name)) return sendGatewayError(ex, forbiddenModelError(caller, name));
+    const model = deps.router.resolve(name);
+    if (model === undefined) return sendError(ex, 'GW_ERR_UNKNOWN_MODEL', `the model ${JSON.stringify(name.slice(0, MAX_NAME_IN_MESSAGE))} does not exist`);
+    const { stream, callerWantsUsage } = streamFlags(call);
+    const request: ClientRequest = { call, raw, stream, callerWantsUsage, forward: headers.forward, mock: headers.mock, requestId: ex.id };
+    new ProxyRequest(deps, ex, request, caller, model).start();
+  }
+}

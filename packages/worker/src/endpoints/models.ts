@@ -1,0 +1,47 @@
+/**
+ * GET /v1/models: the configured model names and aliases (globs are patterns, not models). OpenAI's
+ * list shape by default; Anthropic's (data, has_more, first_id, last_id) for callers that send
+ * anthropic-version, as the Anthropic SDK does. Bodies are built once; a key with a model
+ * allowlist gets its own filtered list.
+ */
+import { GatewayError } from '@gatewayd/shared/errors';
+import type { Caller } from '../auth/index.js';
+import { sendGatewayError, sendJson } from '../http/respond.js';
+import type { Handler } from '../http/router.js';
+import type { EndpointDeps } from './deps.js';
+
+function openaiList(names: readonly string[], created: number): string {
+  return JSON.stringify({ object: 'list', data: names.map((id) => ({ id, object: 'model', created, owned_by: 'gatewayd' })) });
+}
+
+function anthropicList(names: readonly string[], created: number): string {
+  const createdAt = new Date(created * 1000).toISOString();
+  return JSON.stringify({
+    data: names.map((id) => ({ type: 'model', id, display_name: id, created_at: createdAt })),
+    has_more: false,
+    first_id: names[0] ?? null,
+    last_id: names[names.length - 1] ?? null,
+  });
+}
+
+export function modelsHandler(deps: EndpointDeps): Handler {
+  const names = deps.router.modelNames();
+  const openaiBody = openaiList(names, deps.createdAt);
+  const anthropicBody = anthropicList(names, deps.createdAt);
+  const visibleTo = (caller: Caller): string[] => names.filter((name) => deps.auth.allows(caller, name));
+
+  return (ex, req) => {
+    const anthropic = req.getHeader('anthropic-version') !== '';
+    const caller = deps.auth.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'));
+    if (caller instanceof GatewayError) {
+      sendGatewayError(ex, caller);
+      return;
+    }
+    if (caller.allowedModels === undefined) {
+      sendJson(ex, 200, anthropic ? anthropicBody : openaiBody);
+      return;
+    }
+    const visible = visibleTo(caller);
+    sendJson(ex, 200, anthropic ? anthropicList(visible, deps.createdAt) : openaiList(visible, deps.createdAt));
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Request headers the API endpoints need, read inside the uWS handler: the request object is only
+ * valid during the handler, and the body arrives after it returned.
+ */
+import type { HttpRequest } from '../http/uws.js';
+import type { ForwardHeaders } from '../pipeline/types.js';
+import type { MockOverrideHeaders } from '../providers/mock/options.js';
+
+export interface RequestHeaders {
+  contentLength: string;
+  forward: ForwardHeaders;
+  mock: MockOverrideHeaders | null;
+}
+
+const NO_FORWARD: ForwardHeaders = { anthropicVersion: '', anthropicBeta: '', openaiOrganization: '', openaiProject: '' };
+
+/** The mock provider's load-test knobs; null when none is set (the common case). */
+function mockOverrides(req: HttpRequest): MockOverrideHeaders | null {
+  const chunks = req.getHeader('x-mock-chunks');
+  const chunkDelayMs = req.getHeader('x-mock-chunk-delay-ms');
+  const latencyMs = req.getHeader('x-mock-latency-ms');
+  return chunks === '' && chunkDelayMs === '' && latencyMs === '' ? null : { chunks, chunkDelayMs, latencyMs };
+}
+
+/** Only the forwardable headers of the caller's own protocol are read. */
+export function readRequestHeaders(req: HttpRequest, anthropic: boolean): RequestHeaders {
+  let forward = NO_FORWARD;
+  if (anthropic) {
+    const anthropicVersion = req.getHeader('anthropic-version');
+    const anthropicBeta = req.getHeader('anthropic-beta');
+    if (anthropicVersion !== '' || anthropicBeta !== '') forward = { anthropicVersion, anthropicBeta, openaiOrganization: '', openaiProject: '' };
+  } else {
+    const openaiOrganization = req.getHeader('openai-organization');
+    const openaiProject = req.getHeader('openai-project');
+    if (openaiOrganization !== '' || openaiProject !== '') forward = { anthropicVersion: '', anthropicBeta: '', openaiOrganization, openaiProject };
+  }
+  return {
+    contentLength: req.getHeader('content-length'),
+    forward,
+    mock: mockOverrides(req),
+  };
+}

@@ -1,0 +1,236 @@
+/**
+ * One attempt against one target: sends the upstream request and receives its answer
+ * (UpstreamSink). Until the first byte goes to the caller the attempt can still fail over: it
+ * resolves with a failure and the Router tries the next target. A streamed answer commits on its
+ * first chunk (the attempt resolves ok: latency to first byte) and is handed to a ClientStream;
+ * complete answers are delivered (or turned into failures) once their body is in.
+ */
+import type { AttemptFailure, AttemptResult } from '../routing/index.js';
+import type { Exchange, HeaderList } from '../http/exchange.js';
+import { sendBody, sendGatewayError } from '../http/respond.js';
+import { classifyStatus, parseRetryAfter } from '../routing/index.js';
+import { HttpCall } from '../upstream/call.js';
+import type { UpstreamHandle, UpstreamHeaders, UpstreamSink } from '../upstream/types.js';
+import { ClientStream, type StreamOwner } from './client-stream.js';
+import { clientErrorFrom, emptyStreamFailure, statusFailure, transportFailure, unreadableFailure } from './failures.js';
+import type { ProxyRequest } from './proxy.js';
+import { isInProcess, type AttemptInput, type ExchangePlan, type TokenUsage, type UpstreamRequest } from './types.js';
+
+type Phase = 'waiting' | 'body' | 'error-body' | 'stream-head' | 'streaming' | 'over';
+
+/** Error bodies are read up to this size (they only feed a message). */
+const MAX_ERROR_BODY = 64 * 1024;
+const OK: AttemptResult = { ok: true };
+const JSON_TYPE = 'application/json';
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Upstream request ids, under names that do not collide with the gateway's own x-request-id. */
+function upstreamHeaderList(headers: UpstreamHeaders): HeaderList | null {
+  let list: Array<[string, string]> | null = null;
+  const upstreamId = first(headers['x-request-id']);
+  if (upstreamId !== undefined) (list ??= []).push(['x-upstream-request-id', upstreamId]);
+  const requestId = first(headers['request-id']);
+  if (requestId !== undefined) (list ??= []).push(['request-id', requestId]);
+  return list;
+}
+
+function isEventStream(headers: UpstreamHeaders): boolean {
+  return first(headers['content-type'])?.startsWith('text/event-stream') === true;
+}
+
+export class Attempt implements UpstreamSink, StreamOwner {
+  private phase: Phase = 'waiting';
+  private status = 0;
+  private headers: UpstreamHeaders = {};
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private handle: UpstreamHandle | null = null;
+  private abortPending = false;
+  private stream: ClientStream | null = null;
+  private settled = false;
+  private resolve: (result: AttemptResult) => void = () => {};
+
+  constructor(
+    private readonly proxy: ProxyRequest,
+    private readonly plan: ExchangePlan,
+    private readonly input: AttemptInput,
+    /** The key came from the provider config (rotated and cooled down), not from the caller. */
+    private readonly keyFromConfig: boolean,
+  ) {}
+
+  run(request: UpstreamRequest): Promise<AttemptResult> {
+    const promise = new Promise<AttemptResult>((resolve) => (this.resolve = resolve));
+    if (isInProcess(request)) {
+      this.handle = request.open(this);
+    } else {
+      const call = new HttpCall(this);
+      this.handle = call;
+      call.start(this.proxy.deps.pools, request);
+    }
+    if (this.abortPending) this.handle.abort();
+    return promise;
+  }
+
+  /** The caller went away or the drain deadline cut the request: stop, report nothing. */
+  abort(): void {
+    this.phase = 'over';
+    this.abortUpstream();
+    // The router stopped waiting on its abort signal; this only releases the promise.
+    this.settle({ ok: false, failure: { kind: 'reset', error: transportFailure(new Error('cancelled'), this.input).error } });
+  }
+
+  private get ex(): Exchange {
+    return this.proxy.ex;
+  }
+
+  // ---- StreamOwner -------------------------------------------------------------------------
+
+  abortUpstream(): void {
+    if (this.handle !== null) this.handle.abort();
+    else this.abortPending = true;
+  }
+
+  resumeUpstream(): void {
+    this.handle?.resume();
+  }
+
+  recordFailure(failure: AttemptFailure): void {
+    this.proxy.deps.router.recordFailure(this.input.target, failure);
+  }
+
+  streamEnded(usage: TokenUsage | undefined): void {
+    this.proxy.usage = usage;
+  }
+
+  private settle(result: AttemptResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (!result.ok && result.failure.kind === 'rate_limited') this.proxy.lastRateLimit = result.failure;
+    this.resolve(result);
+  }
+
+  // ---- UpstreamSink ------------------------------------------------------------------------
+
+  onStart(status: number, headers: UpstreamHeaders): void {
+    if (this.phase !== 'waiting') return;
+    this.status = status;
+    this.headers = headers;
+    if (status < 200 || status >= 300) this.phase = 'error-body';
+    else this.phase = this.input.request.stream && isEventStream(headers) ? 'stream-head' : 'body';
+  }
+
+  onData(chunk: Buffer): boolean {
+    switch (this.phase) {
+      case 'body':
+        this.chunks.push(chunk);
+        this.size += chunk.length;
+        return true;
+      case 'error-body':
+        if (this.size < MAX_ERROR_BODY) {
+          this.chunks.push(chunk);
+          this.size += chunk.length;
+        }
+        return true;
+      case 'stream-head':
+        return this.commitStream().chunk(chunk);
+      case 'streaming':
+        return (this.stream as ClientStream).chunk(chunk);
+      default:
+        return true;
+    }
+  }
+
+  onEnd(): void {
+    const phase = this.phase;
+    this.phase = 'over';
+    switch (phase) {
+      case 'body':
+        this.deliverPlain();
+        return;
+      case 'error-body':
+        this.deliverErrorStatus();
+        return;
+      case 'stream-head':
+        this.settle({ ok: false, failure: emptyStreamFailure(this.input.target) });
+        return;
+      case 'streaming':
+        this.stream?.end();
+        return;
+      default:
+        return;
+    }
+  }
+
+  onError(err: Error): void {
+    const phase = this.phase;
+    if (phase === 'over') return;
+    this.phase = 'over';
+    if (phase !== 'streaming') {
+      this.settle({ ok: false, failure: transportFailure(err, this.input) });
+      return;
+    }
+    this.stream?.fail(err);
+  }
+
+  // ---- streamed answers ----------------------------------------------------------------------
+
+  private commitStream(): ClientStream {
+    this.phase = 'streaming';
+    const contentType = this.plan.sameProtocol ? first(this.headers['content-type']) : undefined;
+    this.stream = new ClientStream(this.ex, this.plan.stream(this.input), this, this.input, upstreamHeaderList(this.headers), contentType);
+    this.settle(OK);
+    return this.stream;
+  }
+
+  // ---- complete answers ----------------------------------------------------------------------
+
+  private body(): Buffer {
+    const chunks = this.chunks;
+    this.chunks = [];
+    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.size);
+  }
+
+  private deliverPlain(): void {
+    const body = this.body();
+    let answer;
+    try {
+      answer = this.plan.plain(body, this.status, first(this.headers['content-type']), this.input);
+    } catch (err) {
+      this.settle({ ok: false, failure: unreadableFailure(err, this.status, this.input.target) });
+      return;
+    }
+    this.proxy.usage = answer.usage;
+    sendBody(this.ex, answer.status, answer.contentType, answer.body, upstreamHeaderList(this.headers));
+    this.settle(OK);
+  }
+
+  private deliverErrorStatus(): void {
+    const { status, headers, input } = this;
+    const { target, apiKey } = input;
+    const body = this.body();
+    const kind = classifyStatus(status);
+    const clientKey = !this.keyFromConfig && apiKey !== undefined;
+    const passThrough = this.plan.sameProtocol && status >= 400 && status < 500;
+    if (kind === 'client_error' || kind === 'ok') {
+      // The request itself is wrong: no other target will like it better.
+      if (passThrough) sendBody(this.ex, status, first(headers['content-type']) ?? JSON_TYPE, body, upstreamHeaderList(headers));
+      else sendGatewayError(this.ex, clientErrorFrom(status, body, target));
+      this.settle(OK);
+      return;
+    }
+    const retryAfterMs = parseRetryAfter(headers, Date.now());
+    if (kind === 'auth' && clientKey && passThrough) {
+      // The caller's own key was refused: its provider's answer, as it is.
+      sendBody(this.ex, status, first(headers['content-type']) ?? JSON_TYPE, body, upstreamHeaderList(headers));
+    }
+    // Cooling a key down only helps when there is another to rotate to; cooling a provider's only
+    // key would also defeat the retry after its retry-after (the breaker guards the provider).
+    if (this.keyFromConfig && apiKey !== undefined && (kind === 'auth' || kind === 'rate_limited') && target.provider.api_keys.length > 1) {
+      this.proxy.deps.router.coolDownKey(target.provider, apiKey, status, retryAfterMs);
+    }
+    this.settle({ ok: false, failure: statusFailure(kind, status, body, retryAfterMs, clientKey, target) });
+  }
+}

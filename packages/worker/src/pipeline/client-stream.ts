@@ -1,0 +1,140 @@
+/**
+ * A committed stream towards the caller: the first upstream chunk reached it, so failover is over.
+ * Each upstream chunk goes through the relay (pass-through tap or translation) into uWS, corked
+ * (the calls come from undici or timer callbacks). A write that uWS could not send at once blocks
+ * the upstream (the owner pauses it) until onWritable; so at most one upstream read waits in uWS's
+ * buffer. A failure ends the stream with an error event in the caller's protocol.
+ */
+import type { ErrorCode } from '@gatewayd/shared/errors';
+import type { Exchange, HeaderList } from '../http/exchange.js';
+import { beginSse, endSse, streamErrorEvent } from '../http/sse.js';
+import { isNativeEngine } from '../http/uws.js';
+import { UpstreamStreamError } from '../protocol/errors.js';
+import type { AttemptFailure } from '../routing/index.js';
+import { classifyTransportError } from '../upstream/errors.js';
+import { describeTransport, transportFailure } from './failures.js';
+import type { AttemptInput, ChunkWriter, StreamRelay, TokenUsage } from './types.js';
+
+/** What the stream needs from the attempt that owns the upstream call. */
+export interface StreamOwner {
+  resumeUpstream(): void;
+  abortUpstream(): void;
+  /** A failure after the first byte still counts against the target (breaker). */
+  recordFailure(failure: AttemptFailure): void;
+  streamEnded(usage: TokenUsage | undefined): void;
+}
+
+export class ClientStream implements ChunkWriter {
+  /** A uWS write reported backpressure; cleared by onWritable. */
+  private blocked = false;
+  private pendingChunk: Buffer | null = null;
+  private pendingError: unknown = null;
+  private over = false;
+  // Bound once per stream: res.cork() and res.onWritable() take functions.
+  private readonly relayCorked = (): void => this.relayNow();
+  private readonly endCorked = (): void => this.endNow();
+  private readonly failCorked = (): void => this.failNow(this.pendingError);
+
+  constructor(
+    private readonly ex: Exchange,
+    private readonly relay: StreamRelay,
+    private readonly owner: StreamOwner,
+    private readonly input: AttemptInput,
+    /** Response headers: upstream request ids, and the upstream content-type when bytes pass through. */
+    private readonly headers: HeaderList | null,
+    private readonly contentType: string | undefined,
+  ) {}
+
+  /** One upstream read; false: the caller is not keeping up (pause the upstream until resumed). */
+  chunk(chunk: Buffer): boolean {
+    if (this.ex.done || this.over) {
+      this.owner.abortUpstream();
+      return true;
+    }
+    this.pendingChunk = chunk;
+    this.ex.res.cork(this.relayCorked);
+    return !this.blocked;
+  }
+
+  /** Upstream EOF. */
+  end(): void {
+    if (!this.ex.done && !this.over) this.ex.res.cork(this.endCorked);
+  }
+
+  /** Upstream failure after the first byte. */
+  fail(err: unknown): void {
+    if (this.ex.done || this.over) return;
+    this.pendingError = err;
+    this.ex.res.cork(this.failCorked);
+  }
+
+  write(data: string | Uint8Array): void {
+    const ex = this.ex;
+    if (ex.done) return;
+    if (!ex.res.write(data) && isNativeEngine) this.blocked = true;
+  }
+
+  private begin(): void {
+    const ex = this.ex;
+    beginSse(ex, this.headers, this.contentType);
+    if (!isNativeEngine) return; // the fallback engine buffers in node:http and has no onWritable
+    ex.res.onWritable(() => {
+      if (this.blocked) {
+        this.blocked = false;
+        this.owner.resumeUpstream();
+      }
+      return true;
+    });
+  }
+
+  private relayNow(): void {
+    const chunk = this.pendingChunk;
+    this.pendingChunk = null;
+    if (chunk === null || this.ex.done || this.over) return;
+    if (!this.ex.headersWritten) this.begin();
+    try {
+      this.relay.push(chunk, this);
+    } catch (err) {
+      this.failNow(err);
+    }
+  }
+
+  private endNow(): void {
+    const ex = this.ex;
+    if (ex.done || this.over) return;
+    if (!ex.headersWritten) this.begin();
+    let complete: boolean;
+    try {
+      complete = this.relay.finish(this);
+    } catch (err) {
+      this.failNow(err);
+      return;
+    }
+    this.over = true;
+    this.owner.streamEnded(this.relay.usage());
+    if (complete) endSse(ex, '');
+    else this.endWithError('GW_ERR_STREAM_INTERRUPTED', `provider ${this.input.target.provider.name} ended the stream before it was complete`);
+  }
+
+  private failNow(err: unknown): void {
+    if (this.ex.done || this.over) return;
+    this.over = true;
+    this.owner.abortUpstream();
+    if (!this.ex.headersWritten) this.begin();
+    const name = this.input.target.provider.name;
+    if (err instanceof UpstreamStreamError) {
+      this.endWithError('GW_ERR_STREAM_INTERRUPTED', `provider ${name} reported an error mid-stream (${err.upstreamType}): ${err.message}`);
+    } else if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string') {
+      const failure = classifyTransportError(err);
+      this.owner.recordFailure(transportFailure(err, this.input));
+      this.endWithError(failure.kind === 'timeout' ? 'GW_ERR_UPSTREAM_TIMEOUT' : 'GW_ERR_STREAM_INTERRUPTED', describeTransport(failure, this.input.target, this.input));
+    } else {
+      const detail = err instanceof Error ? err.message : String(err);
+      this.endWithError('GW_ERR_STREAM_INTERRUPTED', `provider ${name} sent a stream the gateway cannot read: ${detail}`);
+    }
+  }
+
+  private endWithError(code: ErrorCode, message: string): void {
+    endSse(this.ex, streamErrorEvent(this.ex.errorShape, code, message));
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Upstream URL and headers, prepared once per (provider, endpoint, model) from the providers' pure
+ * endpoint builders and reused by every request: only the api key (which rotates) and forwarded
+ * client headers are added per request.
+ */
+import type { ProviderConfig } from '@gatewayd/shared';
+import type { HttpUpstreamRequest } from '../upstream/types.js';
+import type { AttemptInput } from './types.js';
+
+/** Passed to the builders as the api key, to learn which header carries the key and how. */
+export const KEY_SENTINEL = 'gatewayd-api-key-sentinel';
+/** Glob models can mint many upstream model names; the cache is bounded. */
+const MAX_TEMPLATES = 2048;
+
+export interface EndpointTemplate {
+  origin: string;
+  /** Path and query. */
+  path: string;
+  /** Flat name/value list, without the key. */
+  headers: readonly string[];
+  /** Header carrying the key (`authorization`, `x-api-key`, `api-key`, ...); null: none. */
+  authHeader: string | null;
+  /** Text before the key in that header (`Bearer `). */
+  authPrefix: string;
+  /** Header names the provider config sets: they win over forwarded client headers. */
+  configured: ReadonlySet<string>;
+  connections: number;
+}
+
+export function makeTemplate(url: string, headers: Record<string, string>, provider: ProviderConfig): EndpointTemplate {
+  const parsed = new URL(url);
+  const flat: string[] = [];
+  let authHeader: string | null = null;
+  let authPrefix = '';
+  for (const [name, value] of Object.entries(headers)) {
+    const at = value.indexOf(KEY_SENTINEL);
+    if (at !== -1) {
+      authHeader = name;
+      authPrefix = value.slice(0, at);
+    } else flat.push(name, value);
+  }
+  return {
+    origin: parsed.origin,
+    path: parsed.pathname + parsed.search,
+    headers: flat,
+    authHeader,
+    authPrefix,
+    configured: new Set(Object.keys(provider.headers).map((name) => name.toLowerCase())),
+    connections: provider.max_connections,
+  };
+}
+
+export class TemplateCache {
+  private readonly templates = new Map<string, EndpointTemplate>();
+
+  get(key: string): EndpointTemplate | undefined {
+    return this.templates.get(key);
+  }
+
+  set(key: string, template: EndpointTemplate): EndpointTemplate {
+    if (this.templates.size >= MAX_TEMPLATES) this.templates.clear();
+    this.templates.set(key, template);
+    return template;
+  }
+}
+
+/** The base URL of a provider (the config loader fills in each type's default). */
+export function baseUrlOf(provider: ProviderConfig): string {
+  if (provider.base_url === undefined) throw new Error(`provider ${provider.name} has no base_url`);
+  return provider.base_url;
+}
+
+/** Sets a forwarded client header unless the provider config sets it; replaces a default. */
+export function setClientHeader(headers: string[], template: EndpointTemplate, name: string, value: string): void {
+  if (value === '' || template.configured.has(name)) return;
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] === name) {
+      headers[i + 1] = value;
+      return;
+    }
+  }
+  headers.push(name, value);
+}
+
+/** Per-request headers: a copy of the template's, plus the key. */
+export function requestHeaders(template: EndpointTemplate, input: AttemptInput): string[] {
+  const headers = template.headers.slice();
+  if (template.authHeader !== null && input.apiKey !== undefined && input.apiKey !== '') headers.push(template.authHeader, template.authPrefix + input.apiKey);
+  return headers;
+}
+
+export function httpRequest(template: EndpointTemplate, headers: string[], body: Buffer | string, input: AttemptInput): HttpUpstreamRequest {
+  return {
+    origin: template.origin,
+    path: template.path,
+    headers,
+    body,
+    connections: template.connections,
+    headersTimeout: input.headersTimeout,
+    bodyTimeout: input.bodyTimeout,
+  };
+}

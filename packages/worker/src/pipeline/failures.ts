@@ -1,0 +1,110 @@
+/**
+ * Upstream failures as routing sees them (AttemptFailure: a kind that decides on failover) and as
+ * the caller would see them if no other target saves the request (a GatewayError). Messages name
+ * the provider and the upstream's own message, never a key.
+ */
+import { GatewayError, type ErrorCode } from '@gatewayd/shared/errors';
+import type { AttemptFailure, FailureKind, RouteTarget } from '../routing/index.js';
+import { classifyTransportError, type TransportFailure } from '../upstream/errors.js';
+import type { AttemptInput } from './types.js';
+
+const MAX_MESSAGE = 300;
+
+function retryAfterHeaders(retryAfterMs: number | undefined): Record<string, string> {
+  return retryAfterMs === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) };
+}
+
+/** The upstream's own error message from its error body (OpenAI, Anthropic and Gemini all use error.message). */
+export function upstreamMessage(body: Buffer): string {
+  if (body.length === 0) return '';
+  const text = body.toString('utf8', 0, Math.min(body.length, 64 * 1024));
+  try {
+    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const message = typeof parsed.error === 'object' ? parsed.error?.message : (parsed.error ?? parsed.message);
+    if (typeof message === 'string') return message.slice(0, MAX_MESSAGE);
+  } catch {
+    // not JSON: the start of the text is all there is
+  }
+  return text.replace(/\s+/g, ' ').trim().slice(0, MAX_MESSAGE);
+}
+
+export function describeTransport(failure: TransportFailure, target: RouteTarget, input: AttemptInput): string {
+  const name = target.provider.name;
+  switch (failure.kind) {
+    case 'connect':
+      return `could not connect to provider ${name} (${failure.detail})`;
+    case 'timeout':
+      return failure.phase === 'body'
+        ? `provider ${name} sent nothing for ${input.bodyTimeout} ms (stream idle timeout)`
+        : `provider ${name} did not answer within ${input.headersTimeout} ms`;
+    default:
+      return `provider ${name} closed the connection (${failure.detail})`;
+  }
+}
+
+/** A connection-level failure before any byte reached the caller. */
+export function transportFailure(err: Error, input: AttemptInput): AttemptFailure {
+  const failure = classifyTransportError(err);
+  const code: ErrorCode = failure.kind === 'timeout' ? 'GW_ERR_UPSTREAM_TIMEOUT' : 'GW_ERR_UPSTREAM_ERROR';
+  return { kind: failure.kind, error: new GatewayError(code, describeTransport(failure, input.target, input)) };
+}
+
+function statusCode(kind: FailureKind, status: number, clientKey: boolean): ErrorCode {
+  // The caller's SDK backs off and retries a 429 as a rate limit, with the upstream's retry-after.
+  if (kind === 'rate_limited') return 'GW_ERR_RATE_LIMITED';
+  if (status === 503) return 'GW_ERR_UPSTREAM_UNAVAILABLE';
+  if (kind === 'timeout' || status === 504) return 'GW_ERR_UPSTREAM_TIMEOUT';
+  if (kind === 'auth' && clientKey) return 'GW_ERR_UNAUTHORIZED';
+  return 'GW_ERR_UPSTREAM_ERROR';
+}
+
+/** An upstream error status (429, 5xx, 401/403, 408). */
+export function statusFailure(kind: FailureKind, status: number, body: Buffer, retryAfterMs: number | undefined, clientKey: boolean, target: RouteTarget): AttemptFailure {
+  const message = upstreamMessage(body);
+  const what = kind === 'auth' ? (clientKey ? 'rejected the API key sent with the request' : 'rejected the gateway\'s API key') : `answered ${status}`;
+  const error = new GatewayError(statusCode(kind, status, clientKey), `provider ${target.provider.name} ${what}${message ? `: ${message}` : ''}`, retryAfterHeaders(retryAfterMs));
+  const failure: AttemptFailure = { kind, status, error };
+  if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
+  if (clientKey) failure.clientKey = true;
+  return failure;
+}
+
+/** The caller's error for an upstream 4xx: the same class of status (the request is at fault). */
+function clientErrorCode(status: number): ErrorCode {
+  if (status === 404) return 'GW_ERR_NOT_FOUND';
+  if (status === 413) return 'GW_ERR_BODY_TOO_LARGE';
+  if (status === 415) return 'GW_ERR_UNSUPPORTED_MEDIA_TYPE';
+  if (status >= 400 && status < 500) return 'GW_ERR_BAD_REQUEST';
+  return 'GW_ERR_UPSTREAM_ERROR';
+}
+
+/** An upstream client error (4xx) that cannot be passed through as it is (other protocol). */
+export function clientErrorFrom(status: number, body: Buffer, target: RouteTarget): GatewayError {
+  const message = upstreamMessage(body);
+  return new GatewayError(clientErrorCode(status), `provider ${target.provider.name} refused the request (${status})${message ? `: ${message}` : ''}`);
+}
+
+/**
+ * Every configured key of the provider is cooling down. If this request itself ran into a 429,
+ * the caller sees that rate limit (with the keys' readiness as retry-after); otherwise a 503.
+ */
+export function keysCoolingFailure(target: RouteTarget, readyInMs: number | undefined, rateLimit: AttemptFailure | undefined): AttemptFailure {
+  const headers = retryAfterHeaders(readyInMs);
+  const error =
+    rateLimit !== undefined
+      ? new GatewayError(rateLimit.error.code, rateLimit.error.message, headers)
+      : new GatewayError('GW_ERR_UPSTREAM_UNAVAILABLE', `every api key of provider ${target.provider.name} is cooling down after 401/403/429 answers`, headers);
+  const failure: AttemptFailure = { kind: 'rate_limited', error };
+  if (readyInMs !== undefined) failure.retryAfterMs = readyInMs;
+  return failure;
+}
+
+/** A 2xx answer the gateway could not read (translation path). */
+export function unreadableFailure(err: unknown, status: number, target: RouteTarget): AttemptFailure {
+  const detail = err instanceof Error ? err.message : String(err);
+  return { kind: 'server_error', status, error: new GatewayError('GW_ERR_UPSTREAM_ERROR', `provider ${target.provider.name} sent an answer the gateway cannot read: ${detail.slice(0, MAX_MESSAGE)}`) };
+}
+
+export function emptyStreamFailure(target: RouteTarget): AttemptFailure {
+  return { kind: 'reset', error: new GatewayError('GW_ERR_UPSTREAM_ERROR', `provider ${target.provider.name} ended the stream before sending anything`) };
+}

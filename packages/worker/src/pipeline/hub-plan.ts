@@ -1,0 +1,70 @@
+/**
+ * Serving a caller through the hub when the provider speaks another protocol: request translated
+ * once per attempt, answers parsed, translated and serialised once; streams go through the
+ * provider's decoder (SSE parser + transform) and the caller's encoder.
+ */
+import type { ChatCompletionRequest } from '@gatewayd/shared';
+import { usageFromOpenai, type ChatProviderSide, type HubStreamDecoder, type HubStreamEncoder } from './adapter.js';
+import type { ChatClientSide } from './clients.js';
+import type { AttemptInput, ChunkWriter, ClientRequest, ExchangePlan, PlainAnswer, StreamRelay, TokenUsage, UpstreamRequest } from './types.js';
+
+const JSON_TYPE = 'application/json';
+
+export class HubPlan<B> implements ExchangePlan {
+  readonly sameProtocol = false;
+
+  constructor(
+    private readonly client: ChatClientSide<B>,
+    private readonly body: B,
+    private readonly provider: ChatProviderSide,
+    private readonly clientRequest: ClientRequest,
+  ) {}
+
+  /** The hub form of the caller's request, made once and reused by every attempt. */
+  private hub(): ChatCompletionRequest {
+    const request = this.clientRequest;
+    return (request.hub ??= this.client.toHub(this.body));
+  }
+
+  request(input: AttemptInput): UpstreamRequest {
+    return this.provider.request(this.hub(), input);
+  }
+
+  plain(body: Buffer, _status: number, _contentType: string | undefined, input: AttemptInput): PlainAnswer {
+    const res = this.provider.parse(body, input);
+    return { status: 200, contentType: JSON_TYPE, body: this.client.fromHub(res, this.body), usage: usageFromOpenai(res.usage) };
+  }
+
+  stream(input: AttemptInput): StreamRelay {
+    return new TranslatedRelay(this.provider.decoder(input), this.client.encoder(this.body, this.clientRequest));
+  }
+}
+
+export class TranslatedRelay implements StreamRelay {
+  constructor(
+    private readonly decoder: HubStreamDecoder,
+    private readonly encoder: HubStreamEncoder,
+  ) {}
+
+  push(chunk: Buffer, out: ChunkWriter): void {
+    const chunks = this.decoder.push(chunk);
+    if (chunks.length === 0) return;
+    const text = this.encoder.encode(chunks);
+    if (text.length > 0) out.write(text);
+  }
+
+  finish(out: ChunkWriter): boolean {
+    const chunks = this.decoder.end();
+    const text = chunks.length > 0 ? this.encoder.encode(chunks) : '';
+    if (!this.decoder.complete) {
+      if (text.length > 0) out.write(text);
+      return false;
+    }
+    out.write(text + this.encoder.end());
+    return true;
+  }
+
+  usage(): TokenUsage | undefined {
+    return usageFromOpenai(this.decoder.usage);
+  }
+}

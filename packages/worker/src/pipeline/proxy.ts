@@ -1,0 +1,108 @@
+/**
+ * One proxied request: runs the Router's failover loop with one Attempt per try, answers the
+ * caller with the last failure when no attempt delivered, and is the Exchange's Cancellable (a
+ * client abort or the drain cut aborts the running attempt and the router's waits).
+ */
+import type { GatewayConfig } from '@gatewayd/shared';
+import { GatewayError } from '@gatewayd/shared/errors';
+import type { Caller } from '../auth/index.js';
+import type { Cancellable, Exchange } from '../http/exchange.js';
+import { failExchange, sendBody, sendError, sendGatewayError } from '../http/respond.js';
+import type { Logger } from '../log.js';
+import { TranslationError } from '../protocol/errors.js';
+import type { AttemptFailure, AttemptResult, ResolvedModel, RouteTarget, Router } from '../routing/index.js';
+import type { PoolRegistry } from '../upstream/pools.js';
+import type { AdapterRegistry } from './adapter.js';
+import { Attempt } from './attempt.js';
+import { keysCoolingFailure } from './failures.js';
+import { planFor } from './plan.js';
+import type { AttemptInput, ClientRequest, TokenUsage } from './types.js';
+
+export interface PipelineDeps {
+  readonly router: Router;
+  readonly pools: PoolRegistry;
+  readonly adapters: AdapterRegistry;
+  readonly server: Pick<GatewayConfig['server'], 'request_timeout' | 'stream_idle_timeout'>;
+  readonly logger: Logger;
+}
+
+const OK: AttemptResult = { ok: true };
+
+export class ProxyRequest implements Cancellable {
+  /** Token usage of the delivered answer, when known (for logs and, later, metrics and limits). */
+  usage: TokenUsage | undefined;
+  /** The last upstream 429 of this request: what the caller sees if every key ends up cooling down. */
+  lastRateLimit: AttemptFailure | undefined;
+  private cancelled = false;
+  private current: Attempt | null = null;
+  private readonly aborter = new AbortController();
+  private readonly attemptFn = (target: RouteTarget): Promise<AttemptResult> => this.attempt(target);
+
+  constructor(
+    readonly deps: PipelineDeps,
+    readonly ex: Exchange,
+    readonly request: ClientRequest,
+    private readonly caller: Caller,
+    private readonly model: ResolvedModel,
+  ) {}
+
+  start(): void {
+    this.ex.cancel = this;
+    this.run().catch((err: unknown) => failExchange(this.ex, err));
+  }
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    // Signal first: the router then neither records this attempt nor starts another.
+    this.aborter.abort();
+    this.current?.abort();
+  }
+
+  private async run(): Promise<void> {
+    let result: AttemptResult;
+    try {
+      result = await this.deps.router.execute(this.model, this.attemptFn, this.aborter.signal);
+    } catch (err) {
+      if (this.ex.done) return;
+      if (err instanceof GatewayError) sendGatewayError(this.ex, err);
+      else if (err instanceof TranslationError) sendError(this.ex, 'GW_ERR_BAD_REQUEST', err.message);
+      else throw err;
+      return;
+    }
+    if (result.ok || this.ex.done) return;
+    sendGatewayError(this.ex, result.failure.error);
+  }
+
+  /** One try against `target`. Throws (non-retryable) when the request cannot be expressed for it. */
+  private attempt(target: RouteTarget): Promise<AttemptResult> {
+    const { deps, request } = this;
+    const plan = planFor(request, deps.adapters[target.provider.type]);
+    if (plan.localAnswer !== undefined) {
+      const answer = plan.localAnswer();
+      sendBody(this.ex, answer.status, answer.contentType, answer.body, null);
+      return Promise.resolve(OK);
+    }
+    let apiKey: string | undefined;
+    let keyFromConfig = false;
+    if (target.provider.type === 'mock') apiKey = undefined;
+    else if (this.caller.providerKey !== undefined) apiKey = this.caller.providerKey;
+    else {
+      const picked = deps.router.pickKey(target.provider);
+      if (picked === null) return Promise.resolve({ ok: false, failure: keysCoolingFailure(target, deps.router.keyReadyInMs(target.provider), this.lastRateLimit) });
+      apiKey = picked;
+      keyFromConfig = picked !== undefined;
+    }
+    const input: AttemptInput = {
+      request,
+      target,
+      apiKey,
+      headersTimeout: target.provider.timeout ?? deps.server.request_timeout,
+      bodyTimeout: deps.server.stream_idle_timeout,
+    };
+    const upstream = plan.request(input);
+    const attempt = new Attempt(this, plan, input, keyFromConfig);
+    this.current = attempt;
+    return attempt.run(upstream);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The pipeline's vocabulary: the caller's request as read by an endpoint, what one attempt against
+ * one routing target needs, and the plan of a (client protocol, provider) pair.
+ */
+import type {
+  AnthropicCountTokensRequest,
+  AnthropicMessagesRequest,
+  ChatCompletionRequest,
+  CompletionRequest,
+  EmbeddingRequest,
+} from '@gatewayd/shared';
+import type { MockOverrideHeaders } from '../providers/mock/options.js';
+import type { RouteTarget } from '../routing/index.js';
+import type { HttpUpstreamRequest, UpstreamHandle, UpstreamSink } from '../upstream/types.js';
+
+export type ClientProtocol = 'openai-chat' | 'openai-completions' | 'openai-embeddings' | 'anthropic-messages' | 'anthropic-count-tokens';
+
+/** The validated request body, tagged with the protocol it came in. */
+export type ClientCall =
+  | { protocol: 'openai-chat'; body: ChatCompletionRequest }
+  | { protocol: 'openai-completions'; body: CompletionRequest }
+  | { protocol: 'openai-embeddings'; body: EmbeddingRequest }
+  | { protocol: 'anthropic-messages'; body: AnthropicMessagesRequest }
+  | { protocol: 'anthropic-count-tokens'; body: AnthropicCountTokensRequest };
+
+/** Client headers that travel upstream when the upstream speaks their protocol ('' when absent). */
+export interface ForwardHeaders {
+  anthropicVersion: string;
+  anthropicBeta: string;
+  openaiOrganization: string;
+  openaiProject: string;
+}
+
+export interface ClientRequest {
+  readonly call: ClientCall;
+  /** The body bytes exactly as received: forwarded unchanged when nothing needs to change. */
+  readonly raw: Buffer;
+  readonly stream: boolean;
+  /** OpenAI callers: stream_options.include_usage was set (the usage chunk is kept). */
+  readonly callerWantsUsage: boolean;
+  readonly forward: ForwardHeaders;
+  /** The mock provider's per-request overrides (load tests). */
+  readonly mock: MockOverrideHeaders | null;
+  readonly requestId: string;
+  /** The OpenAI Chat (hub) form of the request, made once on first need and reused by failover. */
+  hub?: ChatCompletionRequest;
+}
+
+export interface TokenUsage {
+  /** Input tokens, cached ones included (OpenAI's convention). */
+  prompt: number;
+  completion: number;
+}
+
+/** One attempt against one target. */
+export interface AttemptInput {
+  readonly request: ClientRequest;
+  readonly target: RouteTarget;
+  /** Provider key for this attempt (config rotation or the caller's own); undefined: none. */
+  readonly apiKey: string | undefined;
+  readonly headersTimeout: number;
+  readonly bodyTimeout: number;
+}
+
+/** An upstream served inside the worker (the mock provider). */
+export interface InProcessUpstream {
+  open(sink: UpstreamSink): UpstreamHandle;
+}
+
+export type UpstreamRequest = HttpUpstreamRequest | InProcessUpstream;
+
+export function isInProcess(request: UpstreamRequest): request is InProcessUpstream {
+  return typeof (request as Partial<InProcessUpstream>).open === 'function';
+}
+
+/** A complete (non-streamed) answer for the caller. */
+export interface PlainAnswer {
+  status: number;
+  contentType: string;
+  body: Buffer | string;
+  usage: TokenUsage | undefined;
+}
+
+/** Where a stream relay writes the caller's bytes (the uWS response, with backpressure). */
+export interface ChunkWriter {
+  write(data: string | Uint8Array): void;
+}
+
+/** Turns one upstream stream into the caller's stream, chunk by chunk. */
+export interface StreamRelay {
+  /** One upstream read. Throws when the upstream stream is broken (error event, bad JSON). */
+  push(chunk: Buffer, out: ChunkWriter): void;
+  /** Upstream EOF: writes what remains. False when the upstream stream ended early. */
+  finish(out: ChunkWriter): boolean;
+  usage(): TokenUsage | undefined;
+}
+
+/** How a client call is served by one kind of provider. */
+export interface ExchangePlan {
+  /** Caller and upstream speak one protocol: upstream 4xx bodies reach the caller unchanged. */
+  readonly sameProtocol: boolean;
+  /** Answered by the gateway itself, without an upstream call (count_tokens estimates). */
+  localAnswer?(): PlainAnswer;
+  /** The upstream request for one attempt. Throws TranslationError when it cannot be expressed. */
+  request(input: AttemptInput): UpstreamRequest;
+  /** A complete 2xx upstream body turned into the caller's answer. Throws when it is unreadable. */
+  plain(body: Buffer, status: number, contentType: string | undefined, input: AttemptInput): PlainAnswer;
+  /** A fresh relay for a streamed 2xx answer. */
+  stream(input: AttemptInput): StreamRelay;
+}

@@ -1,0 +1,70 @@
+/**
+ * Token usage of a forwarded (not parsed) JSON answer: the last `"usage"` key is found with a
+ * native byte search from the end (where both OpenAI and Anthropic put it), and only the object
+ * after it is parsed. The body itself is never decoded as a whole.
+ */
+import type { TokenUsage } from './types.js';
+
+const USAGE_KEY = Buffer.from('"usage"');
+const OPEN = 0x7b;
+const CLOSE = 0x7d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+/** A usage object is small; a "usage" key followed by something huge is not what we look for. */
+const MAX_USAGE_BYTES = 4096;
+
+function isSpace(byte: number | undefined): boolean {
+  return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
+}
+
+/** The JSON object value of the last `"usage"` key, or undefined. */
+export function lastUsageObject(body: Buffer): Record<string, unknown> | undefined {
+  const at = body.lastIndexOf(USAGE_KEY);
+  if (at === -1) return undefined;
+  let i = at + USAGE_KEY.length;
+  while (isSpace(body[i])) i++;
+  if (body[i] !== 0x3a) return undefined;
+  i++;
+  while (isSpace(body[i])) i++;
+  if (body[i] !== OPEN) return undefined;
+  const start = i;
+  const limit = Math.min(body.length, start + MAX_USAGE_BYTES);
+  let depth = 0;
+  let inString = false;
+  for (; i < limit; i++) {
+    const byte = body[i];
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) inString = true;
+    else if (byte === OPEN) depth++;
+    else if (byte === CLOSE && --depth === 0) {
+      try {
+        const value: unknown = JSON.parse(body.toString('utf8', start, i + 1));
+        return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
+
+/** OpenAI usage: prompt_tokens (cached included) and completion_tokens. */
+export function openaiUsageOf(body: Buffer): TokenUsage | undefined {
+  const usage = lastUsageObject(body);
+  return usage === undefined ? undefined : { prompt: count(usage.prompt_tokens), completion: count(usage.completion_tokens) };
+}
+
+/** Anthropic usage: input_tokens excludes cache reads and writes, so they are added back. */
+export function anthropicUsageOf(usage: Record<string, unknown> | undefined): TokenUsage | undefined {
+  if (usage === undefined) return undefined;
+  return {
+    prompt: count(usage.input_tokens) + count(usage.cache_read_input_tokens) + count(usage.cache_creation_input_tokens),
+    completion: count(usage.output_tokens),
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Anthropic upstreams (x-api-key, anthropic-version).
+ *
+ * Native: Anthropic Messages and count_tokens callers are forwarded byte for byte (the caller's
+ * anthropic-version and anthropic-beta go along); streams pass unchanged while a light scanner
+ * reads usage from message_start / message_delta and watches for message_stop.
+ * Hub: OpenAI callers are translated (request-from-openai, response, stream-to-openai).
+ */
+import type { AnthropicMessage, ChatCompletionRequest, ChatCompletionResponse, ProviderConfig } from '@gatewayd/shared';
+import { AnthropicSseScanner } from '../../pipeline/anthropic-scan.js';
+import type { ChatProviderSide, ProviderAdapter } from '../../pipeline/adapter.js';
+import { AnthropicSseDecoder } from '../../pipeline/decoders.js';
+import { baseUrlOf, httpRequest, KEY_SENTINEL, makeTemplate, requestHeaders, setClientHeader, TemplateCache, type EndpointTemplate } from '../../pipeline/endpoint-template.js';
+import type { AttemptInput, ChunkWriter, ClientRequest, ExchangePlan, PlainAnswer, StreamRelay, TokenUsage, UpstreamRequest } from '../../pipeline/types.js';
+import { anthropicUsageOf, lastUsageObject } from '../../pipeline/usage-scan.js';
+import { buildAnthropicEndpoint, type AnthropicEndpointName } from './endpoint.js';
+import { openaiToAnthropicRequest } from './request-from-openai.js';
+import { anthropicToOpenaiResponse } from './response.js';
+
+const JSON_TYPE = 'application/json';
+
+export class AnthropicAdapter implements ProviderAdapter {
+  readonly type = 'anthropic' as const;
+  readonly embeddings = null;
+  readonly chat: ChatProviderSide = new AnthropicHubSide(this);
+  private readonly templates = new TemplateCache();
+
+  native(request: ClientRequest): ExchangePlan | undefined {
+    const protocol = request.call.protocol;
+    if (protocol === 'anthropic-messages' || protocol === 'anthropic-count-tokens') return new AnthropicNativePlan(this, request);
+    return undefined;
+  }
+
+  /** The URL does not depend on the model: one template per provider and endpoint. */
+  template(provider: ProviderConfig, endpoint: AnthropicEndpointName): EndpointTemplate {
+    const key = `${provider.name}\n${endpoint}`;
+    const cached = this.templates.get(key);
+    if (cached !== undefined) return cached;
+    const built = buildAnthropicEndpoint({ baseUrl: baseUrlOf(provider), endpoint, apiKey: KEY_SENTINEL, headers: provider.headers, query: provider.query });
+    return this.templates.set(key, makeTemplate(built.url, built.headers, provider));
+  }
+}
+
+class AnthropicNativePlan implements ExchangePlan {
+  readonly sameProtocol = true;
+  private readonly counting: boolean;
+
+  constructor(
+    private readonly adapter: AnthropicAdapter,
+    private readonly client: ClientRequest,
+  ) {
+    this.counting = client.call.protocol === 'anthropic-count-tokens';
+  }
+
+  request(input: AttemptInput): UpstreamRequest {
+    const { provider, model } = input.target;
+    const call = this.client.call;
+    const template = this.adapter.template(provider, this.counting ? 'count_tokens' : 'messages');
+    const headers = requestHeaders(template, input);
+    const forward = this.client.forward;
+    setClientHeader(headers, template, 'anthropic-version', forward.anthropicVersion);
+    setClientHeader(headers, template, 'anthropic-beta', forward.anthropicBeta);
+    const body = call.body.model === model ? this.client.raw : JSON.stringify({ ...call.body, model });
+    return httpRequest(template, headers, body, input);
+  }
+
+  plain(body: Buffer, status: number, contentType: string | undefined): PlainAnswer {
+    return { status, contentType: contentType ?? JSON_TYPE, body, usage: this.counting ? undefined : anthropicUsageOf(lastUsageObject(body)) };
+  }
+
+  stream(): StreamRelay {
+    return new AnthropicPassthroughRelay();
+  }
+}
+
+class AnthropicPassthroughRelay implements StreamRelay {
+  private readonly scanner = new AnthropicSseScanner();
+
+  push(chunk: Buffer, out: ChunkWriter): void {
+    this.scanner.push(chunk);
+    out.write(chunk);
+  }
+
+  finish(): boolean {
+    this.scanner.end();
+    // An upstream `error` event already told the caller what went wrong.
+    return this.scanner.complete || this.scanner.failed;
+  }
+
+  usage(): TokenUsage | undefined {
+    return this.scanner.usage();
+  }
+}
+
+class AnthropicHubSide implements ChatProviderSide {
+  constructor(private readonly adapter: AnthropicAdapter) {}
+
+  request(hub: ChatCompletionRequest, input: AttemptInput): UpstreamRequest {
+    const template = this.adapter.template(input.target.provider, 'messages');
+    const body = JSON.stringify(openaiToAnthropicRequest(hub, input.target.model));
+    return httpRequest(template, requestHeaders(template, input), body, input);
+  }
+
+  parse(body: Buffer): ChatCompletionResponse {
+    const message = JSON.parse(body.toString('utf8')) as AnthropicMessage;
+    return anthropicToOpenaiResponse(message, { created: Math.floor(Date.now() / 1000) });
+  }
+
+  decoder(): AnthropicSseDecoder {
+    return new AnthropicSseDecoder(Math.floor(Date.now() / 1000));
+  }
+}

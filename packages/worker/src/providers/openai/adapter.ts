@@ -1,0 +1,148 @@
+/**
+ * OpenAI-compatible upstreams (OpenAI, Azure OpenAI, vLLM, llama.cpp, Ollama, ...).
+ *
+ * Native: OpenAI chat, legacy completions and embeddings callers are forwarded: the caller's body
+ * bytes go up unchanged unless the model name or stream options must change (then one
+ * JSON.stringify), the answer's bytes come back unchanged; streams pass through OpenaiSseTap,
+ * which reads usage and cuts the usage chunk the gateway asked for on the caller's behalf.
+ * Hub: other callers (Anthropic) are translated through OpenAI Chat, which is this API itself.
+ */
+import type { ChatCompletionRequest, ChatCompletionResponse, CompletionRequest, ProviderConfig } from '@gatewayd/shared';
+import { usageFromOpenai, type ChatProviderSide, type ProviderAdapter } from '../../pipeline/adapter.js';
+import { OpenaiSseDecoder } from '../../pipeline/decoders.js';
+import { baseUrlOf, httpRequest, KEY_SENTINEL, makeTemplate, requestHeaders, setClientHeader, TemplateCache, type EndpointTemplate } from '../../pipeline/endpoint-template.js';
+import type { AttemptInput, ChunkWriter, ClientRequest, ExchangePlan, PlainAnswer, StreamRelay, TokenUsage, UpstreamRequest } from '../../pipeline/types.js';
+import { openaiUsageOf } from '../../pipeline/usage-scan.js';
+import { buildOpenaiEndpoint, type OpenaiEndpointName } from './endpoint.js';
+import { acceptsExtensions, prepareOpenaiChatRequest, prepareOpenaiCompletionRequest } from './request.js';
+import { OpenaiSseTap } from './usage-tap.js';
+
+const JSON_TYPE = 'application/json';
+
+export class OpenaiAdapter implements ProviderAdapter {
+  readonly type = 'openai' as const;
+  readonly embeddings = null;
+  readonly chat: ChatProviderSide = new OpenaiHubSide(this);
+  private readonly templates = new TemplateCache();
+  private readonly extensions = new WeakMap<ProviderConfig, boolean>();
+
+  native(request: ClientRequest): ExchangePlan | undefined {
+    const protocol = request.call.protocol;
+    if (protocol === 'openai-chat' || protocol === 'openai-completions' || protocol === 'openai-embeddings') return new OpenaiNativePlan(this, request);
+    return undefined;
+  }
+
+  template(provider: ProviderConfig, endpoint: OpenaiEndpointName, model: string): EndpointTemplate {
+    const key = `${provider.name}\n${endpoint}\n${model}`;
+    const cached = this.templates.get(key);
+    if (cached !== undefined) return cached;
+    const built = buildOpenaiEndpoint({ baseUrl: baseUrlOf(provider), endpoint, apiKey: KEY_SENTINEL, model, headers: provider.headers, query: provider.query });
+    return this.templates.set(key, makeTemplate(built.url, built.headers, provider));
+  }
+
+  /** vLLM, llama.cpp and Ollama take `top_k`; api.openai.com and Azure reject unknown fields. */
+  allowsExtensions(provider: ProviderConfig): boolean {
+    let allowed = this.extensions.get(provider);
+    if (allowed === undefined) this.extensions.set(provider, (allowed = acceptsExtensions(baseUrlOf(provider))));
+    return allowed;
+  }
+
+  /** Headers for one request: the template's, the key, and the caller's organization/project. */
+  headers(template: EndpointTemplate, input: AttemptInput): string[] {
+    const headers = requestHeaders(template, input);
+    const forward = input.request.forward;
+    setClientHeader(headers, template, 'openai-organization', forward.openaiOrganization);
+    setClientHeader(headers, template, 'openai-project', forward.openaiProject);
+    return headers;
+  }
+}
+
+/** A streamed chat/completions body needs rewriting when usage must be requested for the gateway. */
+function needsRewrite(body: ChatCompletionRequest | CompletionRequest, model: string, callerWantsUsage: boolean, extensions: boolean): boolean {
+  if (body.model !== model) return true;
+  if (body.stream === true) return !callerWantsUsage;
+  if (body.stream_options != null) return true; // OpenAI rejects stream_options without stream
+  return !extensions && body.top_k != null;
+}
+
+class OpenaiNativePlan implements ExchangePlan {
+  readonly sameProtocol = true;
+
+  constructor(
+    private readonly adapter: OpenaiAdapter,
+    private readonly client: ClientRequest,
+  ) {}
+
+  request(input: AttemptInput): UpstreamRequest {
+    const { provider, model } = input.target;
+    const call = this.client.call;
+    let endpoint: OpenaiEndpointName;
+    let body: Buffer | string = this.client.raw;
+    if (call.protocol === 'openai-chat') {
+      endpoint = 'chat/completions';
+      const extensions = this.adapter.allowsExtensions(provider);
+      if (needsRewrite(call.body, model, this.client.callerWantsUsage, extensions)) {
+        body = JSON.stringify(prepareOpenaiChatRequest(call.body, { model, allowExtensions: extensions }).body);
+      }
+    } else if (call.protocol === 'openai-completions') {
+      endpoint = 'completions';
+      if (needsRewrite(call.body, model, this.client.callerWantsUsage, true)) body = JSON.stringify(prepareOpenaiCompletionRequest(call.body, { model }).body);
+    } else {
+      endpoint = 'embeddings';
+      if (call.body.model !== model) body = JSON.stringify({ ...call.body, model });
+    }
+    const template = this.adapter.template(provider, endpoint, model);
+    return httpRequest(template, this.adapter.headers(template, input), body, input);
+  }
+
+  plain(body: Buffer, status: number, contentType: string | undefined): PlainAnswer {
+    return { status, contentType: contentType ?? JSON_TYPE, body, usage: openaiUsageOf(body) };
+  }
+
+  stream(): StreamRelay {
+    return new OpenaiPassthroughRelay(!this.client.callerWantsUsage);
+  }
+}
+
+/** Upstream bytes to the caller as they are, through the usage tap. */
+class OpenaiPassthroughRelay implements StreamRelay {
+  private readonly tap: OpenaiSseTap;
+
+  constructor(stripUsageChunk: boolean) {
+    this.tap = new OpenaiSseTap({ stripUsageChunk });
+  }
+
+  push(chunk: Buffer, out: ChunkWriter): void {
+    for (const slice of this.tap.push(chunk)) out.write(slice);
+  }
+
+  finish(out: ChunkWriter): boolean {
+    for (const slice of this.tap.end()) out.write(slice);
+    // An upstream error payload already told the caller what went wrong.
+    return this.tap.sawDone || this.tap.sawError;
+  }
+
+  usage(): TokenUsage | undefined {
+    return usageFromOpenai(this.tap.usage);
+  }
+}
+
+/** The hub is OpenAI Chat: translated callers reach the chat endpoint with a prepared body. */
+class OpenaiHubSide implements ChatProviderSide {
+  constructor(private readonly adapter: OpenaiAdapter) {}
+
+  request(hub: ChatCompletionRequest, input: AttemptInput): UpstreamRequest {
+    const { provider, model } = input.target;
+    const prepared = prepareOpenaiChatRequest(hub, { model, allowExtensions: this.adapter.allowsExtensions(provider) });
+    const template = this.adapter.template(provider, 'chat/completions', model);
+    return httpRequest(template, requestHeaders(template, input), JSON.stringify(prepared.body), input);
+  }
+
+  parse(body: Buffer): ChatCompletionResponse {
+    return JSON.parse(body.toString('utf8')) as ChatCompletionResponse;
+  }
+
+  decoder(): OpenaiSseDecoder {
+    return new OpenaiSseDecoder();
+  }
+}

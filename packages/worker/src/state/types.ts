@@ -1,0 +1,36 @@
+/**
+ * The worker's view of shared state (issue 4). One StateBackend per worker, created at start
+ * from the config (createStateBackend in index.ts); the request path calls admit() before the
+ * upstream call and settle() exactly once when the response or stream ends, however it ends.
+ */
+import type { Admission, LimitScope } from '@gatewayd/shared/state';
+import type { HealthStatus } from './health.js';
+
+export type { Admission, LimitKind, LimitScope, LimitViolation, LimitWindow } from '@gatewayd/shared/state';
+export type { HealthStatus } from './health.js';
+
+export interface StateBackend {
+  readonly kind: 'local' | 'redis';
+  /**
+   * Counts one request against every scope, atomically: admitted in all or reserved in none.
+   * `reserveTokens` (estimated prompt tokens + max_tokens) is held against each tpm limit until
+   * settle(). Never rejects (the promise): an unreachable backend gives `degraded: true`
+   * (on_error open) or ok=false with violated=null (on_error closed: GW_ERR_STATE_UNAVAILABLE).
+   * Scopes without any limit cost nothing: no IPC, no Redis call.
+   */
+  admit(scopes: LimitScope[], reserveTokens: number): Promise<Admission>;
+  /**
+   * The request ended (success, error, abort): its tpm reservation becomes `actualTokens`
+   * (prompt + completion as reported by the upstream; the reservation when unknown) and its
+   * concurrency slots are freed. Idempotent, fire-and-forget, batched with the turn's other ops.
+   */
+  settle(ticket: string, actualTokens: number): void;
+  /** null on a miss, on an unreachable backend, and on a timeout. */
+  cacheGet(key: string): Promise<Buffer | null>;
+  /** Fire-and-forget; ttlMs is usually config.cache.ttl. */
+  cacheSet(key: string, value: Buffer, ttlMs: number): void;
+  /** Resolves once the backend can serve (redis: connected, or gave up after its timeout). */
+  ready(): Promise<void>;
+  status(): HealthStatus;
+  close(): Promise<void>;
+}

@@ -1,0 +1,51 @@
+/**
+ * What went wrong with an upstream call that produced no usable answer: the connection could not
+ * be made (`connect`), the upstream was too slow (`timeout`: headers or body idle), or the
+ * connection broke (`reset`). Routing decides on failover from the kind.
+ */
+
+export type TransportFailureKind = 'connect' | 'timeout' | 'reset';
+
+export interface TransportFailure {
+  kind: TransportFailureKind;
+  /** `headers` or `body` for timeouts. */
+  phase?: 'headers' | 'body';
+  /** Short cause for messages and logs, e.g. `ECONNREFUSED`. */
+  detail: string;
+}
+
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EADDRNOTAVAIL',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+]);
+
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** TLS failures (bad certificate, handshake) are connect failures: nothing was sent. */
+function isTlsCode(code: string): boolean {
+  return code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT') || code === 'SELF_SIGNED_CERT_IN_CHAIN';
+}
+
+export function classifyTransportError(err: Error): TransportFailure {
+  const code = codeOf(err);
+  const causeCode = codeOf((err as { cause?: unknown }).cause);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return { kind: 'timeout', phase: 'headers', detail: 'no response headers in time' };
+  if (code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'timeout', phase: 'body', detail: 'the response went idle' };
+  const effective = code !== undefined && code.startsWith('UND_ERR_SOCKET') && causeCode !== undefined ? causeCode : code;
+  if (effective !== undefined && (CONNECT_CODES.has(effective) || isTlsCode(effective))) return { kind: 'connect', detail: effective };
+  return { kind: 'reset', detail: effective ?? err.message };
+}

@@ -1,0 +1,77 @@
+/**
+ * auth.mode hybrid through the official SDKs: a gateway key uses the configured provider key (and
+ * never travels upstream); any other key is the caller's own provider key, passed through as is,
+ * and the upstream's verdict on it reaches the caller. Plus CORS from `cors.origins`.
+ */
+import t from 'tap';
+import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
+import { fixtures, startGateway } from '../fakes/index.js';
+import { anthropicClient, gatewayYaml, GW_KEY, MODELS, openaiClient, rejection, startUpstreams, TEXT, UPSTREAM_KEYS } from './setup.js';
+
+const ORIGIN = 'https://app.example';
+const up = await startUpstreams(t);
+const gw = await startGateway(t, gatewayYaml(up, { auth: `{ mode: hybrid, keys: [{ name: conformance, key: "${GW_KEY}" }] }`, extra: `cors: { origins: ["${ORIGIN}"] }` }));
+
+t.test('hybrid: the gateway key uses the configured provider key', async (t) => {
+  up.resetAll();
+  const res = await openaiClient(gw).chat.completions.create(fixtures.openai.text(MODELS.openai));
+  t.equal(res.choices[0]?.message.content, TEXT.openai);
+  t.equal(up.openai.requests[0]?.key, UPSTREAM_KEYS.openai);
+  t.notOk(JSON.stringify(up.openai.requests[0]?.headers).includes(GW_KEY), 'the gateway key stays at the gateway');
+});
+
+t.test('hybrid: another key is the caller’s own provider key, passed through', async (t) => {
+  up.resetAll();
+  const own = await openaiClient(gw, UPSTREAM_KEYS.openai).chat.completions.create(fixtures.openai.text(MODELS.openai));
+  t.equal(own.choices[0]?.message.content, TEXT.openai);
+  t.equal(up.openai.requests[0]?.key, UPSTREAM_KEYS.openai, 'the caller key went upstream');
+
+  const ownAnthropic = await anthropicClient(gw, UPSTREAM_KEYS.anthropic).messages.create(fixtures.anthropic.text(MODELS.anthropic));
+  t.match(ownAnthropic.content, [{ type: 'text', text: TEXT.anthropic }]);
+  t.equal(up.anthropic.requests[0]?.key, UPSTREAM_KEYS.anthropic, 'as x-api-key to Anthropic');
+
+  // Cross-protocol: an OpenAI-style caller's key reaches Gemini in Gemini's header.
+  await openaiClient(gw, UPSTREAM_KEYS.gemini).chat.completions.create(fixtures.openai.text(MODELS.gemini));
+  t.equal(up.gemini.requests[0]?.key, UPSTREAM_KEYS.gemini, 'as x-goog-api-key to Gemini');
+  t.equal(up.gemini.requests[0]?.headers['x-goog-api-key'], UPSTREAM_KEYS.gemini);
+});
+
+t.test('hybrid: the upstream rejecting the caller’s own key is a 401 for the caller', async (t) => {
+  up.resetAll();
+  const err = await rejection(openaiClient(gw, 'sk-caller-wrong').chat.completions.create(fixtures.openai.text(MODELS.openai)));
+  t.ok(err instanceof OpenAI.AuthenticationError, `AuthenticationError (got ${err.constructor.name}: ${err.message})`);
+  t.equal(err.status, 401);
+  t.equal(up.openai.requests[0]?.key, 'sk-caller-wrong', 'the caller key was tried upstream');
+  t.equal(up.openai.requests.length, 1, 'a rejected caller key is not retried');
+
+  const anthropicErr = await rejection(anthropicClient(gw, 'sk-ant-caller-wrong').messages.create(fixtures.anthropic.text(MODELS.anthropic)));
+  t.ok(anthropicErr instanceof Anthropic.AuthenticationError, `AuthenticationError (got ${anthropicErr.constructor.name}: ${anthropicErr.message})`);
+  t.equal(anthropicErr.error?.error?.type, 'authentication_error');
+});
+
+t.test('hybrid: no key at all is a 401 when gateway keys exist', async (t) => {
+  const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fixtures.openai.text(MODELS.mock)) });
+  t.equal(res.status, 401);
+  t.match(await res.json(), { error: { type: 'authentication_error', code: 'GW_ERR_UNAUTHORIZED' } });
+});
+
+t.test('CORS: preflight and response headers for configured origins only', async (t) => {
+  const preflight = await fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'OPTIONS',
+    headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+  });
+  t.ok(preflight.status === 204 || preflight.status === 200, `preflight answered (${preflight.status})`);
+  t.equal(preflight.headers.get('access-control-allow-origin'), ORIGIN);
+  t.match(preflight.headers.get('access-control-allow-methods'), /POST/);
+  t.match(preflight.headers.get('access-control-allow-headers')?.toLowerCase(), /authorization/);
+  t.match(preflight.headers.get('access-control-allow-headers')?.toLowerCase(), /content-type/);
+
+  const other = await fetch(`${gw.url}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+  t.equal(other.headers.get('access-control-allow-origin'), null, 'no CORS grant for another origin');
+
+  const actual = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json', authorization: `Bearer ${GW_KEY}` }, body: JSON.stringify(fixtures.openai.text(MODELS.mock)) });
+  t.equal(actual.status, 200);
+  t.equal(actual.headers.get('access-control-allow-origin'), ORIGIN, 'the response carries the CORS grant');
+  await actual.arrayBuffer();
+});

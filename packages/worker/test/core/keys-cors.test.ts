@@ -1,0 +1,116 @@
+/**
+ * Keys on the wire: a gateway key never travels upstream (the provider's own key does); in client
+ * mode the caller's key goes upstream and is never rotated; per-key model allowlists; CORS
+ * preflight and headers on every answer.
+ */
+import t from 'tap';
+import { startFakeAnthropic, startFakeOpenai, type RecordedRequest } from '../fakes/index.js';
+import { call, startCoreWorker } from './helpers.js';
+
+const GATEWAY_KEY = 'gw-secret-key-0123456789';
+const chat = (model: string) => ({ model, max_tokens: 8, messages: [{ role: 'user', content: 'Say hello.' }] });
+const ANTHROPIC = { 'anthropic-version': '2023-06-01' };
+
+function leaks(request: RecordedRequest | undefined, secret: string): boolean {
+  return JSON.stringify(request?.headers ?? {}).includes(secret) || JSON.stringify(request?.body ?? {}).includes(secret);
+}
+
+t.test('gateway mode: gateway keys stay at the gateway', async (t) => {
+  const openai = await startFakeOpenai({ requireKey: 'sk-provider-oa' });
+  const anthropic = await startFakeAnthropic({ requireKey: 'sk-provider-an' });
+  t.teardown(() => Promise.all([openai.close(), anthropic.close()]));
+  const { port } = await startCoreWorker(
+    t,
+    `
+auth:
+  mode: gateway
+  keys:
+    - { name: team, key: "${GATEWAY_KEY}" }
+    - { name: narrow, key: "gw-narrow-key-0123456789", models: ["an-*"] }
+providers:
+  - { name: oa, type: openai, base_url: "${openai.url}", api_keys: ["sk-provider-oa"] }
+  - { name: an, type: anthropic, base_url: "${anthropic.url}", api_keys: ["sk-provider-an"] }
+models:
+  - { name: oa-model, targets: [{ provider: oa, model: gpt-4o-mini }] }
+  - { name: an-model, targets: [{ provider: an, model: claude-x }] }
+cors: { origins: ["https://app.example.com"] }
+`,
+  );
+
+  const missing = await call(port, '/v1/chat/completions', chat('oa-model'));
+  t.equal(missing.status, 401);
+  t.match(missing.json(), { error: { code: 'GW_ERR_UNAUTHORIZED' } });
+  const missingAnthropic = await call(port, '/v1/messages', chat('an-model'), ANTHROPIC);
+  t.match(missingAnthropic.json(), { type: 'error', error: { type: 'authentication_error' } });
+  t.equal(openai.requests.length + anthropic.requests.length, 0, 'nothing went upstream');
+
+  const viaBearer = await call(port, '/v1/chat/completions', chat('oa-model'), { authorization: `Bearer ${GATEWAY_KEY}` });
+  t.equal(viaBearer.status, 200, viaBearer.text);
+  t.equal(openai.requests.at(-1)?.key, 'sk-provider-oa');
+  t.notOk(leaks(openai.requests.at(-1), GATEWAY_KEY), 'the gateway key is nowhere in the upstream request');
+
+  const viaXApiKey = await call(port, '/v1/messages', chat('an-model'), { ...ANTHROPIC, 'x-api-key': GATEWAY_KEY });
+  t.equal(viaXApiKey.status, 200, viaXApiKey.text);
+  t.equal(anthropic.requests.at(-1)?.key, 'sk-provider-an');
+  t.notOk(leaks(anthropic.requests.at(-1), GATEWAY_KEY));
+  const translated = await call(port, '/v1/messages', chat('oa-model'), { ...ANTHROPIC, 'x-api-key': GATEWAY_KEY });
+  t.equal(translated.status, 200);
+  t.notOk(leaks(openai.requests.at(-1), GATEWAY_KEY));
+
+  const forbidden = await call(port, '/v1/chat/completions', chat('oa-model'), { authorization: 'Bearer gw-narrow-key-0123456789' });
+  t.equal(forbidden.status, 403);
+  t.match(forbidden.json(), { error: { code: 'GW_ERR_FORBIDDEN_MODEL' } });
+  const models = await call(port, '/v1/models', undefined, { authorization: 'Bearer gw-narrow-key-0123456789' }, 'GET');
+  t.same(models.json<{ data: Array<{ id: string }> }>().data.map((m) => m.id), ['an-model'], 'the model list follows the allowlist');
+
+  t.test('CORS', async (t) => {
+    const preflight = await call(port, '/v1/chat/completions', undefined, { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' }, 'OPTIONS');
+    t.equal(preflight.status, 204);
+    t.equal(preflight.headers['access-control-allow-origin'], 'https://app.example.com');
+    t.match(preflight.headers['access-control-allow-methods'], /POST/);
+    t.equal(preflight.headers['access-control-allow-headers'], 'authorization, content-type');
+    const denied = await call(port, '/v1/messages', undefined, { origin: 'https://evil.example.net', 'access-control-request-method': 'POST' }, 'OPTIONS');
+    t.equal(denied.status, 204);
+    t.equal(denied.headers['access-control-allow-origin'], undefined, 'an origin not configured gets no CORS grant');
+    const error = await call(port, '/v1/chat/completions', chat('oa-model'), { origin: 'https://app.example.com' });
+    t.equal(error.status, 401);
+    t.equal(error.headers['access-control-allow-origin'], 'https://app.example.com', 'on errors too');
+    const ok = await call(port, '/v1/chat/completions', chat('oa-model'), { origin: 'https://app.example.com', authorization: `Bearer ${GATEWAY_KEY}` });
+    t.equal(ok.headers['access-control-allow-origin'], 'https://app.example.com');
+    t.match(ok.headers['access-control-expose-headers'], /x-request-id/);
+    const health = await call(port, '/health', undefined, { origin: 'https://app.example.com' }, 'GET');
+    t.equal(health.headers['access-control-allow-origin'], 'https://app.example.com');
+  });
+});
+
+t.test('client mode: the caller\'s own key goes upstream, never rotated', async (t) => {
+  const openai = await startFakeOpenai({ requireKey: 'sk-caller-own-key' });
+  t.teardown(() => openai.close());
+  const { port } = await startCoreWorker(
+    t,
+    `
+auth: { mode: client }
+routing: { retries: 2, backoff_initial: 10ms, backoff_max: 20ms }
+providers:
+  - { name: oa, type: openai, base_url: "${openai.url}", api_keys: ["sk-config-not-used"] }
+models:
+  - { name: oa-model, targets: [{ provider: oa, model: gpt-4o-mini }] }
+`,
+  );
+  const ok = await call(port, '/v1/chat/completions', chat('oa-model'), { authorization: 'Bearer sk-caller-own-key' });
+  t.equal(ok.status, 200, ok.text);
+  t.equal(openai.requests.at(-1)?.key, 'sk-caller-own-key');
+
+  openai.reset();
+  const wrong = await call(port, '/v1/chat/completions', chat('oa-model'), { authorization: 'Bearer sk-caller-wrong' });
+  t.equal(wrong.status, 401);
+  t.match(wrong.json(), { error: { code: 'invalid_api_key', type: 'invalid_request_error' } }, 'the provider\'s own answer, passed through');
+  t.equal(openai.requests.length, 1, 'a refused caller key is not retried');
+
+  openai.reset();
+  const wrongAnthropic = await call(port, '/v1/messages', chat('oa-model'), { ...ANTHROPIC, 'x-api-key': 'sk-caller-wrong' });
+  t.equal(wrongAnthropic.status, 401);
+  t.match(wrongAnthropic.json(), { type: 'error', error: { type: 'authentication_error', message: /rejected the API key/ } }, 'in the caller\'s shape');
+  t.equal(openai.requests.length, 1);
+  t.equal(openai.requests[0]?.key, 'sk-caller-wrong');
+});

@@ -1,0 +1,61 @@
+/** The byte-level watchers of forwarded answers: the Anthropic SSE scanner and the usage tail scan. */
+import t from 'tap';
+import { AnthropicSseScanner } from '../../src/pipeline/anthropic-scan.js';
+import { anthropicUsageOf, lastUsageObject, openaiUsageOf } from '../../src/pipeline/usage-scan.js';
+import { classifyTransportError } from '../../src/upstream/errors.js';
+
+const STREAM =
+  'event: message_start\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"c","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":5,"cache_creation_input_tokens":1,"cache_read_input_tokens":2,"output_tokens":1}}}\n\n' +
+  'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n' +
+  'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"message_stop \\"usage\\": {} é"}}\n\n' +
+  'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n' +
+  'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"input_tokens":null,"output_tokens":12}}\n\n' +
+  'event: message_stop\ndata: {"type":"message_stop"}\n\n';
+
+function scan(text: string, pieceSize: number): AnthropicSseScanner {
+  const scanner = new AnthropicSseScanner();
+  const bytes = Buffer.from(text);
+  for (let at = 0; at < bytes.length; at += pieceSize) scanner.push(bytes.subarray(at, at + pieceSize));
+  scanner.end();
+  return scanner;
+}
+
+t.test('Anthropic scanner: usage, completion and errors, however the bytes are split', async (t) => {
+  for (const size of [1, 2, 3, 7, 64, 100_000]) {
+    const scanner = scan(STREAM, size);
+    t.same(scanner.usage(), { prompt: 8, completion: 12 }, `usage (pieces of ${size})`);
+    t.ok(scanner.complete, `message_stop seen (pieces of ${size})`);
+    t.notOk(scanner.failed);
+  }
+  const crlf = scan(STREAM.replace(/\n/g, '\r\n'), 5);
+  t.ok(crlf.complete, 'CRLF framing');
+  t.same(crlf.usage(), { prompt: 8, completion: 12 });
+  const cut = scan(STREAM.slice(0, STREAM.indexOf('event: message_delta')), 9);
+  t.notOk(cut.complete, 'a cut stream is not complete');
+  t.same(cut.usage(), { prompt: 8, completion: 1 }, 'usage so far from message_start');
+  const failed = scan(`${STREAM.slice(0, 400)}\n\nevent: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n`, 11);
+  t.ok(failed.failed, 'an upstream error event is noticed');
+});
+
+t.test('usage tail scan of forwarded JSON answers', async (t) => {
+  const openai = Buffer.from('{"id":"x","choices":[{"message":{"content":"the \\"usage\\": {\\"prompt_tokens\\": 99} text"}}],"usage":{"prompt_tokens":11,"completion_tokens":7,"total_tokens":18,"prompt_tokens_details":{"cached_tokens":3}}}');
+  t.same(openaiUsageOf(openai), { prompt: 11, completion: 7 }, 'the last usage object, nested objects included');
+  t.same(openaiUsageOf(Buffer.from('{"usage" :\n { "prompt_tokens": 1, "completion_tokens": 2, "note": "}{" } }')), { prompt: 1, completion: 2 }, 'whitespace and braces in strings');
+  t.equal(openaiUsageOf(Buffer.from('{"usage":null}')), undefined);
+  t.equal(openaiUsageOf(Buffer.from('{"choices":[]}')), undefined);
+  t.equal(lastUsageObject(Buffer.from('{"usage":{"prompt_tokens":1')), undefined, 'a truncated object');
+  t.same(anthropicUsageOf(lastUsageObject(Buffer.from('{"usage":{"input_tokens":5,"cache_read_input_tokens":2,"output_tokens":3}}'))), { prompt: 7, completion: 3 });
+});
+
+t.test('transport errors: connect, timeout, reset', async (t) => {
+  const err = (code: string, cause?: string) => Object.assign(new Error(code), { code, ...(cause ? { cause: Object.assign(new Error(cause), { code: cause }) } : {}) });
+  t.match(classifyTransportError(err('ECONNREFUSED')), { kind: 'connect' });
+  t.match(classifyTransportError(err('ENOTFOUND')), { kind: 'connect' });
+  t.match(classifyTransportError(err('UND_ERR_CONNECT_TIMEOUT')), { kind: 'connect' });
+  t.match(classifyTransportError(err('CERT_HAS_EXPIRED')), { kind: 'connect' });
+  t.match(classifyTransportError(err('UND_ERR_HEADERS_TIMEOUT')), { kind: 'timeout', phase: 'headers' });
+  t.match(classifyTransportError(err('UND_ERR_BODY_TIMEOUT')), { kind: 'timeout', phase: 'body' });
+  t.match(classifyTransportError(err('UND_ERR_SOCKET', 'ECONNRESET')), { kind: 'reset', detail: 'ECONNRESET' });
+  t.match(classifyTransportError(err('ECONNRESET')), { kind: 'reset' });
+  t.match(classifyTransportError(new Error('odd')), { kind: 'reset', detail: 'odd' });
+});

@@ -1,0 +1,8 @@
+/** Fake upstreams (OpenAI, Anthropic, Gemini wire formats), the real-gateway launcher, fixtures. */
+export type { Behaviour, FakeOptions, FakeUpstream, RecordedRequest } from './types.js';
+export { DEFAULT_TOOL_ARGUMENTS, DEFAULT_USAGE } from './types.js';
+export { startFakeOpenai, openaiError } from './openai.js';
+export { startFakeAnthropic, anthropicError } from './anthropic.js';
+export { startFakeGemini, geminiError } from './gemini.js';
+export { startGateway, freePort, type Gateway, type GatewayOptions, type CliResult } from './gateway.js';
+export * as fixtures from './fixtures.js';

@@ -1,0 +1,117 @@
+/**
+ * The worker-side client of backend local: batching per event-loop turn, the in-process store,
+ * and what happens when the supervisor does not answer (on_error open / closed, recovery).
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { StateCore, type StateBatchMessage, type StateBatchResultMessage } from '@gatewayd/shared/state';
+import { createStateBackend, inProcessChannel, type Admission, type StateChannel } from '../../src/state/index.js';
+import { captureLogger, stateConfig, transitions, waitFor } from './helpers.js';
+
+/** The in-process store, with every batch recorded on its way. */
+function recordingChannel(core = new StateCore({ maxEntries: 100 })): { channel: StateChannel; sent: StateBatchMessage[] } {
+  const inner = inProcessChannel(core);
+  const sent: StateBatchMessage[] = [];
+  return { sent, channel: { send: (m) => (sent.push(m), inner.send(m)), subscribe: (h) => inner.subscribe(h) } };
+}
+
+/** A channel whose answers the test releases by hand (a supervisor that stalls). */
+function stallingChannel(core = new StateCore({ maxEntries: 100 })) {
+  const held: StateBatchMessage[] = [];
+  let handler: ((m: StateBatchResultMessage) => void) | null = null;
+  const channel: StateChannel = {
+    send: (m) => void held.push(m),
+    subscribe: (h) => ((handler = h), () => (handler = null)),
+  };
+  const release = () => {
+    for (const m of held.splice(0)) {
+      const answer = core.applyBatch(0, m);
+      if (answer) handler?.(answer);
+    }
+  };
+  return { channel, held, release, core };
+}
+
+t.test('all ops of one turn travel in one batch; scopes without limits cost no message', async (t) => {
+  const { logger } = captureLogger();
+  const { channel, sent } = recordingChannel();
+  const state = createStateBackend(stateConfig('{ backend: local }'), { workerId: 0, logger, channel });
+  t.teardown(() => state.close());
+  const unlimited = await state.admit([{ id: 'key:a' }], 100);
+  t.ok(unlimited.ok);
+  t.equal(sent.length, 0, 'no limits, no IPC');
+
+  const scopes = [{ id: 'key:a', rpm: 10, tpm: 1000, concurrency: 5 }];
+  const admissions = await Promise.all([state.admit(scopes, 100), state.admit(scopes, 100), state.cacheGet('nothing')]);
+  t.equal(sent.length, 1, 'two admits and a cache read: one message');
+  t.equal(sent[0]!.ops.length, 3);
+  const [a, b, miss] = admissions as [Awaited<ReturnType<typeof state.admit>>, Awaited<ReturnType<typeof state.admit>>, null];
+  t.ok(a.ok && b.ok && a.ticket && b.ticket);
+  t.equal(miss, null);
+  t.same(b.requests, { limit: 10, remaining: 8, resetMs: 60_000 });
+  t.same(b.tokens, { limit: 1000, remaining: 800, resetMs: 60_000 });
+
+  state.settle(a.ticket!, 30);
+  state.settle(a.ticket!, 30);
+  state.cacheSet('k', Buffer.from([0, 1, 2, 255]), 10_000);
+  const [c] = await Promise.all([state.admit(scopes, 0), state.cacheGet('k')]);
+  t.equal(sent.length, 2, 'settles, a cache write, an admit and a read: one more message');
+  t.equal(c.tokens?.remaining, 1000 - 30 - 100, 'the first reservation was reconciled to 30');
+  t.same(await state.cacheGet('k'), Buffer.from([0, 1, 2, 255]), 'bytes survive the base64 trip');
+});
+
+t.test('a stalled supervisor: on_error open admits degraded, logs once, recovers, frees late grants', async (t) => {
+  const { logger, lines } = captureLogger();
+  const stall = stallingChannel();
+  const state = createStateBackend(stateConfig('{ backend: local, on_error: open }'), { workerId: 0, logger, channel: stall.channel, timeoutMs: 50 });
+  t.teardown(() => state.close());
+  const scopes = [{ id: 'g', concurrency: 1 }];
+  const [first, second] = await Promise.all([state.admit(scopes, 10), state.admit(scopes, 10)]);
+  t.ok(first.ok && first.degraded && second.degraded, 'both admitted without counting');
+  t.equal(first.ticket, null);
+  t.equal(await state.cacheGet('k'), null, 'a cache read misses');
+  t.same(transitions(lines), ['state backend unavailable: admitting requests without limits (state.on_error: open)']);
+  t.equal(state.status().healthy, false);
+  t.match(state.status().lastError, /did not answer/);
+
+  // The late answers arrive: the one slot granted meanwhile is given back, and health returns.
+  stall.release();
+  t.equal(stall.core.limits.size.tickets, 1, 'the store had granted a slot to the first admit');
+  await waitFor(() => stall.held.length > 0, 2_000, 'the settle of the late grant');
+  stall.release();
+  t.equal(stall.core.limits.size.tickets, 0, 'and it is released');
+  t.same(transitions(lines), ['state backend unavailable: admitting requests without limits (state.on_error: open)', 'state backend recovered']);
+  t.equal(state.status().healthy, true);
+});
+
+t.test('a stalled supervisor with on_error closed: rejected as unavailable within the timeout', async (t) => {
+  const { logger, lines } = captureLogger();
+  const stall = stallingChannel();
+  const state = createStateBackend(stateConfig('{ backend: local, on_error: closed }'), { workerId: 0, logger, channel: stall.channel, timeoutMs: 50 });
+  t.teardown(() => state.close());
+  const admission = await state.admit([{ id: 'g', rpm: 5 }], 0);
+  t.equal(admission.ok, false);
+  t.equal(admission.violated, null, 'not a limit: GW_ERR_STATE_UNAVAILABLE');
+  t.ok(admission.retryAfterMs > 0);
+  t.equal(admission.degraded, false);
+  t.same(transitions(lines), ['state backend unavailable: rejecting limited requests (state.on_error: closed)']);
+});
+
+t.test('without a supervisor the default channel is a store in this process', async (t) => {
+  const fixture = fileURLToPath(new URL('./fixtures/no-supervisor.ts', import.meta.url));
+  const tsx = process.execArgv.filter((arg) => arg.includes('tsx'));
+  const child = spawn(process.execPath, [...tsx, fixture], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  t.equal(code, 0);
+  const { hasIpc, results } = JSON.parse(out) as { hasIpc: boolean; results: Admission[] };
+  t.equal(hasIpc, false);
+  t.equal(results.filter((r) => r.ok).length, 3, 'rpm 3 holds in the process');
+  const rejected = results.find((r) => !r.ok)!;
+  t.same(rejected.violated, { scope: 'g', kind: 'rpm' });
+  t.equal(rejected.degraded, false);
+  t.ok(rejected.retryAfterMs > 59_000 && rejected.retryAfterMs <= 60_000, `retry after ${rejected.retryAfterMs} ms`);
+});

@@ -1,0 +1,98 @@
+/**
+ * Backend redis when Redis goes away: killed (connection refused), frozen (SIGSTOP: only the
+ * timeout helps), restarted on the same port. state.on_error open admits degraded, closed
+ * rejects as unavailable; no call waits past the timeout; one log line per transition; recovery
+ * is automatic.
+ */
+import { randomBytes } from 'node:crypto';
+import t from 'tap';
+import { createStateBackend, type Admission, type StateBackend } from '../../src/state/index.js';
+import { captureLogger, stateConfig, transitions, waitFor } from './helpers.js';
+import { startRedis, type RedisServer } from './redis-server.js';
+
+const TIMEOUT = '200ms';
+/** Far above the 200 ms timeout: reaching it means a call waited on a dead Redis. */
+const HANG_DEADLINE_MS = 5_000;
+
+function connect(t: { teardown(fn: () => unknown): void }, server: RedisServer, onError: 'open' | 'closed') {
+  const { logger, lines } = captureLogger();
+  const prefix = `gwtest:${randomBytes(4).toString('hex')}:`;
+  const config = stateConfig(`{ backend: redis, on_error: ${onError}, redis: { url: "${server.url}", prefix: "${prefix}", timeout: ${TIMEOUT} } }`);
+  const health: boolean[] = [];
+  const state = createStateBackend(config, { workerId: 0, logger, onHealthChange: (healthy) => health.push(healthy) });
+  t.teardown(() => state.close());
+  return { state, lines, health };
+}
+
+async function admitWithin(state: StateBackend, scopes: Parameters<StateBackend['admit']>[0]): Promise<{ admission: Admission; ms: number }> {
+  const started = performance.now();
+  const admission = await Promise.race([
+    state.admit(scopes, 10),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('admit waited on a dead redis')), HANG_DEADLINE_MS)),
+  ]);
+  return { admission, ms: performance.now() - started };
+}
+
+t.test('on_error open: killed redis -> degraded admits, one log line; restarted -> recovery', async (t) => {
+  const server = await startRedis(t);
+  const { state, lines, health } = connect(t, server, 'open');
+  await state.ready();
+  const scopes = [{ id: 'key:a', rpm: 1000, concurrency: 100 }];
+  const counted = await state.admit(scopes, 10);
+  t.ok(counted.ok && !counted.degraded && counted.ticket);
+
+  await server.kill();
+  for (let i = 0; i < 5; i++) {
+    const { admission, ms } = await admitWithin(state, scopes);
+    t.ok(admission.ok && admission.degraded, `admitted degraded in ${ms.toFixed(1)} ms`);
+    t.equal(admission.ticket, null, 'nothing reserved, nothing to settle');
+  }
+  t.equal(await state.cacheGet('k'), null, 'the cache misses');
+  state.settle(counted.ticket!, 10); // lost with the server: must not throw
+  t.equal(state.status().healthy, false);
+  t.same(transitions(lines), ['state backend unavailable: admitting requests without limits (state.on_error: open)'], 'one line for the whole outage');
+
+  await server.restart();
+  await waitFor(async () => !(await state.admit(scopes, 10)).degraded, 15_000, 'the reconnection');
+  t.same(transitions(lines), ['state backend unavailable: admitting requests without limits (state.on_error: open)', 'state backend recovered']);
+  t.equal(state.status().healthy, true);
+  t.same(health, [true, false, true], 'the metric hook saw each transition once');
+  const after = await state.admit([{ id: 'key:b', rpm: 1 }], 0);
+  t.ok(after.ok && !after.degraded, 'scripts work on the new server');
+  t.notOk((await state.admit([{ id: 'key:b', rpm: 1 }], 0)).ok, 'and count again');
+});
+
+t.test('on_error closed: killed or frozen redis -> rejected as unavailable within the timeout', async (t) => {
+  const server = await startRedis(t);
+  const { state, lines } = connect(t, server, 'closed');
+  await state.ready();
+  const scopes = [{ id: 'key:a', rpm: 1000 }];
+  t.ok((await state.admit(scopes, 0)).ok);
+
+  // Frozen: the connection stays up, nothing answers; only the timeout can end the wait.
+  process.kill(server.process.pid!, 'SIGSTOP');
+  t.teardown(() => void (server.process.exitCode === null && server.process.kill('SIGCONT')));
+  const frozen = await admitWithin(state, scopes);
+  t.equal(frozen.admission.ok, false);
+  t.equal(frozen.admission.violated, null, 'unavailable, not limited');
+  t.ok(frozen.admission.retryAfterMs > 0);
+  t.comment(`frozen redis: rejected after ${frozen.ms.toFixed(1)} ms (timeout ${TIMEOUT})`);
+  t.equal(await state.cacheGet('k'), null);
+  process.kill(server.process.pid!, 'SIGCONT');
+  await waitFor(async () => (await state.admit(scopes, 0)).ok, 10_000, 'the thawed server');
+
+  await server.kill();
+  const dead = await admitWithin(state, scopes);
+  t.equal(dead.admission.ok, false);
+  t.equal(dead.admission.violated, null);
+  t.comment(`killed redis: rejected after ${dead.ms.toFixed(1)} ms`);
+  await server.restart();
+  await waitFor(async () => (await state.admit(scopes, 0)).ok, 15_000, 'the restarted server');
+  const seen = transitions(lines);
+  t.same(seen, [
+    'state backend unavailable: rejecting limited requests (state.on_error: closed)',
+    'state backend recovered',
+    'state backend unavailable: rejecting limited requests (state.on_error: closed)',
+    'state backend recovered',
+  ]);
+});
