@@ -18,7 +18,7 @@ import { probeLatency, type LatencyResult } from './lib/latency-probe.js';
 import { requireNginx, startNginxProxy, startNginxReturn200, type Nginx } from './lib/nginx.js';
 import { startForeignLoadMeter, treeCpuSeconds } from './lib/cpu.js';
 import { CHAT_COMPLETION_BODY, GATEWAY_MODEL, UPSTREAM_MODEL, chatRequest } from './lib/openai-fixtures.js';
-import { portkeyHeaders, startPortkey } from './lib/portkey.js';
+import { portkeyHeaders, startPortkeyOrSkip } from './lib/portkey.js';
 import { Cleanup } from './lib/processes.js';
 import { cleanupOnSignals, envNumber, log, machineLine, saveResult, waitForQuietMachine } from './lib/report.js';
 import { delta, fmt, percentile, verdict } from './lib/stats.js';
@@ -70,9 +70,11 @@ async function startLegs(cleanup: Cleanup, upstream: Nginx, gatewayUpstream: Gat
     cleanup.add(gateway.stop);
     legs.push({ name: `gatewayd ${workers}w${standIn}`, kind: 'gatewayd', processes: workers, url: `http://127.0.0.1:${gateway.port}${path}`, body: chatRequest(GATEWAY_MODEL, false), headers: {}, pid: gatewayPid(gateway) });
   }
-  const portkey = await startPortkey();
-  cleanup.add(portkey.stop);
-  legs.push({ name: 'portkey 1.15.2', kind: 'portkey', processes: 1, url: `http://127.0.0.1:${portkey.port}${path}`, body: upstreamBody, headers: portkeyHeaders(`http://127.0.0.1:${upstreamPort}/v1`), pid: portkey.pid });
+  const portkey = await startPortkeyOrSkip();
+  if (portkey) {
+    cleanup.add(portkey.stop);
+    legs.push({ name: 'portkey 1.15.2', kind: 'portkey', processes: 1, url: `http://127.0.0.1:${portkey.port}${path}`, body: upstreamBody, headers: portkeyHeaders(`http://127.0.0.1:${upstreamPort}/v1`), pid: portkey.pid });
+  }
   return legs;
 }
 
@@ -171,7 +173,7 @@ async function main(): Promise<void> {
       `### proxy throughput: non-stream chat completions, nginx \`return 200\` upstream (1 worker)`,
       '',
       `wrk -t${WRK_THREADS} -c${CONNECTIONS} -d${DURATION}s (after ${WARMUP}s warm-up); c=1: ${LAT_ITERATIONS} sequential keep-alive requests; ${ROUNDS} round(s), medians. ${header}.`,
-      'Server CPU µs/req: user+system CPU of the leg\'s own process tree (not the upstream\'s) during the wrk run, per request; it holds up better than rps when other work shares the cores. Other load %: machine CPU used by processes outside this bench during the leg (of all cores); high means a noisy row.',
+      'Server CPU µs/req: user+system CPU of the leg\'s own process tree (not the upstream\'s) during the wrk run, per request; steadier than rps when other work shares the cores, though contention inflates it too. Other load %: machine CPU used by processes outside this bench during the leg (of all cores); high means a noisy row.',
       ...(standIn ? ['', '**gatewayd legs use the built-in mock provider (no upstream hop): its openai provider did not answer yet. Targets not judged.**'] : []),
       '',
       table(results, standIn),

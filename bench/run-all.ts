@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const SCENARIOS = ['proxy-throughput', 'streaming', 'reload-under-load'] as const;
+const SCENARIOS = ['proxy-throughput', 'streaming', 'limits-cache', 'reload-under-load'] as const;
 /** A scenario that runs longer than this is stopped (it cleans up on SIGTERM). */
 const SCENARIO_TIMEOUT_MS = 20 * 60_000;
 
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     outcomes.push({ name, ...(await run(name)) });
   }
   console.log('\n## all scenarios\n');
-  for (const { name, code, stdout } of outcomes) console.log(code === 0 ? stdout.trim() : `### ${name}: FAILED (exit ${code})`, '\n');
+  for (const { name, code, stdout } of outcomes) console.log(`${code === 0 ? stdout.trim() : `### ${name}: FAILED (exit ${code})`}\n`);
   process.exitCode = outcomes.some((o) => o.code !== 0) ? 1 : 0;
 }
 

@@ -49,3 +49,13 @@ export function portkeyHeaders(upstreamBaseUrl: string): Record<string, string> 
     authorization: 'Bearer sk-bench-upstream',
   };
 }
+
+/** Portkey is a comparison, not the subject: when it cannot start, the scenario goes on without its leg. */
+export async function startPortkeyOrSkip(): Promise<Portkey | undefined> {
+  try {
+    return await startPortkey();
+  } catch (err) {
+    process.stderr.write(`portkey leg skipped: ${(err as Error).message.slice(0, 500)}\n`);
+    return undefined;
+  }
+}

@@ -30,6 +30,8 @@ export interface SseProbeResult {
   ttftUs: Spread;
   /** Upstream send to client arrival, every content chunk. */
   chunkDelayUs: Spread;
+  /** The same for the first content chunk only (it rides with the response headers). */
+  firstChunkDelayUs: Spread;
   /** Arrival gap between consecutive content chunks at the client. */
   gapUs: Spread;
   /** Content chunks that arrived in the same read as an earlier one. */
@@ -57,6 +59,8 @@ function* contentDeltas(text: string): Generator<string> {
 interface StreamSample {
   ttfbUs: number;
   ttftUs: number;
+  /** One-way delay of the first content chunk; NaN when unstamped. */
+  firstDelayUs: number;
   delays: number[];
   gaps: number[];
   coalesced: number;
@@ -73,6 +77,7 @@ function oneStream(agent: Agent, url: URL, payload: Buffer, headers: Record<stri
         let pending = '';
         let all = '';
         let ttftUs = Number.NaN;
+        let firstDelayUs = Number.NaN;
         let lastArrival: bigint | undefined;
         const delays: number[] = [];
         const gaps: number[] = [];
@@ -93,8 +98,10 @@ function oneStream(agent: Agent, url: URL, payload: Buffer, headers: Record<stri
             chunks++;
             const sent = readSendStamp(content);
             if (sent !== undefined) delays.push(Number(now - sent) / 1000);
-            if (lastArrival === undefined) ttftUs = Number(now - start) / 1000;
-            else gaps.push(Number(now - lastArrival) / 1000);
+            if (lastArrival === undefined) {
+              ttftUs = Number(now - start) / 1000;
+              if (sent !== undefined) firstDelayUs = Number(now - sent) / 1000;
+            } else gaps.push(Number(now - lastArrival) / 1000);
             lastArrival = now;
           }
           if (inThisRead > 1) coalesced += inThisRead - 1;
@@ -103,7 +110,7 @@ function oneStream(agent: Agent, url: URL, payload: Buffer, headers: Record<stri
           if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${all.slice(0, 300)}`));
           if (chunks !== expected) return reject(new Error(`got ${chunks}/${expected} content chunks; tail: ${JSON.stringify(all.slice(-300))}`));
           if (!all.includes('data: [DONE]')) return reject(new Error(`no [DONE]; tail: ${JSON.stringify(all.slice(-300))}`));
-          resolve({ ttfbUs, ttftUs, delays, gaps, coalesced, chunks });
+          resolve({ ttfbUs, ttftUs, firstDelayUs, delays, gaps, coalesced, chunks });
         });
         res.on('error', reject);
       },
@@ -146,6 +153,7 @@ export async function probeSse(options: SseProbeOptions): Promise<SseProbeResult
     ttfbUs: spread(samples.map((s) => s.ttfbUs)),
     ttftUs: spread(samples.map((s) => s.ttftUs)),
     chunkDelayUs: spread(delays),
+    firstChunkDelayUs: spread(samples.map((s) => s.firstDelayUs).filter((us) => !Number.isNaN(us))),
     gapUs: spread(samples.flatMap((s) => s.gaps)),
     coalesced: samples.reduce((n, s) => n + s.coalesced, 0),
     lateChunks: delays.filter((us) => us > lateAfterUs).length,

@@ -105,6 +105,20 @@ export interface ProviderHealthMessage {
   providers: ProviderHealthSnapshot[];
 }
 
+/**
+ * Supervisor -> worker: the cluster-wide provider health (per provider the freshest observation of
+ * any live worker, active checks of worker 0 included), so every worker's /health/ready agrees.
+ * Sent in reply to a metrics report when the merged view changed since that worker last got it.
+ */
+export interface ProviderHealthViewMessage {
+  type: 'provider-health-view';
+  providers: ProviderHealthSnapshot[];
+}
+
+export function isProviderHealthViewMessage(value: unknown): value is ProviderHealthViewMessage {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'provider-health-view' && Array.isArray((value as { providers?: unknown }).providers);
+}
+
 /** Headline traffic figures since the supervisor started (the same totals as /admin/stats). */
 export interface TrafficTotals {
   requests: number;
@@ -113,6 +127,12 @@ export interface TrafficTotals {
   promptTokens: number;
   completionTokens: number;
   costUsd: number;
+}
+
+/** issue 5: one row of the per-model / per-key breakdown in `gatewayd status` (as in /admin/stats). */
+export interface TrafficRow extends TrafficTotals {
+  /** hits / (hits + misses) of the response cache; null before the first cacheable request. */
+  cacheHitRatio: number | null;
 }
 
 /** Structural check of a metrics report: a malformed one must not corrupt the totals. */

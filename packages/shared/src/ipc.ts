@@ -4,7 +4,7 @@
  */
 import type { GatewayConfig } from './config/schema.js';
 // issue 5: metrics and provider-health reports (worker -> supervisor)
-import type { MetricsReportMessage, ProviderHealthMessage, TrafficTotals } from './ipc-metrics.js';
+import type { MetricsReportMessage, ProviderHealthMessage, ProviderHealthViewMessage, TrafficRow, TrafficTotals } from './ipc-metrics.js';
 export * from './ipc-metrics.js';
 import type { StateBatchMessage, StateBatchResultMessage } from './state/messages.js';
 
@@ -47,7 +47,9 @@ export type SupervisorToWorker =
   | ReopenLogsMessage
   | StatsRequestMessage
   // issue 4: answers of the supervisor's state store (backend local)
-  | StateBatchResultMessage;
+  | StateBatchResultMessage
+  // issue 5: merged provider health, for every worker's readiness
+  | ProviderHealthViewMessage;
 
 // ---- worker -> supervisor ---------------------------------------------------------------------
 
@@ -101,7 +103,7 @@ export type WorkerToSupervisor =
   | StateBatchMessage;
 
 const WORKER_MESSAGE_TYPES = new Set<string>(['hello', 'ready', 'start-failed', 'stats', 'state-batch', 'metrics', 'provider-health']);
-const SUPERVISOR_MESSAGE_TYPES = new Set<string>(['init', 'drain', 'reopen-logs', 'stats-request', 'state-batch-result']);
+const SUPERVISOR_MESSAGE_TYPES = new Set<string>(['init', 'drain', 'reopen-logs', 'stats-request', 'state-batch-result', 'provider-health-view']);
 
 export function isWorkerMessage(value: unknown): value is WorkerToSupervisor {
   return typeof value === 'object' && value !== null && WORKER_MESSAGE_TYPES.has((value as { type?: unknown }).type as string);
@@ -142,6 +144,9 @@ export interface StatusReport {
   lastReload: { at: string; result: 'success' | 'failure'; error?: string } | null;
   /** issue 5: headline traffic figures since the supervisor started (as in /admin/stats). */
   traffic?: TrafficTotals;
+  /** issue 5: the same figures per model and per gateway key ("-": no key), as in /admin/stats. */
+  trafficByModel?: Record<string, TrafficRow>;
+  trafficByKey?: Record<string, TrafficRow>;
 }
 
 export type ControlResponse =

@@ -33,6 +33,8 @@ export interface LoggerOptions {
   generation: number;
   /** Daemon mode: append to this file instead of stdout. */
   logFile?: string;
+  /** issue 5: rewrites each serialised line before it is written (secret values scrubbed, observe/secrets.ts). */
+  scrub?: (line: string) => string;
 }
 
 export interface WorkerLogger {
@@ -52,6 +54,7 @@ export async function createWorkerLogger(options: LoggerOptions): Promise<Worker
       base: { worker: options.workerId, generation: options.generation, pid: process.pid },
       redact: { paths: redactPaths(), censor: '[REDACTED]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      ...(options.scrub ? { hooks: { streamWrite: options.scrub } } : {}),
     },
     stream,
   );

@@ -7,8 +7,11 @@ import { DrainController } from './drain.js';
 import { diagnoseListenFailure, type ListenFailure } from './http/listen-diagnose.js';
 import { createDataServer } from './http/server.js';
 import { httpEngine } from './http/uws.js';
+import { startHealth } from './health/index.js';
 import { createWorkerLogger, type Logger } from './log.js';
-import { startMetrics } from './metrics/index.js';
+import { recorder, startMetrics } from './metrics/index.js';
+import { configSecrets, secretScrubber, startObservation, stopObservation } from './observe/index.js';
+import { startSharedState } from './pipeline/admission.js';
 import { WorkerState } from './state.js';
 import { loadUndici } from './upstream/undici.js';
 
@@ -20,35 +23,52 @@ export interface RunningWorker {
   stats(): WorkerStats;
 }
 
+/** issue 5: the longest a drained worker waits for its last spans to be exported. */
+const TRACE_FLUSH_TIMEOUT_MS = 500;
+
 export type StartResult = { ok: true; worker: RunningWorker } | { ok: false; logger: Logger; failure: ListenFailure };
 
 export async function startWorker(init: InitMessage, exit: (code: number) => void): Promise<StartResult> {
   const { config } = init;
-  const { logger, reopen } = await createWorkerLogger({ logging: config.logging, workerId: init.workerId, generation: init.generation, logFile: init.logFile });
+  // issue 5: secret values are scrubbed from every log line (observe/secrets.ts).
+  const scrub = secretScrubber(configSecrets(config));
+  const { logger, reopen } = await createWorkerLogger({ logging: config.logging, workerId: init.workerId, generation: init.generation, logFile: init.logFile, scrub });
   if (httpEngine === 'fallback') {
     logger.warn('uWebSockets.js native binary not loaded: serving with the slow pure-JS fallback engine (check the Node.js version and platform)');
   }
 
+  // issue 4: rate limits and response cache (backend local or redis), ready before serving.
+  await startSharedState(config, init.workerId, logger);
   const state = new WorkerState(logger, logger.isLevelEnabled('debug'));
   const server = createDataServer(config, state);
+  // issue 5: request observation (metrics, access log, passive health, tracing) and readiness, then
+  // the metrics recorder (metrics/index.ts) pushing deltas to the supervisor: all before listening,
+  // so the first request is labelled and priced like every other.
+  startObservation({ config, workerId: init.workerId, logger, router: server.router });
+  const health = startHealth({ config, workerId: init.workerId, logger, recorder, router: server.router });
+  await startMetrics(init, () => state.stats(), logger);
   const { host, port: configuredPort } = config.server;
   const port = await server.listen(host, configuredPort);
   if (port === null) return { ok: false, logger, failure: await diagnoseListenFailure(host, configuredPort) };
 
-  // issue 5: the metrics recorder (metrics/index.ts) starts pushing deltas to the supervisor.
-  await startMetrics(init, () => state.stats(), logger);
-  const drainer = new DrainController(state, server, logger, exit);
+  // issue 5: the spans still queued are exported before the drained worker exits.
+  const exitAfterTraces = (code: number): void => void stopObservation(TRACE_FLUSH_TIMEOUT_MS).finally(() => exit(code));
+  const drainer = new DrainController(state, server, logger, exitAfterTraces);
   logger.info({ engine: httpEngine, host, port, configFile: init.configFile }, 'worker listening');
   // The HTTP client is loaded once `ready` is on its way, and only when a real provider needs it.
   if (config.providers.some((provider) => provider.type !== 'mock')) {
     setImmediate(() => loadUndici().catch((err: unknown) => logger.error({ err }, 'cannot load the upstream HTTP client (undici)')));
   }
+  health.startChecks(); // issue 5: worker 0 only, when health_checks.enabled
   return {
     ok: true,
     worker: {
       logger,
       port,
-      drain: (timeoutMs, reason) => drainer.start(timeoutMs, reason),
+      drain: (timeoutMs, reason) => {
+        health.stop(); // issue 5: a draining worker 0 stops probing (its successor takes over)
+        drainer.start(timeoutMs, reason);
+      },
       reopenLogs: () => {
         if (!init.logFile) return;
         reopen();

@@ -37,4 +37,7 @@ export const CONFIG_DEFAULTS = {
   },
   cache: { enabled: false, ttl: 3_600_000, max_entries: 10_000 },
   cors: { origins: [] as string[] },
+  // issue 5: active provider health checks (worker 0) and OpenTelemetry tracing
+  health_checks: { enabled: true, interval: 30_000, timeout: 5_000 },
+  tracing: { enabled: false, endpoint: 'http://127.0.0.1:4318/v1/traces', service_name: 'gatewayd', sample_ratio: 1 },
 } as const;

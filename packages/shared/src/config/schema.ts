@@ -158,6 +158,21 @@ export const ConfigSchema = z.strictObject({
   cors: z.strictObject({
     origins: z.array(nonEmpty).default([...D.cors.origins]),
   }).prefault({}),
+  /** issue 5: active provider checks (an authenticated GET of the models endpoint), run by worker 0 only. */
+  health_checks: z.strictObject({
+    enabled: flag().default(D.health_checks.enabled),
+    interval: duration.refine((ms) => ms >= 100, { message: 'must be at least 100ms' }).default(D.health_checks.interval),
+    timeout: duration.refine((ms) => ms > 0, { message: 'must be positive' }).default(D.health_checks.timeout),
+  }).prefault({}),
+  /** issue 5: OpenTelemetry spans exported over OTLP/HTTP (JSON); off by default. */
+  tracing: z.strictObject({
+    enabled: flag().default(D.tracing.enabled),
+    endpoint: z.url().default(D.tracing.endpoint),
+    service_name: nonEmpty.default(D.tracing.service_name),
+    sample_ratio: numeric(z.number().min(0).max(1)).default(D.tracing.sample_ratio),
+    /** Sent with every export (collector auth); shown only as fingerprints in /admin/config. */
+    headers: z.record(z.string(), z.string()).default({}),
+  }).prefault({}),
 });
 
 export type GatewayConfig = z.output<typeof ConfigSchema>;

@@ -59,5 +59,33 @@ export function redactConfig(config: GatewayConfig): unknown {
   }
   if (copy.admin.token) copy.admin.token = `sha256:${fingerprint(copy.admin.token)}`;
   copy.state.redis.url = redactUrl(copy.state.redis.url);
+  // issue 5: key-like query parameters of providers, and the tracing collector's credentials.
+  for (const p of copy.providers) {
+    for (const q of Object.keys(p.query)) if (/key|token|auth|secret|sig/i.test(q)) p.query[q] = `sha256:${fingerprint(p.query[q]!)}`;
+    if (p.base_url) p.base_url = redactUrlSecrets(p.base_url);
+  }
+  for (const h of Object.keys(copy.tracing.headers)) copy.tracing.headers[h] = `sha256:${fingerprint(copy.tracing.headers[h]!)}`;
+  copy.tracing.endpoint = redactUrlSecrets(copy.tracing.endpoint);
   return copy;
+}
+
+/** issue 5: a URL's password and key-like query values as fingerprints; other URLs unchanged (not re-serialised). */
+function redactUrlSecrets(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url;
+  }
+  let changed = false;
+  if (u.password) {
+    u.password = `sha256:${fingerprint(decodeURIComponent(u.password))}`;
+    changed = true;
+  }
+  for (const [name, value] of [...u.searchParams]) {
+    if (!/key|token|auth|secret|sig/i.test(name)) continue;
+    u.searchParams.set(name, `sha256:${fingerprint(value)}`);
+    changed = true;
+  }
+  return changed ? u.toString() : url;
 }

@@ -52,5 +52,16 @@ export function formatStatus(status: StatusReport): string[] {
     rows.push([String(w.id), String(w.pid), String(w.generation), w.state, String(w.inFlight), String(w.activeStreams), String(w.restarts)]);
   }
   for (const line of table(rows)) lines.push(`    ${line}`);
+  // issue 5: per model and per gateway key, the figures of GET /admin/stats.
+  for (const [title, breakdown] of [['models', status.trafficByModel], ['keys', status.trafficByKey]] as const) {
+    if (!breakdown || Object.keys(breakdown).length === 0) continue;
+    lines.push(`  ${title}:`);
+    const head = [title === 'models' ? 'MODEL' : 'KEY', 'REQUESTS', 'ERRORS', 'PROMPT', 'COMPLETION', 'COST', 'CACHE-HIT'];
+    const trafficTable = [head];
+    for (const [name, r] of Object.entries(breakdown)) {
+      trafficTable.push([name, String(r.requests), String(r.errors), String(r.promptTokens), String(r.completionTokens), `$${r.costUsd.toFixed(4)}`, r.cacheHitRatio === null ? '-' : `${(100 * r.cacheHitRatio).toFixed(1)}%`]);
+    }
+    for (const line of table(trafficTable)) lines.push(`    ${line}`);
+  }
   return lines;
 }

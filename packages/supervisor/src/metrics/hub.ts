@@ -4,7 +4,7 @@
  * latest report of each live worker feeds the gauges, the worker table and provider health.
  * Everything a scrape or an admin request reads is already here: nothing waits on a worker.
  */
-import type { MetricsReportMessage, ProviderHealthMessage, TrafficTotals, WorkerProcessSample, WorkerState, WorkerStats } from '@gatewayd/shared';
+import type { MetricsReportMessage, ProviderHealthMessage, ProviderHealthViewMessage, TrafficTotals, WorkerProcessSample, WorkerState, WorkerStats } from '@gatewayd/shared';
 import { mergeProviderHealth, type ProviderHealthView } from './provider-health.js';
 import { GatewayRegistry } from './registry.js';
 import { finite, TrafficTotalsBook } from './traffic.js';
@@ -52,6 +52,8 @@ export class MetricsHub {
   private malformed = 0;
   /** Provider tables that arrived before the worker's first report. */
   private readonly pendingHealth = new Map<number, ProviderHealthMessage['providers']>();
+  /** issue 5: per worker pid, the signature of the merged provider view it was last sent. */
+  private readonly viewSent = new Map<number, string>();
 
   constructor(private readonly sources: HubSources) {
     this.metrics = new GatewayRegistry({
@@ -137,6 +139,28 @@ export class MetricsHub {
   workerExited(pid: number): void {
     this.samples.delete(pid);
     this.pendingHealth.delete(pid);
+    this.viewSent.delete(pid);
+  }
+
+  /**
+   * issue 5: the merged provider health for a live worker's /health/ready, when it differs from
+   * what that worker was last sent (null otherwise). Worker 0 runs the active checks; the other
+   * workers learn their results this way, one report interval later.
+   */
+  providerViewFor(worker: WorkerRef): ProviderHealthViewMessage | null {
+    if (worker.state === 'stopped' || !this.samples.has(worker.pid)) return null;
+    const providers = this.providerHealth().map((p) => ({
+      provider: p.provider,
+      state: p.state,
+      latencyMs: p.latencyMs,
+      lastError: p.lastError,
+      observedAt: p.observedAt === null ? 0 : Date.parse(p.observedAt),
+    }));
+    // States only: readiness needs nothing finer, and a fresher timestamp alone is no news.
+    const signature = providers.map((p) => `${p.provider}=${p.state}`).join(',');
+    if (this.viewSent.get(worker.pid) === signature) return null;
+    this.viewSent.set(worker.pid, signature);
+    return { type: 'provider-health-view', providers };
   }
 
   workerRestarted(): void {

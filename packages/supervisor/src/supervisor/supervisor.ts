@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import type { GatewayConfig, LoadedConfig, StatusReport, WorkerStatus } from '@gatewayd/shared';
+import type { GatewayConfig, LoadedConfig, StatusReport, TrafficRow, WorkerStatus } from '@gatewayd/shared';
 import type { SupervisorLog } from '../log.js';
 import { RestartBackoff, type BackoffSettings } from './backoff.js';
 import { formatAddress, loadSupervisorConfig, workerCountOf, type ConfigOverrides } from './config.js';
 import { drainWorker, drainWorkers } from './drain.js';
 import { performReload, ReloadQueue, type ReloadHost, type ReloadResult } from './reload.js';
 import { SupervisorStateStore } from '../state/index.js';
-import { MetricsHub } from '../metrics/index.js';
+import { MetricsHub, type TrafficView } from '../metrics/index.js';
 import { describeExit, WorkerPool, type GenerationSpec, type WorkerExit, type WorkerHandle } from './worker-pool.js';
 
 export interface SupervisorOptions {
@@ -23,6 +23,15 @@ export interface SupervisorOptions {
 
 /** A busy or gone worker never stalls `status`: it is reported with its last known counters. */
 const STATS_TIMEOUT_MS = 300;
+
+/** issue 5: the per-model / per-key views of /admin/stats, cut to the status columns. */
+function trafficRows(views: Record<string, TrafficView>): Record<string, TrafficRow> {
+  const rows: Record<string, TrafficRow> = {};
+  for (const [name, v] of Object.entries(views)) {
+    rows[name] = { requests: v.requests, errors: v.errors, promptTokens: v.promptTokens, completionTokens: v.completionTokens, costUsd: v.costUsd, cacheHitRatio: v.cacheHitRatio };
+  }
+  return rows;
+}
 
 function backoffSettings(config: GatewayConfig): BackoffSettings {
   const s = config.supervisor;
@@ -61,7 +70,7 @@ export class Supervisor implements ReloadHost {
     this.metrics = new MetricsHub({ workers: () => this.pool.all, generation: () => this.current.generation, providers: () => this.current.config.providers.map((p) => p.name) });
     this.pool = new WorkerPool({
       state: this.stateStore,
-      metrics: { onReport: (h, m) => this.metrics.applyReport(h, m), onProviderHealth: (h, m) => this.metrics.applyProviderHealth(h, m), onExit: (h) => this.metrics.workerExited(h.pid) },
+      metrics: { onReport: (h, m) => (this.metrics.applyReport(h, m), this.metrics.providerViewFor(h)), onProviderHealth: (h, m) => this.metrics.applyProviderHealth(h, m), onExit: (h) => this.metrics.workerExited(h.pid) },
       exec: options.exec,
       logFile: options.logFile,
       logger: this.logger,
@@ -181,6 +190,8 @@ export class Supervisor implements ReloadHost {
       workerRestarts: this.workerRestarts,
       lastReload: this.lastReload,
       traffic: this.metrics.headline(),
+      trafficByModel: trafficRows(this.metrics.traffic.byModel()), // issue 5
+      trafficByKey: trafficRows(this.metrics.traffic.byKey()),
     };
   }
 

@@ -77,7 +77,8 @@ export interface WorkerPoolOptions {
 
 /** issue 5: receives the workers' metric deltas and provider health, and learns of their exits. */
 export interface WorkerMetricsHook {
-  onReport(handle: WorkerHandle, message: MetricsReportMessage): void;
+  /** May answer with a message for that worker (the merged provider health view when it changed). */
+  onReport(handle: WorkerHandle, message: MetricsReportMessage): SupervisorToWorker | null | void;
   onProviderHealth(handle: WorkerHandle, message: ProviderHealthMessage): void;
   onExit(handle: WorkerHandle): void;
 }
@@ -232,7 +233,10 @@ export class WorkerPool {
       case 'metrics': // issue 5: deltas for the registry; also refreshes the worker table
         if (!isMetricsReport(message)) return;
         if (handle.state !== 'stopped') handle.stats = message.stats;
-        this.options.metrics?.onReport(handle, message);
+        {
+          const reply = this.options.metrics?.onReport(handle, message);
+          if (reply) this.send(handle, reply);
+        }
         return;
       case 'provider-health': // issue 5
         if (isProviderHealthMessage(message)) this.options.metrics?.onProviderHealth(handle, message);

@@ -7,8 +7,9 @@ import { GatewayError } from '@gatewayd/shared/errors';
 import { forbiddenModelError, type Caller } from '../auth/index.js';
 import type { BodySink } from '../http/body.js';
 import type { Exchange } from '../http/exchange.js';
+import { observeCall, observeModel } from '../observe/index.js';
 import { sendError, sendGatewayError } from '../http/respond.js';
-import { ProxyRequest } from '../pipeline/proxy.js';
+import { startProxied } from '../pipeline/admission.js';
 import type { ClientProtocol, ClientRequest } from '../pipeline/types.js';
 import { parseJsonBody } from '../validate/index.js';
 import type { EndpointDeps } from './deps.js';
@@ -33,12 +34,15 @@ export class ApiRequest implements BodySink {
     if (json instanceof GatewayError) return sendGatewayError(ex, json);
     const call = validateCall(this.protocol, json);
     if (call instanceof GatewayError) return sendGatewayError(ex, call);
+    observeCall(ex, call); // issue 5
     const name = call.body.model;
     if (!deps.auth.allows(caller, name)) return sendGatewayError(ex, forbiddenModelError(caller, name));
     const model = deps.router.resolve(name);
     if (model === undefined) return sendError(ex, 'GW_ERR_UNKNOWN_MODEL', `the model ${JSON.stringify(name.slice(0, MAX_NAME_IN_MESSAGE))} does not exist`);
+    observeModel(ex, model); // issue 5
     const { stream, callerWantsUsage } = streamFlags(call);
     const request: ClientRequest = { call, raw, stream, callerWantsUsage, forward: headers.forward, mock: headers.mock, requestId: ex.id };
-    new ProxyRequest(deps, ex, request, caller, model).start();
+    // issue 4: rate limits and the response cache first (straight to ProxyRequest when neither applies).
+    startProxied(deps, ex, request, caller, model, headers.cacheControl);
   }
 }

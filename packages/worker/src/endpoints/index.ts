@@ -6,6 +6,7 @@ import type { Cors } from '../auth/index.js';
 import { readBody } from '../http/body.js';
 import { sendEmpty } from '../http/respond.js';
 import type { Handler, RouteTable } from '../http/router.js';
+import { observeApiCall } from '../observe/index.js';
 import type { ClientProtocol } from '../pipeline/types.js';
 import { ApiRequest } from './api-request.js';
 import type { EndpointDeps } from './deps.js';
@@ -29,6 +30,7 @@ function apiHandler(deps: EndpointDeps, protocol: ClientProtocol): Handler {
   return (ex, req) => {
     // Keys are checked here, inside the handler: only the resulting Caller is kept.
     const caller = deps.auth.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'));
+    observeApiCall(ex, req, 'keyName' in caller ? caller.keyName : null); // issue 5: metrics, access line, trace
     const headers = readRequestHeaders(req, anthropic);
     readBody(ex, deps.bodyLimit, headers.contentLength, new ApiRequest(deps, ex, protocol, headers, caller));
   };

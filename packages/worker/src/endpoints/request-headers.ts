@@ -10,6 +10,8 @@ export interface RequestHeaders {
   contentLength: string;
   forward: ForwardHeaders;
   mock: MockOverrideHeaders | null;
+  /** issue 4: `no-cache` / `no-store` bypass the response cache ('' when absent). */
+  cacheControl: string;
 }
 
 const NO_FORWARD: ForwardHeaders = { anthropicVersion: '', anthropicBeta: '', openaiOrganization: '', openaiProject: '' };
@@ -38,5 +40,6 @@ export function readRequestHeaders(req: HttpRequest, anthropic: boolean): Reques
     contentLength: req.getHeader('content-length'),
     forward,
     mock: mockOverrides(req),
+    cacheControl: req.getHeader('cache-control'),
   };
 }

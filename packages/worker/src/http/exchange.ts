@@ -3,6 +3,7 @@
  * activity clock, the access line. A uWS response must not be touched after it ended or was
  * aborted, so every writer checks `done` first.
  */
+import type { RequestObservation } from '../observe/observation.js';
 import type { WorkerState } from '../state.js';
 import type { HttpResponse } from './uws.js';
 
@@ -41,6 +42,14 @@ export class Exchange {
   cors: HeaderList | null = null;
   /** Stops the handler's work; set by async handlers, called on abort and at the drain cut. */
   cancel: Cancellable | null = null;
+  /** issue 4: headers every answer to this request carries (x-ratelimit-*, x-cache), set before it starts. */
+  stateHeaders: HeaderList | null = null;
+  /** issue 4: runs once when the response ends, however it ends (settles the rate-limit reservation). */
+  onFinished: (() => void) | null = null;
+  /** issue 5: metrics, access line and trace of an LLM API request (observe/); null for other routes. */
+  obs: RequestObservation | null = null;
+  /** issue 4 -> issue 5: the response cache's verdict, read once at finish (metrics, access line). */
+  cacheStatus: 'hit' | 'miss' | 'bypass' | 'off' = 'off';
   /** goAsync() was called: the response may legitimately come after the handler returned. */
   private tracked = false;
   readonly startedAt: number;
@@ -78,6 +87,7 @@ export class Exchange {
   markStreaming(): void {
     this.streaming = true;
     this.worker.activeStreams++;
+    this.obs?.streamStarted(); // issue 5: llm_gateway_active_streams
   }
 
   /** The response must announce and perform a connection close (drain, client asked). */
@@ -96,11 +106,19 @@ export class Exchange {
     if (this.tracked) worker.pending.delete(this);
     const now = performance.now();
     worker.lastActivityAt = now;
-    if (worker.accessLog) {
+    // issue 5: an API request records its metrics, access line and span exactly once, here.
+    if (this.obs !== null) this.obs.finish(this, now);
+    else if (worker.accessLog) {
       worker.logger.debug(
         { reqId: this.id, method: this.method.toUpperCase(), path: this.path, status, durationMs: Math.round((now - this.startedAt) * 1000) / 1000 },
         'request',
       );
+    }
+    // issue 4: shared-state bookkeeping of this request (pipeline/admission.ts), before a drain may exit.
+    const onFinished = this.onFinished;
+    if (onFinished !== null) {
+      this.onFinished = null;
+      onFinished();
     }
     if (worker.draining) worker.onRequestFinished?.();
   }

@@ -32,6 +32,7 @@ export function writeCommonHeaders(ex: Exchange, extra: HeaderList | null): void
   const res = ex.res;
   res.writeHeader('x-request-id', ex.id);
   if (ex.cors !== null) for (const [name, value] of ex.cors) res.writeHeader(name, value);
+  if (ex.stateHeaders !== null) for (const [name, value] of ex.stateHeaders) res.writeHeader(name, value); // issue 4
   if (extra !== null) for (const [name, value] of extra) res.writeHeader(name, value);
 }
 

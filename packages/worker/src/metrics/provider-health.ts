@@ -11,6 +11,12 @@ export interface ProviderHealthDetail {
   latencyMs?: number | null;
   /** The failure behind an unhealthy observation; never include secrets (keys, auth headers). */
   error?: { message: string; status?: number | null } | null;
+  /**
+   * Report this observation even when nothing changed (active checks): the supervisor keeps the
+   * freshest observation per provider, so a fresh check result must reach it to outrank an older
+   * observation of another worker.
+   */
+  force?: boolean;
 }
 
 const MAX_ERROR_LENGTH = 300;
@@ -32,7 +38,7 @@ export class ProviderHealthTable {
     if (!entry) return;
     const state: ProviderHealthState = detail?.state ?? (healthy ? 'healthy' : 'down');
     const latencyMs = detail?.latencyMs === undefined ? entry.latencyMs : detail.latencyMs;
-    if (state !== entry.state || latencyMs !== entry.latencyMs) this.dirty = true;
+    if (state !== entry.state || latencyMs !== entry.latencyMs || detail?.force === true) this.dirty = true;
     entry.state = state;
     entry.latencyMs = latencyMs;
     entry.observedAt = now;

@@ -51,5 +51,9 @@ export type AdapterRegistry = Readonly<Record<ProviderType, ProviderAdapter>>;
 
 export function usageFromOpenai(usage: OpenaiUsage | null | undefined): TokenUsage | undefined {
   if (usage == null) return undefined;
-  return { prompt: usage.prompt_tokens ?? 0, completion: usage.completion_tokens ?? 0 };
+  // issue 5: cached prompt tokens, for the cost at the cached_input price.
+  const result: TokenUsage = { prompt: usage.prompt_tokens ?? 0, completion: usage.completion_tokens ?? 0 };
+  const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
+  if (cached > 0) result.cached = cached;
+  return result;
 }

@@ -62,6 +62,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
   ) {}
 
   run(request: UpstreamRequest): Promise<AttemptResult> {
+    this.proxy.ex.obs?.attemptStarted(); // issue 5: upstream time, attempt span
     const promise = new Promise<AttemptResult>((resolve) => (this.resolve = resolve));
     if (isInProcess(request)) {
       this.handle = request.open(this);
@@ -78,8 +79,9 @@ export class Attempt implements UpstreamSink, StreamOwner {
   abort(): void {
     this.phase = 'over';
     this.abortUpstream();
+    this.ex.obs?.attemptEnded(); // issue 5
     // The router stopped waiting on its abort signal; this only releases the promise.
-    this.settle({ ok: false, failure: { kind: 'reset', error: transportFailure(new Error('cancelled'), this.input).error } });
+    this.settle({ ok: false, failure: { kind: 'reset', error: transportFailure(new Error('cancelled'), this.input).error } }, false);
   }
 
   private get ex(): Exchange {
@@ -99,15 +101,19 @@ export class Attempt implements UpstreamSink, StreamOwner {
 
   recordFailure(failure: AttemptFailure): void {
     this.proxy.deps.router.recordFailure(this.input.target, failure);
+    this.ex.obs?.lateFailure(this.input.target, failure); // issue 5: passive provider health
   }
 
   streamEnded(usage: TokenUsage | undefined): void {
     this.proxy.usage = usage;
+    if (this.ex.obs !== null) this.ex.obs.usage = usage; // issue 5: tokens and cost
   }
 
-  private settle(result: AttemptResult): void {
+  /** `observed` false: the caller went away, which says nothing about the provider (issue 5). */
+  private settle(result: AttemptResult, observed = true): void {
     if (this.settled) return;
     this.settled = true;
+    if (observed) this.ex.obs?.attemptSettled(this.input.target, result); // issue 5: passive health
     if (!result.ok && result.failure.kind === 'rate_limited') this.proxy.lastRateLimit = result.failure;
     this.resolve(result);
   }
@@ -118,6 +124,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
     if (this.phase !== 'waiting') return;
     this.status = status;
     this.headers = headers;
+    this.ex.obs?.upstreamResponded(status, headers); // issue 5: upstream request id
     if (status < 200 || status >= 300) this.phase = 'error-body';
     else this.phase = this.input.request.stream && isEventStream(headers) ? 'stream-head' : 'body';
   }
@@ -146,6 +153,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
   onEnd(): void {
     const phase = this.phase;
     this.phase = 'over';
+    this.ex.obs?.attemptEnded(); // issue 5: upstream time stops here
     switch (phase) {
       case 'body':
         this.deliverPlain();
@@ -168,6 +176,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
     const phase = this.phase;
     if (phase === 'over') return;
     this.phase = 'over';
+    this.ex.obs?.attemptEnded(); // issue 5
     if (phase !== 'streaming') {
       this.settle({ ok: false, failure: transportFailure(err, this.input) });
       return;
@@ -181,6 +190,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
     this.phase = 'streaming';
     const contentType = this.plan.sameProtocol ? first(this.headers['content-type']) : undefined;
     this.stream = new ClientStream(this.ex, this.plan.stream(this.input), this, this.input, upstreamHeaderList(this.headers), contentType);
+    this.stream.capture = this.proxy.capture; // issue 4: the response cache sees what the caller gets
     this.settle(OK);
     return this.stream;
   }
@@ -203,6 +213,12 @@ export class Attempt implements UpstreamSink, StreamOwner {
       return;
     }
     this.proxy.usage = answer.usage;
+    this.proxy.capture?.plain(answer); // issue 4: response cache
+    const obs = this.ex.obs; // issue 5: tokens and cost; the completion text only with log_prompts
+    if (obs !== null) {
+      obs.usage = answer.usage;
+      obs.capture?.answer(answer.body);
+    }
     sendBody(this.ex, answer.status, answer.contentType, answer.body, upstreamHeaderList(this.headers));
     this.settle(OK);
   }

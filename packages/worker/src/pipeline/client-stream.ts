@@ -6,6 +6,7 @@
  * buffer. A failure ends the stream with an error event in the caller's protocol.
  */
 import type { ErrorCode } from '@gatewayd/shared/errors';
+import type { AnswerCapture } from '../cache/capture.js';
 import type { Exchange, HeaderList } from '../http/exchange.js';
 import { beginSse, endSse, streamErrorEvent } from '../http/sse.js';
 import { isNativeEngine } from '../http/uws.js';
@@ -29,6 +30,8 @@ export class ClientStream implements ChunkWriter {
   private blocked = false;
   private pendingChunk: Buffer | null = null;
   private pendingError: unknown = null;
+  /** issue 4: the response cache's copy of what the caller gets (set on a cache miss). */
+  capture: AnswerCapture | null = null;
   private over = false;
   // Bound once per stream: res.cork() and res.onWritable() take functions.
   private readonly relayCorked = (): void => this.relayNow();
@@ -72,6 +75,8 @@ export class ClientStream implements ChunkWriter {
     const ex = this.ex;
     if (ex.done) return;
     if (!ex.res.write(data) && isNativeEngine) this.blocked = true;
+    this.capture?.streamData(data); // issue 4
+    ex.obs?.capture?.chunk(data); // issue 5: streamed completion text, log_prompts only
   }
 
   private begin(): void {
@@ -112,6 +117,7 @@ export class ClientStream implements ChunkWriter {
     }
     this.over = true;
     this.owner.streamEnded(this.relay.usage());
+    this.capture?.streamEnd(complete); // issue 4: only a complete stream is cached
     if (complete) endSse(ex, '');
     else this.endWithError('GW_ERR_STREAM_INTERRUPTED', `provider ${this.input.target.provider.name} ended the stream before it was complete`);
   }

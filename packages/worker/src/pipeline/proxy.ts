@@ -6,6 +6,7 @@
 import type { GatewayConfig } from '@gatewayd/shared';
 import { GatewayError } from '@gatewayd/shared/errors';
 import type { Caller } from '../auth/index.js';
+import type { AnswerCapture } from '../cache/capture.js';
 import type { Cancellable, Exchange } from '../http/exchange.js';
 import { failExchange, sendBody, sendError, sendGatewayError } from '../http/respond.js';
 import type { Logger } from '../log.js';
@@ -33,6 +34,8 @@ export class ProxyRequest implements Cancellable {
   usage: TokenUsage | undefined;
   /** The last upstream 429 of this request: what the caller sees if every key ends up cooling down. */
   lastRateLimit: AttemptFailure | undefined;
+  /** issue 4: collects the delivered answer for the response cache (set on a cache miss). */
+  capture: AnswerCapture | null = null;
   private cancelled = false;
   private current: Attempt | null = null;
   private readonly aborter = new AbortController();
@@ -77,6 +80,7 @@ export class ProxyRequest implements Cancellable {
   /** One try against `target`. Throws (non-retryable) when the request cannot be expressed for it. */
   private attempt(target: RouteTarget): Promise<AttemptResult> {
     const { deps, request } = this;
+    this.ex.obs?.routedTo(target); // issue 5: the provider/target the request is (finally) served by
     const plan = planFor(request, deps.adapters[target.provider.type]);
     if (plan.localAnswer !== undefined) {
       const answer = plan.localAnswer();

@@ -50,6 +50,8 @@ export interface TokenUsage {
   /** Input tokens, cached ones included (OpenAI's convention). */
   prompt: number;
   completion: number;
+  /** issue 5: the part of `prompt` read from the provider's prompt cache (cost at cached_input); absent: 0. */
+  cached?: number;
 }
 
 /** One attempt against one target. */

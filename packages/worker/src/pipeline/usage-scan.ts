@@ -57,14 +57,21 @@ function count(value: unknown): number {
 /** OpenAI usage: prompt_tokens (cached included) and completion_tokens. */
 export function openaiUsageOf(body: Buffer): TokenUsage | undefined {
   const usage = lastUsageObject(body);
-  return usage === undefined ? undefined : { prompt: count(usage.prompt_tokens), completion: count(usage.completion_tokens) };
+  if (usage === undefined) return undefined;
+  // issue 5: cached prompt tokens, for the cost at the cached_input price.
+  const details = usage.prompt_tokens_details as Record<string, unknown> | null | undefined;
+  return withCached({ prompt: count(usage.prompt_tokens), completion: count(usage.completion_tokens) }, count(details?.cached_tokens));
 }
 
 /** Anthropic usage: input_tokens excludes cache reads and writes, so they are added back. */
 export function anthropicUsageOf(usage: Record<string, unknown> | undefined): TokenUsage | undefined {
   if (usage === undefined) return undefined;
-  return {
-    prompt: count(usage.input_tokens) + count(usage.cache_read_input_tokens) + count(usage.cache_creation_input_tokens),
-    completion: count(usage.output_tokens),
-  };
+  const prompt = count(usage.input_tokens) + count(usage.cache_read_input_tokens) + count(usage.cache_creation_input_tokens);
+  return withCached({ prompt, completion: count(usage.output_tokens) }, count(usage.cache_read_input_tokens));
+}
+
+/** issue 5: adds the cached prompt tokens (cost at the cached_input price) when there are any. */
+export function withCached(usage: TokenUsage, cached: number): TokenUsage {
+  if (cached > 0) usage.cached = cached;
+  return usage;
 }

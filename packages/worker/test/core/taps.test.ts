@@ -23,28 +23,28 @@ function scan(text: string, pieceSize: number): AnthropicSseScanner {
 t.test('Anthropic scanner: usage, completion and errors, however the bytes are split', async (t) => {
   for (const size of [1, 2, 3, 7, 64, 100_000]) {
     const scanner = scan(STREAM, size);
-    t.same(scanner.usage(), { prompt: 8, completion: 12 }, `usage (pieces of ${size})`);
+    t.same(scanner.usage(), { prompt: 8, completion: 12, cached: 2 }, `usage (pieces of ${size})`);
     t.ok(scanner.complete, `message_stop seen (pieces of ${size})`);
     t.notOk(scanner.failed);
   }
   const crlf = scan(STREAM.replace(/\n/g, '\r\n'), 5);
   t.ok(crlf.complete, 'CRLF framing');
-  t.same(crlf.usage(), { prompt: 8, completion: 12 });
+  t.same(crlf.usage(), { prompt: 8, completion: 12, cached: 2 });
   const cut = scan(STREAM.slice(0, STREAM.indexOf('event: message_delta')), 9);
   t.notOk(cut.complete, 'a cut stream is not complete');
-  t.same(cut.usage(), { prompt: 8, completion: 1 }, 'usage so far from message_start');
+  t.same(cut.usage(), { prompt: 8, completion: 1, cached: 2 }, 'usage so far from message_start');
   const failed = scan(`${STREAM.slice(0, 400)}\n\nevent: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n`, 11);
   t.ok(failed.failed, 'an upstream error event is noticed');
 });
 
 t.test('usage tail scan of forwarded JSON answers', async (t) => {
   const openai = Buffer.from('{"id":"x","choices":[{"message":{"content":"the \\"usage\\": {\\"prompt_tokens\\": 99} text"}}],"usage":{"prompt_tokens":11,"completion_tokens":7,"total_tokens":18,"prompt_tokens_details":{"cached_tokens":3}}}');
-  t.same(openaiUsageOf(openai), { prompt: 11, completion: 7 }, 'the last usage object, nested objects included');
+  t.same(openaiUsageOf(openai), { prompt: 11, completion: 7, cached: 3 }, 'the last usage object, nested objects included (cached prompt tokens: issue 5)');
   t.same(openaiUsageOf(Buffer.from('{"usage" :\n { "prompt_tokens": 1, "completion_tokens": 2, "note": "}{" } }')), { prompt: 1, completion: 2 }, 'whitespace and braces in strings');
   t.equal(openaiUsageOf(Buffer.from('{"usage":null}')), undefined);
   t.equal(openaiUsageOf(Buffer.from('{"choices":[]}')), undefined);
   t.equal(lastUsageObject(Buffer.from('{"usage":{"prompt_tokens":1')), undefined, 'a truncated object');
-  t.same(anthropicUsageOf(lastUsageObject(Buffer.from('{"usage":{"input_tokens":5,"cache_read_input_tokens":2,"output_tokens":3}}'))), { prompt: 7, completion: 3 });
+  t.same(anthropicUsageOf(lastUsageObject(Buffer.from('{"usage":{"input_tokens":5,"cache_read_input_tokens":2,"output_tokens":3}}'))), { prompt: 7, completion: 3, cached: 2 });
 });
 
 t.test('transport errors: connect, timeout, reset', async (t) => {

@@ -102,7 +102,9 @@ export async function startGateway(t: TestLike, yaml: string, options: GatewayOp
   writeFileSync(configFile, yaml);
   // A short drain: an idle keep-alive connection (the SDKs keep them) would otherwise hold `stop`
   // for the whole drain_timeout.
-  const env = childEnv({ GATEWAYD__ADMIN__PORT: String(adminPort), GATEWAYD__SERVER__DRAIN_TIMEOUT: '1s', ...options.env });
+  // Active health checks (issue 5) are off unless a test turns them on: their GET /models probes
+  // would show up in the fakes' recorded requests.
+  const env = childEnv({ GATEWAYD__ADMIN__PORT: String(adminPort), GATEWAYD__SERVER__DRAIN_TIMEOUT: '1s', GATEWAYD__HEALTH_CHECKS__ENABLED: 'false', ...options.env });
   const pids = new Set<number>();
   const logs = (): string => {
     const read = (name: string) => {

@@ -1,0 +1,130 @@
+/**
+ * Folds the OpenAI stream a caller received (chat.completion.chunk or text_completion chunks) into
+ * the complete answer a plain request would have got, for the response cache. Returns null when
+ * the stream is not a complete, storable answer: an error event, a choice without finish_reason,
+ * no [DONE], or logprobs (which the replay would not reproduce).
+ */
+import type {
+  ChatCompletionChunk,
+  ChatCompletionResponse,
+  CompletionResponse,
+  OpenaiFinishReason,
+  OpenaiToolCall,
+  OpenaiUsage,
+} from '@gatewayd/shared';
+import type { SseEvent } from '../protocol/sse/index.js';
+import type { TokenUsage } from '../pipeline/types.js';
+
+interface ChoiceParts {
+  content: string;
+  hasContent: boolean;
+  refusal: string | null;
+  toolCalls: OpenaiToolCall[];
+  finish: OpenaiFinishReason | null;
+  stopReason: string | number | null | undefined;
+}
+
+type Json = Record<string, unknown>;
+
+/** OpenAI usage from the gateway's own count when the stream carried none (include_usage unset). */
+export function openaiUsageOf(usage: TokenUsage): OpenaiUsage {
+  return { prompt_tokens: usage.prompt, completion_tokens: usage.completion, total_tokens: usage.prompt + usage.completion };
+}
+
+/** The payloads of the stream's data events; null when [DONE] is missing or an event is not JSON. */
+function payloads(events: readonly SseEvent[]): Json[] | null {
+  const out: Json[] = [];
+  let done = false;
+  for (const event of events) {
+    if (event.data === '') continue;
+    if (event.data === '[DONE]') {
+      done = true;
+      continue;
+    }
+    try {
+      const value: unknown = JSON.parse(event.data);
+      if (typeof value !== 'object' || value === null || 'error' in value) return null;
+      out.push(value as Json);
+    } catch {
+      return null;
+    }
+  }
+  return done && out.length > 0 ? out : null;
+}
+
+export function assembleChat(events: readonly SseEvent[], usage: TokenUsage | undefined): ChatCompletionResponse | null {
+  const chunks = payloads(events) as unknown as ChatCompletionChunk[] | null;
+  if (chunks === null) return null;
+  const first = chunks[0] as ChatCompletionChunk;
+  const choices: ChoiceParts[] = [];
+  let streamedUsage: OpenaiUsage | undefined;
+  for (const chunk of chunks) {
+    if (chunk.usage) streamedUsage = chunk.usage;
+    for (const choice of chunk.choices ?? []) {
+      if (choice.logprobs != null) return null;
+      const parts = (choices[choice.index] ??= { content: '', hasContent: false, refusal: null, toolCalls: [], finish: null, stopReason: undefined });
+      const delta = choice.delta ?? {};
+      if (typeof delta.content === 'string') {
+        parts.content += delta.content;
+        parts.hasContent ||= delta.content !== '';
+      }
+      if (typeof delta.refusal === 'string') parts.refusal = (parts.refusal ?? '') + delta.refusal;
+      for (const call of delta.tool_calls ?? []) {
+        const slot = (parts.toolCalls[call.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
+        if (call.id) slot.id = call.id;
+        if (call.function?.name) slot.function.name += call.function.name;
+        if (call.function?.arguments) slot.function.arguments += call.function.arguments;
+      }
+      if (choice.finish_reason) parts.finish = choice.finish_reason;
+      if (choice.stop_reason !== undefined) parts.stopReason = choice.stop_reason;
+    }
+  }
+  if (choices.length === 0) return null;
+  const answer: ChatCompletionResponse = { id: first.id, object: 'chat.completion', created: first.created, model: first.model, choices: [] };
+  for (let index = 0; index < choices.length; index++) {
+    const parts = choices[index];
+    if (parts === undefined || parts.finish === null) return null;
+    const toolCalls = parts.toolCalls.filter((call) => call !== undefined);
+    const message: ChatCompletionResponse['choices'][number]['message'] = {
+      role: 'assistant',
+      content: parts.hasContent || toolCalls.length === 0 ? parts.content : null,
+      refusal: parts.refusal,
+    };
+    if (toolCalls.length > 0) message.tool_calls = toolCalls;
+    const choice: ChatCompletionResponse['choices'][number] = { index, message, logprobs: null, finish_reason: parts.finish };
+    if (parts.stopReason !== undefined) choice.stop_reason = parts.stopReason;
+    answer.choices.push(choice);
+  }
+  const finalUsage = streamedUsage ?? (usage ? openaiUsageOf(usage) : undefined);
+  if (finalUsage) answer.usage = finalUsage;
+  if (first.system_fingerprint !== undefined) answer.system_fingerprint = first.system_fingerprint;
+  return answer;
+}
+
+export function assembleCompletion(events: readonly SseEvent[], usage: TokenUsage | undefined): CompletionResponse | null {
+  const chunks = payloads(events) as unknown as CompletionResponse[] | null;
+  if (chunks === null) return null;
+  const first = chunks[0] as CompletionResponse;
+  const texts: string[] = [];
+  const finishes: Array<CompletionResponse['choices'][number]['finish_reason']> = [];
+  let streamedUsage: OpenaiUsage | undefined;
+  for (const chunk of chunks) {
+    if (chunk.usage) streamedUsage = chunk.usage;
+    for (const choice of chunk.choices ?? []) {
+      if (choice.logprobs != null) return null;
+      texts[choice.index] = (texts[choice.index] ?? '') + (choice.text ?? '');
+      if (choice.finish_reason) finishes[choice.index] = choice.finish_reason;
+    }
+  }
+  if (texts.length === 0) return null;
+  const answer: CompletionResponse = { id: first.id, object: 'text_completion', created: first.created, model: first.model, choices: [] };
+  for (let index = 0; index < texts.length; index++) {
+    const finish = finishes[index];
+    if (texts[index] === undefined || !finish) return null;
+    answer.choices.push({ text: texts[index] as string, index, logprobs: null, finish_reason: finish });
+  }
+  const finalUsage = streamedUsage ?? (usage ? openaiUsageOf(usage) : undefined);
+  if (finalUsage) answer.usage = finalUsage;
+  if (first.system_fingerprint !== undefined) answer.system_fingerprint = first.system_fingerprint;
+  return answer;
+}

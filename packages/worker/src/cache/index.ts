@@ -1,0 +1,57 @@
+/**
+ * The exact-match response cache (issue 4): entries live in the shared state backend (the
+ * supervisor's LRU store for `local`, keys with a PX TTL for `redis`), keyed by a canonical hash
+ * of the request (key.ts). An entry is the complete successful answer in the caller's protocol;
+ * plain and streamed requests share it (capture.ts folds a stream into it, serve.ts replays it).
+ *
+ * Per request: `x-cache: HIT | MISS | BYPASS` when cache.enabled; `cache-control: no-cache` or
+ * `no-store` from the caller skips both the lookup and the store (BYPASS).
+ */
+import type { ClientProtocol } from '../pipeline/types.js';
+import type { StateBackend } from '../state/index.js';
+
+export { cacheKeyOf, sha256Hex, stableStringify } from './key.js';
+export { AnswerCapture, storablePlain, MAX_CAPTURE_BYTES } from './capture.js';
+export { prepareHit, sendCached, type CachedAnswer } from './serve.js';
+export { replayAnthropic, replayChat, replayCompletion } from './replay.js';
+export { assembleAnthropic } from './assemble-anthropic.js';
+export { assembleChat, assembleCompletion } from './assemble-openai.js';
+
+/** The cache's verdict on one request (also what metrics record). */
+export type CacheStatus = 'hit' | 'miss' | 'bypass' | 'off';
+
+export const X_CACHE = 'x-cache';
+export const X_CACHE_VALUE: Readonly<Record<Exclude<CacheStatus, 'off'>, string>> = { hit: 'HIT', miss: 'MISS', bypass: 'BYPASS' };
+
+/** Endpoints whose answers are cached; count_tokens is answered cheaply and never cached. */
+export function isCacheable(protocol: ClientProtocol): boolean {
+  return protocol !== 'anthropic-count-tokens';
+}
+
+/** `no-cache` or `no-store` among the request's cache-control directives. */
+export function bypassRequested(cacheControl: string): boolean {
+  return cacheControl !== '' && /(?:^|[\s,])no-(?:cache|store)(?:$|[\s,=])/i.test(cacheControl);
+}
+
+export class ResponseCache {
+  constructor(
+    private readonly backend: StateBackend,
+    readonly ttlMs: number,
+  ) {}
+
+  /** 'off' for endpoints never cached; 'bypass' when the caller asked; else the lookup decides. */
+  statusFor(protocol: ClientProtocol, cacheControl: string): 'off' | 'bypass' | 'lookup' {
+    if (!isCacheable(protocol)) return 'off';
+    return bypassRequested(cacheControl) ? 'bypass' : 'lookup';
+  }
+
+  /** The entry, or null (miss, unreachable backend, timeout). */
+  get(key: string): Promise<Buffer | null> {
+    return this.backend.cacheGet(key);
+  }
+
+  /** Fire-and-forget. */
+  set(key: string, entry: Buffer): void {
+    this.backend.cacheSet(key, entry, this.ttlMs);
+  }
+}

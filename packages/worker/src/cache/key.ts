@@ -1,0 +1,69 @@
+/**
+ * The response cache's key: sha256 of a canonical serialisation (object keys sorted, undefined
+ * dropped) of everything that shapes the answer: the caller's protocol (entries hold answers in
+ * that protocol), the RESOLVED model name (aliases share entries), and the request body minus the
+ * fields that only concern delivery or bookkeeping. Everything else stays in the key on purpose:
+ * an unknown sampling field wrongly left out would serve a wrong answer, one wrongly kept only
+ * costs a miss.
+ */
+import { createHash, hash } from 'node:crypto';
+import type { ClientCall } from '../pipeline/types.js';
+
+/**
+ * Top-level body fields that do not change the answer's content: how it is delivered (stream,
+ * stream_options: plain and streamed requests share entries), who asked (user, metadata), and
+ * provider-side bookkeeping (store, service_tier). `model` is replaced by the resolved name.
+ */
+const EXCLUDED_FIELDS: ReadonlySet<string> = new Set(['model', 'stream', 'stream_options', 'user', 'metadata', 'store', 'service_tier']);
+
+/** Bumped when the stored format or the key recipe changes, so old entries are never read. */
+const KEY_VERSION = 'gw-cache-1';
+
+/** JSON with object keys sorted at every depth; undefined members are dropped, as JSON.stringify does. */
+export function stableStringify(value: unknown): string {
+  return write(value);
+}
+
+// String concatenation (V8 ropes) rather than an array of parts: about half the cost here.
+function write(value: unknown): string {
+  // Primitives (and a top-level undefined, which cannot occur in parsed JSON) as JSON does.
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (!Array.isArray(value)) return writeObject(value as Record<string, unknown>, null);
+  let out = '[';
+  for (let i = 0; i < value.length; i++) {
+    if (i > 0) out += ',';
+    const item: unknown = value[i];
+    out += item === undefined ? 'null' : write(item);
+  }
+  return `${out}]`;
+}
+
+function writeObject(object: Record<string, unknown>, skip: ReadonlySet<string> | null): string {
+  const keys = Object.keys(object);
+  if (keys.length > 1) keys.sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const member = object[key];
+    if (member === undefined || (skip !== null && skip.has(key))) continue;
+    if (!first) out += ',';
+    first = false;
+    out += `${JSON.stringify(key)}:${write(member)}`;
+  }
+  return `${out}}`;
+}
+
+/** One-shot sha256 (crypto.hash, Node >= 20.12: no Hash object per call), else createHash. */
+export const sha256Hex: (data: string) => string =
+  typeof hash === 'function' ? (data) => hash('sha256', data, 'hex') : (data) => createHash('sha256').update(data).digest('hex');
+
+/**
+ * The cache key of a validated call whose model resolved to `modelName` (64 hex characters).
+ * `partition` separates callers who must not share answers: a caller that brings its own
+ * provider key (auth modes client / hybrid) gets entries of its own, so a hit never skips the
+ * upstream's check of a key that was not the one that paid for the answer.
+ */
+export function cacheKeyOf(call: ClientCall, modelName: string, partition = ''): string {
+  const head = `${JSON.stringify(KEY_VERSION)}|${JSON.stringify(partition)}|${JSON.stringify(call.protocol)}|${JSON.stringify(modelName)}|`;
+  return sha256Hex(head + writeObject(call.body as unknown as Record<string, unknown>, EXCLUDED_FIELDS));
+}

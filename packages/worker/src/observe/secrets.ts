@@ -1,0 +1,62 @@
+/**
+ * Last line of defence for "secrets never reach logs": pino's `redact` hides fields by NAME
+ * (authorization, x-api-key, api_keys, key, token); this scrubs secret VALUES wherever they appear
+ * in a serialised log line (an error message, a URL, a nested field): every configured secret
+ * (gateway keys, provider api keys, credential headers and query values, admin token, Redis and
+ * collector passwords) and anything shaped like a well-known provider key. It runs on the final
+ * JSON string (pino hooks.streamWrite): a few substring searches per line, no re-serialisation.
+ */
+import type { GatewayConfig } from '@gatewayd/shared';
+
+export const REDACTED = '[REDACTED]';
+/** Shorter values are not scrubbed: they would match ordinary text. */
+const MIN_SECRET_LENGTH = 8;
+const CREDENTIAL_NAME = /key|token|auth|secret|sig|password|cookie/i;
+/** OpenAI/Anthropic (`sk-...`, `sk-ant-...`) and Google (`AIza...`) key shapes, e.g. a caller's own key. */
+const KEY_SHAPES = /\b(?:sk-[A-Za-z0-9_-]{16,}|AIza[0-9A-Za-z_-]{30,})/g;
+
+function urlPassword(url: string): string | null {
+  try {
+    const password = new URL(url).password;
+    return password ? decodeURIComponent(password) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Every secret value of the config. */
+export function configSecrets(config: GatewayConfig): string[] {
+  const secrets: string[] = [];
+  for (const key of config.auth.keys) secrets.push(key.key);
+  for (const provider of config.providers) {
+    secrets.push(...provider.api_keys);
+    for (const [name, value] of Object.entries(provider.headers)) if (CREDENTIAL_NAME.test(name)) secrets.push(value.replace(/^(Bearer|Basic|Token)\s+/i, ''));
+    for (const [name, value] of Object.entries(provider.query)) if (CREDENTIAL_NAME.test(name)) secrets.push(value);
+  }
+  if (config.admin.token) secrets.push(config.admin.token);
+  for (const value of Object.values(config.tracing.headers)) secrets.push(value.replace(/^(Bearer|Basic|Token)\s+/i, ''));
+  for (const url of [config.state.redis.url, config.tracing.endpoint]) {
+    const password = urlPassword(url);
+    if (password !== null) secrets.push(password);
+  }
+  const unique = new Set<string>();
+  for (const secret of secrets) {
+    if (secret.length < MIN_SECRET_LENGTH) continue;
+    unique.add(secret);
+    // As it appears inside a JSON string (quotes, backslashes, control characters escaped).
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    if (escaped !== secret) unique.add(escaped);
+  }
+  // Longest first: a secret containing another is replaced whole.
+  return [...unique].sort((a, b) => b.length - a.length);
+}
+
+/** A function from a serialised log line to the same line with every secret replaced. */
+export function secretScrubber(secrets: readonly string[]): (line: string) => string {
+  return (line) => {
+    let out = line;
+    for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    if (out.includes('sk-') || out.includes('AIza')) out = out.replace(KEY_SHAPES, REDACTED);
+    return out;
+  };
+}

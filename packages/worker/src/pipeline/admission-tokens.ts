@@ -1,0 +1,65 @@
+/**
+ * Token figures for the tpm limits (issue 4): what a request reserves before its upstream call,
+ * and what it finally costs when its response ends.
+ *
+ * Reservation = estimated prompt tokens (protocol/tokens.ts, errs high) + the output budget the
+ * caller allows: max_completion_tokens / max_tokens (times `n` choices); when the caller sets no
+ * budget, DEFAULT_OUTPUT_RESERVE (OpenAI chat) or OpenAI's own default of 16 (legacy completions).
+ * Embeddings reserve their input only; count_tokens reserves nothing (it generates nothing).
+ */
+import {
+  estimateAnthropicTokens,
+  estimateChatTokens,
+  estimateCompletionPromptTokens,
+  estimateEmbeddingTokens,
+  requestedOutputTokens,
+} from '../protocol/tokens.js';
+import type { ClientCall, TokenUsage } from './types.js';
+
+/**
+ * Output tokens reserved for a chat request without max_tokens: a typical answer's size. The
+ * reservation is reconciled with the real usage at the end, so this only bounds how far a burst
+ * of unbounded requests can overshoot a tpm limit before their usage is known.
+ */
+export const DEFAULT_OUTPUT_RESERVE = 1024;
+/** OpenAI's legacy /v1/completions default max_tokens. */
+export const LEGACY_COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
+
+export interface TokenEstimate {
+  /** Estimated prompt tokens. */
+  prompt: number;
+  /** The most output the request may produce (0: none). */
+  output: number;
+}
+
+function choices(n: number | null | undefined): number {
+  return typeof n === 'number' && n > 1 ? Math.floor(n) : 1;
+}
+
+export function estimateRequest(call: ClientCall): TokenEstimate {
+  switch (call.protocol) {
+    case 'openai-chat':
+      return { prompt: estimateChatTokens(call.body), output: requestedOutputTokens(call.body, DEFAULT_OUTPUT_RESERVE) * choices(call.body.n) };
+    case 'openai-completions':
+      return { prompt: estimateCompletionPromptTokens(call.body), output: requestedOutputTokens(call.body, LEGACY_COMPLETIONS_DEFAULT_MAX_TOKENS) * choices(call.body.n) };
+    case 'openai-embeddings':
+      return { prompt: estimateEmbeddingTokens(call.body), output: 0 };
+    case 'anthropic-messages':
+      return { prompt: estimateAnthropicTokens(call.body), output: call.body.max_tokens };
+    case 'anthropic-count-tokens':
+      return { prompt: 0, output: 0 };
+  }
+}
+
+/**
+ * What a finished request costs against tpm:
+ * - the upstream reported usage: prompt + completion, exactly;
+ * - an answer was delivered without usage (a server that reports none, a stream cut by an abort,
+ *   a failure or the drain): the reservation, since how much was generated is unknown;
+ * - no answer was delivered (every attempt failed, or nothing was sent upstream at all): the
+ *   prompt estimate, which is what was sent.
+ */
+export function settledTokens(usage: TokenUsage | undefined, estimate: TokenEstimate, answered: boolean): number {
+  if (usage !== undefined) return usage.prompt + usage.completion;
+  return answered ? estimate.prompt + estimate.output : estimate.prompt;
+}

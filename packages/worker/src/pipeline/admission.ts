@@ -1,0 +1,226 @@
+/**
+ * Shared state on the request path (issue 4): response cache lookup, rate-limit admission, and
+ * the end-of-request bookkeeping (settle the tpm reservation and free the concurrency slots
+ * exactly once; store a complete answer in the cache), between the endpoint and ProxyRequest.
+ *
+ *   endpoint -> startProxied -> [cache lookup] -> admit -> 429 / 503 / cached answer / ProxyRequest
+ *                                                           Exchange finished -> settle, cache set
+ *
+ * The worker installs its backend once at start (startSharedState). A request with no limit to
+ * count against and the cache off goes straight to ProxyRequest: nothing here is on its path.
+ */
+import type { GatewayConfig, LimitsConfig } from '@gatewayd/shared';
+import type { Admission, LimitScope } from '@gatewayd/shared/state';
+import type { Caller } from '../auth/index.js';
+import { AnswerCapture, cacheKeyOf, sha256Hex, prepareHit, ResponseCache, sendCached, X_CACHE, X_CACHE_VALUE, type CachedAnswer, type CacheStatus } from '../cache/index.js';
+import type { Cancellable, Exchange } from '../http/exchange.js';
+import { failExchange, sendError } from '../http/respond.js';
+import type { Logger } from '../log.js';
+import { recorder } from '../metrics/index.js';
+import type { ResolvedModel } from '../routing/index.js';
+import { createStateBackend, scopesFor, type StateBackend } from '../state/index.js';
+import { rateLimitHeaders, retryAfterSeconds, type HeaderPairs } from './admission-headers.js';
+import { estimateRequest, settledTokens, type TokenEstimate } from './admission-tokens.js';
+import { ProxyRequest, type PipelineDeps } from './proxy.js';
+import type { ClientRequest } from './types.js';
+
+interface SharedState {
+  readonly backend: StateBackend;
+  /** null: cache.enabled is false. */
+  readonly cache: ResponseCache | null;
+  readonly globalLimits: LimitsConfig | undefined;
+  /** Scopes per (gateway key, model): both come from the config, so the set is bounded. */
+  readonly scopes: Map<string, LimitScope[]>;
+}
+
+let shared: SharedState | null = null;
+
+function limitsConfigured(config: GatewayConfig): boolean {
+  return config.limits !== undefined || config.models.some((m) => m.limits !== undefined) || config.auth.keys.some((k) => k.limits !== undefined);
+}
+
+/**
+ * Called once at worker start, before the data server listens. Without any limit and with the
+ * cache off there is nothing to share, and no backend (no IPC, no Redis connection) at all.
+ */
+export async function startSharedState(config: GatewayConfig, workerId: number, logger: Logger): Promise<StateBackend | null> {
+  if (!limitsConfigured(config) && !config.cache.enabled) return null;
+  const backend = createStateBackend(config, { workerId, logger });
+  await backend.ready();
+  shared = {
+    backend,
+    cache: config.cache.enabled ? new ResponseCache(backend, config.cache.ttl) : null,
+    globalLimits: config.limits,
+    scopes: new Map(),
+  };
+  return backend;
+}
+
+function scopesOf(state: SharedState, caller: Caller, model: ResolvedModel): LimitScope[] {
+  const id = `${caller.keyId ?? ''}\u0000${model.config.name}`;
+  let scopes = state.scopes.get(id);
+  if (scopes === undefined) {
+    scopes = scopesFor({
+      key: caller.keyId !== null ? { fingerprint: caller.keyId, limits: caller.limits } : null,
+      model: { name: model.config.name, limits: model.config.limits },
+      global: state.globalLimits,
+    });
+    state.scopes.set(id, scopes);
+  }
+  return scopes;
+}
+
+/** Serves one validated, resolved request: through the shared state when there is any to consult. */
+export function startProxied(deps: PipelineDeps, ex: Exchange, request: ClientRequest, caller: Caller, model: ResolvedModel, cacheControl: string): void {
+  const state = shared;
+  if (state === null) {
+    new ProxyRequest(deps, ex, request, caller, model).start();
+    return;
+  }
+  const scopes = scopesOf(state, caller, model);
+  const cacheMode = state.cache === null ? 'off' : state.cache.statusFor(request.call.protocol, cacheControl);
+  if (scopes.length === 0 && cacheMode === 'off') {
+    new ProxyRequest(deps, ex, request, caller, model).start();
+    return;
+  }
+  new GuardedRequest(state, deps, ex, request, caller, model, scopes, cacheMode).start();
+}
+
+/** Names a violated scope for the caller, without its key's fingerprint. */
+function describeScope(scope: string, caller: Caller): string {
+  if (scope.startsWith('key:')) return caller.keyName !== null ? `key "${caller.keyName}"` : 'this key';
+  if (scope.startsWith('model:')) return `model "${scope.slice('model:'.length)}"`;
+  return 'the gateway';
+}
+
+const LIMIT_UNITS = { rpm: 'requests per minute', tpm: 'tokens per minute', concurrency: 'concurrent requests' } as const;
+
+class GuardedRequest implements Cancellable {
+  /** The cache's verdict on this request (for x-cache and metrics). */
+  cacheStatus: CacheStatus;
+  private ticket: string | null = null;
+  private settled = false;
+  private proxy: ProxyRequest | null = null;
+  private capture: AnswerCapture | null = null;
+  private cacheKey: string | null = null;
+  private readonly estimate: TokenEstimate;
+
+  constructor(
+    private readonly state: SharedState,
+    private readonly deps: PipelineDeps,
+    private readonly ex: Exchange,
+    private readonly request: ClientRequest,
+    private readonly caller: Caller,
+    private readonly model: ResolvedModel,
+    private readonly scopes: LimitScope[],
+    cacheMode: 'off' | 'bypass' | 'lookup',
+  ) {
+    // 'lookup' becomes hit or miss once the entry is read.
+    this.cacheStatus = cacheMode === 'lookup' ? 'miss' : cacheMode;
+    ex.cacheStatus = this.cacheStatus; // read by the metrics and the access line at finish
+    this.estimate = estimateRequest(request.call);
+  }
+
+  start(): void {
+    const ex = this.ex;
+    // Until ProxyRequest takes over, an abort just finishes the exchange: run() sees ex.done.
+    ex.cancel = this;
+    ex.onFinished = () => this.finished();
+    this.run().catch((err: unknown) => failExchange(ex, err));
+  }
+
+  cancel(): void {}
+
+  private async run(): Promise<void> {
+    const { ex, state, request } = this;
+    // The lookup and the admission go out together (one batch / one Redis pipeline): a hit then
+    // costs one round trip, not two. Admitted with the full reservation, a hit settles at 0.
+    let lookup: Promise<Buffer | null> | null = null;
+    if (this.cacheStatus === 'miss' && state.cache !== null) {
+      // A caller's own provider key gets its own entries (see cacheKeyOf).
+      const partition = this.caller.providerKey === undefined ? '' : `client-key:${sha256Hex(this.caller.providerKey)}`;
+      this.cacheKey = cacheKeyOf(request.call, this.model.config.name, partition);
+      lookup = state.cache.get(this.cacheKey);
+    }
+    let admission = await state.backend.admit(this.scopes, this.estimate.prompt + this.estimate.output);
+    const entry = lookup === null ? null : await lookup;
+    const hit = entry === null || ex.done ? null : prepareHit(request, entry);
+    if (hit !== null && !admission.ok && admission.violated?.kind === 'tpm') {
+      // A cached answer costs no tokens: only its request counts (rpm, concurrency). Rare: the
+      // reservation of a miss did not fit, so ask again without one.
+      admission = await state.backend.admit(this.scopes, 0);
+    }
+    this.ticket = admission.ticket;
+    if (ex.done) {
+      // The client left while the admission was on its way: nothing was used.
+      this.settle(0);
+      return;
+    }
+    // A refused request is not served from the cache, whatever the lookup found.
+    if (hit !== null && admission.ok) this.cacheStatus = ex.cacheStatus = 'hit';
+    const headers = this.responseHeaders(admission);
+    if (!admission.ok) {
+      this.reject(admission, headers);
+      return;
+    }
+    ex.stateHeaders = headers.length > 0 ? headers : null;
+    if (hit !== null) {
+      sendCached(ex, hit);
+      return;
+    }
+    const proxy = new ProxyRequest(this.deps, ex, request, this.caller, this.model);
+    if (this.cacheKey !== null) proxy.capture = this.capture = new AnswerCapture(request.call.protocol);
+    this.proxy = proxy;
+    proxy.start();
+  }
+
+  private responseHeaders(admission: Admission): HeaderPairs {
+    const headers: HeaderPairs = [];
+    rateLimitHeaders(headers, this.ex.errorShape, admission, Date.now());
+    if (this.cacheStatus !== 'off') headers.push([X_CACHE, X_CACHE_VALUE[this.cacheStatus]]);
+    return headers;
+  }
+
+  private reject(admission: Admission, headers: HeaderPairs): void {
+    const ex = this.ex;
+    const retryAfter = retryAfterSeconds(admission.retryAfterMs);
+    headers.push(['retry-after', retryAfter]);
+    ex.stateHeaders = headers;
+    const violated = admission.violated;
+    if (violated === null) {
+      sendError(ex, 'GW_ERR_STATE_UNAVAILABLE', `rate limits cannot be checked: the shared state backend (${this.state.backend.kind}) is unavailable; retry after ${retryAfter}s`);
+      return;
+    }
+    recorder.recordRateLimited(violated.scope.split(':', 1)[0] ?? violated.scope);
+    const limit = this.scopes.find((s) => s.id === violated.scope)?.[violated.kind];
+    const what = limit !== undefined ? `${limit} ${LIMIT_UNITS[violated.kind]}` : LIMIT_UNITS[violated.kind];
+    sendError(ex, 'GW_ERR_RATE_LIMITED', `rate limit reached for ${describeScope(violated.scope, this.caller)}: ${what}; retry after ${retryAfter}s`);
+  }
+
+  /** The exchange ended (answer sent, error, client abort, drain cut): runs exactly once. */
+  private finished(): void {
+    const { ex, proxy } = this;
+    if (proxy === null) {
+      // Cached answer, refusal, or an abort before the upstream call: no token was used.
+      this.settle(0);
+      return;
+    }
+    const answered = ex.streaming || (ex.status >= 200 && ex.status < 300);
+    this.settle(settledTokens(proxy.usage, this.estimate, answered));
+    const { capture, cacheKey, state } = this;
+    if (capture !== null && cacheKey !== null && state.cache !== null && ex.status >= 200 && ex.status < 300) {
+      try {
+        const entry = capture.entry(proxy.usage);
+        if (entry !== null) state.cache.set(cacheKey, entry);
+      } catch (err) {
+        this.deps.logger.warn({ err, reqId: ex.id }, 'could not store an answer in the response cache');
+      }
+    }
+  }
+
+  private settle(tokens: number): void {
+    if (this.settled || this.ticket === null) return;
+    this.settled = true;
+    this.state.backend.settle(this.ticket, tokens);
+  }
+}

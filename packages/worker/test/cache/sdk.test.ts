@@ -1,0 +1,217 @@
+/**
+ * The response cache through the real gatewayd (2 workers, backend local) and the official SDKs:
+ * miss then hit, plain and streamed requests sharing one entry (a stream stored once complete and
+ * replayed as SSE in the caller's protocol), tool calls, bypass with cache-control, failures and
+ * broken streams never stored, protocols never mixed. Each upstream fake counts what reached it.
+ */
+import t from 'tap';
+import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
+import type { AnthropicStreamEvent } from '@gatewayd/shared';
+import { DEFAULT_TOOL_ARGUMENTS, DEFAULT_USAGE, fixtures, startFakeAnthropic, startFakeOpenai, startGateway } from '../fakes/index.js';
+import { anthropicSequenceViolations } from '../protocol/helpers/anthropic-strict.js';
+import { SseParser } from '../../src/protocol/sse/index.js';
+
+type Json = Record<string, any>;
+const KEY = 'gw-cache-sdk-key-0000001';
+const OA_TEXT = 'Hello from the fake OpenAI upstream.';
+const AN_TEXT = 'Hello from the fake Anthropic upstream.';
+
+const oa = await startFakeOpenai();
+const an = await startFakeAnthropic();
+t.teardown(() => Promise.all([oa.close(), an.close()]));
+
+const gw = await startGateway(
+  t,
+  `
+logging: { level: warn }
+auth: { mode: gateway, keys: [{ name: cache, key: "${KEY}" }] }
+routing: { retries: 0 }
+cache: { enabled: true, ttl: 5m, max_entries: 100 }
+providers:
+  - { name: oa, type: openai, base_url: "${oa.url}", api_keys: ["sk-oa"] }
+  - { name: an, type: anthropic, base_url: "${an.url}", api_keys: ["sk-ant"] }
+models:
+  - { name: oa-model, aliases: [oa-alias], targets: [{ provider: oa, model: gpt-4o-mini }] }
+  - { name: an-model, targets: [{ provider: an, model: claude-sonnet-4-20250514 }] }
+`,
+);
+const openai = new OpenAI({ apiKey: KEY, baseURL: `${gw.url}/v1`, maxRetries: 0 });
+const anthropic = new Anthropic({ apiKey: KEY, baseURL: gw.url, maxRetries: 0 });
+
+const prompt = (model: string, text: string) => ({ ...fixtures.openai.text(model), messages: [{ role: 'user' as const, content: text }] });
+const anthropicPrompt = (model: string, text: string) => ({ ...fixtures.anthropic.text(model), messages: [{ role: 'user' as const, content: text }] });
+
+async function raw(path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; xCache: string | null; text: string; data: Array<{ event: string | undefined; data: string }> }> {
+  const res = await fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}`, ...headers }, body: JSON.stringify(body) });
+  const text = await res.text();
+  const parser = new SseParser();
+  const data = [...parser.push(Buffer.from(text)), ...parser.end()].map((e) => ({ event: e.event, data: e.data }));
+  return { status: res.status, xCache: res.headers.get('x-cache'), text, data };
+}
+
+t.test('openai: plain miss, plain hit, streamed hit replayed from the plain answer', async (t) => {
+  oa.reset();
+  const body = prompt('oa-model', 'plain first');
+  const first = await openai.chat.completions.create(body).withResponse();
+  t.equal(first.response.headers.get('x-cache'), 'MISS');
+  t.equal(first.data.choices[0]?.message.content, OA_TEXT);
+
+  const second = await openai.chat.completions.create(body).withResponse();
+  t.equal(second.response.headers.get('x-cache'), 'HIT');
+  t.same(second.data, first.data, 'the same answer, byte for byte');
+
+  // The alias resolves to the same model, and stream / stream_options are not part of the key.
+  const streamed = await openai.chat.completions.create({ ...body, model: 'oa-alias', stream: true, stream_options: { include_usage: true } }).withResponse();
+  t.equal(streamed.response.headers.get('x-cache'), 'HIT');
+  t.match(streamed.response.headers.get('content-type'), /^text\/event-stream/);
+  let text = '';
+  let usage: OpenAI.CompletionUsage | null | undefined;
+  let finish: string | null | undefined;
+  for await (const chunk of streamed.data) {
+    text += chunk.choices[0]?.delta.content ?? '';
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+    if (chunk.usage) usage = chunk.usage;
+  }
+  t.equal(text, OA_TEXT, 'replayed text');
+  t.equal(finish, 'stop');
+  t.match(usage, { prompt_tokens: DEFAULT_USAGE.prompt, completion_tokens: DEFAULT_USAGE.completion }, 'usage chunk when include_usage');
+  t.equal(oa.requests.length, 1, 'the upstream saw exactly one request');
+});
+
+t.test('openai: streamed miss is stored once complete; plain and streamed hits follow', async (t) => {
+  oa.reset();
+  const body = prompt('oa-model', 'stream first');
+  const stream = openai.chat.completions.stream({ ...body, stream: true });
+  const final = await stream.finalChatCompletion();
+  t.equal(final.choices[0]?.message.content, OA_TEXT);
+
+  const plain = await openai.chat.completions.create(body).withResponse();
+  t.equal(plain.response.headers.get('x-cache'), 'HIT');
+  t.equal(plain.data.object, 'chat.completion');
+  t.equal(plain.data.choices[0]?.message.content, OA_TEXT);
+  t.equal(plain.data.choices[0]?.finish_reason, 'stop');
+  t.match(plain.data.usage, { prompt_tokens: DEFAULT_USAGE.prompt, completion_tokens: DEFAULT_USAGE.completion, total_tokens: DEFAULT_USAGE.prompt + DEFAULT_USAGE.completion });
+
+  const replay = await raw('/v1/chat/completions', { ...body, stream: true });
+  t.equal(replay.xCache, 'HIT');
+  t.ok(replay.text.endsWith('data: [DONE]\n\n'), 'ends with [DONE]');
+  const chunks = replay.data.slice(0, -1).map((d) => JSON.parse(d.data) as Json);
+  t.same(chunks[0]?.choices[0]?.delta, { role: 'assistant', content: '' }, 'role chunk first');
+  t.equal(chunks.at(-1)?.choices[0]?.finish_reason, 'stop', 'finish chunk last');
+  t.ok(chunks.every((c) => c.object === 'chat.completion.chunk' && !('usage' in c)), 'no usage chunk without include_usage');
+  t.equal(oa.requests.length, 1, 'the upstream saw exactly one request');
+});
+
+t.test('openai: a streamed tool call is replayed as a plain tool call', async (t) => {
+  oa.reset();
+  oa.script([{ kind: 'tool-call' }]);
+  const body = fixtures.openai.tools('oa-model');
+  const streamed = await openai.chat.completions.stream({ ...body, stream: true }).finalChatCompletion();
+  const call = streamed.choices[0]?.message.tool_calls?.[0];
+  t.ok(call, 'the miss got a tool call');
+  const plain = await openai.chat.completions.create(body).withResponse();
+  t.equal(plain.response.headers.get('x-cache'), 'HIT');
+  t.equal(plain.data.choices[0]?.finish_reason, 'tool_calls');
+  const cached = plain.data.choices[0]?.message.tool_calls?.[0];
+  t.equal(cached?.type === 'function' ? cached.function.name : undefined, 'get_weather');
+  t.same(JSON.parse(cached?.type === 'function' ? cached.function.arguments : '{}'), DEFAULT_TOOL_ARGUMENTS);
+  t.equal(cached?.id, call?.id);
+  t.equal(oa.requests.length, 1);
+});
+
+t.test('cache-control: no-cache bypasses the lookup, no-store also the store', async (t) => {
+  oa.reset();
+  const body = prompt('oa-model', 'bypass');
+  t.equal((await openai.chat.completions.create(body).withResponse()).response.headers.get('x-cache'), 'MISS');
+  const bypass = await openai.chat.completions.create(body, { headers: { 'cache-control': 'no-cache' } }).withResponse();
+  t.equal(bypass.response.headers.get('x-cache'), 'BYPASS');
+  t.equal(oa.requests.length, 2, 'the bypass went upstream');
+
+  const fresh = prompt('oa-model', 'never stored');
+  t.equal((await openai.chat.completions.create(fresh, { headers: { 'cache-control': 'no-store' } }).withResponse()).response.headers.get('x-cache'), 'BYPASS');
+  t.equal((await openai.chat.completions.create(fresh).withResponse()).response.headers.get('x-cache'), 'MISS', 'a bypassed answer is not stored');
+  t.equal(oa.requests.length, 4);
+});
+
+t.test('failures and broken streams are never stored', async (t) => {
+  oa.reset();
+  const body = prompt('oa-model', 'fails first');
+  oa.script([{ kind: 'status', status: 500 }]);
+  const failed = await openai.chat.completions.create(body).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  t.ok(failed instanceof OpenAI.APIError && failed.status === 502, 'the upstream failure reaches the caller');
+  t.equal((await openai.chat.completions.create(body).withResponse()).response.headers.get('x-cache'), 'MISS', 'the failure was not stored');
+
+  const streamBody = { ...prompt('oa-model', 'cut mid-stream'), stream: true };
+  oa.script([{ kind: 'reset-mid-stream', afterEvents: 2 }]);
+  const cut = await raw('/v1/chat/completions', streamBody);
+  t.notOk(cut.text.includes('[DONE]'), 'the cut stream ended with an error event');
+  const after = await raw('/v1/chat/completions', streamBody);
+  t.equal(after.xCache, 'MISS', 'a broken stream is not stored');
+  t.ok(after.text.endsWith('data: [DONE]\n\n'));
+  t.equal((await raw('/v1/chat/completions', streamBody)).xCache, 'HIT', 'the complete one is');
+});
+
+t.test('anthropic: plain miss, then the SDK stream and a strict event replay from the cache', async (t) => {
+  an.reset();
+  const body = anthropicPrompt('an-model', 'anthropic plain first');
+  const first = await anthropic.messages.create(body).withResponse();
+  t.equal(first.response.headers.get('x-cache'), 'MISS');
+
+  const stream = anthropic.messages.stream(body);
+  let streamed = '';
+  stream.on('text', (delta) => (streamed += delta));
+  const final = await stream.finalMessage();
+  t.equal(streamed, AN_TEXT, 'text events');
+  t.same(final.content, first.data.content, 'the same content');
+  t.equal(final.stop_reason, 'end_turn');
+  t.equal(final.id, first.data.id);
+  t.equal(final.usage.output_tokens, first.data.usage.output_tokens);
+
+  const replay = await raw('/v1/messages', { ...body, stream: true }, { 'x-api-key': KEY });
+  t.equal(replay.xCache, 'HIT');
+  const events = replay.data.map((d) => JSON.parse(d.data) as AnthropicStreamEvent);
+  t.ok(replay.data.every((d, i) => d.event === events[i]?.type), 'event names equal data.type');
+  t.same(anthropicSequenceViolations(events), [], 'strict event sequence');
+  t.equal(an.requests.length, 1, 'the upstream saw exactly one request');
+});
+
+t.test('anthropic: a streamed tool use is stored and served plain', async (t) => {
+  an.reset();
+  an.script([{ kind: 'tool-call' }]);
+  const body = { ...fixtures.anthropic.tools('an-model'), tool_choice: { type: 'any' as const } };
+  const streamed = await anthropic.messages.stream(body).finalMessage();
+  const plain = await anthropic.messages.create(body).withResponse();
+  t.equal(plain.response.headers.get('x-cache'), 'HIT');
+  t.equal(plain.data.stop_reason, 'tool_use');
+  const use = plain.data.content.find((b) => b.type === 'tool_use');
+  t.same(use?.type === 'tool_use' ? use.input : undefined, DEFAULT_TOOL_ARGUMENTS);
+  t.same(plain.data.content, streamed.content, 'the stored message is the streamed one');
+  t.equal(an.requests.length, 1);
+});
+
+t.test('entries are per protocol: the same request from the other SDK misses', async (t) => {
+  an.reset();
+  const text = 'one question, two protocols';
+  t.equal((await anthropic.messages.create(anthropicPrompt('an-model', text)).withResponse()).response.headers.get('x-cache'), 'MISS');
+  const viaOpenai = await openai.chat.completions.create({ model: 'an-model', max_tokens: 64, temperature: 0.2, messages: [{ role: 'user', content: text }] }).withResponse();
+  t.equal(viaOpenai.response.headers.get('x-cache'), 'MISS');
+  t.equal(viaOpenai.data.choices[0]?.message.content, AN_TEXT, 'translated answer');
+  t.equal((await openai.chat.completions.create({ model: 'an-model', max_tokens: 64, temperature: 0.2, messages: [{ role: 'user', content: text }] }).withResponse()).response.headers.get('x-cache'), 'HIT');
+  t.equal(an.requests.length, 2);
+});
+
+t.test('embeddings are cached too; a changed sampling field is another entry', async (t) => {
+  oa.reset();
+  const first = await openai.embeddings.create({ model: 'oa-model', input: ['cache me'], encoding_format: 'float' }).withResponse();
+  const second = await openai.embeddings.create({ model: 'oa-model', input: ['cache me'], encoding_format: 'float' }).withResponse();
+  t.equal(first.response.headers.get('x-cache'), 'MISS');
+  t.equal(second.response.headers.get('x-cache'), 'HIT');
+  t.same(second.data.data, first.data.data);
+  const warmer = await openai.chat.completions.create({ ...prompt('oa-model', 'plain first'), temperature: 0.9 }).withResponse();
+  t.equal(warmer.response.headers.get('x-cache'), 'MISS', 'temperature is part of the key');
+  t.equal(oa.requests.length, 2);
+});

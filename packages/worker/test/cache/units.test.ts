@@ -1,0 +1,131 @@
+/**
+ * The cache's pure parts: the canonical key, stream assembly and SSE replay (round trips through
+ * the same SSE parser the gateway uses), what counts as storable, and the rate-limit header
+ * formats.
+ */
+import t from 'tap';
+import type { AnthropicMessage, AnthropicStreamEvent, ChatCompletionResponse } from '@gatewayd/shared';
+import { assembleAnthropic, assembleChat, assembleCompletion, bypassRequested, cacheKeyOf, replayAnthropic, replayChat, replayCompletion, stableStringify, storablePlain } from '../../src/cache/index.js';
+import { openaiDuration, rateLimitHeaders, retryAfterSeconds, rfc3339After } from '../../src/pipeline/admission-headers.js';
+import type { ClientCall } from '../../src/pipeline/types.js';
+import { SseParser } from '../../src/protocol/sse/index.js';
+import { anthropicSequenceViolations } from '../protocol/helpers/anthropic-strict.js';
+
+const sse = (text: string) => {
+  const parser = new SseParser();
+  return [...parser.push(Buffer.from(text)), ...parser.end()];
+};
+
+t.test('the key: sorted keys, client-only fields and the alias do not matter, content does', async (t) => {
+  const call = (body: Record<string, unknown>): ClientCall => ({ protocol: 'openai-chat', body: body as never });
+  const base = { model: 'alias', messages: [{ role: 'user', content: 'hi' }], temperature: 0.2, max_tokens: 5 };
+  const key = cacheKeyOf(call(base), 'canonical');
+  t.match(key, /^[0-9a-f]{64}$/);
+  t.equal(cacheKeyOf(call({ max_tokens: 5, temperature: 0.2, messages: [{ content: 'hi', role: 'user' }], model: 'other-alias' }), 'canonical'), key, 'key order and alias');
+  t.equal(cacheKeyOf(call({ ...base, stream: true, stream_options: { include_usage: true }, user: 'u1', metadata: { a: 'b' }, store: true }), 'canonical'), key, 'delivery and bookkeeping fields');
+  for (const change of [{ temperature: 0.3 }, { max_tokens: 6 }, { top_p: 0.5 }, { seed: 1 }, { stop: ['x'] }, { tools: [] }, { tool_choice: 'none' }, { response_format: { type: 'json_object' } }, { messages: [{ role: 'user', content: 'hi!' }] }]) {
+    t.not(cacheKeyOf(call({ ...base, ...change }), 'canonical'), key, `changed: ${Object.keys(change)[0]}`);
+  }
+  t.not(cacheKeyOf(call(base), 'another-model'), key, 'resolved model');
+  t.not(cacheKeyOf({ protocol: 'openai-completions', body: base as never }, 'canonical'), key, 'protocol');
+  t.equal(stableStringify({ b: [1, { d: 1, c: undefined, a: null }], a: 'x' }), '{"a":"x","b":[1,{"a":null,"d":1}]}');
+});
+
+t.test('bypass directives', async (t) => {
+  for (const value of ['no-cache', 'No-Store', 'max-age=0, no-cache', 'no-store,private']) t.ok(bypassRequested(value), value);
+  for (const value of ['', 'max-age=60', 'no-transform', 'private']) t.notOk(bypassRequested(value), value || '(none)');
+});
+
+const CHAT: ChatCompletionResponse = {
+  id: 'chatcmpl-1',
+  object: 'chat.completion',
+  created: 1,
+  model: 'm',
+  system_fingerprint: 'fp',
+  choices: [
+    { index: 0, message: { role: 'assistant', content: 'Hello there', refusal: null }, logprobs: null, finish_reason: 'stop' },
+    {
+      index: 1,
+      message: { role: 'assistant', content: null, refusal: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }, { id: 'call_2', type: 'function', function: { name: 'g', arguments: '{}' } }] },
+      logprobs: null,
+      finish_reason: 'tool_calls',
+    },
+  ],
+  usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+};
+
+t.test('openai chat: replay then assemble gives the answer back; usage chunk only when asked', async (t) => {
+  const withUsage = replayChat(CHAT, true);
+  t.same(assembleChat(sse(withUsage), undefined), CHAT);
+  const withoutUsage = replayChat(CHAT, false);
+  t.notOk(withoutUsage.includes('"usage"'), 'no usage anywhere without include_usage');
+  t.same(assembleChat(sse(withoutUsage), { prompt: 3, completion: 4 }), CHAT, 'usage from the gateway count');
+  t.ok(withoutUsage.endsWith('data: [DONE]\n\n'));
+  t.equal(assembleChat(sse(withUsage.replace('data: [DONE]\n\n', '')), undefined), null, 'no [DONE]: incomplete');
+  t.equal(assembleChat(sse(withUsage.replace('"finish_reason":"tool_calls"', '"finish_reason":null')), undefined), null, 'a choice without finish');
+  const firstEvent = withUsage.slice(0, withUsage.indexOf('\n\n') + 2);
+  t.not(assembleChat(sse(`${firstEvent}${replayChat(CHAT, true).slice(firstEvent.length)}`), undefined), null, 'the control case assembles');
+  t.equal(assembleChat(sse(`${firstEvent}data: {"error":{"message":"x"}}\n\n${withUsage.slice(firstEvent.length)}`), undefined), null, 'an error event');
+});
+
+t.test('openai legacy completions round trip', async (t) => {
+  const answer = { id: 'cmpl-1', object: 'text_completion' as const, created: 1, model: 'm', choices: [{ text: 'abc', index: 0, logprobs: null, finish_reason: 'length' as const }], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } };
+  t.same(assembleCompletion(sse(replayCompletion(answer, true)), undefined), answer);
+});
+
+const MESSAGE: AnthropicMessage = {
+  id: 'msg_1',
+  type: 'message',
+  role: 'assistant',
+  model: 'claude',
+  content: [
+    { type: 'thinking', thinking: 'hmm', signature: 'sig' },
+    { type: 'text', text: 'Hi' },
+    { type: 'tool_use', id: 'toolu_1', name: 'f', input: { city: 'Paris' } },
+  ],
+  stop_reason: 'tool_use',
+  stop_sequence: null,
+  usage: { input_tokens: 5, output_tokens: 7, cache_creation_input_tokens: 0, cache_read_input_tokens: 2 },
+};
+
+t.test('anthropic: strict replay, assembled back to the same message', async (t) => {
+  const text = replayAnthropic(MESSAGE);
+  const events = sse(text);
+  t.same(anthropicSequenceViolations(events.map((e) => JSON.parse(e.data) as AnthropicStreamEvent)), []);
+  t.ok(events.every((e) => e.event === (JSON.parse(e.data) as { type: string }).type));
+  t.same(assembleAnthropic(events), MESSAGE);
+  t.equal(assembleAnthropic(sse(text.replace(/event: message_stop[\s\S]*$/, ''))), null, 'no message_stop: incomplete');
+  t.equal(assembleAnthropic(sse(`${text}event: error\ndata: {"type":"error","error":{"type":"x","message":"y"}}\n\n`)), null, 'anything after message_stop');
+});
+
+t.test('storable plain answers', async (t) => {
+  const body = (v: unknown) => Buffer.from(JSON.stringify(v));
+  t.ok(storablePlain('openai-chat', body(CHAT)));
+  t.notOk(storablePlain('openai-chat', body({ ...CHAT, choices: [{ ...CHAT.choices[0], finish_reason: null }] })));
+  t.ok(storablePlain('anthropic-messages', body(MESSAGE)));
+  t.notOk(storablePlain('anthropic-messages', body({ ...MESSAGE, stop_reason: null })));
+  t.ok(storablePlain('openai-embeddings', body({ object: 'list', data: [{ embedding: [1] }] })));
+  t.notOk(storablePlain('openai-chat', Buffer.from('not json')));
+});
+
+t.test('rate-limit header formats', async (t) => {
+  t.equal(openaiDuration(0), '0ms');
+  t.equal(openaiDuration(17.2), '18ms');
+  t.equal(openaiDuration(1000), '1s');
+  t.equal(openaiDuration(1500), '1.5s');
+  t.equal(openaiDuration(59_999), '59.999s');
+  t.equal(openaiDuration(60_000), '1m0s');
+  t.equal(openaiDuration(360_000), '6m0s');
+  t.equal(openaiDuration(3_600_000), '1h0m0s');
+  t.equal(rfc3339After(Date.UTC(2025, 0, 1, 0, 0, 0, 100), 1_000), '2025-01-01T00:00:02Z', 'rounded up to the second');
+  t.equal(retryAfterSeconds(1), '1');
+  t.equal(retryAfterSeconds(1001), '2');
+  t.equal(retryAfterSeconds(0), '1');
+  const admission = { ok: true, ticket: null, retryAfterMs: 0, violated: null, degraded: false, requests: { limit: 10, remaining: 4, resetMs: 60_000 }, tokens: null };
+  const openai: Array<[string, string]> = [];
+  rateLimitHeaders(openai, 'openai', admission, 0);
+  t.same(openai, [['x-ratelimit-limit-requests', '10'], ['x-ratelimit-remaining-requests', '4'], ['x-ratelimit-reset-requests', '1m0s']]);
+  const anthropic: Array<[string, string]> = [];
+  rateLimitHeaders(anthropic, 'anthropic', admission, 0);
+  t.same(anthropic, [['anthropic-ratelimit-requests-limit', '10'], ['anthropic-ratelimit-requests-remaining', '4'], ['anthropic-ratelimit-requests-reset', '1970-01-01T00:01:00Z']]);
+});

@@ -1,0 +1,93 @@
+/**
+ * Backend redis through real gatewayd processes and a real redis-server (started here on a free
+ * port, no persistence, SIGKILLed at teardown):
+ * - two gateways (2 workers each) sharing one Redis enforce one limit;
+ * - Redis killed mid-test: requests keep succeeding (on_error: open), one log line per worker and
+ *   transition; Redis restarted on the same port: limits are enforced again;
+ * - on_error: closed with Redis unreachable: limited requests get 503 GW_ERR_STATE_UNAVAILABLE.
+ */
+import { randomBytes } from 'node:crypto';
+import t from 'tap';
+import { freePort, startGateway, type Gateway } from '../fakes/index.js';
+import { startRedis } from '../state/redis-server.js';
+import { burst, chatBody, countStatuses, header, post, until, type Json } from './helpers.js';
+
+const SHARED_KEY = 'gw-redis-shared-key-0001';
+const OUTAGE_KEY = 'gw-redis-outage-key-0002';
+const FREE_KEY = 'gw-redis-free-key-0003';
+const RPM = 15;
+
+/** A generous timeout: a slow (loaded) machine must not turn into a spurious outage here. */
+function yaml(redisUrl: string, prefix: string, onError: 'open' | 'closed' = 'open', timeout = '2s'): string {
+  return `
+logging: { level: info }
+state: { backend: redis, on_error: ${onError}, redis: { url: "${redisUrl}", prefix: "${prefix}", timeout: ${timeout} } }
+auth:
+  mode: gateway
+  keys:
+    - { name: shared, key: "${SHARED_KEY}", limits: { rpm: ${RPM} } }
+    - { name: outage, key: "${OUTAGE_KEY}", limits: { rpm: 5 } }
+    - { name: free, key: "${FREE_KEY}" }
+providers: [{ name: local, type: mock, chunks: 2 }]
+models: [{ name: demo, targets: [{ provider: local, model: demo }] }]
+`;
+}
+
+const send = (gw: Gateway, key: string, text: string) => post(gw.url, '/v1/chat/completions', chatBody('demo', text), { authorization: `Bearer ${key}` });
+
+const redis = await startRedis(t);
+const prefix = `gwtest:${randomBytes(4).toString('hex')}:`;
+const [a, b] = await Promise.all([startGateway(t, yaml(redis.url, prefix)), startGateway(t, yaml(redis.url, prefix))]) as [Gateway, Gateway];
+
+function occurrences(text: string, needle: string): number {
+  return text.split(needle).length - 1;
+}
+
+t.test('two gateway processes on one redis enforce one limit', async (t) => {
+  const replies = await burst(4 * RPM, (i) => send(i % 2 === 0 ? a : b, SHARED_KEY, `shared ${i}`));
+  t.same(countStatuses(replies), { 200: RPM, 429: 3 * RPM }, `exactly ${RPM} admitted across both gateways`);
+  const perGateway = [0, 1].map((g) => replies.filter((r, i) => i % 2 === g && r.status === 200).length);
+  t.comment(`admitted per gateway: ${perGateway.join(' + ')}`);
+  const remaining = replies.filter((r) => r.status === 200).map((r) => Number(header(r, 'x-ratelimit-remaining-requests')));
+  t.same(remaining.sort((x, y) => x - y), Array.from({ length: RPM }, (_, i) => i), 'one counter: remaining counts down once across both');
+});
+
+t.test('redis killed: fail open; restarted: limits enforced again', async (t) => {
+  for (let i = 0; i < 5; i++) t.equal((await send(a, OUTAGE_KEY, `before ${i}`)).status, 200);
+  t.equal((await send(b, OUTAGE_KEY, 'before, over the limit')).status, 429, 'the limit holds while redis is up');
+
+  await redis.kill();
+  const during = await burst(12, (i) => send(i % 2 === 0 ? a : b, OUTAGE_KEY, `during ${i}`));
+  t.same(countStatuses(during), { 200: 12 }, 'state.on_error open: every request is served while redis is down');
+  for (const r of during) t.equal(header(r, 'x-ratelimit-limit-requests'), undefined, 'no limit figures without the backend');
+  // A few more, so every worker has met the outage.
+  await burst(12, (i) => send(i % 2 === 0 ? a : b, OUTAGE_KEY, `during again ${i}`));
+
+  for (const gw of [a, b]) {
+    const unavailable = occurrences(gw.logs(), 'state backend unavailable');
+    t.ok(unavailable >= 1 && unavailable <= 2, `one warning per worker and transition, not per request (${unavailable})`);
+  }
+
+  await redis.restart();
+  const refused = await until('limits to be enforced again after redis came back', async () => {
+    const reply = await send(a, OUTAGE_KEY, 'after');
+    return reply.status === 429 ? reply : undefined;
+  }, 30_000);
+  t.equal(header(refused, 'x-ratelimit-remaining-requests'), '0');
+  t.match(JSON.parse(refused.body) as Json, { error: { code: 'GW_ERR_RATE_LIMITED' } });
+  t.equal((await send(b, OUTAGE_KEY, 'after, other gateway')).status, 429, 'the other gateway shares the restored counter');
+  await until('the recovery to be logged', async () => (occurrences(a.logs(), 'state backend recovered') >= 1 ? true : undefined));
+});
+
+t.test('on_error closed with redis unreachable: 503 GW_ERR_STATE_UNAVAILABLE for limited requests', async (t) => {
+  const deadPort = await freePort();
+  const closed = await startGateway(t, yaml(`redis://127.0.0.1:${deadPort}`, prefix, 'closed', '250ms'), { workers: 1 });
+  const limited = await send(closed, SHARED_KEY, 'closed');
+  t.equal(limited.status, 503);
+  t.equal(header(limited, 'retry-after'), '1');
+  t.match(JSON.parse(limited.body) as Json, { error: { code: 'GW_ERR_STATE_UNAVAILABLE' } });
+  const anthropic = await post(closed.url, '/v1/messages', { model: 'demo', max_tokens: 16, messages: [{ role: 'user', content: 'closed' }] }, { 'x-api-key': SHARED_KEY });
+  t.equal(anthropic.status, 503);
+  t.match(JSON.parse(anthropic.body) as Json, { type: 'error', error: { type: 'overloaded_error' } });
+  t.equal((await send(closed, FREE_KEY, 'no limits')).status, 200, 'a request without limits needs no shared state');
+});
