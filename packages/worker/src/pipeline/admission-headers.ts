@@ -27,11 +27,29 @@ export function openaiDuration(ms: number): string {
 /** RFC 3339 at whole-second precision, rounded up (the window is replenished by then). */
 export function rfc3339After(nowMs: number, ms: number): string {
   const at = Math.ceil((nowMs + Math.max(0, ms)) / 1000) * 1000;
-  return new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // Most answers of one second share their reset instants: format each second once.
+  if (at !== lastInstant) {
+    lastInstant = at;
+    lastInstantText = new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return lastInstantText;
+}
+let lastInstant = Number.NaN;
+let lastInstantText = '';
+
+/** Admitted answers all reset in one full window: its text is computed once. */
+const durationMemo = new Map<number, string>();
+function openaiReset(ms: number): string {
+  let text = durationMemo.get(ms);
+  if (text === undefined) {
+    text = openaiDuration(ms);
+    if (durationMemo.size < 64) durationMemo.set(ms, text);
+  }
+  return text;
 }
 
 function openaiTrio(out: HeaderPairs, kind: 'requests' | 'tokens', window: LimitWindow): void {
-  out.push([`x-ratelimit-limit-${kind}`, String(window.limit)], [`x-ratelimit-remaining-${kind}`, String(window.remaining)], [`x-ratelimit-reset-${kind}`, openaiDuration(window.resetMs)]);
+  out.push([`x-ratelimit-limit-${kind}`, String(window.limit)], [`x-ratelimit-remaining-${kind}`, String(window.remaining)], [`x-ratelimit-reset-${kind}`, openaiReset(window.resetMs)]);
 }
 
 function anthropicTrio(out: HeaderPairs, kind: 'requests' | 'tokens', window: LimitWindow, nowMs: number): void {

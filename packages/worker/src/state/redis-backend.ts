@@ -4,9 +4,10 @@
  * - ioredis with auto-pipelining: every command of one event-loop turn goes out in one write.
  * - Scripts (redis-scripts.ts) via defineCommand: EVAL once per connection (which loads the
  *   script), EVALSHA after, and a transparent reload when Redis answers NOSCRIPT (a restart).
- * - No request waits on a dead Redis: commandTimeout = state.redis.timeout bounds every call;
- *   once connected, no offline queue (a command while disconnected fails at once) and no retries
- *   of a request across reconnects. Before the FIRST connection, calls queue (each still bounded
+ * - No request waits on a dead Redis: state.redis.timeout bounds every awaited call (admit, cache
+ *   read) through one shared timer (deadlines.ts; a timer per command would cost as much as the
+ *   command); an admission answered too late is given back. Once connected, no offline queue (a
+ *   command while disconnected fails at once) and no retries of a request across reconnects. Before the FIRST connection, calls queue (each still bounded
  *   by the timeout), so a worker's first requests are counted rather than degraded.
  *   Failures follow state.on_error; one log line per healthy/unhealthy transition; ioredis
  *   reconnects by itself (retryStrategy) and the next success or 'ready' is the recovery.
@@ -28,6 +29,7 @@ import {
   type LimitScope,
 } from '@gatewayd/shared/state';
 import type { Logger } from '../log.js';
+import { Deadlines } from './deadlines.js';
 import { HealthTracker, type HealthStatus } from './health.js';
 import { admissionOf, planAdmit, type RedisTicket } from './redis-admit.js';
 import { RedisKeys } from './redis-keys.js';
@@ -68,8 +70,10 @@ export class RedisStateBackend implements StateBackend {
   private seq = 0;
   private closed = false;
   private readonly leaseMs: number;
+  private readonly deadlines: Deadlines;
 
   constructor(private readonly options: RedisBackendOptions) {
+    this.deadlines = new Deadlines(options.timeoutMs);
     this.keys = new RedisKeys(options.prefix);
     this.leaseMs = options.leaseMs ?? LEASE_MS;
     this.health = new HealthTracker('redis', options.onError, options.logger, options.onHealthChange);
@@ -87,7 +91,9 @@ export class RedisStateBackend implements StateBackend {
     let reply: number[];
     try {
       const redis = this.redis ?? (await this.client);
-      reply = await redis.gwAdmit(call.keys.length, ...call.keys, LIMIT_WINDOW_MS, reserve, member, this.leaseMs, CONCURRENCY_RETRY_MS, call.checks.length, ...call.pairs);
+      const admitting = redis.gwAdmit(call.keys.length, ...call.keys, LIMIT_WINDOW_MS, reserve, member, this.leaseMs, CONCURRENCY_RETRY_MS, call.checks.length, ...call.pairs);
+      // Too late: the request was answered by on_error; what Redis granted meanwhile is given back.
+      reply = await this.deadlines.bound(admitting, (late) => this.giveBack(late, call, member, reserve));
     } catch (err) {
       this.fail(err);
       return this.options.onError === 'open' ? unlimitedAdmission(true) : unavailableAdmission();
@@ -96,6 +102,14 @@ export class RedisStateBackend implements StateBackend {
     const admission = admissionOf(reply, call.checks, member, call.ticket);
     if (admission.ticket) this.tickets.set(admission.ticket, call.ticket);
     return admission;
+  }
+
+  /** A late admission: admitted (on_error open) its estimate stays counted; refused (closed) nothing does. */
+  private giveBack(reply: number[], call: ReturnType<typeof planAdmit>, member: string, reserve: number): void {
+    const admission = admissionOf(reply, call.checks, member, call.ticket);
+    if (!admission.ticket) return;
+    this.tickets.set(admission.ticket, call.ticket);
+    this.settle(admission.ticket, this.options.onError === 'open' ? reserve : 0);
   }
 
   settle(ticket: string, actualTokens: number): void {
@@ -116,7 +130,7 @@ export class RedisStateBackend implements StateBackend {
     if (this.closed) return null;
     try {
       const redis = this.redis ?? (await this.client);
-      const value = await redis.getBuffer(this.keys.cache(key));
+      const value = await this.deadlines.bound(redis.getBuffer(this.keys.cache(key)));
       this.health.up();
       return value;
     } catch (err) {
@@ -162,6 +176,7 @@ export class RedisStateBackend implements StateBackend {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.renewTimer);
+    this.deadlines.stop();
     let redis: ScriptedRedis;
     try {
       redis = await this.client;
@@ -191,7 +206,6 @@ export class RedisStateBackend implements StateBackend {
       enableAutoPipelining: true,
       enableOfflineQueue: true, // until the first 'ready', see the top comment
       maxRetriesPerRequest: 0,
-      commandTimeout: timeoutMs,
       connectTimeout: Math.max(1_000, 4 * timeoutMs),
       // Reconnect for ever, backing off to 1 s: recovery is automatic.
       retryStrategy: (times: number) => Math.min(50 * times, 1_000),

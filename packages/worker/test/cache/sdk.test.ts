@@ -215,3 +215,31 @@ t.test('embeddings are cached too; a changed sampling field is another entry', a
   t.equal(warmer.response.headers.get('x-cache'), 'MISS', 'temperature is part of the key');
   t.equal(oa.requests.length, 2);
 });
+
+t.test('callers with their own provider keys never share entries', async (t) => {
+  const strict = await startFakeOpenai({ requireKey: 'sk-the-paying-key' });
+  t.teardown(() => strict.close());
+  const clientGw = await startGateway(
+    t,
+    `
+logging: { level: warn }
+auth: { mode: client }
+routing: { retries: 0 }
+cache: { enabled: true }
+providers: [{ name: oa, type: openai, base_url: "${strict.url}" }]
+models: [{ name: oa-model, targets: [{ provider: oa, model: gpt-4o-mini }] }]
+`,
+    { workers: 1 },
+  );
+  const as = (apiKey: string) => new OpenAI({ apiKey, baseURL: `${clientGw.url}/v1`, maxRetries: 0 });
+  const body = prompt('oa-model', 'who pays for this answer');
+  const paid = await as('sk-the-paying-key').chat.completions.create(body).withResponse();
+  t.equal(paid.response.headers.get('x-cache'), 'MISS');
+  t.equal((await as('sk-the-paying-key').chat.completions.create(body).withResponse()).response.headers.get('x-cache'), 'HIT', 'the same key hits');
+  const other = await as('sk-some-other-key').chat.completions.create(body).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  t.ok(other instanceof OpenAI.AuthenticationError, 'another key goes upstream and is refused there, not served from the cache');
+  t.equal(strict.requests.length, 2);
+});

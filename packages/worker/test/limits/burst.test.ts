@@ -135,3 +135,13 @@ models:
   t.same(countStatuses(replies), { 200: 7, 429: 13 });
   t.match(JSON.parse((replies.find((r) => r.status === 429) as Reply).body) as Json, { error: { message: /the gateway: 7 requests per minute/ } });
 });
+
+t.test('the counters survive a rolling reload (the store lives in the supervisor)', async (t) => {
+  const before = await post(gw.url, '/v1/chat/completions', chatBody('demo', 'before the reload'), { authorization: `Bearer ${OA_KEY}` });
+  t.equal(before.status, 429, 'the key is at its limit');
+  const reload = await gw.cli('reload', '--pid-file', gw.pidFile);
+  t.equal(reload.code, 0, `reload: ${reload.stdout}${reload.stderr}`);
+  const replies = await burst(6, (i) => post(gw.url, '/v1/chat/completions', chatBody('demo', `after the reload ${i}`), { authorization: `Bearer ${OA_KEY}` }));
+  t.same(countStatuses(replies), { 429: 6 }, 'the new workers see the same counters');
+  t.equal(header(replies[0] as Reply, 'x-ratelimit-remaining-requests'), '0');
+});
