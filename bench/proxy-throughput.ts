@@ -3,6 +3,8 @@
  * nginx `return 200` upstream (fixed OpenAI chat.completion JSON):
  *   direct to the upstream | nginx reverse proxy (1 and N workers) | gatewayd (1 and N workers,
  *   `openai` provider) | Portkey's gateway (@portkey-ai/gateway, one process)
+ * A fourth kind of leg, the "bare uWS+undici" proxy (lib/bare-proxy-main.ts), is the floor of this
+ * architecture: gatewayd's own parts with none of its features.
  * Each leg: wrk c=64 (throughput) and a concurrency-1 latency probe (sequential keep-alive requests).
  * SPEC targets: gatewayd throughput >= 0.5 x nginx proxy (same process count); added p50 at c=1 < 0.2 ms.
  *
@@ -16,7 +18,8 @@ import type { GatewayUpstream } from './lib/gatewayd-legs.js';
 import { gatewayPid, gatewaydOpenaiWorks, startGatewayLeg } from './lib/gatewayd-legs.js';
 import { probeLatency, type LatencyResult } from './lib/latency-probe.js';
 import { requireNginx, startNginxProxy, startNginxReturn200, type Nginx } from './lib/nginx.js';
-import { startForeignLoadMeter, treeCpuSeconds } from './lib/cpu.js';
+import { cpuSeconds, startForeignLoadMeter } from './lib/cpu.js';
+import { startBareProxy } from './lib/bare-proxy.js';
 import { CHAT_COMPLETION_BODY, GATEWAY_MODEL, UPSTREAM_MODEL, chatRequest } from './lib/openai-fixtures.js';
 import { portkeyHeaders, startPortkeyOrSkip } from './lib/portkey.js';
 import { Cleanup } from './lib/processes.js';
@@ -35,13 +38,13 @@ const LAT_MAX_SECONDS = 30;
 
 interface Leg {
   name: string;
-  kind: 'direct' | 'nginx' | 'gatewayd' | 'portkey';
+  kind: 'direct' | 'nginx' | 'bare' | 'gatewayd' | 'portkey';
   processes: number;
   url: string;
   body: unknown;
   headers: Record<string, string>;
-  /** Root of the server's process tree, for its CPU time (the upstream's is not counted). */
-  pid: number;
+  /** Roots of the server's process trees, for its CPU time (the upstream's is not counted). */
+  pids: number[];
 }
 
 interface Measured {
@@ -58,22 +61,27 @@ async function startLegs(cleanup: Cleanup, upstream: Nginx, gatewayUpstream: Gat
   const upstreamPort = upstream.port;
   const upstreamBody = chatRequest(UPSTREAM_MODEL, false);
   const path = '/v1/chat/completions';
-  const legs: Leg[] = [{ name: 'direct to upstream', kind: 'direct', processes: 1, url: `http://127.0.0.1:${upstreamPort}${path}`, body: upstreamBody, headers: {}, pid: upstream.pid }];
+  const legs: Leg[] = [{ name: 'direct to upstream', kind: 'direct', processes: 1, url: `http://127.0.0.1:${upstreamPort}${path}`, body: upstreamBody, headers: {}, pids: [upstream.pid] }];
   for (const workers of new Set([1, WORKERS])) {
     const proxy = await startNginxProxy(upstreamPort, { workers });
     cleanup.add(proxy.stop);
-    legs.push({ name: `nginx proxy ${workers}w`, kind: 'nginx', processes: workers, url: `http://127.0.0.1:${proxy.port}${path}`, body: upstreamBody, headers: {}, pid: proxy.pid });
+    legs.push({ name: `nginx proxy ${workers}w`, kind: 'nginx', processes: workers, url: `http://127.0.0.1:${proxy.port}${path}`, body: upstreamBody, headers: {}, pids: [proxy.pid] });
+  }
+  for (const processes of new Set([1, WORKERS])) {
+    const bare = await startBareProxy(processes, upstreamPort, UPSTREAM_MODEL);
+    cleanup.add(bare.stop);
+    legs.push({ name: `bare uWS+undici ${processes}p`, kind: 'bare', processes, url: `http://127.0.0.1:${bare.port}${path}`, body: chatRequest(GATEWAY_MODEL, false), headers: {}, pids: bare.pids });
   }
   const standIn = gatewayUpstream.kind === 'mock' ? ' (mock stand-in)' : '';
   for (const workers of new Set([1, WORKERS])) {
     const gateway = await startGatewayLeg(workers, gatewayUpstream);
     cleanup.add(gateway.stop);
-    legs.push({ name: `gatewayd ${workers}w${standIn}`, kind: 'gatewayd', processes: workers, url: `http://127.0.0.1:${gateway.port}${path}`, body: chatRequest(GATEWAY_MODEL, false), headers: {}, pid: gatewayPid(gateway) });
+    legs.push({ name: `gatewayd ${workers}w${standIn}`, kind: 'gatewayd', processes: workers, url: `http://127.0.0.1:${gateway.port}${path}`, body: chatRequest(GATEWAY_MODEL, false), headers: {}, pids: [gatewayPid(gateway)] });
   }
   const portkey = await startPortkeyOrSkip();
   if (portkey) {
     cleanup.add(portkey.stop);
-    legs.push({ name: 'portkey 1.15.2', kind: 'portkey', processes: 1, url: `http://127.0.0.1:${portkey.port}${path}`, body: upstreamBody, headers: portkeyHeaders(`http://127.0.0.1:${upstreamPort}/v1`), pid: portkey.pid });
+    legs.push({ name: 'portkey 1.15.2', kind: 'portkey', processes: 1, url: `http://127.0.0.1:${portkey.port}${path}`, body: upstreamBody, headers: portkeyHeaders(`http://127.0.0.1:${upstreamPort}/v1`), pids: [portkey.pid] });
   }
   return legs;
 }
@@ -90,9 +98,9 @@ async function measure(leg: Leg, scriptDir: string, allPids: number[]): Promise<
   const script = writePostScript(mkdtempSync(join(scriptDir, 'leg-')), leg.body, leg.headers);
   await runWrk({ url: leg.url, connections: CONNECTIONS, threads: WRK_THREADS, durationSeconds: WARMUP, script }).done;
   const foreign = startForeignLoadMeter(allPids);
-  const cpuBefore = treeCpuSeconds(leg.pid);
+  const cpuBefore = cpuSeconds(leg.pids);
   const wrk = await runWrk({ url: leg.url, connections: CONNECTIONS, threads: WRK_THREADS, durationSeconds: DURATION, script }).done;
-  const cpuAfter = treeCpuSeconds(leg.pid);
+  const cpuAfter = cpuSeconds(leg.pids);
   const cpuUsPerRequest = cpuBefore === undefined || cpuAfter === undefined || wrk.requests === 0 ? Number.NaN : ((cpuAfter - cpuBefore) * 1e6) / wrk.requests;
   const latency = await probeLatency({ url: leg.url, body: leg.body, headers: leg.headers, iterations: LAT_ITERATIONS, warmup: Math.ceil(LAT_ITERATIONS / 10), maxSeconds: LAT_MAX_SECONDS });
   const foreignPercent = foreign() ?? Number.NaN;
@@ -109,14 +117,16 @@ function table(results: Measured[], standIn: boolean): string {
   const p99 = (m: Measured) => median(m.latency.map((l) => l.us.p99));
   const direct = results.find((m) => m.leg.kind === 'direct');
   const nginxFor = (processes: number) => results.find((m) => m.leg.kind === 'nginx' && m.leg.processes === processes);
+  const bareFor = (processes: number) => results.find((m) => m.leg.kind === 'bare' && m.leg.processes === processes);
   const lines = [
-    `| leg | processes | rps (wrk c=${CONNECTIONS}) | failed | × nginx proxy rps (same processes) | server CPU µs/req | × nginx proxy CPU/req | p50 µs (c=1) | p99 µs (c=1) | added p50 µs vs direct | throughput ≥ 0.5× nginx | added p50 < 200 µs | other load % |`,
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `| leg | processes | rps (wrk c=${CONNECTIONS}) | failed | × nginx proxy rps (same processes) | server CPU µs/req | × nginx proxy CPU/req | × bare floor rps | p50 µs (c=1) | p99 µs (c=1) | added p50 µs vs direct | throughput ≥ 0.5× nginx | added p50 < 200 µs | other load % |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const m of results) {
     const nginx = m.leg.kind === 'direct' || m.leg.kind === 'nginx' ? undefined : nginxFor(m.leg.processes);
     const ratio = nginx ? rps(m) / rps(nginx) : undefined;
     const cpuRatio = nginx ? cpu(m) / cpu(nginx) : undefined;
+    const bare = m.leg.kind === 'gatewayd' ? bareFor(m.leg.processes) : undefined;
     const added = direct && m !== direct ? p50(m) - p50(direct) : undefined;
     const judged = m.leg.kind === 'gatewayd' && !standIn;
     const failed = m.wrk.reduce((n, w) => n + w.failed, 0) + m.latency.reduce((n, l) => n + l.errors, 0);
@@ -128,6 +138,7 @@ function table(results: Measured[], standIn: boolean): string {
       ratio === undefined ? '' : ratio.toFixed(2),
       fmt(cpu(m), 1),
       cpuRatio === undefined ? '' : fmt(cpuRatio, 1),
+      bare === undefined ? '' : (rps(m) / rps(bare)).toFixed(2),
       fmt(p50(m)),
       fmt(p99(m)),
       m === direct ? '' : delta(p50(m), direct ? p50(direct) : undefined),
@@ -161,7 +172,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       log(`round ${round}/${ROUNDS}`);
       for (const m of results) {
-        const run = await measure(m.leg, scriptDir, legs.map((leg) => leg.pid));
+        const run = await measure(m.leg, scriptDir, legs.flatMap((leg) => leg.pids));
         m.wrk.push(run.wrk);
         m.latency.push(run.latency);
         m.cpuUsPerRequest.push(run.cpuUsPerRequest);

@@ -97,7 +97,10 @@ export class WorkerPool {
   private nextStatsId = 1;
 
   constructor(private readonly options: WorkerPoolOptions) {
-    cluster.setupPrimary({ exec: options.exec, args: [], silent: false });
+    // GATEWAYD_WORKER_EXEC_ARGV: extra node flags for workers only (profiling: `--cpu-prof`,
+    // which NODE_OPTIONS refuses), appended to the supervisor's own.
+    const extra = process.env.GATEWAYD_WORKER_EXEC_ARGV?.split(' ').filter((arg) => arg !== '') ?? [];
+    cluster.setupPrimary({ exec: options.exec, args: [], silent: false, execArgv: [...process.execArgv, ...extra] });
   }
 
   get all(): WorkerHandle[] {

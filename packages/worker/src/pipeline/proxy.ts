@@ -11,11 +11,12 @@ import type { Cancellable, Exchange } from '../http/exchange.js';
 import { failExchange, sendBody, sendError, sendGatewayError } from '../http/respond.js';
 import type { Logger } from '../log.js';
 import { TranslationError } from '../protocol/errors.js';
-import type { AttemptFailure, AttemptResult, ResolvedModel, RouteTarget, Router } from '../routing/index.js';
+import { Cancellation, type AttemptFailure, type AttemptResult, type ResolvedModel, type RouteTarget, type Router } from '../routing/index.js';
 import type { PoolRegistry } from '../upstream/pools.js';
 import type { AdapterRegistry } from './adapter.js';
 import { Attempt } from './attempt.js';
 import { keysCoolingFailure } from './failures.js';
+import { ownKeyView } from './own-key.js';
 import { planFor } from './plan.js';
 import type { AttemptInput, ClientRequest, TokenUsage } from './types.js';
 
@@ -38,7 +39,7 @@ export class ProxyRequest implements Cancellable {
   capture: AnswerCapture | null = null;
   private cancelled = false;
   private current: Attempt | null = null;
-  private readonly aborter = new AbortController();
+  private readonly cancellation = new Cancellation();
   private readonly attemptFn = (target: RouteTarget): Promise<AttemptResult> => this.attempt(target);
 
   constructor(
@@ -58,14 +59,15 @@ export class ProxyRequest implements Cancellable {
     if (this.cancelled) return;
     this.cancelled = true;
     // Signal first: the router then neither records this attempt nor starts another.
-    this.aborter.abort();
+    this.cancellation.cancel();
     this.current?.abort();
   }
 
   private async run(): Promise<void> {
     let result: AttemptResult;
     try {
-      result = await this.deps.router.execute(this.model, this.attemptFn, this.aborter.signal);
+      const model = this.caller.providerKey === undefined ? this.model : ownKeyView(this.model);
+      result = await this.deps.router.execute(model, this.attemptFn, this.cancellation);
     } catch (err) {
       if (this.ex.done) return;
       if (err instanceof GatewayError) sendGatewayError(this.ex, err);

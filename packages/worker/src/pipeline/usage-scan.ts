@@ -17,8 +17,8 @@ function isSpace(byte: number | undefined): boolean {
   return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
 }
 
-/** The JSON object value of the last `"usage"` key, or undefined. */
-export function lastUsageObject(body: Buffer): Record<string, unknown> | undefined {
+/** Byte range [start, end) of the object value of the last `"usage"` key, or undefined. */
+function lastUsageRange(body: Buffer): [number, number] | undefined {
   const at = body.lastIndexOf(USAGE_KEY);
   if (at === -1) return undefined;
   let i = at + USAGE_KEY.length;
@@ -38,16 +38,50 @@ export function lastUsageObject(body: Buffer): Record<string, unknown> | undefin
       else if (byte === QUOTE) inString = false;
     } else if (byte === QUOTE) inString = true;
     else if (byte === OPEN) depth++;
-    else if (byte === CLOSE && --depth === 0) {
-      try {
-        const value: unknown = JSON.parse(body.toString('utf8', start, i + 1));
-        return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-      } catch {
-        return undefined;
-      }
-    }
+    else if (byte === CLOSE && --depth === 0) return [start, i + 1];
   }
   return undefined;
+}
+
+/** The JSON object value of the last `"usage"` key, or undefined. */
+export function lastUsageObject(body: Buffer): Record<string, unknown> | undefined {
+  const range = lastUsageRange(body);
+  if (range === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8', range[0], range[1]));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const PROMPT_TOKENS = Buffer.from('"prompt_tokens"');
+const COMPLETION_TOKENS = Buffer.from('"completion_tokens"');
+const CACHED_TOKENS = Buffer.from('"cached_tokens"');
+
+/**
+ * The number after `key:` inside [start, end), 0 when absent or not a number. A quoted key cannot
+ * occur inside a JSON string (its quotes would be escaped), and a key used as a string value is
+ * not followed by a colon, so a byte search is exact for the flat counters of a usage object.
+ */
+function numberAt(body: Buffer, key: Buffer, start: number, end: number): number {
+  let i = start;
+  for (;;) {
+    const at = body.indexOf(key, i);
+    if (at === -1 || at >= end) return 0;
+    i = at + key.length;
+    while (isSpace(body[i])) i++;
+    if (body[i] === 0x3a) break; // else: the name was a string value; look further
+  }
+  i++;
+  while (isSpace(body[i])) i++;
+  let value = 0;
+  let digits = 0;
+  for (let byte = body[i]; byte !== undefined && byte >= 0x30 && byte <= 0x39; byte = body[++i]) {
+    value = value * 10 + (byte - 0x30);
+    digits++;
+  }
+  return digits === 0 ? 0 : value;
 }
 
 function count(value: unknown): number {
@@ -56,11 +90,12 @@ function count(value: unknown): number {
 
 /** OpenAI usage: prompt_tokens (cached included) and completion_tokens. */
 export function openaiUsageOf(body: Buffer): TokenUsage | undefined {
-  const usage = lastUsageObject(body);
-  if (usage === undefined) return undefined;
-  // issue 5: cached prompt tokens, for the cost at the cached_input price.
-  const details = usage.prompt_tokens_details as Record<string, unknown> | null | undefined;
-  return withCached({ prompt: count(usage.prompt_tokens), completion: count(usage.completion_tokens) }, count(details?.cached_tokens));
+  // Every answer pays for this: the counters are read in place, no JSON.parse of the object.
+  const range = lastUsageRange(body);
+  if (range === undefined) return undefined;
+  const [start, end] = range;
+  // issue 5: cached prompt tokens (prompt_tokens_details.cached_tokens), for the cached_input price.
+  return withCached({ prompt: numberAt(body, PROMPT_TOKENS, start, end), completion: numberAt(body, COMPLETION_TOKENS, start, end) }, numberAt(body, CACHED_TOKENS, start, end));
 }
 
 /** Anthropic usage: input_tokens excludes cache reads and writes, so they are added back. */

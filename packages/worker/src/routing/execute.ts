@@ -24,7 +24,7 @@
  * - Non-retryable: an 'auth' failure with clientKey resolves at once with that failure; a throw from
  *   attempt() (e.g. a client error the upstream returned, or a bug) is re-thrown at once. Upstream
  *   4xx other than 401/403/408/429 are not failures of the target: attempt() delivers or throws them.
- * - The AbortSignal (client went away) stops everything at once: a pending wait is cleared, a pending
+ * - The Cancellation (client went away) stops everything at once: a pending wait is cleared, a pending
  *   attempt is no longer awaited (it must abort itself on the same signal), and the result is an
  *   aborted failure. No further attempt starts.
  * - Resolves with the first ok, else the last failure.
@@ -32,6 +32,7 @@
 import type { RoutingConfig } from '@gatewayd/shared';
 import { GatewayError } from '@gatewayd/shared/errors';
 import type { Admission } from './breaker.js';
+import type { Cancellation } from './cancellation.js';
 import { backoffDelay } from './retry.js';
 import type { AttemptFailure, AttemptResult, ResolvedModel, RouteTarget, RouterClock } from './types.js';
 
@@ -60,7 +61,7 @@ interface Slot {
 
 const ABORTED = Symbol('aborted');
 
-export async function executeWithFailover(host: FailoverHost, model: ResolvedModel, attempt: Attempt, signal?: AbortSignal): Promise<AttemptResult> {
+export async function executeWithFailover(host: FailoverHost, model: ResolvedModel, attempt: Attempt, signal?: Cancellation): Promise<AttemptResult> {
   if (signal?.aborted) return abortedResult();
   const { routing, clock } = host;
   const plan = host.plan(model);
@@ -132,7 +133,7 @@ function nextIndex(host: FailoverHost, plan: RouteTarget[], slots: Slot[], curso
 }
 
 /** Waits ms (nothing when ≤ 0); false when the signal aborted first. The timer is cleared on abort. */
-function wait(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+function wait(ms: number, signal: Cancellation | undefined): Promise<boolean> {
   if (signal?.aborted) return Promise.resolve(false);
   if (ms <= 0) return Promise.resolve(true);
   return new Promise((resolve) => {
@@ -141,14 +142,14 @@ function wait(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
       resolve(false);
     };
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      signal?.offCancel(onAbort);
       resolve(true);
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    signal?.onCancel(onAbort);
   });
 }
 
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T | typeof ABORTED> {
+function raceAbort<T>(promise: Promise<T>, signal: Cancellation | undefined): Promise<T | typeof ABORTED> {
   if (!signal) return promise;
   if (signal.aborted) {
     promise.catch(() => undefined);
@@ -156,14 +157,14 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
   }
   return new Promise((resolve, reject) => {
     const onAbort = () => resolve(ABORTED);
-    signal.addEventListener('abort', onAbort, { once: true });
+    signal.onCancel(onAbort);
     promise.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        signal.offCancel(onAbort);
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        signal.offCancel(onAbort);
         reject(error);
       },
     );

@@ -1,5 +1,6 @@
 /** Routing: model resolution, strategies, breakers, key rotation, retries and failover. */
 export { Router } from './router.js';
+export { Cancellation } from './cancellation.js';
 export type { Attempt } from './execute.js';
 export { classifyStatus, parseRetryAfter, backoffDelay } from './retry.js';
 export { builtinPrice, costKey } from './prices.js';

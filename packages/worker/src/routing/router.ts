@@ -9,6 +9,7 @@
  * hammering a target that is known to be down.
  */
 import type { GatewayConfig, ProviderConfig } from '@gatewayd/shared';
+import type { Cancellation } from './cancellation.js';
 import { executeWithFailover, type Attempt, type FailoverHost } from './execute.js';
 import { HealthRegistry } from './health.js';
 import { KeyRing } from './keys.js';
@@ -107,7 +108,7 @@ export class Router {
   }
 
   /** Runs attempts with failover, retries and backoff; semantics in execute.ts. */
-  execute(model: ResolvedModel, attempt: Attempt, signal?: AbortSignal): Promise<AttemptResult> {
+  execute(model: ResolvedModel, attempt: Attempt, signal?: Cancellation): Promise<AttemptResult> {
     return executeWithFailover(this.host, model, attempt, signal);
   }
 

@@ -114,3 +114,30 @@ models:
   t.equal(openai.requests.length, 1);
   t.equal(openai.requests[0]?.key, 'sk-caller-wrong');
 });
+
+t.test("a caller's own provider key never fails over to another provider", async (t) => {
+  const first = await startFakeOpenai();
+  const second = await startFakeOpenai();
+  t.teardown(() => Promise.all([first.close(), second.close()]));
+  const models = `
+providers:
+  - { name: first, type: openai, base_url: "${first.url}", api_keys: ["sk-config-first"] }
+  - { name: second, type: openai, base_url: "${second.url}", api_keys: ["sk-config-second"] }
+models:
+  - { name: both, targets: [{ provider: first, model: gpt-4o-mini }, { provider: first, model: gpt-4o }, { provider: second, model: gpt-4o-mini }] }
+`;
+  const { port } = await startCoreWorker(t, `auth: { mode: hybrid, keys: [{ name: team, key: "${GATEWAY_KEY}" }] }\nrouting: { retries: 3, backoff_initial: 1ms, backoff_max: 2ms }\n${models}`);
+
+  first.script([{ kind: 'status', status: 500 }, { kind: 'status', status: 500 }, { kind: 'status', status: 500 }, { kind: 'status', status: 500 }]);
+  const own = await call(port, '/v1/chat/completions', chat('both'), { authorization: 'Bearer sk-caller-own-key' });
+  t.equal(own.status, 502, `the first provider's failure comes back: ${own.text}`);
+  t.ok(first.requests.length >= 2, 'retried and failed over within the first provider (its other model)');
+  t.ok(first.requests.some((r) => (r.body as { model?: string }).model === 'gpt-4o'), 'the same provider\'s other target was used');
+  t.equal(second.requests.length, 0, 'the other provider never saw the caller\'s key');
+
+  first.reset();
+  first.script([{ kind: 'status', status: 500 }, { kind: 'status', status: 500 }]);
+  const configured = await call(port, '/v1/chat/completions', chat('both'), { authorization: `Bearer ${GATEWAY_KEY}` });
+  t.equal(configured.status, 200, 'a gateway key fails over to the second provider with its configured key');
+  t.equal(second.requests[0]?.key, 'sk-config-second');
+});

@@ -41,6 +41,15 @@ t.test('usage tail scan of forwarded JSON answers', async (t) => {
   const openai = Buffer.from('{"id":"x","choices":[{"message":{"content":"the \\"usage\\": {\\"prompt_tokens\\": 99} text"}}],"usage":{"prompt_tokens":11,"completion_tokens":7,"total_tokens":18,"prompt_tokens_details":{"cached_tokens":3}}}');
   t.same(openaiUsageOf(openai), { prompt: 11, completion: 7, cached: 3 }, 'the last usage object, nested objects included (cached prompt tokens: issue 5)');
   t.same(openaiUsageOf(Buffer.from('{"usage" :\n { "prompt_tokens": 1, "completion_tokens": 2, "note": "}{" } }')), { prompt: 1, completion: 2 }, 'whitespace and braces in strings');
+  t.same(openaiUsageOf(Buffer.from('{"usage":{"note":"prompt_tokens","prompt_tokens":4,"completion_tokens":0}}')), { prompt: 4, completion: 0 }, 'a key name used as a value is skipped');
+  t.same(openaiUsageOf(Buffer.from('{"usage":{"completion_tokens":5}}')), { prompt: 0, completion: 5 }, 'a missing counter is 0');
+  for (let i = 0; i < 200; i++) {
+    const usage = { prompt_tokens: Math.floor(Math.random() * 1e7), completion_tokens: Math.floor(Math.random() * 1e5), total_tokens: 1, prompt_tokens_details: { cached_tokens: i % 3 === 0 ? 0 : i }, completion_tokens_details: { reasoning_tokens: i } };
+    const text = JSON.stringify({ id: `r${i}`, choices: [{ message: { content: `"usage": ${JSON.stringify({ prompt_tokens: -1 })}` } }], usage }, null, i % 2 === 0 ? 0 : 2);
+    const expected: Record<string, number> = { prompt: usage.prompt_tokens, completion: usage.completion_tokens };
+    if (usage.prompt_tokens_details.cached_tokens > 0) expected.cached = usage.prompt_tokens_details.cached_tokens;
+    if (JSON.stringify(openaiUsageOf(Buffer.from(text))) !== JSON.stringify(expected)) t.fail(`in-place read differs from JSON.parse for ${text}`);
+  }
   t.equal(openaiUsageOf(Buffer.from('{"usage":null}')), undefined);
   t.equal(openaiUsageOf(Buffer.from('{"choices":[]}')), undefined);
   t.equal(lastUsageObject(Buffer.from('{"usage":{"prompt_tokens":1')), undefined, 'a truncated object');

@@ -5,7 +5,7 @@
  */
 import t, { type Test } from 'tap';
 import { GatewayError } from '@gatewayd/shared/errors';
-import { Router, type AttemptResult, type RouteTarget } from '../../src/routing/index.js';
+import { Cancellation, Router, type AttemptResult, type RouteTarget } from '../../src/routing/index.js';
 import { config, failure, fakeClock, type FakeClock } from './fixtures/index.js';
 
 type Step = AttemptResult | 'hang' | Error;
@@ -184,13 +184,13 @@ t.test('abort during a wait resolves at once and clears the timer', async (t) =>
   const timers = spyTimers(t);
   const { router, model } = setup(ONE, '{ retries: 2, retry_after_max: 60s }');
   const { calls, attempt } = scripted({ 'p1/a': [fail('rate_limited', { status: 429, retryAfterMs: 30_000 })] });
-  const controller = new AbortController();
+  const controller = new Cancellation();
   const started = performance.now();
-  const pending = router.execute(model, attempt, controller.signal);
+  const pending = router.execute(model, attempt, controller);
   await new Promise((r) => setImmediate(r));
   t.strictSame(timers.set, [30_000], 'waiting the 30 s retry-after');
   const clearedBefore = timers.cleared();
-  controller.abort();
+  controller.cancel();
   const result = await pending;
   t.ok(performance.now() - started < 10_000, 'resolved long before the wait would end');
   t.equal(timers.cleared(), clearedBefore + 1, 'the wait timer was cleared');
@@ -203,13 +203,13 @@ t.test('abort during an attempt resolves at once, records nothing and frees a ha
   const { router, model, clock } = setup(ONE, '{ retries: 2, breaker_threshold: 1, breaker_cooldown: 1s }');
   router.recordFailure(model.targets[0] as RouteTarget, failure('connect'));
   clock.advance(1000);
-  const controller = new AbortController();
+  const controller = new Cancellation();
   const { calls, attempt } = scripted({ 'p1/a': ['hang'] });
-  const pending = router.execute(model, attempt, controller.signal);
+  const pending = router.execute(model, attempt, controller);
   await new Promise((r) => setImmediate(r));
   t.equal(calls.length, 1, 'the probe is in flight');
   t.strictSame(router.plan(model).map((x) => x.id), ['p1/a'], 'plan is never empty');
-  controller.abort();
+  controller.cancel();
   const result = await pending;
   t.equal(result.ok, false);
   const health = router.snapshot()[0];
@@ -219,9 +219,9 @@ t.test('abort during an attempt resolves at once, records nothing and frees a ha
   t.ok((await router.execute(model, next.attempt)).ok, 'the probe slot was given back: the next request probes');
   t.equal(next.calls.length, 1);
 
-  const already = new AbortController();
-  already.abort();
+  const already = new Cancellation();
+  already.cancel();
   const none = scripted({});
-  t.equal((await router.execute(model, none.attempt, already.signal)).ok, false);
+  t.equal((await router.execute(model, none.attempt, already)).ok, false);
   t.equal(none.calls.length, 0, 'an aborted signal starts nothing');
 });

@@ -1,0 +1,66 @@
+/**
+ * The architecture floor: a featureless proxy built from the same two parts as a gatewayd worker
+ * (uWebSockets.js in front, undici `Pool.dispatch` behind), doing only what any OpenAI-aware
+ * proxy must: read the body, JSON.parse it, rename the model (JSON.stringify), send it upstream
+ * over a keep-alive pool, return the answer. No auth, validation, routing, metrics or logs.
+ * gatewayd's rps divided by this leg's is the share of the floor its features cost.
+ *
+ *   node --import tsx lib/bare-proxy-main.ts <port> <upstreamPort>   (prints "listening <port>")
+ *
+ * Several processes may listen on one port: uWS binds with SO_REUSEPORT on Linux.
+ */
+import uws from 'uWebSockets.js';
+import { Pool, type Dispatcher } from 'undici';
+
+const [port, upstreamPort, upstreamModel] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4] ?? 'gpt-4o-mini'];
+const pool = new Pool(`http://127.0.0.1:${upstreamPort}`, { connections: 128 });
+const HEADERS = ['content-type', 'application/json', 'authorization', 'Bearer sk-bench-upstream'];
+
+class Forward implements Dispatcher.DispatchHandler {
+  private status = 502;
+  private readonly chunks: Buffer[] = [];
+  constructor(private readonly res: uws.HttpResponse, private readonly state: { aborted: boolean }) {}
+  // Its presence selects undici 7's controller API (the one gatewayd uses), not the legacy one.
+  onRequestStart(): void {}
+  onResponseStart(_c: Dispatcher.DispatchController, status: number): void {
+    this.status = status;
+  }
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.chunks.push(chunk);
+  }
+  onResponseEnd(): void {
+    if (this.state.aborted) return;
+    const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+    this.res.cork(() => this.res.writeStatus(this.status === 200 ? '200 OK' : `${this.status} Upstream`).writeHeader('content-type', 'application/json').end(body));
+  }
+  onResponseError(): void {
+    if (!this.state.aborted) this.res.cork(() => this.res.writeStatus('502 Bad Gateway').end('{"error":"upstream"}'));
+  }
+}
+
+uws
+  .App()
+  .post('/v1/chat/completions', (res) => {
+    const state = { aborted: false };
+    res.onAborted(() => (state.aborted = true));
+    const parts: Buffer[] = [];
+    res.onData((chunk, isLast) => {
+      parts.push(Buffer.from(chunk.slice(0)));
+      if (!isLast) return;
+      let body: string;
+      try {
+        body = JSON.stringify({ ...(JSON.parse(Buffer.concat(parts).toString()) as object), model: upstreamModel });
+      } catch {
+        res.cork(() => res.writeStatus('400 Bad Request').end('{"error":"bad json"}'));
+        return;
+      }
+      pool.dispatch({ path: '/v1/chat/completions', method: 'POST', headers: HEADERS, body }, new Forward(res, state));
+    });
+  })
+  .listen('127.0.0.1', port, (listening) => {
+    if (!listening) {
+      console.error(`cannot listen on ${port}`);
+      process.exit(1);
+    }
+    console.log(`listening ${port}`);
+  });
