@@ -3,7 +3,7 @@ import t from 'tap';
 import { existsSync } from 'node:fs';
 import { readRepoFile, repoPath } from './helpers.js';
 
-const DOCS = ['docs/operations.md', 'docs/configuration.md', 'docs/errors.md'];
+const DOCS = ['docs/operations.md', 'docs/configuration.md', 'docs/errors.md', 'docs/observability.md'];
 const ops = readRepoFile('docs/operations.md');
 
 t.test('the signals table covers every signal of the SPEC', async (t) => {

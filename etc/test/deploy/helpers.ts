@@ -40,7 +40,7 @@ let names: Set<string> | undefined;
 /** Every metric name the supervisor's registry exposes on /metrics. */
 export function registryNames(): Set<string> {
   if (!names) {
-    const registry = new GatewayRegistry({ activeStreams: () => 0, providerHealth: () => [], workers: () => [], workerStates: () => [], generation: () => 1 });
+    const registry = new GatewayRegistry({ activeStreams: () => 0, providerHealth: () => [], workers: () => [], workerStates: () => [], generation: () => 1, stateBackends: () => [] });
     names = new Set(registry.registry.getMetricsAsArray().map((m) => m.name));
   }
   return names;

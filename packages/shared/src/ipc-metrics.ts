@@ -9,9 +9,11 @@ import type { WorkerStats } from './ipc.js';
 
 /**
  * Histogram bucket upper bounds in seconds, shared by the worker accumulators and the supervisor
- * registry. LLM latencies: 50 ms up to 10 minutes of generation.
+ * registry (request duration and time to first token). 5 ms up to 10 minutes of generation: the
+ * low bounds resolve cache hits, rejections and fast answers (all under 50 ms, which was once the
+ * first bound), the high ones long generations. docs/observability.md lists them.
  */
-export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600];
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600];
 /** The gateway's own added time (total minus upstream): 100 µs up to 1 s. */
 export const OVERHEAD_BUCKETS_SECONDS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
@@ -56,6 +58,17 @@ export interface KeyMetricsDelta {
   cacheMisses: number;
 }
 
+/**
+ * The shared state backend (issue 4) as the reporting worker sees it: `up` false from a failed
+ * call or a lost connection until the next success. Backend local always reports up (see
+ * startSharedState in the worker). null: this worker uses no shared state (no limit configured
+ * and the cache off), so it has nothing to report.
+ */
+export interface StateBackendSample {
+  backend: 'local' | 'redis';
+  up: boolean;
+}
+
 /** Process figures of the reporting worker. */
 export interface WorkerProcessSample {
   /** CPU time (user + system) used since the previous report. */
@@ -81,6 +94,8 @@ export interface MetricsReportMessage {
   rateLimited: Array<[string, number]>;
   /** Absolute: streams open in this worker right now (as counted by the recorder). */
   activeStreams: number;
+  /** Absolute: the state backend's health right now. */
+  stateBackend: StateBackendSample | null;
   process: WorkerProcessSample;
   /** The worker's live counters, so the supervisor's worker table is fresh without asking. */
   stats: WorkerStats;

@@ -4,7 +4,7 @@
  * latest report of each live worker feeds the gauges, the worker table and provider health.
  * Everything a scrape or an admin request reads is already here: nothing waits on a worker.
  */
-import type { MetricsReportMessage, ProviderHealthMessage, ProviderHealthViewMessage, TrafficTotals, WorkerProcessSample, WorkerState, WorkerStats } from '@gatewayd/shared';
+import type { MetricsReportMessage, ProviderHealthMessage, ProviderHealthViewMessage, StateBackendSample, TrafficTotals, WorkerProcessSample, WorkerState, WorkerStats } from '@gatewayd/shared';
 import { mergeProviderHealth, type ProviderHealthView } from './provider-health.js';
 import { GatewayRegistry } from './registry.js';
 import { finite, TrafficTotalsBook } from './traffic.js';
@@ -27,6 +27,8 @@ export interface WorkerSample {
   /** Reports that never arrived (sequence gaps). */
   lostReports: number;
   activeStreams: number;
+  /** null: the worker uses no shared state (or sent a malformed sample). */
+  stateBackend: StateBackendSample | null;
   stats: WorkerStats;
   process: WorkerProcessSample;
   /** CPU seconds this process used (sum of its deltas). */
@@ -69,6 +71,7 @@ export class MetricsHub {
         })),
       workerStates: () => this.sources.workers().map((w) => w.state),
       generation: () => this.sources.generation(),
+      stateBackends: () => this.stateBackends(),
     });
   }
 
@@ -120,6 +123,7 @@ export class MetricsHub {
       seq: report.seq,
       lostReports: (previous?.lostReports ?? 0) + lost,
       activeStreams: finite(report.activeStreams),
+      stateBackend: stateBackendOf(report.stateBackend),
       stats: report.stats,
       process: report.process,
       cpuSeconds: (previous?.cpuSeconds ?? 0) + cpu,
@@ -197,6 +201,19 @@ export class MetricsHub {
     return this.liveSamples().reduce((sum, s) => sum + s.activeStreams, 0);
   }
 
+  /**
+   * llm_gateway_state_backend_up: per backend the MIN over the live workers that use it, so one
+   * worker cut off from Redis is enough to show 0 (its requests run without limits or get 503,
+   * per state.on_error). During a reload that changes the backend both show until the old workers exit.
+   */
+  stateBackends(): Array<{ backend: string; up: boolean }> {
+    const up = new Map<string, boolean>();
+    for (const s of this.liveSamples()) {
+      if (s.stateBackend !== null) up.set(s.stateBackend.backend, (up.get(s.stateBackend.backend) ?? true) && s.stateBackend.up);
+    }
+    return [...up].map(([backend, ok]) => ({ backend, up: ok }));
+  }
+
   private liveSamples(): WorkerSample[] {
     const live = new Set(this.sources.workers().map((w) => w.pid));
     return [...this.samples.values()].filter((s) => live.has(s.pid));
@@ -211,4 +228,11 @@ export class MetricsHub {
     }
     return [...bySlot.values()].sort((a, b) => a.slot - b.slot);
   }
+}
+
+/** A well-formed sample or null: the backend label stays bounded whatever a report carries. */
+function stateBackendOf(value: unknown): StateBackendSample | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { backend, up } = value as Partial<StateBackendSample>;
+  return (backend === 'local' || backend === 'redis') && typeof up === 'boolean' ? { backend, up } : null;
 }

@@ -30,4 +30,5 @@ export const EXTRA_METRIC = {
   workerHeap: 'llm_gateway_worker_heap_used_bytes', // {worker}
   workerLag: 'llm_gateway_worker_event_loop_lag_seconds', // {worker, stat = mean | p99 | max}
   workerInFlight: 'llm_gateway_worker_in_flight_requests', // {worker}
+  stateBackendUp: 'llm_gateway_state_backend_up', // {backend = local | redis}: min over the workers
 } as const;

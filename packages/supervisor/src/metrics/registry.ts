@@ -18,6 +18,8 @@ export interface GaugeSources {
   /** The state of every live worker process. */
   workerStates(): string[];
   generation(): number;
+  /** Per state backend in use: up unless at least one live worker cannot reach it. */
+  stateBackends(): Array<{ backend: string; up: boolean }>;
 }
 
 export class GatewayRegistry {
@@ -111,6 +113,16 @@ export class GatewayRegistry {
         const counts = new Map<string, number>([['starting', 0], ['ready', 0], ['draining', 0]]);
         for (const state of sources.workerStates()) counts.set(state, (counts.get(state) ?? 0) + 1);
         for (const [state, n] of counts) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: EXTRA_METRIC.stateBackendUp,
+      help: 'Shared state backend (limits, cache) reachable: 1, or 0 when any worker cannot reach it (backend local: always 1).',
+      labelNames: ['backend'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of sources.stateBackends()) this.set({ backend: s.backend }, s.up ? 1 : 0);
       },
     });
     new Gauge({

@@ -11,7 +11,7 @@ export function histogram(bounds: readonly number[], value: number, count: numbe
 }
 
 /** `requests` answers of `status` for openai/gpt-4o-mini, 0.3 s each, key team-a. */
-export function report(seq: number, requests: number, options: { status?: number; activeStreams?: number; final?: boolean; cost?: number; inFlight?: number } = {}): MetricsReportMessage {
+export function report(seq: number, requests: number, options: { status?: number; activeStreams?: number; final?: boolean; cost?: number; inFlight?: number; stateBackend?: MetricsReportMessage['stateBackend'] } = {}): MetricsReportMessage {
   const status = options.status ?? 200;
   return {
     type: 'metrics',
@@ -39,6 +39,7 @@ export function report(seq: number, requests: number, options: { status?: number
     overhead: requests === 0 ? null : histogram(OVERHEAD_BUCKETS_SECONDS, 0.0004, requests),
     rateLimited: [],
     activeStreams: options.activeStreams ?? 0,
+    stateBackend: options.stateBackend ?? null,
     process: { cpuSecondsDelta: 0.5, rssBytes: 50_000_000, heapUsedBytes: 10_000_000, eventLoopLagMeanSeconds: 0.001, eventLoopLagP99Seconds: 0.002, eventLoopLagMaxSeconds: 0.003 },
     stats: { inFlight: options.inFlight ?? 0, activeStreams: options.activeStreams ?? 0, requestsTotal: 0, draining: false },
   };

@@ -1,7 +1,8 @@
 /** MetricsHub: worker deltas into the prom-client registry, gauges from live workers only. */
 import t from 'tap';
+import { LATENCY_BUCKETS_SECONDS } from '@gatewayd/shared';
 import { MetricsHub, SPEC_METRIC_NAMES, type WorkerRef } from '../../src/metrics/index.js';
-import { report, sampleValue, workerRef } from './fixtures.js';
+import { histogram, report, sampleValue, workerRef } from './fixtures.js';
 
 function makeHub(workers: WorkerRef[], providers = ['openai', 'local']): MetricsHub {
   return new MetricsHub({ workers: () => workers, generation: () => 1, providers: () => providers });
@@ -39,6 +40,21 @@ t.test('deltas from two workers add up; every SPEC metric is registered', async 
   t.match(hub.traffic.byModel()['gpt-4o-mini'], { requests: 8, statuses: { '200': 7, '502': 1 }, providers: { openai: 8 } });
   t.match(hub.traffic.byKey()['team-a'], { requests: 8, errors: 1, costUsd: 0.008 });
   t.same(hub.headline(), { requests: 8, errors: 1, promptTokens: 80, completionTokens: 40, costUsd: 0.008 });
+});
+
+t.test('request duration and TTFT expose the low buckets (5, 10, 25 ms) for fast answers', async (t) => {
+  const a = workerRef(0, 111);
+  const hub = makeHub([a]);
+  const fast = report(1, 3);
+  fast.models[0]!.duration = histogram(LATENCY_BUCKETS_SECONDS, 0.004, 3); // cache hits
+  fast.models[0]!.ttft = histogram(LATENCY_BUCKETS_SECONDS, 0.02, 2);
+  hub.applyReport(a, fast);
+  const text = await hub.metrics.metrics();
+  const series = (name: string, le: string) => sampleValue(text, `${name}_bucket{provider="openai",model="gpt-4o-mini",le="${le}"}`);
+  const duration = 'llm_gateway_request_duration_seconds';
+  const ttft = 'llm_gateway_time_to_first_token_seconds';
+  t.same(['0.005', '0.01', '0.025', '0.05', '600', '+Inf'].map((le) => series(duration, le)), [3, 3, 3, 3, 3, 3], '4 ms: in the first bucket, then cumulative');
+  t.same(['0.005', '0.01', '0.025', '600'].map((le) => series(ttft, le)), [0, 0, 2, 2], '20 ms: (10 ms, 25 ms]');
 });
 
 t.test('counters survive the workers; their gauges do not', async (t) => {

@@ -22,7 +22,7 @@ export class DeltaHistogram {
   observe(value: number): void {
     const bounds = this.bounds;
     let i = 0;
-    // Linear scan: ~14 bounds, most values land in the first few.
+    // Linear scan: at most 17 bounds, and a value stops at the first bound above it.
     while (i < bounds.length && value > bounds[i]!) i++;
     this.counts[i]! += 1;
     this.sum += value;

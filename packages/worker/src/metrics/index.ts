@@ -12,6 +12,8 @@
  *   recorder.streamStarted() / streamEnded()   around every SSE stream sent to a client
  *   recorder.setProviderHealth(name, healthy, { latencyMs, error, state })
  *                                        after each active health check and request outcome
+ *   recorder.setStateBackend(backend, up)   at start and on each healthy/unhealthy transition of
+ *                                        the shared state backend (pipeline/admission.ts)
  *   prices.costOf(target, usage)         the costUsd to put in the RequestRecord
  *
  * Nothing here imports prom-client: deltas go to the supervisor every REPORT_INTERVAL_MS and once

@@ -5,7 +5,7 @@
  * MetricsReportMessage of deltas for the supervisor, which owns the totals (prom-client).
  */
 import type { GatewayConfig } from '@gatewayd/shared';
-import { OVERHEAD_BUCKETS_SECONDS, type MetricsReportMessage, type ProviderHealthMessage, type ProviderHealthSnapshot, type WorkerStats } from '@gatewayd/shared/ipc';
+import { OVERHEAD_BUCKETS_SECONDS, type MetricsReportMessage, type ProviderHealthMessage, type ProviderHealthSnapshot, type StateBackendSample, type WorkerStats } from '@gatewayd/shared/ipc';
 import { KeyCell, ModelCell } from './cells.js';
 import { DeltaHistogram } from './histogram.js';
 import { LabelBounds } from './labels.js';
@@ -57,6 +57,8 @@ export class MetricsRecorder {
   private readonly rateLimited = new Map<string, number>();
   private readonly health = new ProviderHealthTable();
   private activeStreams = 0;
+  /** null until startSharedState creates a backend (none without limits and cache). */
+  private stateBackend: StateBackendSample | null = null;
   private seq = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -128,6 +130,11 @@ export class MetricsRecorder {
     return this.health.snapshot();
   }
 
+  /** The state backend's health (llm_gateway_state_backend_up): at start, then on each transition. */
+  setStateBackend(backend: StateBackendSample['backend'], up: boolean): void {
+    this.stateBackend = { backend, up };
+  }
+
   get streams(): number {
     return this.activeStreams;
   }
@@ -159,6 +166,7 @@ export class MetricsRecorder {
       overhead: this.overhead.take(),
       rateLimited,
       activeStreams: this.activeStreams,
+      stateBackend: this.stateBackend === null ? null : { ...this.stateBackend },
       process: sampler.sample(),
       stats,
     };

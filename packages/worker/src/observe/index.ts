@@ -53,7 +53,7 @@ export function startObservation(options: ObservationOptions): void {
     logger,
     recorder,
     costs: new CostBook(prices),
-    passive: new PassiveHealth(recorder, options.router),
+    passive: new PassiveHealth(recorder, options.router, config.routing.breaker_threshold),
     tracer,
     logPrompts: config.logging.log_prompts,
     accessLog: logger.isLevelEnabled('info'),

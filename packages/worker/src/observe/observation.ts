@@ -117,9 +117,9 @@ export class RequestObservation {
     this.attemptSpan?.fail(result.failure.error.message);
   }
 
-  /** A stream failed after its first byte. */
+  /** A stream failed after its first byte (the router has already recorded it). */
   lateFailure(target: RouteTarget, failure: AttemptFailure): void {
-    this.ctx.passive.failure(target, failure);
+    this.ctx.passive.failure(target, failure, true);
     this.attemptSpan?.fail(failure.error.message);
   }
 

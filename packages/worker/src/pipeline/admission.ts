@@ -45,7 +45,19 @@ function limitsConfigured(config: GatewayConfig): boolean {
  */
 export async function startSharedState(config: GatewayConfig, workerId: number, logger: Logger): Promise<StateBackend | null> {
   if (!limitsConfigured(config) && !config.cache.enabled) return null;
-  const backend = createStateBackend(config, { workerId, logger });
+  // llm_gateway_state_backend_up. Redis: its health tracker's transitions (a failed call or a lost
+  // connection, then the next success or reconnect). Local: always up. Its store is in the
+  // supervisor, the process that answers the scrape, and its tracker recovers only on the next
+  // state call, so one slow batch followed by an idle spell would stay 0 with nothing wrong (a
+  // stalled supervisor shows in its own nodejs_eventloop_lag_* metrics).
+  const kind = config.state.backend;
+  const backend = createStateBackend(config, {
+    workerId,
+    logger,
+    ...(kind === 'redis' ? { onHealthChange: (healthy: boolean) => recorder.setStateBackend('redis', healthy) } : {}),
+  });
+  // The starting value; the tracker's transitions (already during ready()) overwrite it.
+  recorder.setStateBackend(kind, kind === 'local' || backend.status().healthy);
   await backend.ready();
   shared = {
     backend,

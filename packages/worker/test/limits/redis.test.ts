@@ -3,12 +3,14 @@
  * port, no persistence, SIGKILLed at teardown):
  * - two gateways (2 workers each) sharing one Redis enforce one limit;
  * - Redis killed mid-test: requests keep succeeding (on_error: open), one log line per worker and
- *   transition; Redis restarted on the same port: limits are enforced again;
+ *   transition, llm_gateway_state_backend_up{backend="redis"} drops to 0 on the admin /metrics;
+ *   Redis restarted on the same port: limits are enforced again, the gauge is back to 1;
  * - on_error: closed with Redis unreachable: limited requests get 503 GW_ERR_STATE_UNAVAILABLE.
  */
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { freePort, startGateway, type Gateway } from '../fakes/index.js';
+import { sample, scrape } from '../observe/helpers.js';
 import { startRedis } from '../state/redis-server.js';
 import { burst, chatBody, countStatuses, header, post, until, type Json } from './helpers.js';
 
@@ -43,6 +45,16 @@ function occurrences(text: string, needle: string): number {
   return text.split(needle).length - 1;
 }
 
+/** The state backend gauge as this gateway's supervisor exposes it (undefined: no series). */
+async function redisUp(gw: Gateway): Promise<number | undefined> {
+  return sample(await scrape(gw), 'llm_gateway_state_backend_up{backend="redis"}');
+}
+
+/** Waits until both gateways show `value`: reports reach the supervisor once a second. */
+async function gaugeBecomes(value: number, what: string): Promise<void> {
+  for (const gw of [a, b]) await until(`${what} (admin port ${gw.adminPort})`, async () => ((await redisUp(gw)) === value ? true : undefined));
+}
+
 t.test('two gateway processes on one redis enforce one limit', async (t) => {
   const replies = await burst(4 * RPM, (i) => send(i % 2 === 0 ? a : b, SHARED_KEY, `shared ${i}`));
   t.same(countStatuses(replies), { 200: RPM, 429: 3 * RPM }, `exactly ${RPM} admitted across both gateways`);
@@ -55,6 +67,8 @@ t.test('two gateway processes on one redis enforce one limit', async (t) => {
 t.test('redis killed: fail open; restarted: limits enforced again', async (t) => {
   for (let i = 0; i < 5; i++) t.equal((await send(a, OUTAGE_KEY, `before ${i}`)).status, 200);
   t.equal((await send(b, OUTAGE_KEY, 'before, over the limit')).status, 429, 'the limit holds while redis is up');
+  t.equal(await redisUp(a), 1, 'state backend gauge: redis up');
+  t.equal(await redisUp(b), 1);
 
   await redis.kill();
   const during = await burst(12, (i) => send(i % 2 === 0 ? a : b, OUTAGE_KEY, `during ${i}`));
@@ -67,6 +81,9 @@ t.test('redis killed: fail open; restarted: limits enforced again', async (t) =>
     const unavailable = occurrences(gw.logs(), 'state backend unavailable');
     t.ok(unavailable >= 1 && unavailable <= 2, `one warning per worker and transition, not per request (${unavailable})`);
   }
+  await gaugeBecomes(0, 'the state backend gauge to show redis down');
+  t.equal(await redisUp(a), 0, 'state backend gauge: 0 while redis is down');
+  t.equal(await redisUp(b), 0);
 
   await redis.restart();
   const refused = await until('limits to be enforced again after redis came back', async () => {
@@ -77,6 +94,10 @@ t.test('redis killed: fail open; restarted: limits enforced again', async (t) =>
   t.match(JSON.parse(refused.body) as Json, { error: { code: 'GW_ERR_RATE_LIMITED' } });
   t.equal((await send(b, OUTAGE_KEY, 'after, other gateway')).status, 429, 'the other gateway shares the restored counter');
   await until('the recovery to be logged', async () => (occurrences(a.logs(), 'state backend recovered') >= 1 ? true : undefined));
+  // Every worker of both gateways must have reconnected (the gauge is the min over the workers).
+  await gaugeBecomes(1, 'the state backend gauge to recover');
+  t.equal(await redisUp(a), 1, 'state backend gauge: back to 1 after recovery');
+  t.equal(await redisUp(b), 1);
 });
 
 t.test('on_error closed with redis unreachable: 503 GW_ERR_STATE_UNAVAILABLE for limited requests', async (t) => {
@@ -90,4 +111,5 @@ t.test('on_error closed with redis unreachable: 503 GW_ERR_STATE_UNAVAILABLE for
   t.equal(anthropic.status, 503);
   t.match(JSON.parse(anthropic.body) as Json, { type: 'error', error: { type: 'overloaded_error' } });
   t.equal((await send(closed, FREE_KEY, 'no limits')).status, 200, 'a request without limits needs no shared state');
+  await until('the state backend gauge of a redis never reached', async () => ((await redisUp(closed)) === 0 ? true : undefined));
 });

@@ -74,6 +74,21 @@ t.test('requests accumulate per (provider, model) and per key, then the report z
   t.equal(next.overhead, null);
 });
 
+t.test('fast answers (cache hits, rejections) resolve below 50 ms; long generations still fit', async (t) => {
+  const { recorder, take } = setup(t);
+  const at = (bound: number) => LATENCY_BUCKETS_SECONDS.indexOf(bound);
+  for (const ms of [3, 8, 20, 40]) recorder.recordRequest(record({ durationMs: ms, upstreamMs: null, cache: 'hit', stream: true, ttftMs: ms }));
+  recorder.recordRequest(record({ durationMs: 500_000 }));
+  const { duration, ttft } = take().models[0]!;
+  t.equal(duration.buckets[at(0.005)], 1, '3 ms: (0, 5 ms]');
+  t.equal(duration.buckets[at(0.01)], 1, '8 ms: (5 ms, 10 ms]');
+  t.equal(duration.buckets[at(0.025)], 1, '20 ms: (10 ms, 25 ms]');
+  t.equal(duration.buckets[at(0.05)], 1, '40 ms: (25 ms, 50 ms]');
+  t.equal(duration.buckets[at(600)], 1, '500 s: (300 s, 600 s]');
+  t.equal(duration.buckets[LATENCY_BUCKETS_SECONDS.length], 0, 'nothing above the last bound');
+  t.same(ttft.buckets.slice(0, 4), [1, 1, 1, 1], 'time to first token: the same bounds');
+});
+
 t.test('labels stay bounded: unknown names fold into other, missing ones into none', async (t) => {
   const { recorder, take } = setup(t);
   recorder.recordRequest(record({ provider: 'evil-provider', model: 'random-model-123', keyName: 'who-knows' }));
@@ -114,6 +129,16 @@ t.test('active streams are absolute and never negative', async (t) => {
   recorder.streamEnded();
   recorder.streamEnded();
   t.equal(take().activeStreams, 0);
+});
+
+t.test('the state backend sample is absolute: in every report, null until set', async (t) => {
+  const { recorder, take } = setup(t);
+  t.equal(take().stateBackend, null, 'no shared state: nothing to report');
+  recorder.setStateBackend('redis', false);
+  t.same(take().stateBackend, { backend: 'redis', up: false });
+  t.same(take().stateBackend, { backend: 'redis', up: false }, 'not a delta: repeated until it changes');
+  recorder.setStateBackend('redis', true);
+  t.same(take().stateBackend, { backend: 'redis', up: true });
 });
 
 t.test('provider health: sent when it changed, configured providers only', async (t) => {
