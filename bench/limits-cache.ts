@@ -12,7 +12,7 @@
  * gatewayd (cache off) and versus the upstream directly.
  *
  *   pnpm --filter @gatewayd/bench limits-cache      (or: cd bench && npx tsx limits-cache.ts)
- *   env: DURATION=10 WARMUP=2 CONNECTIONS=64 WRK_THREADS=2 WORKERS=2 ROUNDS=1 LAT_ITERATIONS=2000
+ *   env: DURATION=10 WARMUP=5 CONNECTIONS=64 WRK_THREADS=2 WORKERS=2 ROUNDS=1 LAT_ITERATIONS=2000
  *        LIMIT_SCOPES=key (or key,global) QUIET_LOAD=<load average to wait for>
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -32,7 +32,8 @@ import { fmt, percentile, verdict } from './lib/stats.js';
 import { requireWrk, runWrk, type WrkResult } from './lib/wrk.js';
 
 const DURATION = envNumber('DURATION', 10);
-const WARMUP = envNumber('WARMUP', 2);
+// Node's JIT needs seconds of traffic to reach steady state (nginx needs none): measure after it.
+const WARMUP = envNumber('WARMUP', 5);
 const CONNECTIONS = envNumber('CONNECTIONS', 64);
 const WRK_THREADS = envNumber('WRK_THREADS', 2);
 const WORKERS = envNumber('WORKERS', 2);

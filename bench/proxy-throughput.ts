@@ -9,7 +9,7 @@
  * SPEC targets: gatewayd throughput >= 0.5 x nginx proxy (same process count); added p50 at c=1 < 0.2 ms.
  *
  *   pnpm --filter @gatewayd/bench proxy
- *   env: DURATION=10 WARMUP=2 CONNECTIONS=64 WRK_THREADS=2 WORKERS=2 ROUNDS=1 LAT_ITERATIONS=3000
+ *   env: DURATION=10 WARMUP=5 CONNECTIONS=64 WRK_THREADS=2 WORKERS=2 ROUNDS=1 LAT_ITERATIONS=3000
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +28,8 @@ import { delta, fmt, percentile, verdict } from './lib/stats.js';
 import { requireWrk, runWrk, writePostScript, type WrkResult } from './lib/wrk.js';
 
 const DURATION = envNumber('DURATION', 10);
-const WARMUP = envNumber('WARMUP', 2);
+// Node's JIT needs seconds of traffic to reach steady state (nginx needs none): measure after it.
+const WARMUP = envNumber('WARMUP', 5);
 const CONNECTIONS = envNumber('CONNECTIONS', 64);
 const WRK_THREADS = envNumber('WRK_THREADS', 2);
 const WORKERS = envNumber('WORKERS', 2);
