@@ -168,8 +168,10 @@ class GuardedRequest implements Cancellable {
       this.settle(0);
       return;
     }
-    // A refused request is not served from the cache, whatever the lookup found.
-    if (hit !== null && admission.ok) this.cacheStatus = ex.cacheStatus = 'hit';
+    // A refused request is not served from the cache, whatever the lookup found, and is neither
+    // a hit nor a miss: counting it as a miss would drag the hit ratio down under rate limiting.
+    if (!admission.ok) this.cacheStatus = ex.cacheStatus = 'off';
+    else if (hit !== null) this.cacheStatus = ex.cacheStatus = 'hit';
     const headers = this.responseHeaders(admission);
     if (!admission.ok) {
       this.reject(admission, headers);

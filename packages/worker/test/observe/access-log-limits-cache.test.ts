@@ -49,10 +49,10 @@ t.test('a request refused by a rate limit: one line, status 429, no upstream att
   t.equal((await ask(KEYS.capped, 'first of the minute')).status, 200);
   const refused = await ask(KEYS.capped, 'second of the minute');
   t.equal(refused.status, 429);
-  // The cache lookup runs alongside the admission and found nothing for this prompt: a miss, as
-  // the x-cache header the client got says.
-  t.equal(refused.headers['x-cache'], 'MISS');
-  t.match(await onlyLineOf(t, refused), { msg: 'access', status: 429, cache: 'miss', keyName: 'capped', model: 'gpt', provider: '', attempts: 0, upstreamMs: null });
+  // A refused request is neither a hit nor a miss (it would drag the hit ratio down): no x-cache
+  // header, cache "off" in the line, and not counted in the cache metrics.
+  t.equal(refused.headers['x-cache'], undefined);
+  t.match(await onlyLineOf(t, refused), { msg: 'access', status: 429, cache: 'off', keyName: 'capped', model: 'gpt', provider: '', attempts: 0, upstreamMs: null });
   t.equal(fake.requests.filter((r) => JSON.stringify(r.body).includes('second of the minute')).length, 0, 'never sent upstream');
 });
 
