@@ -1,11 +1,14 @@
 /**
- * TPM reconciliation and concurrency slots through the real gatewayd (backend local):
+ * TPM reconciliation and concurrency slots through the real gatewayd, on backend local and on
+ * backend redis (a redis-server started here on a free port):
  * - a streamed answer's reservation (estimated prompt + max_tokens) becomes its REAL usage when
  *   the stream ends, so a second request is admitted or refused by what was used, not estimated;
  * - cached answers cost no tokens;
  * - a concurrency slot is held while a stream runs and freed on client abort and on upstream error.
  */
+import { randomBytes } from 'node:crypto';
 import t from 'tap';
+import { startRedis } from '../state/redis-server.js';
 import { startFakeAnthropic, startFakeOpenai } from '../fakes/index.js';
 import { startGateway } from '../fakes/index.js';
 import { chatBody, header, messagesBody, post, until, type Json, type Reply } from './helpers.js';
@@ -16,119 +19,129 @@ const KEY = 'gw-tpm-key-000000000001';
 const AUTH = { authorization: `Bearer ${KEY}` };
 const AN_AUTH = { 'x-api-key': KEY, 'anthropic-version': '2023-06-01' };
 
-// thrifty: real usage 25 + 9 = 34, reserved 10 + 50 = 60. hungry: real 80 + 15 = 95, reserved 10 + 30 = 40.
-const thrifty = await startFakeOpenai({ usage: { prompt: 25, completion: 9, cached: 0 } });
-const hungry = await startFakeAnthropic({ usage: { prompt: 80, completion: 15, cached: 0 } });
-const failing = await startFakeOpenai();
-t.teardown(() => Promise.all([thrifty.close(), hungry.close(), failing.close()]));
+for (const backend of ['local', 'redis'] as const) {
+  t.test(`backend ${backend}`, async (t) => {
+    const state =
+      backend === 'redis'
+        ? `state: { backend: redis, redis: { url: "${(await startRedis(t)).url}", prefix: "gw-tpm:${randomBytes(4).toString('hex')}:" } }`
+        : 'state: { backend: local }';
+    // thrifty: real usage 25 + 9 = 34, reserved 10 + 50 = 60. hungry: real 80 + 15 = 95, reserved 10 + 30 = 40.
+    const thrifty = await startFakeOpenai({ usage: { prompt: 25, completion: 9, cached: 0 } });
+    const hungry = await startFakeAnthropic({ usage: { prompt: 80, completion: 15, cached: 0 } });
+    const failing = await startFakeOpenai();
+    t.teardown(() => Promise.all([thrifty.close(), hungry.close(), failing.close()]));
 
-// One worker: a settle and the next request's admit then reach the store in order.
-const gw = await startGateway(
-  t,
-  `
-logging: { level: warn }
-auth: { mode: gateway, keys: [{ name: tpm, key: "${KEY}" }] }
-routing: { retries: 0 }
-cache: { enabled: true, ttl: 1m }
-providers:
-  - { name: thrifty, type: openai, base_url: "${thrifty.url}", api_keys: ["sk-thrifty"] }
-  - { name: hungry, type: anthropic, base_url: "${hungry.url}", api_keys: ["sk-ant-hungry"] }
-  - { name: failing, type: openai, base_url: "${failing.url}", api_keys: ["sk-failing"] }
-  - { name: local, type: mock, chunks: 4 }
-models:
-  - { name: thrifty, limits: { tpm: 100 }, targets: [{ provider: thrifty, model: gpt-4o-mini }] }
-  - { name: hungry, limits: { tpm: 100 }, targets: [{ provider: hungry, model: claude-sonnet-4-20250514 }] }
-  - { name: cached, limits: { tpm: 100 }, targets: [{ provider: thrifty, model: gpt-4o-mini }] }
-  - { name: single, limits: { concurrency: 1 }, targets: [{ provider: local, model: demo }] }
-  - { name: single-failing, limits: { concurrency: 1 }, targets: [{ provider: failing, model: gpt-4o-mini }] }
-`,
-  { workers: 1 },
-);
 
-const noCache = { 'cache-control': 'no-store' };
+    // One worker: a settle and the next request's admit then reach the store in order.
+    const gw = await startGateway(
+      t,
+      `
+    logging: { level: warn }
+    ${state}
+    auth: { mode: gateway, keys: [{ name: tpm, key: "${KEY}" }] }
+    routing: { retries: 0 }
+    cache: { enabled: true, ttl: 1m }
+    providers:
+      - { name: thrifty, type: openai, base_url: "${thrifty.url}", api_keys: ["sk-thrifty"] }
+      - { name: hungry, type: anthropic, base_url: "${hungry.url}", api_keys: ["sk-ant-hungry"] }
+      - { name: failing, type: openai, base_url: "${failing.url}", api_keys: ["sk-failing"] }
+      - { name: local, type: mock, chunks: 4 }
+    models:
+      - { name: thrifty, limits: { tpm: 100 }, targets: [{ provider: thrifty, model: gpt-4o-mini }] }
+      - { name: hungry, limits: { tpm: 100 }, targets: [{ provider: hungry, model: claude-sonnet-4-20250514 }] }
+      - { name: cached, limits: { tpm: 100 }, targets: [{ provider: thrifty, model: gpt-4o-mini }] }
+      - { name: single, limits: { concurrency: 1 }, targets: [{ provider: local, model: demo }] }
+      - { name: single-failing, limits: { concurrency: 1 }, targets: [{ provider: failing, model: gpt-4o-mini }] }
+    `,
+      { workers: 1 },
+    );
 
-t.test('streamed usage lower than the estimate: the second request fits', async (t) => {
-  const stream = chatBody('thrifty', PROMPT, { stream: true, max_tokens: 50 });
-  const first = await post(gw.url, '/v1/chat/completions', stream, { ...AUTH, ...noCache });
-  t.equal(first.status, 200);
-  t.ok(first.body.endsWith('data: [DONE]\n\n'), 'the stream completed');
-  t.equal(header(first, 'x-ratelimit-remaining-tokens'), '40', '60 reserved up front');
-  // Unreconciled, 60 + 60 > 100 would refuse it; reconciled, 34 + 60 fits.
-  const second = await post(gw.url, '/v1/chat/completions', stream, { ...AUTH, ...noCache });
-  t.equal(second.status, 200, 'admitted: the first request now counts its real 34 tokens');
-  t.equal(header(second, 'x-ratelimit-remaining-tokens'), '6', '100 - 34 - 60');
-  const third = await post(gw.url, '/v1/chat/completions', stream, { ...AUTH, ...noCache });
-  t.equal(third.status, 429, '34 + 34 + 60 > 100');
-  t.equal(header(third, 'x-ratelimit-remaining-tokens'), '32');
-  t.match(JSON.parse(third.body) as Json, { error: { code: 'GW_ERR_RATE_LIMITED', message: /tokens per minute/ } });
-  t.equal(thrifty.requests.length, 2, 'the refused request never reached the upstream');
-});
+    const noCache = { 'cache-control': 'no-store' };
 
-t.test('streamed usage higher than the estimate: the second request is refused', async (t) => {
-  const stream = messagesBody('hungry', PROMPT, { stream: true, max_tokens: 30 });
-  const first = await post(gw.url, '/v1/messages', stream, { ...AN_AUTH, ...noCache });
-  t.equal(first.status, 200);
-  t.match(first.body, /event: message_stop/);
-  t.equal(header(first, 'anthropic-ratelimit-tokens-remaining'), '60', '40 reserved up front');
-  // By the estimate 40 + 40 would fit; the real usage was 95.
-  const second = await post(gw.url, '/v1/messages', stream, { ...AN_AUTH, ...noCache });
-  t.equal(second.status, 429, 'refused: the first request counts its real 95 tokens');
-  t.equal(header(second, 'anthropic-ratelimit-tokens-remaining'), '5');
-  t.match(JSON.parse(second.body) as Json, { type: 'error', error: { type: 'rate_limit_error' } });
-});
+    t.test('streamed usage lower than the estimate: the second request fits', async (t) => {
+      const stream = chatBody('thrifty', PROMPT, { stream: true, max_tokens: 50 });
+      const first = await post(gw.url, '/v1/chat/completions', stream, { ...AUTH, ...noCache });
+      t.equal(first.status, 200);
+      t.ok(first.body.endsWith('data: [DONE]\n\n'), 'the stream completed');
+      t.equal(header(first, 'x-ratelimit-remaining-tokens'), '40', '60 reserved up front');
+      // Unreconciled, 60 + 60 > 100 would refuse it; reconciled, 34 + 60 fits.
+      const second = await post(gw.url, '/v1/chat/completions', stream, { ...AUTH, ...noCache });
+      t.equal(second.status, 200, 'admitted: the first request now counts its real 34 tokens');
+      t.equal(header(second, 'x-ratelimit-remaining-tokens'), '6', '100 - 34 - 60');
+      const third = await post(gw.url, '/v1/chat/completions', stream, { ...AUTH, ...noCache });
+      t.equal(third.status, 429, '34 + 34 + 60 > 100');
+      t.equal(header(third, 'x-ratelimit-remaining-tokens'), '32');
+      t.match(JSON.parse(third.body) as Json, { error: { code: 'GW_ERR_RATE_LIMITED', message: /tokens per minute/ } });
+      t.equal(thrifty.requests.length, 2, 'the refused request never reached the upstream');
+    });
 
-t.test('cached answers cost no tokens', async (t) => {
-  // Reserves 10 + 80 = 90 as a miss; really uses 34.
-  const body = chatBody('cached', PROMPT, { max_tokens: 80 });
-  const first = await post(gw.url, '/v1/chat/completions', body, AUTH);
-  t.equal(header(first, 'x-cache'), 'MISS');
-  // As misses these would be refused (34 + 90 > 100); hits need no tokens.
-  for (let i = 0; i < 5; i++) {
-    const hit = await post(gw.url, '/v1/chat/completions', { ...body, stream: i % 2 === 1 }, AUTH);
-    t.equal(hit.status, 200, `hit ${i} admitted`);
-    t.equal(header(hit, 'x-cache'), 'HIT');
-  }
-  const miss = await post(gw.url, '/v1/chat/completions', chatBody('cached', 'Something else.', { max_tokens: 80 }), AUTH);
-  t.equal(miss.status, 429, 'the same request as a miss does not fit');
-  const other = await post(gw.url, '/v1/chat/completions', chatBody('cached', 'Something else.', { max_tokens: 50 }), AUTH);
-  t.equal(other.status, 200, 'the hits used none of the budget: 34 + 61 still fits');
-  t.equal(header(other, 'x-cache'), 'MISS');
-  t.equal(header(other, 'x-ratelimit-remaining-tokens'), '5', '100 - 34 - (11 + 50)');
-});
+    t.test('streamed usage higher than the estimate: the second request is refused', async (t) => {
+      const stream = messagesBody('hungry', PROMPT, { stream: true, max_tokens: 30 });
+      const first = await post(gw.url, '/v1/messages', stream, { ...AN_AUTH, ...noCache });
+      t.equal(first.status, 200);
+      t.match(first.body, /event: message_stop/);
+      t.equal(header(first, 'anthropic-ratelimit-tokens-remaining'), '60', '40 reserved up front');
+      // By the estimate 40 + 40 would fit; the real usage was 95.
+      const second = await post(gw.url, '/v1/messages', stream, { ...AN_AUTH, ...noCache });
+      t.equal(second.status, 429, 'refused: the first request counts its real 95 tokens');
+      t.equal(header(second, 'anthropic-ratelimit-tokens-remaining'), '5');
+      t.match(JSON.parse(second.body) as Json, { type: 'error', error: { type: 'rate_limit_error' } });
+    });
 
-async function firstBytes(path: string, body: unknown, headers: Record<string, string>): Promise<{ abort(): void; status: number }> {
-  const controller = new AbortController();
-  const res = await fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: controller.signal });
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  await reader.read(); // the stream is flowing: the slot is taken
-  return { status: res.status, abort: () => controller.abort() };
+    t.test('cached answers cost no tokens', async (t) => {
+      // Reserves 10 + 80 = 90 as a miss; really uses 34.
+      const body = chatBody('cached', PROMPT, { max_tokens: 80 });
+      const first = await post(gw.url, '/v1/chat/completions', body, AUTH);
+      t.equal(header(first, 'x-cache'), 'MISS');
+      // As misses these would be refused (34 + 90 > 100); hits need no tokens.
+      for (let i = 0; i < 5; i++) {
+        const hit = await post(gw.url, '/v1/chat/completions', { ...body, stream: i % 2 === 1 }, AUTH);
+        t.equal(hit.status, 200, `hit ${i} admitted`);
+        t.equal(header(hit, 'x-cache'), 'HIT');
+      }
+      const miss = await post(gw.url, '/v1/chat/completions', chatBody('cached', 'Something else.', { max_tokens: 80 }), AUTH);
+      t.equal(miss.status, 429, 'the same request as a miss does not fit');
+      const other = await post(gw.url, '/v1/chat/completions', chatBody('cached', 'Something else.', { max_tokens: 50 }), AUTH);
+      t.equal(other.status, 200, 'the hits used none of the budget: 34 + 61 still fits');
+      t.equal(header(other, 'x-cache'), 'MISS');
+      t.equal(header(other, 'x-ratelimit-remaining-tokens'), '5', '100 - 34 - (11 + 50)');
+    });
+
+    async function firstBytes(path: string, body: unknown, headers: Record<string, string>): Promise<{ abort(): void; status: number }> {
+      const controller = new AbortController();
+      const res = await fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: controller.signal });
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      await reader.read(); // the stream is flowing: the slot is taken
+      return { status: res.status, abort: () => controller.abort() };
+    }
+
+    t.test('a concurrency slot is freed when the client aborts a stream', async (t) => {
+      const slow = { ...AUTH, 'x-mock-chunks': '200', 'x-mock-chunk-delay-ms': '100' };
+      const running = await firstBytes('/v1/chat/completions', chatBody('single', 'slow one', { stream: true }), slow);
+      t.equal(running.status, 200);
+      const refused = await post(gw.url, '/v1/chat/completions', chatBody('single', 'meanwhile'), AUTH);
+      t.equal(refused.status, 429, 'the only slot is taken');
+      t.equal(header(refused, 'retry-after'), '1');
+      t.match(JSON.parse(refused.body) as Json, { error: { message: /1 concurrent requests/ } });
+      running.abort();
+      const admitted = await until('the slot to be released after the abort', async () => {
+        const reply = await post(gw.url, '/v1/chat/completions', chatBody('single', 'after the abort'), AUTH);
+        return reply.status === 200 ? reply : undefined;
+      });
+      t.equal(admitted.status, 200);
+    });
+
+    t.test('a concurrency slot is freed when the upstream fails', async (t) => {
+      failing.script([{ kind: 'status', status: 500 }, { kind: 'status', status: 500 }]);
+      const failed = await post(gw.url, '/v1/chat/completions', chatBody('single-failing', PROMPT), AUTH);
+      t.equal(failed.status, 502);
+      const again: Reply = await until('the slot to be released after the failure', async () => {
+        const reply = await post(gw.url, '/v1/chat/completions', chatBody('single-failing', PROMPT), AUTH);
+        return reply.status !== 429 ? reply : undefined;
+      });
+      t.equal(again.status, 502, 'admitted again (and failed upstream again)');
+      const ok = await post(gw.url, '/v1/chat/completions', chatBody('single-failing', PROMPT), AUTH);
+      t.equal(ok.status, 200);
+    });
+  });
 }
-
-t.test('a concurrency slot is freed when the client aborts a stream', async (t) => {
-  const slow = { ...AUTH, 'x-mock-chunks': '200', 'x-mock-chunk-delay-ms': '100' };
-  const running = await firstBytes('/v1/chat/completions', chatBody('single', 'slow one', { stream: true }), slow);
-  t.equal(running.status, 200);
-  const refused = await post(gw.url, '/v1/chat/completions', chatBody('single', 'meanwhile'), AUTH);
-  t.equal(refused.status, 429, 'the only slot is taken');
-  t.equal(header(refused, 'retry-after'), '1');
-  t.match(JSON.parse(refused.body) as Json, { error: { message: /1 concurrent requests/ } });
-  running.abort();
-  const admitted = await until('the slot to be released after the abort', async () => {
-    const reply = await post(gw.url, '/v1/chat/completions', chatBody('single', 'after the abort'), AUTH);
-    return reply.status === 200 ? reply : undefined;
-  });
-  t.equal(admitted.status, 200);
-});
-
-t.test('a concurrency slot is freed when the upstream fails', async (t) => {
-  failing.script([{ kind: 'status', status: 500 }, { kind: 'status', status: 500 }]);
-  const failed = await post(gw.url, '/v1/chat/completions', chatBody('single-failing', PROMPT), AUTH);
-  t.equal(failed.status, 502);
-  const again: Reply = await until('the slot to be released after the failure', async () => {
-    const reply = await post(gw.url, '/v1/chat/completions', chatBody('single-failing', PROMPT), AUTH);
-    return reply.status !== 429 ? reply : undefined;
-  });
-  t.equal(again.status, 502, 'admitted again (and failed upstream again)');
-  const ok = await post(gw.url, '/v1/chat/completions', chatBody('single-failing', PROMPT), AUTH);
-  t.equal(ok.status, 200);
-});
