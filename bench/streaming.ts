@@ -9,7 +9,7 @@
  * SPEC targets: streaming adds < 1 ms to time-to-first-token and forwards every chunk at once.
  *
  *   pnpm --filter @gatewayd/bench streaming
- *   env: CHUNKS=20 DELAY_MS=5 CLIENTS=1,16 STREAMS=20 WORKERS=2
+ *   env: CHUNKS=20 DELAY_MS=5 CLIENTS=1,16 STREAMS=20 WARMUP_STREAMS=30 WORKERS=2
  */
 import type { GatewayUpstream } from './lib/gatewayd-legs.js';
 import { gatewayPid, gatewaydOpenaiWorks, startGatewayLeg } from './lib/gatewayd-legs.js';
@@ -29,6 +29,8 @@ const STREAMS = envNumber('STREAMS', 20);
 const WORKERS = envNumber('WORKERS', 2);
 const CLIENTS = (process.env.CLIENTS ?? '1,16').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const MAX_SECONDS = 60;
+/** Streams per client before measuring: Node's JIT needs some hundreds of requests to reach steady state. */
+const WARMUP_STREAMS = envNumber('WARMUP_STREAMS', 30);
 
 interface Leg {
   name: string;
@@ -73,7 +75,9 @@ async function startLegs(cleanup: Cleanup, upstreamPort: number, gatewayUpstream
 
 async function measure(leg: Leg, clients: number, detachedPids: number[]): Promise<Row> {
   const common = { url: leg.url, body: leg.body, headers: leg.headers, clients, expectedChunks: CHUNKS, lateAfterMs: DELAY_MS };
-  await probeSse({ ...common, streams: 2, maxSeconds: 10 }); // warm-up: connections, JIT, upstream pools
+  // Warm-up: JIT, upstream pools. At least 8 connections, so that SO_REUSEPORT spreads them over
+  // every worker (the measured run's connections may land on any of them).
+  await probeSse({ ...common, clients: Math.max(clients, 8), streams: WARMUP_STREAMS, maxSeconds: 30 });
   const foreign = startForeignLoadMeter(detachedPids);
   const result = await probeSse({ ...common, streams: STREAMS, maxSeconds: MAX_SECONDS });
   const foreignPercent = foreign() ?? Number.NaN;
