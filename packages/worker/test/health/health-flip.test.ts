@@ -96,6 +96,8 @@ models:
   const server = await reopen(up.port);
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
   await until('ready again on every worker', async () => (await readiness(gw)).every((r) => r.status === 200), 15_000);
+  // The admin view merges the workers' 1 s reports: it may trail readiness by one report.
+  await until('/health/providers healthy again', async () => stateOf(await providers(gw), 'up') === 'healthy', 5_000);
   t.equal(stateOf(await providers(gw), 'up'), 'healthy');
   await until('provider_health 1', async () => sample(await scrape(gw), 'llm_gateway_provider_health{provider="up"}') === 1);
 });
