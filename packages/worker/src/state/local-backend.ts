@@ -3,7 +3,8 @@
  *
  * Hot path: every admit/settle/cache op of one event-loop turn goes out in ONE `state-batch`
  * message, flushed by setImmediate (after the poll phase, so all the requests that arrived in
- * this turn share it), and comes back in ONE answer. A batch that is not answered within
+ * this turn share it), and comes back in ONE answer. A cache write is the exception: it goes at
+ * once (with whatever is queued), while its answer is still corked (see cacheSet). A batch that is not answered within
  * `timeoutMs` is given up on: its admits follow state.on_error, its cache reads miss. If its
  * answer arrives later, slots it was granted are freed at once (settled), so nothing leaks.
  */
@@ -75,6 +76,10 @@ export class LocalStateBackend implements StateBackend {
   cacheSet(key: string, value: Buffer, ttlMs: number): void {
     if (this.closed) return;
     this.enqueue({ op: 'cache-set', key, value: value.toString('base64'), ttlMs });
+    // Sent now, not at the end of the turn: the store is called while the answer is still corked,
+    // so the entry reaches the supervisor before the caller has the answer, and the caller's next
+    // identical request (on any worker) finds it: read-your-writes.
+    this.flush();
   }
 
   ready(): Promise<void> {

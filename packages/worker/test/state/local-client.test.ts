@@ -55,8 +55,10 @@ t.test('all ops of one turn travel in one batch; scopes without limits cost no m
   state.settle(a.ticket!, 30);
   state.settle(a.ticket!, 30);
   state.cacheSet('k', Buffer.from([0, 1, 2, 255]), 10_000);
+  t.equal(sent.length, 2, 'a cache write goes at once, with the settles queued before it (read-your-writes)');
+  t.same(sent[1]!.ops.map((op) => op.op), ['settle', 'settle', 'cache-set']);
   const [c] = await Promise.all([state.admit(scopes, 0), state.cacheGet('k')]);
-  t.equal(sent.length, 2, 'settles, a cache write, an admit and a read: one more message');
+  t.equal(sent.length, 3, 'an admit and a read: one more message');
   t.equal(c.tokens?.remaining, 1000 - 30 - 100, 'the first reservation was reconciled to 30');
   t.same(await state.cacheGet('k'), Buffer.from([0, 1, 2, 255]), 'bytes survive the base64 trip');
 });
