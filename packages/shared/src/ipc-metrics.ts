@@ -27,15 +27,8 @@ export interface HistogramDelta {
   count: number;
 }
 
-/** Traffic of one (provider, model) pair since the previous report; labels already bounded. */
-export interface ModelMetricsDelta {
-  provider: string;
-  model: string;
-  /** [HTTP status, count] pairs. */
-  statuses: Array<[number, number]>;
-  duration: HistogramDelta;
-  /** Streams only. */
-  ttft: HistogramDelta;
+/** Token, cost and cache counts of some traffic since the previous report (model and key deltas). */
+export interface UsageFigures {
   promptTokens: number;
   completionTokens: number;
   cachedTokens: number;
@@ -44,18 +37,23 @@ export interface ModelMetricsDelta {
   cacheMisses: number;
 }
 
+/** Traffic of one (provider, model) pair since the previous report; labels already bounded. */
+export interface ModelMetricsDelta extends UsageFigures {
+  provider: string;
+  model: string;
+  /** [HTTP status, count] pairs. */
+  statuses: Array<[number, number]>;
+  duration: HistogramDelta;
+  /** Streams only. */
+  ttft: HistogramDelta;
+}
+
 /** Traffic of one gateway key since the previous report; `key` null: no gateway key (client mode). */
-export interface KeyMetricsDelta {
+export interface KeyMetricsDelta extends UsageFigures {
   key: string | null;
   requests: number;
   /** Answers with status >= 400. */
   errors: number;
-  promptTokens: number;
-  completionTokens: number;
-  cachedTokens: number;
-  costUsd: number;
-  cacheHits: number;
-  cacheMisses: number;
 }
 
 /**

@@ -2,7 +2,7 @@
  * Traffic totals for /admin/stats and `gatewayd status`: per model, per gateway key and overall,
  * summed from the workers' deltas since the supervisor started (never reset by reloads).
  */
-import type { KeyMetricsDelta, ModelMetricsDelta, TrafficTotals } from '@gatewayd/shared';
+import type { KeyMetricsDelta, ModelMetricsDelta, TrafficTotals, UsageFigures } from '@gatewayd/shared';
 
 /** Non-negative finite, else 0: one malformed report must not poison a total. */
 export function finite(n: unknown): number {
@@ -32,7 +32,7 @@ export class TrafficCell {
   cacheHits = 0;
   cacheMisses = 0;
 
-  add(d: { promptTokens: number; completionTokens: number; cachedTokens: number; costUsd: number; cacheHits: number; cacheMisses: number }, requests: number, errors: number): void {
+  add(d: UsageFigures, requests: number, errors: number): void {
     this.requests += requests;
     this.errors += errors;
     this.promptTokens += finite(d.promptTokens);

@@ -73,34 +73,24 @@ export class MetricsRecorder {
     const provider = this.labels.provider(r.provider);
     const model = this.labels.model(r.model);
     const status = LabelBounds.status(r.status);
-    const prompt = amount(r.promptTokens);
-    const completion = amount(r.completionTokens);
-    const cached = amount(r.cachedTokens);
-    const cost = amount(r.costUsd);
-    const hit = r.cache === 'hit' ? 1 : 0;
-    const miss = r.cache === 'miss' ? 1 : 0;
+    const figures = {
+      prompt: amount(r.promptTokens),
+      completion: amount(r.completionTokens),
+      cached: amount(r.cachedTokens),
+      cost: amount(r.costUsd),
+      hit: r.cache === 'hit' ? 1 : 0,
+      miss: r.cache === 'miss' ? 1 : 0,
+    };
 
     const cell = this.modelCell(provider, model);
-    cell.requests += 1;
+    cell.usage.add(figures);
     cell.statuses.set(status, (cell.statuses.get(status) ?? 0) + 1);
     cell.duration.observe(amount(r.durationMs) / 1000);
     if (r.stream && r.ttftMs !== null) cell.ttft.observe(amount(r.ttftMs) / 1000);
-    cell.promptTokens += prompt;
-    cell.completionTokens += completion;
-    cell.cachedTokens += cached;
-    cell.costUsd += cost;
-    cell.cacheHits += hit;
-    cell.cacheMisses += miss;
 
     const key = this.keyCell(this.labels.key(r.keyName));
-    key.requests += 1;
+    key.usage.add(figures);
     if (status >= 400 || status === 0) key.errors += 1;
-    key.promptTokens += prompt;
-    key.completionTokens += completion;
-    key.cachedTokens += cached;
-    key.costUsd += cost;
-    key.cacheHits += hit;
-    key.cacheMisses += miss;
 
     if (r.upstreamMs !== null) this.overhead.observe(Math.max(0, r.durationMs - r.upstreamMs) / 1000);
   }
