@@ -21,13 +21,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startForeignLoadMeter, treeCpuSeconds } from './lib/cpu.js';
-import { freePort, startGateway, type Gateway } from './lib/gatewayd.js';
-import { gatewayPid } from './lib/gatewayd-legs.js';
+import { freePort, type Gateway } from './lib/gatewayd.js';
+import { gatewayPid, startDisposableGateway } from './lib/gatewayd-legs.js';
 import { probeLatency, type LatencyResult } from './lib/latency-probe.js';
 import { requireNginx, startNginxReturn200 } from './lib/nginx.js';
 import { CHAT_COMPLETION_BODY, GATEWAY_MODEL, UPSTREAM_MODEL, chatRequest } from './lib/openai-fixtures.js';
 import { Cleanup, captureOutput, stopChild, waitForPort } from './lib/processes.js';
-import { cleanupOnSignals, envNumber, log, machineLine, saveResult, waitForQuietMachine } from './lib/report.js';
+import { envNumber, log, runScenario } from './lib/report.js';
 import { fmt, percentile, verdict } from './lib/stats.js';
 import { requireWrk, runWrk, type WrkResult } from './lib/wrk.js';
 
@@ -196,74 +196,56 @@ function latencyTable(rows: LatencyRow[]): string {
   return lines.join('\n');
 }
 
-async function main(): Promise<void> {
-  requireWrk();
-  requireNginx();
-  const cleanup = new Cleanup();
-  cleanupOnSignals(cleanup);
-  await waitForQuietMachine();
-  const header = machineLine();
-  try {
-    const upstream = await startNginxReturn200(CHAT_COMPLETION_BODY, 1);
-    cleanup.add(upstream.stop);
-    const redisUrl = await startRedis(cleanup);
-    const legs: Leg[] = [];
-    for (const spec of LEGS) {
-      const gateway = await startGateway(legYaml(spec, upstream.port, redisUrl));
-      cleanup.add(async () => {
-        await gateway.stop();
-        if (process.env.KEEP_TMP !== '1') rmSync(gateway.dir, { recursive: true, force: true });
-      });
-      const url = `http://127.0.0.1:${gateway.port}/v1/chat/completions`;
-      // Each leg does what it claims: limit headers when limited, a miss when caching.
-      await check(url, { status: 200, xCache: spec.cache ? 'MISS' : null, limited: spec.limits });
-      legs.push({ spec, gateway, url, pid: gatewayPid(gateway), wrk: [], cpuUsPerRequest: [], foreignPercent: [] });
-    }
-    const scriptDir = mkdtempSync(join(tmpdir(), 'gatewayd-bench-wrk-'));
-    cleanup.add(() => rmSync(scriptDir, { recursive: true, force: true }));
-    const pids = [...legs.map((leg) => leg.pid), upstream.pid];
-    for (let round = 1; round <= ROUNDS; round++) {
-      log(`round ${round}/${ROUNDS}: throughput`);
-      for (const leg of legs) await measure(leg, scriptDir, pids);
-    }
-
-    log('latency at c=1: cache hits versus upstream calls');
-    const body = chatRequest(GATEWAY_MODEL, false);
-    const headers = { authorization: `Bearer ${API_KEY}` };
-    const probe = (url: string, requestBody: unknown, withKey: boolean) =>
-      probeLatency({ url, body: requestBody, headers: withKey ? headers : {}, iterations: LAT_ITERATIONS, warmup: Math.ceil(LAT_ITERATIONS / 10), maxSeconds: 30 });
-    const rows: LatencyRow[] = [];
-    rows.push({ name: 'upstream directly (nginx)', result: await probe(`http://127.0.0.1:${upstream.port}/v1/chat/completions`, chatRequest(UPSTREAM_MODEL, false), false) });
-    const off = legs.find((leg) => leg.spec.name === 'off') as Leg;
-    rows.push({ name: 'upstream call through gatewayd (cache off)', result: await probe(off.url, body, true) });
-    for (const leg of legs.filter((l) => l.spec.cache)) {
-      await check(leg.url, { status: 200, limited: true }); // stores the entry (or finds it)
-      await check(leg.url, { status: 200, xCache: 'HIT', limited: true });
-      rows.push({ name: `cache hit, ${leg.spec.name}`, result: await probe(leg.url, body, true) });
-    }
-    for (const row of rows) log(`  ${row.name}: p50 ${fmt(row.result.us.p50)} us${row.result.errors ? `, ${row.result.errors} errors: ${row.result.firstError}` : ''}`);
-
-    const markdown = [
-      `### limits and cache: overhead on non-stream chat completions, nginx \`return 200\` upstream, gatewayd ${WORKERS} workers`,
-      '',
-      `wrk -t${WRK_THREADS} -c${CONNECTIONS} -d${DURATION}s (after ${WARMUP}s warm-up), a distinct prompt per request (every cache lookup misses); ${ROUNDS} round(s), medians. ${header}.`,
-      `Limits: rpm/tpm/concurrency of scope(s) ${SCOPES.join(' + ')}, never binding. Cache: default max_entries. Verdicts on the limits + cache legs: ≥ 0.8 × off (local), ≥ 0.7 × off (redis). gatewayd CPU: supervisor + workers (the local store lives in the supervisor); Redis's own CPU is not in it but shares the cores.`,
-      '',
-      throughputTable(legs),
-      '',
-      `Latency at concurrency 1 (${LAT_ITERATIONS} sequential requests over one keep-alive connection, the same request each time):`,
-      '',
-      latencyTable(rows),
-      '',
-    ].join('\n');
-    console.log(`\n${markdown}`);
-    log(`saved ${saveResult('limits-cache', markdown)}`);
-  } finally {
-    await cleanup.run();
+requireWrk();
+requireNginx();
+runScenario('limits-cache', async (cleanup, header) => {
+  const upstream = await startNginxReturn200(CHAT_COMPLETION_BODY, 1);
+  cleanup.add(upstream.stop);
+  const redisUrl = await startRedis(cleanup);
+  const legs: Leg[] = [];
+  for (const spec of LEGS) {
+    const gateway = await startDisposableGateway(legYaml(spec, upstream.port, redisUrl));
+    cleanup.add(gateway.stop);
+    const url = `http://127.0.0.1:${gateway.port}/v1/chat/completions`;
+    // Each leg does what it claims: limit headers when limited, a miss when caching.
+    await check(url, { status: 200, xCache: spec.cache ? 'MISS' : null, limited: spec.limits });
+    legs.push({ spec, gateway, url, pid: gatewayPid(gateway), wrk: [], cpuUsPerRequest: [], foreignPercent: [] });
   }
-}
+  const scriptDir = mkdtempSync(join(tmpdir(), 'gatewayd-bench-wrk-'));
+  cleanup.add(() => rmSync(scriptDir, { recursive: true, force: true }));
+  const pids = [...legs.map((leg) => leg.pid), upstream.pid];
+  for (let round = 1; round <= ROUNDS; round++) {
+    log(`round ${round}/${ROUNDS}: throughput`);
+    for (const leg of legs) await measure(leg, scriptDir, pids);
+  }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
+  log('latency at c=1: cache hits versus upstream calls');
+  const body = chatRequest(GATEWAY_MODEL, false);
+  const headers = { authorization: `Bearer ${API_KEY}` };
+  const probe = (url: string, requestBody: unknown, withKey: boolean) =>
+    probeLatency({ url, body: requestBody, headers: withKey ? headers : {}, iterations: LAT_ITERATIONS, warmup: Math.ceil(LAT_ITERATIONS / 10), maxSeconds: 30 });
+  const rows: LatencyRow[] = [];
+  rows.push({ name: 'upstream directly (nginx)', result: await probe(`http://127.0.0.1:${upstream.port}/v1/chat/completions`, chatRequest(UPSTREAM_MODEL, false), false) });
+  const off = legs.find((leg) => leg.spec.name === 'off') as Leg;
+  rows.push({ name: 'upstream call through gatewayd (cache off)', result: await probe(off.url, body, true) });
+  for (const leg of legs.filter((l) => l.spec.cache)) {
+    await check(leg.url, { status: 200, limited: true }); // stores the entry (or finds it)
+    await check(leg.url, { status: 200, xCache: 'HIT', limited: true });
+    rows.push({ name: `cache hit, ${leg.spec.name}`, result: await probe(leg.url, body, true) });
+  }
+  for (const row of rows) log(`  ${row.name}: p50 ${fmt(row.result.us.p50)} us${row.result.errors ? `, ${row.result.errors} errors: ${row.result.firstError}` : ''}`);
+
+  return [
+    `### limits and cache: overhead on non-stream chat completions, nginx \`return 200\` upstream, gatewayd ${WORKERS} workers`,
+    '',
+    `wrk -t${WRK_THREADS} -c${CONNECTIONS} -d${DURATION}s (after ${WARMUP}s warm-up), a distinct prompt per request (every cache lookup misses); ${ROUNDS} round(s), medians. ${header}.`,
+    `Limits: rpm/tpm/concurrency of scope(s) ${SCOPES.join(' + ')}, never binding. Cache: default max_entries. Verdicts on the limits + cache legs: ≥ 0.8 × off (local), ≥ 0.7 × off (redis). gatewayd CPU: supervisor + workers (the local store lives in the supervisor); Redis's own CPU is not in it but shares the cores.`,
+    '',
+    throughputTable(legs),
+    '',
+    `Latency at concurrency 1 (${LAT_ITERATIONS} sequential requests over one keep-alive connection, the same request each time):`,
+    '',
+    latencyTable(rows),
+    '',
+  ].join('\n');
 });

@@ -23,7 +23,7 @@ import { startBareProxy } from './lib/bare-proxy.js';
 import { CHAT_COMPLETION_BODY, GATEWAY_MODEL, UPSTREAM_MODEL, chatRequest } from './lib/openai-fixtures.js';
 import { portkeyHeaders, startPortkeyOrSkip } from './lib/portkey.js';
 import { Cleanup } from './lib/processes.js';
-import { cleanupOnSignals, envNumber, log, machineLine, saveResult, waitForQuietMachine } from './lib/report.js';
+import { envNumber, log, runScenario } from './lib/report.js';
 import { delta, fmt, percentile, verdict } from './lib/stats.js';
 import { requireWrk, runWrk, writePostScript, type WrkResult } from './lib/wrk.js';
 
@@ -152,53 +152,38 @@ function table(results: Measured[], standIn: boolean): string {
   return lines.join('\n');
 }
 
-async function main(): Promise<void> {
-  requireWrk();
-  requireNginx();
-  const cleanup = new Cleanup();
-  cleanupOnSignals(cleanup);
-  await waitForQuietMachine();
-  const header = machineLine();
-  try {
-    const upstream = await startNginxReturn200(CHAT_COMPLETION_BODY, 1);
-    cleanup.add(upstream.stop);
-    const baseUrl = `http://127.0.0.1:${upstream.port}/v1`;
-    const probe = await gatewaydOpenaiWorks(baseUrl);
-    const gatewayUpstream: GatewayUpstream = probe.ok ? { kind: 'openai', baseUrl } : { kind: 'mock', chunks: 1, chunkDelayMs: 0 };
-    if (!probe.ok) log(`gatewayd's openai provider does not answer yet (${probe.detail}); gatewayd legs use the mock provider as a stand-in`);
-    const legs = await startLegs(cleanup, upstream, gatewayUpstream);
-    const results: Measured[] = legs.map((leg) => ({ leg, wrk: [], latency: [], cpuUsPerRequest: [], foreignPercent: [] }));
-    const scriptDir = mkdtempSync(join(tmpdir(), 'gatewayd-bench-wrk-'));
-    cleanup.add(() => rmSync(scriptDir, { recursive: true, force: true }));
-    for (let round = 1; round <= ROUNDS; round++) {
-      log(`round ${round}/${ROUNDS}`);
-      for (const m of results) {
-        const run = await measure(m.leg, scriptDir, legs.flatMap((leg) => leg.pids));
-        m.wrk.push(run.wrk);
-        m.latency.push(run.latency);
-        m.cpuUsPerRequest.push(run.cpuUsPerRequest);
-        m.foreignPercent.push(run.foreignPercent);
-      }
+requireWrk();
+requireNginx();
+runScenario('proxy-throughput', async (cleanup, header) => {
+  const upstream = await startNginxReturn200(CHAT_COMPLETION_BODY, 1);
+  cleanup.add(upstream.stop);
+  const baseUrl = `http://127.0.0.1:${upstream.port}/v1`;
+  const probe = await gatewaydOpenaiWorks(baseUrl);
+  const gatewayUpstream: GatewayUpstream = probe.ok ? { kind: 'openai', baseUrl } : { kind: 'mock', chunks: 1, chunkDelayMs: 0 };
+  if (!probe.ok) log(`gatewayd's openai provider does not answer yet (${probe.detail}); gatewayd legs use the mock provider as a stand-in`);
+  const legs = await startLegs(cleanup, upstream, gatewayUpstream);
+  const results: Measured[] = legs.map((leg) => ({ leg, wrk: [], latency: [], cpuUsPerRequest: [], foreignPercent: [] }));
+  const scriptDir = mkdtempSync(join(tmpdir(), 'gatewayd-bench-wrk-'));
+  cleanup.add(() => rmSync(scriptDir, { recursive: true, force: true }));
+  for (let round = 1; round <= ROUNDS; round++) {
+    log(`round ${round}/${ROUNDS}`);
+    for (const m of results) {
+      const run = await measure(m.leg, scriptDir, legs.flatMap((leg) => leg.pids));
+      m.wrk.push(run.wrk);
+      m.latency.push(run.latency);
+      m.cpuUsPerRequest.push(run.cpuUsPerRequest);
+      m.foreignPercent.push(run.foreignPercent);
     }
-    const standIn = gatewayUpstream.kind === 'mock';
-    const markdown = [
-      `### proxy throughput: non-stream chat completions, nginx \`return 200\` upstream (1 worker)`,
-      '',
-      `wrk -t${WRK_THREADS} -c${CONNECTIONS} -d${DURATION}s (after ${WARMUP}s warm-up); c=1: ${LAT_ITERATIONS} sequential keep-alive requests; ${ROUNDS} round(s), medians. ${header}.`,
-      'Server CPU µs/req: user+system CPU of the leg\'s own process tree (not the upstream\'s) during the wrk run, per request; steadier than rps when other work shares the cores, though contention inflates it too. Other load %: machine CPU used by processes outside this bench during the leg (of all cores); high means a noisy row.',
-      ...(standIn ? ['', '**gatewayd legs use the built-in mock provider (no upstream hop): its openai provider did not answer yet. Targets not judged.**'] : []),
-      '',
-      table(results, standIn),
-      '',
-    ].join('\n');
-    console.log(`\n${markdown}`);
-    log(`saved ${saveResult('proxy-throughput', markdown)}`);
-  } finally {
-    await cleanup.run();
   }
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
+  const standIn = gatewayUpstream.kind === 'mock';
+  return [
+    `### proxy throughput: non-stream chat completions, nginx \`return 200\` upstream (1 worker)`,
+    '',
+    `wrk -t${WRK_THREADS} -c${CONNECTIONS} -d${DURATION}s (after ${WARMUP}s warm-up); c=1: ${LAT_ITERATIONS} sequential keep-alive requests; ${ROUNDS} round(s), medians. ${header}.`,
+    'Server CPU µs/req: user+system CPU of the leg\'s own process tree (not the upstream\'s) during the wrk run, per request; steadier than rps when other work shares the cores, though contention inflates it too. Other load %: machine CPU used by processes outside this bench during the leg (of all cores); high means a noisy row.',
+    ...(standIn ? ['', '**gatewayd legs use the built-in mock provider (no upstream hop): its openai provider did not answer yet. Targets not judged.**'] : []),
+    '',
+    table(results, standIn),
+    '',
+  ].join('\n');
 });

@@ -18,7 +18,7 @@ import { requireNginx, startNginxProxy } from './lib/nginx.js';
 import { GATEWAY_MODEL, UPSTREAM_MODEL, chatRequest } from './lib/openai-fixtures.js';
 import { portkeyHeaders, startPortkeyOrSkip } from './lib/portkey.js';
 import { Cleanup } from './lib/processes.js';
-import { cleanupOnSignals, envNumber, log, machineLine, saveResult, waitForQuietMachine } from './lib/report.js';
+import { envNumber, log, runScenario } from './lib/report.js';
 import { probeSse, type SseProbeResult } from './lib/sse-probe.js';
 import { startSseUpstream } from './lib/sse-upstream.js';
 import { delta, fmt, verdict, type Spread } from './lib/stats.js';
@@ -140,44 +140,29 @@ function failures(rows: Row[]): string[] {
   return notes.length ? ['', 'Failures:', ...notes] : [];
 }
 
-async function main(): Promise<void> {
-  requireNginx();
-  const cleanup = new Cleanup();
-  cleanupOnSignals(cleanup);
-  await waitForQuietMachine();
-  const header = machineLine();
-  try {
-    const upstream = await startSseUpstream({ chunks: CHUNKS, delayMs: DELAY_MS });
-    cleanup.add(upstream.stop);
-    const probe = await gatewaydOpenaiWorks(upstream.baseUrl);
-    const gatewayUpstream: GatewayUpstream = probe.ok ? { kind: 'openai', baseUrl: upstream.baseUrl } : { kind: 'mock', chunks: CHUNKS, chunkDelayMs: DELAY_MS };
-    if (!probe.ok) log(`gatewayd's openai provider does not answer yet (${probe.detail}); gatewayd legs use the mock provider as a stand-in`);
-    const legs = await startLegs(cleanup, upstream.port, gatewayUpstream);
-    const rows: Row[] = [];
-    for (const clients of CLIENTS) {
-      log(`${clients} client(s)`);
-      const detachedPids = legs.flatMap((leg) => (leg.detachedPid === undefined ? [] : [leg.detachedPid]));
-      for (const leg of legs) rows.push(await measure(leg, clients, detachedPids));
-    }
-    const standIn = gatewayUpstream.kind === 'mock';
-    const markdown = [
-      `### streaming: OpenAI SSE, ${CHUNKS} content chunks ${DELAY_MS} ms apart per stream, stamped by the upstream`,
-      '',
-      `Chunk delay: upstream send to client arrival (CLOCK_MONOTONIC, same host); the 1st chunk leaves the upstream with the response headers, so its delay is the response-path share of the added TTFT. Added = leg minus direct at the same percentile. Other load %: machine CPU used outside this bench during the leg. ${header}.`,
-      ...(standIn ? ['', '**gatewayd legs use the built-in mock provider (unstamped chunks): its openai provider did not answer yet. Targets not judged.**'] : []),
-      '',
-      ...CLIENTS.flatMap((clients) => [table(rows, clients, standIn), '']),
-      ...failures(rows),
-      '',
-    ].join('\n');
-    console.log(`\n${markdown}`);
-    log(`saved ${saveResult('streaming', markdown)}`);
-  } finally {
-    await cleanup.run();
+requireNginx();
+runScenario('streaming', async (cleanup, header) => {
+  const upstream = await startSseUpstream({ chunks: CHUNKS, delayMs: DELAY_MS });
+  cleanup.add(upstream.stop);
+  const probe = await gatewaydOpenaiWorks(upstream.baseUrl);
+  const gatewayUpstream: GatewayUpstream = probe.ok ? { kind: 'openai', baseUrl: upstream.baseUrl } : { kind: 'mock', chunks: CHUNKS, chunkDelayMs: DELAY_MS };
+  if (!probe.ok) log(`gatewayd's openai provider does not answer yet (${probe.detail}); gatewayd legs use the mock provider as a stand-in`);
+  const legs = await startLegs(cleanup, upstream.port, gatewayUpstream);
+  const rows: Row[] = [];
+  for (const clients of CLIENTS) {
+    log(`${clients} client(s)`);
+    const detachedPids = legs.flatMap((leg) => (leg.detachedPid === undefined ? [] : [leg.detachedPid]));
+    for (const leg of legs) rows.push(await measure(leg, clients, detachedPids));
   }
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
+  const standIn = gatewayUpstream.kind === 'mock';
+  return [
+    `### streaming: OpenAI SSE, ${CHUNKS} content chunks ${DELAY_MS} ms apart per stream, stamped by the upstream`,
+    '',
+    `Chunk delay: upstream send to client arrival (CLOCK_MONOTONIC, same host); the 1st chunk leaves the upstream with the response headers, so its delay is the response-path share of the added TTFT. Added = leg minus direct at the same percentile. Other load %: machine CPU used outside this bench during the leg. ${header}.`,
+    ...(standIn ? ['', '**gatewayd legs use the built-in mock provider (unstamped chunks): its openai provider did not answer yet. Targets not judged.**'] : []),
+    '',
+    ...CLIENTS.flatMap((clients) => [table(rows, clients, standIn), '']),
+    ...failures(rows),
+    '',
+  ].join('\n');
 });

@@ -26,9 +26,14 @@ models:
 `;
 }
 
+/** A gatewayd leg with the standard config: see startDisposableGateway. */
+export function startGatewayLeg(workers: number, upstream: GatewayUpstream): Promise<Gateway> {
+  return startDisposableGateway(gatewayYaml(workers, upstream));
+}
+
 /** startGateway() plus removal of its temp dir (config, pid, logs) on stop; KEEP_TMP=1 keeps it for a post-mortem. */
-export async function startGatewayLeg(workers: number, upstream: GatewayUpstream): Promise<Gateway> {
-  const gateway = await startGateway(gatewayYaml(workers, upstream));
+export async function startDisposableGateway(yaml: string): Promise<Gateway> {
+  const gateway = await startGateway(yaml);
   return {
     ...gateway,
     stop: async () => {

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { Cleanup } from './processes.js';
+import { Cleanup } from './processes.js';
 
 export const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 
@@ -58,4 +58,28 @@ export async function waitForQuietMachine(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 5000));
   }
   if ((loadavg()[0] ?? 0) >= threshold) log(`load average still ${loadavg()[0]?.toFixed(2)}; measuring anyway`);
+}
+
+/**
+ * The frame of every scenario: signal-safe cleanup, the quiet-machine wait, the machine header;
+ * `measure` starts what it needs (registering each stop with `cleanup`) and returns the markdown,
+ * which is printed and saved. Everything started is stopped however it ends; a failure exits 1.
+ */
+export function runScenario(scenario: string, measure: (cleanup: Cleanup, header: string) => Promise<string>): void {
+  const run = async (): Promise<void> => {
+    const cleanup = new Cleanup();
+    cleanupOnSignals(cleanup);
+    await waitForQuietMachine();
+    try {
+      const markdown = await measure(cleanup, machineLine());
+      console.log(`\n${markdown}`);
+      log(`saved ${saveResult(scenario, markdown)}`);
+    } finally {
+      await cleanup.run();
+    }
+  };
+  run().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
 }
