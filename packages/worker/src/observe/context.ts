@@ -2,14 +2,12 @@
 import type { Logger } from '../log.js';
 import type { MetricsRecorder } from '../metrics/index.js';
 import type { CostBook } from './cost.js';
-import type { PassiveHealth } from './passive-health.js';
 import type { Tracer } from './tracing/tracer.js';
 
 export interface ObserveContext {
   readonly logger: Logger;
   readonly recorder: MetricsRecorder;
   readonly costs: CostBook;
-  readonly passive: PassiveHealth;
   /** null: tracing disabled. */
   readonly tracer: Tracer | null;
   /** logging.log_prompts: prompt and completion text go into the access line. */

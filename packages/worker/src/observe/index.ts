@@ -49,11 +49,11 @@ export function startObservation(options: ObservationOptions): void {
   const { config, logger } = options;
   const tracer = config.tracing.enabled ? new Tracer(config.tracing, options.workerId, logger) : null;
   if (tracer !== null) logger.info({ collector: new URL(config.tracing.endpoint).origin, sampleRatio: config.tracing.sample_ratio }, 'tracing enabled: exporting spans over OTLP/HTTP');
+  options.router?.onOutcome(new PassiveHealth(recorder, options.router));
   context = {
     logger,
     recorder,
     costs: new CostBook(prices),
-    passive: new PassiveHealth(recorder, options.router, config.routing.breaker_threshold),
     tracer,
     logPrompts: config.logging.log_prompts,
     accessLog: logger.isLevelEnabled('info'),

@@ -55,7 +55,6 @@ export class RequestObservation {
   private upstreamMs = 0;
   /** performance.now() when the running attempt started; -1: none running. */
   private openedAt = -1;
-  private lastAttemptAt = -1;
   private firstByteAt = -1;
   private streamCounted = false;
   private finished = false;
@@ -78,7 +77,6 @@ export class RequestObservation {
     this.exportAttemptSpan(now);
     this.attempts++;
     this.openedAt = now;
-    this.lastAttemptAt = now;
     const target = this.target;
     if (this.span !== null && this.ctx.tracer !== null && target !== null) {
       const span = this.ctx.tracer.startAttempt(this.span, `upstream ${target.provider.name}`, now);
@@ -104,22 +102,17 @@ export class RequestObservation {
   }
 
   /**
-   * The attempt's verdict for the router (a stream: at its first chunk; a complete answer: right
-   * after it was sent, so possibly after finish: provider health does not depend on the request).
+   * The attempt's verdict (a stream: at its first chunk; a complete answer: right after it was
+   * sent). Provider health hears it from the router, which records it (observe/passive-health.ts).
    */
-  attemptSettled(target: RouteTarget, result: AttemptResult): void {
-    if (result.ok) {
-      this.ctx.passive.success(target, this.lastAttemptAt < 0 ? 0 : performance.now() - this.lastAttemptAt);
-      return;
-    }
-    this.ctx.passive.failure(target, result.failure);
+  attemptSettled(result: AttemptResult): void {
+    if (result.ok) return;
     this.attemptSpan?.add(str('error.type', result.failure.kind));
     this.attemptSpan?.fail(result.failure.error.message);
   }
 
   /** A stream failed after its first byte (the router has already recorded it). */
-  lateFailure(target: RouteTarget, failure: AttemptFailure): void {
-    this.ctx.passive.failure(target, failure, true);
+  lateFailure(failure: AttemptFailure): void {
     this.attemptSpan?.fail(failure.error.message);
   }
 

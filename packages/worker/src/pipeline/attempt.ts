@@ -101,7 +101,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
 
   recordFailure(failure: AttemptFailure): void {
     this.proxy.deps.router.recordFailure(this.input.target, failure);
-    this.ex.obs?.lateFailure(this.input.target, failure); // issue 5: passive provider health
+    this.ex.obs?.lateFailure(failure); // issue 5: the attempt span
   }
 
   streamEnded(usage: TokenUsage | undefined): void {
@@ -113,7 +113,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
   private settle(result: AttemptResult, observed = true): void {
     if (this.settled) return;
     this.settled = true;
-    if (observed) this.ex.obs?.attemptSettled(this.input.target, result); // issue 5: passive health
+    if (observed) this.ex.obs?.attemptSettled(result); // issue 5: the attempt span
     if (!result.ok && result.failure.kind === 'rate_limited') this.proxy.lastRateLimit = result.failure;
     this.resolve(result);
   }

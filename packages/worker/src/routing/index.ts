@@ -1,5 +1,5 @@
 /** Routing: model resolution, strategies, breakers, key rotation, retries and failover. */
-export { Router } from './router.js';
+export { Router, type OutcomeListener } from './router.js';
 export { Cancellation } from './cancellation.js';
 export type { Attempt } from './execute.js';
 export { classifyStatus, parseRetryAfter, backoffDelay } from './retry.js';

@@ -17,7 +17,14 @@ import { ModelResolver } from './resolve.js';
 import { orderTargets, type StrategyContext } from './strategies.js';
 import { systemClock, type AttemptFailure, type AttemptResult, type ResolvedModel, type RouteTarget, type RouterClock, type TargetHealth } from './types.js';
 
+/** Told of every outcome the router records, after its breaker and latency took it in. */
+export interface OutcomeListener {
+  success(target: RouteTarget, latencyMs: number): void;
+  failure(target: RouteTarget, failure: AttemptFailure): void;
+}
+
 export class Router {
+  private outcomes: OutcomeListener | null = null;
   private readonly resolver: ModelResolver;
   private readonly health: HealthRegistry;
   private readonly keys: KeyRing;
@@ -101,10 +108,17 @@ export class Router {
   /** Closes the target's breaker and feeds its latency average (latency to the first byte). */
   recordSuccess(target: RouteTarget, latencyMs: number): void {
     this.health.get(target).success(latencyMs);
+    this.outcomes?.success(target, latencyMs);
   }
 
   recordFailure(target: RouteTarget, failure: AttemptFailure): void {
     this.health.get(target).failure(failure, this.clock.now());
+    this.outcomes?.failure(target, failure);
+  }
+
+  /** One listener (passive provider health): it sees breaker states that include the outcome. */
+  onOutcome(listener: OutcomeListener): void {
+    this.outcomes = listener;
   }
 
   /** Runs attempts with failover, retries and backoff; semantics in execute.ts. */
