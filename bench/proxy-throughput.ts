@@ -9,7 +9,7 @@
  * SPEC targets: gatewayd throughput >= 0.5 x nginx proxy (same process count); added p50 at c=1 < 0.2 ms.
  *
  *   pnpm --filter @gatewayd/bench proxy
- *   env: DURATION=10 WARMUP=5 CONNECTIONS=64 WRK_THREADS=2 WORKERS=2 ROUNDS=1 LAT_ITERATIONS=3000
+ *   env: DURATION=10 WARMUP=5 CONNECTIONS=64 WRK_THREADS=2 WORKERS=2 ROUNDS=1 LAT_ITERATIONS=3000 LAT_WARMUP=1000
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +35,9 @@ const WRK_THREADS = envNumber('WRK_THREADS', 2);
 const WORKERS = envNumber('WORKERS', 2);
 const ROUNDS = envNumber('ROUNDS', 1);
 const LAT_ITERATIONS = envNumber('LAT_ITERATIONS', 3000);
+// Sequential requests before the measured ones, every leg alike: the first few hundred run measurably slower
+// (about +50 us for gatewayd and the bare floor) even right after the wrk run, so 10 % of the run was too few.
+const LAT_WARMUP = envNumber('LAT_WARMUP', 1000);
 const LAT_MAX_SECONDS = 30;
 
 interface Leg {
@@ -103,7 +106,7 @@ async function measure(leg: Leg, scriptDir: string, allPids: number[]): Promise<
   const wrk = await runWrk({ url: leg.url, connections: CONNECTIONS, threads: WRK_THREADS, durationSeconds: DURATION, script }).done;
   const cpuAfter = cpuSeconds(leg.pids);
   const cpuUsPerRequest = cpuBefore === undefined || cpuAfter === undefined || wrk.requests === 0 ? Number.NaN : ((cpuAfter - cpuBefore) * 1e6) / wrk.requests;
-  const latency = await probeLatency({ url: leg.url, body: leg.body, headers: leg.headers, iterations: LAT_ITERATIONS, warmup: Math.ceil(LAT_ITERATIONS / 10), maxSeconds: LAT_MAX_SECONDS });
+  const latency = await probeLatency({ url: leg.url, body: leg.body, headers: leg.headers, iterations: LAT_ITERATIONS, warmup: LAT_WARMUP, maxSeconds: LAT_MAX_SECONDS });
   const foreignPercent = foreign() ?? Number.NaN;
   log(`  ${leg.name}: ${Math.round(wrk.rps)} rps (${wrk.failed} failed), ${fmt(cpuUsPerRequest)} CPU us/request, other load ${fmt(foreignPercent)}%, c=1 p50 ${fmt(latency.us.p50)} us${latency.errors ? `, ${latency.errors} errors: ${latency.firstError}` : ''}`);
   return { wrk, latency, cpuUsPerRequest, foreignPercent };
@@ -179,7 +182,7 @@ runScenario('proxy-throughput', async (cleanup, header) => {
   return [
     `### proxy throughput: non-stream chat completions, nginx \`return 200\` upstream (1 worker)`,
     '',
-    `wrk -t${WRK_THREADS} -c${CONNECTIONS} -d${DURATION}s (after ${WARMUP}s warm-up); c=1: ${LAT_ITERATIONS} sequential keep-alive requests; ${ROUNDS} round(s), medians. ${header}.`,
+    `wrk -t${WRK_THREADS} -c${CONNECTIONS} -d${DURATION}s (after ${WARMUP}s warm-up); c=1: ${LAT_ITERATIONS} sequential keep-alive requests after ${LAT_WARMUP} unmeasured; ${ROUNDS} round(s), medians. ${header}.`,
     'Server CPU µs/req: user+system CPU of the leg\'s own process tree (not the upstream\'s) during the wrk run, per request; steadier than rps when other work shares the cores, though contention inflates it too. Other load %: machine CPU used by processes outside this bench during the leg (of all cores); high means a noisy row.',
     ...(standIn ? ['', '**gatewayd legs use the built-in mock provider (no upstream hop): its openai provider did not answer yet. Targets not judged.**'] : []),
     '',

@@ -36,20 +36,24 @@ export type ErrorCode = keyof typeof ERRORS;
 /** A failure with a stable code; its status and protocol types come from the table. */
 export class GatewayError extends Error {
   readonly status: number;
+  /** The offending request field as OpenAI names it (`messages[2].content`), for `error.param`. */
+  readonly fieldPath: string | null;
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
+    fieldPath: string | null = null,
   ) {
     super(message);
     this.name = 'GatewayError';
     this.status = ERRORS[code].status;
+    this.fieldPath = fieldPath;
   }
 }
 
-/** OpenAI error body: `{error:{message,type,code}}`. */
-export function openaiErrorBody(code: ErrorCode, message: string): string {
-  return JSON.stringify({ error: { message, type: ERRORS[code].openaiType, param: null, code } });
+/** OpenAI error body: `{error:{message,type,param,code}}`; `param` names the offending field, as OpenAI does. */
+export function openaiErrorBody(code: ErrorCode, message: string, param: string | null = null): string {
+  return JSON.stringify({ error: { message, type: ERRORS[code].openaiType, param, code } });
 }
 
 /** Anthropic error body: `{type:"error",error:{type,message}}`. */

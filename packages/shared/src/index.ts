@@ -10,3 +10,4 @@ export * from './errors.js';
 export * from './ipc.js';
 export * from './wire/index.js';
 export * from './state/index.js';
+export * from './lru.js';

@@ -7,8 +7,10 @@ import type { GatewayConfig } from './config/schema.js';
 import type { MetricsReportMessage, ProviderHealthMessage, ProviderHealthViewMessage, TrafficRow, TrafficTotals } from './ipc-metrics.js';
 export * from './ipc-metrics.js';
 import type { StateBatchMessage, StateBatchResultMessage } from './state/messages.js';
+import type { StateHealthMessage } from './state/health.js';
 
 export type { StateBatchMessage, StateBatchResultMessage } from './state/messages.js';
+export type { StateHealthMessage } from './state/health.js';
 
 export type HttpEngine = 'native' | 'fallback';
 export type WorkerState = 'starting' | 'ready' | 'draining' | 'stopped';
@@ -100,9 +102,11 @@ export type WorkerToSupervisor =
   | MetricsReportMessage
   | ProviderHealthMessage
   // issue 4: limit/cache operations for the supervisor's state store (backend local)
-  | StateBatchMessage;
+  | StateBatchMessage
+  // issue 4: state backend health transitions, for one log line per gateway transition
+  | StateHealthMessage;
 
-const WORKER_MESSAGE_TYPES = new Set<string>(['hello', 'ready', 'start-failed', 'stats', 'state-batch', 'metrics', 'provider-health']);
+const WORKER_MESSAGE_TYPES = new Set<string>(['hello', 'ready', 'start-failed', 'stats', 'state-batch', 'state-health', 'metrics', 'provider-health']);
 const SUPERVISOR_MESSAGE_TYPES = new Set<string>(['init', 'drain', 'reopen-logs', 'stats-request', 'state-batch-result', 'provider-health-view']);
 
 export function isWorkerMessage(value: unknown): value is WorkerToSupervisor {

@@ -7,4 +7,5 @@ export * from './sliding-log.js';
 export * from './limiter.js';
 export * from './lru-cache.js';
 export * from './messages.js';
+export * from './health.js';
 export * from './core.js';

@@ -1,15 +1,24 @@
 /**
  * The response cache of backend `local`: least-recently-used eviction at `maxEntries`, and a TTL
  * per entry (cache.ttl, or what the caller passes). Pure: the clock is injected.
- * A Map keeps insertion order, so "touch" is delete + set and the oldest key is the first one.
+ * The recency order is a LinkedLru (O(1) eviction; see lru.ts for why not a plain Map).
  */
+import { LinkedLru } from '../lru.js';
+
+interface Entry<V> {
+  value: V;
+  expiresAt: number;
+}
+
 export class LruTtlCache<V> {
-  private readonly entries = new Map<string, { value: V; expiresAt: number }>();
+  private readonly entries: LinkedLru<string, Entry<V>>;
 
   constructor(
-    private maxEntries: number,
+    maxEntries: number,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    this.entries = new LinkedLru(maxEntries);
+  }
 
   get size(): number {
     return this.entries.size;
@@ -17,31 +26,32 @@ export class LruTtlCache<V> {
 
   /** A reload may change cache.max_entries: shrinking evicts the least recently used at once. */
   resize(maxEntries: number): void {
-    this.maxEntries = maxEntries;
-    this.evictOverflow();
+    this.entries.resize(maxEntries);
   }
 
   get(key: string): V | undefined {
     const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    this.entries.delete(key);
-    if (entry.expiresAt <= this.now()) return undefined;
-    this.entries.set(key, entry);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
     return entry.value;
   }
 
   set(key: string, value: V, ttlMs: number): void {
-    this.entries.delete(key);
-    if (!(ttlMs > 0)) return;
+    if (!(ttlMs > 0)) {
+      this.entries.delete(key);
+      return;
+    }
     this.entries.set(key, { value, expiresAt: this.now() + ttlMs });
-    this.evictOverflow();
   }
 
   /** Drops expired entries (the LRU order is not the expiry order, so this walks everything). */
   purgeExpired(): number {
     const now = this.now();
     let purged = 0;
-    for (const [key, entry] of this.entries) {
+    for (const [key, entry] of this.entries.entries()) {
       if (entry.expiresAt <= now) {
         this.entries.delete(key);
         purged++;
@@ -52,13 +62,5 @@ export class LruTtlCache<V> {
 
   clear(): void {
     this.entries.clear();
-  }
-
-  private evictOverflow(): void {
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) return;
-      this.entries.delete(oldest.value);
-    }
   }
 }

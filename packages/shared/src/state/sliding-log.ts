@@ -21,6 +21,21 @@ export class SlidingLog {
   private baseSeq = 0;
   /** Sum of the live entries' weights. */
   private sum = 0;
+  /**
+   * Memo of waitUntilTotalAtMost: a rejected caller retrying (or many callers rejected by the same
+   * limit) would otherwise walk the log from the oldest entry on every rejection, and zero-weight
+   * entries (count_tokens, cache hits settled at 0) let that walk grow without raising the total.
+   * The crossing entry (the one whose leaving brings the total to the target) depends only on the
+   * weights from it to the newest entry, so pruning from the front never moves it; a change of
+   * weight that can move it bumps `version`.
+   */
+  private version = 0;
+  private memoVersion = -1;
+  private memoTarget = NaN;
+  /** Sequence number of the crossing entry, -1 when none (the total never drops to the target). */
+  private memoSeq = -1;
+  private memoTime = 0;
+  private walks = 0;
 
   constructor(private readonly windowMs: number) {}
 
@@ -30,6 +45,11 @@ export class SlidingLog {
 
   get total(): number {
     return this.sum;
+  }
+
+  /** How many times waitUntilTotalAtMost had to walk the log (the memo missed), for tests and bench. */
+  get walkCount(): number {
+    return this.walks;
   }
 
   /** Drops the entries that have left the window at `now`. */
@@ -60,6 +80,8 @@ export class SlidingLog {
     this.times.push(Math.max(time, last));
     this.weights.push(weight);
     this.sum += weight;
+    // A zero weight changes no total from any entry on, so the crossing stays where it was.
+    if (weight !== 0) this.version++;
     return this.baseSeq + this.times.length - 1;
   }
 
@@ -67,8 +89,10 @@ export class SlidingLog {
   reweigh(seq: number, weight: number): boolean {
     const index = seq - this.baseSeq;
     if (index < this.head || index >= this.times.length) return false;
+    if (weight === this.weights[index]) return true;
     this.sum += weight - this.weights[index]!;
     this.weights[index] = weight;
+    this.version++;
     return true;
   }
 
@@ -83,11 +107,28 @@ export class SlidingLog {
    * first; 0 when it already is. Exact as long as no entry is added or reweighed meanwhile.
    */
   waitUntilTotalAtMost(target: number, now: number): number {
+    if (this.sum <= target) return 0;
+    // A crossing entry that left the window means the total already dropped (float drift aside):
+    // walk again rather than trust it.
+    const stale = this.memoSeq !== -1 && this.memoSeq < this.baseSeq + this.head;
+    if (this.memoVersion !== this.version || this.memoTarget !== target || stale) this.findCrossing(target);
+    return this.memoSeq === -1 ? 0 : Math.max(0, this.memoTime + this.windowMs - now);
+  }
+
+  /** Walks from the oldest live entry to the one whose leaving brings the total to `target`. */
+  private findCrossing(target: number): void {
+    this.walks++;
+    this.memoVersion = this.version;
+    this.memoTarget = target;
+    this.memoSeq = -1;
     let total = this.sum;
-    for (let i = this.head; i < this.times.length && total > target; i++) {
+    for (let i = this.head; i < this.times.length; i++) {
       total -= this.weights[i]!;
-      if (total <= target) return Math.max(0, this.times[i]! + this.windowMs - now);
+      if (total <= target) {
+        this.memoSeq = this.baseSeq + i;
+        this.memoTime = this.times[i]!;
+        return;
+      }
     }
-    return 0;
   }
 }

@@ -187,6 +187,12 @@ export interface ChatCompletionMessage {
   tool_calls?: OpenaiToolCall[];
   function_call?: { name: string; arguments: string } | null;
   annotations?: unknown[];
+  /**
+   * Model reasoning, the de-facto OpenAI-compatible extension (DeepSeek, vLLM, SGLang, Qwen). Newer
+   * vLLM and OpenRouter name it `reasoning`; the gateway's hub always uses `reasoning_content`.
+   */
+  reasoning_content?: string | null;
+  reasoning?: string | null;
 }
 
 export interface ChatCompletionChoice {
@@ -226,6 +232,9 @@ export interface ChatCompletionDelta {
   refusal?: string | null;
   tool_calls?: OpenaiToolCallDelta[];
   function_call?: { name?: string; arguments?: string };
+  /** Reasoning fragment, see ChatCompletionMessage.reasoning_content (`reasoning` accepted in). */
+  reasoning_content?: string | null;
+  reasoning?: string | null;
 }
 
 export interface ChatCompletionChunkChoice {

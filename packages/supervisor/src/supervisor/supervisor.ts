@@ -5,7 +5,7 @@ import { RestartBackoff, type BackoffSettings } from './backoff.js';
 import { formatAddress, loadSupervisorConfig, workerCountOf, type ConfigOverrides } from './config.js';
 import { drainWorker, drainWorkers } from './drain.js';
 import { performReload, ReloadQueue, type ReloadHost, type ReloadResult } from './reload.js';
-import { SupervisorStateStore } from '../state/index.js';
+import { StateOutageLog, SupervisorStateStore } from '../state/index.js';
 import { MetricsHub, type TrafficView } from '../metrics/index.js';
 import { describeExit, WorkerPool, type GenerationSpec, type WorkerExit, type WorkerHandle } from './worker-pool.js';
 
@@ -46,6 +46,8 @@ export class Supervisor implements ReloadHost {
   readonly stopped: Promise<void>;
   /** issue 4: counters and cache of backend local; lives as long as the supervisor (survives reloads). */
   readonly stateStore: SupervisorStateStore;
+  /** issue 4: the state backend's outages, one log line per gateway transition (from the workers' reports). */
+  readonly stateOutages: StateOutageLog;
   /** issue 5: totals of the workers' metric reports (survive reloads and restarts); read by the admin plane. */
   readonly metrics: MetricsHub;
   /** issue 5: host:port of the admin server once it listens (set by run.ts). */
@@ -67,9 +69,11 @@ export class Supervisor implements ReloadHost {
     this.current = { generation: 1, config: options.loaded.config, configFile: options.loaded.file };
     this.backoff = new RestartBackoff(backoffSettings(this.current.config));
     this.stateStore = new SupervisorStateStore(this.current.config, this.logger);
+    this.stateOutages = new StateOutageLog(this.logger);
     this.metrics = new MetricsHub({ workers: () => this.pool.all, generation: () => this.current.generation, providers: () => this.current.config.providers.map((p) => p.name) });
     this.pool = new WorkerPool({
       state: this.stateStore,
+      stateHealth: this.stateOutages,
       metrics: { onReport: (h, m) => (this.metrics.applyReport(h, m), this.metrics.providerViewFor(h)), onProviderHealth: (h, m) => this.metrics.applyProviderHealth(h, m), onExit: (h) => this.metrics.workerExited(h.pid) },
       exec: options.exec,
       logFile: options.logFile,
@@ -153,6 +157,7 @@ export class Supervisor implements ReloadHost {
       }
       await this.options.cleanup();
       this.stateStore.close();
+      this.stateOutages.close();
       this.logger.info({ mode }, 'gatewayd stopped');
       this.options.log.flush();
       this.resolveStopped();

@@ -4,6 +4,7 @@ import {
   formatDuration,
   isMetricsReport,
   isProviderHealthMessage,
+  isStateHealthMessage,
   isWorkerMessage,
   type MetricsReportMessage,
   type ProviderHealthMessage,
@@ -12,6 +13,7 @@ import {
   type InitMessage,
   type StateBatchMessage,
   type StateBatchResultMessage,
+  type StateHealthMessage,
   type SupervisorToWorker,
   type WorkerState,
   type WorkerStats,
@@ -73,6 +75,14 @@ export interface WorkerPoolOptions {
   state?: WorkerStateHook;
   /** issue 5: metric reports and provider health go to the supervisor's MetricsHub (src/metrics). */
   metrics?: WorkerMetricsHook;
+  /** issue 4: state backend health transitions, for one log line per gateway transition (src/state). */
+  stateHealth?: WorkerStateHealthHook;
+}
+
+/** issue 4: receives the workers' state backend transitions (by cluster worker id) and their exits. */
+export interface WorkerStateHealthHook {
+  report(worker: number, message: StateHealthMessage): void;
+  workerExited(worker: number): void;
 }
 
 /** issue 5: receives the workers' metric deltas and provider health, and learns of their exits. */
@@ -207,6 +217,7 @@ export class WorkerPool {
       this.handles.delete(handle);
       this.options.state?.releaseOwner(worker.id); // issue 4: its requests are gone, so are their slots
       this.options.metrics?.onExit(handle); // issue 5: its live gauges go with it (counters stay)
+      this.options.stateHealth?.workerExited(worker.id); // issue 4: it no longer witnesses an outage
       const exit = { code, signal };
       this.readyWaiters.get(handle)?.reject(
         new WorkerStartError(`worker ${slot} (pid ${handle.pid}) exited before it was ready (${describeExit(exit)})`, 'GW_ERR_WORKER_EXITED'),
@@ -240,6 +251,9 @@ export class WorkerPool {
           const reply = this.options.metrics?.onReport(handle, message);
           if (reply) this.send(handle, reply);
         }
+        return;
+      case 'state-health': // issue 4: one log line per gateway transition of the state backend
+        if (handle.state !== 'stopped' && isStateHealthMessage(message)) this.options.stateHealth?.report(handle.worker.id, message);
         return;
       case 'provider-health': // issue 5
         if (isProviderHealthMessage(message)) this.options.metrics?.onProviderHealth(handle, message);

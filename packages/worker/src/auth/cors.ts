@@ -6,6 +6,7 @@
  * Credentials (cookies) are never allowed, so `*` is answered with `*` rather than the echoed
  * origin; API keys travel in headers, which only need allow-headers.
  */
+import { OriginPattern } from './origin-pattern.js';
 
 const ALLOW_METHODS = 'GET, POST, OPTIONS';
 /** Sent when a preflight names no headers; otherwise the requested ones are echoed. */
@@ -49,6 +50,11 @@ export const EXPOSE_HEADERS = [
 const MAX_AGE = '86400';
 const MAX_ECHOED_HEADERS = 64;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+/**
+ * Longer Origins are never allowed, before any matching: a browser's is a scheme, a host name (at
+ * most 253 characters) and a port, so anything longer is not one, and its cost is then bounded.
+ */
+export const MAX_ORIGIN_LENGTH = 300;
 
 type Headers = Array<[string, string]>;
 
@@ -61,30 +67,17 @@ function normalizeOrigin(origin: string): string {
   return value;
 }
 
-const LABELS = '[a-z0-9-]+(?:\\.[a-z0-9-]+)*';
-
-function wildcardPattern(origin: string): RegExp {
-  const escape = (text: string) => text.replace(/[.+?^${}()|[\]\\/-]/g, '\\$&');
-  let source = origin;
-  let port = '';
-  if (source.endsWith(':*')) {
-    source = source.slice(0, -2);
-    port = '(?::\\d{1,5})?';
-  }
-  return new RegExp(`^${source.split('*').map(escape).join(LABELS)}${port}$`);
-}
-
 export class Cors {
   private readonly any: boolean;
   private readonly exact = new Set<string>();
-  private readonly patterns: RegExp[] = [];
+  private readonly patterns: OriginPattern[] = [];
 
   constructor(origins: readonly string[]) {
     let any = false;
     for (const entry of origins) {
       const origin = normalizeOrigin(entry);
       if (origin === '*') any = true;
-      else if (origin.includes('*')) this.patterns.push(wildcardPattern(origin));
+      else if (origin.includes('*')) this.patterns.push(new OriginPattern(origin));
       else if (origin !== '') this.exact.add(origin);
     }
     this.any = any;
@@ -96,7 +89,7 @@ export class Cors {
   }
 
   allowed(origin: string): boolean {
-    if (origin === '') return false;
+    if (origin === '' || origin.length > MAX_ORIGIN_LENGTH) return false;
     if (this.any) return true;
     const normalized = normalizeOrigin(origin);
     if (this.exact.has(normalized)) return true;

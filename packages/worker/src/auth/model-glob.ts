@@ -1,31 +1,14 @@
 /**
  * Per-key model allowlists: exact names or globs where `*` matches any run of characters
  * (including `/`, so `openai/*` covers every model under that prefix) and `?` one character.
+ * Matched without RegExp: the name comes from the caller, and a backtracking RegExp of a pattern
+ * with two `*`s took seconds on a long name (this check runs before the model is resolved).
  */
-
-const compiled = new Map<string, RegExp | string>();
-/** Patterns come from config, so the cache stays small; the bound guards against misuse. */
-const MAX_CACHED = 1024;
-
-function compile(pattern: string): RegExp | string {
-  if (!pattern.includes('*') && !pattern.includes('?')) return pattern;
-  let source = '^';
-  for (const char of pattern) {
-    if (char === '*') source += '.*';
-    else if (char === '?') source += '.';
-    else source += char.replace(/[.+^${}()|[\]\\/-]/g, '\\$&');
-  }
-  return new RegExp(`${source}$`, 's');
-}
+import { wildcardMatches } from '../routing/wildcard.js';
 
 export function modelMatches(pattern: string, model: string): boolean {
-  let matcher = compiled.get(pattern);
-  if (matcher === undefined) {
-    matcher = compile(pattern);
-    if (compiled.size >= MAX_CACHED) compiled.clear();
-    compiled.set(pattern, matcher);
-  }
-  return typeof matcher === 'string' ? matcher === model : matcher.test(model);
+  if (!pattern.includes('*') && !pattern.includes('?')) return pattern === model;
+  return wildcardMatches(pattern, model, true);
 }
 
 /** undefined allows every model; an empty list allows none. */

@@ -19,6 +19,9 @@ interface ChoiceParts {
   content: string;
   hasContent: boolean;
   refusal: string | null;
+  /** Reasoning under the field name the stream used (`reasoning_content`, or vLLM's `reasoning`). */
+  reasoningContent: string | null;
+  reasoning: string | null;
   toolCalls: OpenaiToolCall[];
   finish: OpenaiFinishReason | null;
   stopReason: string | number | null | undefined;
@@ -62,13 +65,15 @@ export function assembleChat(events: readonly SseEvent[], usage: TokenUsage | un
     if (chunk.usage) streamedUsage = chunk.usage;
     for (const choice of chunk.choices ?? []) {
       if (choice.logprobs != null) return null;
-      const parts = (choices[choice.index] ??= { content: '', hasContent: false, refusal: null, toolCalls: [], finish: null, stopReason: undefined });
+      const parts = (choices[choice.index] ??= { content: '', hasContent: false, refusal: null, reasoningContent: null, reasoning: null, toolCalls: [], finish: null, stopReason: undefined });
       const delta = choice.delta ?? {};
       if (typeof delta.content === 'string') {
         parts.content += delta.content;
         parts.hasContent ||= delta.content !== '';
       }
       if (typeof delta.refusal === 'string') parts.refusal = (parts.refusal ?? '') + delta.refusal;
+      if (typeof delta.reasoning_content === 'string') parts.reasoningContent = (parts.reasoningContent ?? '') + delta.reasoning_content;
+      if (typeof delta.reasoning === 'string') parts.reasoning = (parts.reasoning ?? '') + delta.reasoning;
       for (const call of delta.tool_calls ?? []) {
         const slot = (parts.toolCalls[call.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
         if (call.id) slot.id = call.id;
@@ -90,6 +95,8 @@ export function assembleChat(events: readonly SseEvent[], usage: TokenUsage | un
       content: parts.hasContent || toolCalls.length === 0 ? parts.content : null,
       refusal: parts.refusal,
     };
+    if (parts.reasoningContent !== null) message.reasoning_content = parts.reasoningContent;
+    if (parts.reasoning !== null) message.reasoning = parts.reasoning;
     if (toolCalls.length > 0) message.tool_calls = toolCalls;
     const choice: ChatCompletionResponse['choices'][number] = { index, message, logprobs: null, finish_reason: parts.finish };
     if (parts.stopReason !== undefined) choice.stop_reason = parts.stopReason;

@@ -6,7 +6,7 @@
  * an unknown sampling field wrongly left out would serve a wrong answer, one wrongly kept only
  * costs a miss.
  */
-import { createHash, hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ClientCall } from '../pipeline/types.js';
 
 /**
@@ -53,9 +53,10 @@ function writeObject(object: Record<string, unknown>, skip: ReadonlySet<string> 
   return `${out}}`;
 }
 
-/** One-shot sha256 (crypto.hash, Node >= 20.12: no Hash object per call), else createHash. */
-export const sha256Hex: (data: string) => string =
-  typeof hash === 'function' ? (data) => hash('sha256', data, 'hex') : (data) => createHash('sha256').update(data).digest('hex');
+/** One-shot sha256 (crypto.hash: no Hash object per call). */
+export function sha256Hex(data: string): string {
+  return hash('sha256', data, 'hex');
+}
 
 /**
  * The cache key of a validated call whose model resolved to `modelName` (64 hex characters).

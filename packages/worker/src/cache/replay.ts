@@ -1,7 +1,8 @@
 /**
  * A cached complete answer replayed as the SSE stream the caller's protocol defines, framed with
  * the same encoders the translated streams use (protocol/sse):
- * - OpenAI chat: per choice a role chunk, a content (or refusal) chunk, a tool_calls chunk, a
+ * - OpenAI chat: per choice a role chunk, a reasoning chunk (`reasoning_content` and/or `reasoning`,
+ *   as the upstream named it), a content (or refusal) chunk, a tool_calls chunk, a
  *   finish chunk; then a usage chunk (choices: []) only with stream_options.include_usage, whose
  *   other chunks then carry "usage": null, as OpenAI does; then [DONE].
  * - OpenAI legacy completions: a text chunk and a finish chunk per choice, usage as above, [DONE].
@@ -30,6 +31,12 @@ export function replayChat(answer: ChatCompletionResponse, includeUsage: boolean
   for (const choice of answer.choices) {
     const { index, message } = choice;
     out += encodeOpenaiChunk(envelope([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
+    if (typeof message.reasoning_content === 'string' && message.reasoning_content !== '') {
+      out += encodeOpenaiChunk(envelope([{ index, delta: { reasoning_content: message.reasoning_content }, logprobs: null, finish_reason: null }]));
+    }
+    if (typeof message.reasoning === 'string' && message.reasoning !== '') {
+      out += encodeOpenaiChunk(envelope([{ index, delta: { reasoning: message.reasoning }, logprobs: null, finish_reason: null }]));
+    }
     if (typeof message.content === 'string' && message.content !== '') {
       out += encodeOpenaiChunk(envelope([{ index, delta: { content: message.content }, logprobs: null, finish_reason: null }]));
     }

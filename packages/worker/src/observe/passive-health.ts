@@ -13,7 +13,7 @@ import type { AttemptFailure, OutcomeListener, RouteTarget, Router } from '../ro
 export class PassiveHealth implements OutcomeListener {
   constructor(
     private readonly recorder: MetricsRecorder,
-    private readonly router: Pick<Router, 'snapshot'>,
+    private readonly router: Pick<Router, 'allBreakersOpen'>,
   ) {}
 
   success(target: RouteTarget, latencyMs: number): void {
@@ -22,21 +22,10 @@ export class PassiveHealth implements OutcomeListener {
 
   failure(target: RouteTarget, failure: AttemptFailure): void {
     const provider = target.provider.name;
-    const down = this.allBreakersOpen(provider);
+    const down = this.router.allBreakersOpen(provider);
     this.recorder.setProviderHealth(provider, !down, {
       state: down ? 'down' : 'degraded',
       error: { message: `${failure.kind}: ${failure.error.message}`, status: failure.status ?? null },
     });
-  }
-
-  /** Failures are rare: the router's full snapshot is affordable here. */
-  private allBreakersOpen(provider: string): boolean {
-    let seen = 0;
-    for (const target of this.router.snapshot()) {
-      if (target.provider !== provider) continue;
-      if (target.breaker !== 'open') return false;
-      seen++;
-    }
-    return seen > 0;
   }
 }

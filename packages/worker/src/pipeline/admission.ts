@@ -17,8 +17,11 @@ import type { Cancellable, Exchange } from '../http/exchange.js';
 import { failExchange, sendError } from '../http/respond.js';
 import type { Logger } from '../log.js';
 import { recorder } from '../metrics/index.js';
+import { configSecrets, secretScrubber } from '../observe/secrets.js';
 import type { ResolvedModel } from '../routing/index.js';
 import { createStateBackend, scopesFor, type StateBackend } from '../state/index.js';
+import { supervisorHealthReporter } from '../state/health-report.js';
+import { hasSupervisor } from '../supervisor-link.js';
 import { rateLimitHeaders, retryAfterSeconds, type HeaderPairs } from './admission-headers.js';
 import { estimateRequest, settledTokens, type TokenEstimate } from './admission-tokens.js';
 import { ProxyRequest, type PipelineDeps } from './proxy.js';
@@ -50,11 +53,22 @@ export async function startSharedState(config: GatewayConfig, workerId: number, 
   // supervisor, the process that answers the scrape, and its tracker recovers only on the next
   // state call, so one slow batch followed by an idle spell would stay 0 with nothing wrong (a
   // stalled supervisor shows in its own nodejs_eventloop_lag_* metrics).
+  // Redis outages are seen by every worker (one connection each): the supervisor logs one line per
+  // gateway transition from their reports, this worker's own lines are debug.
   const kind = config.state.backend;
+  const report = kind === 'redis' && hasSupervisor() ? supervisorHealthReporter(kind, config.state.on_error, secretScrubber(configSecrets(config))) : null;
   const backend = createStateBackend(config, {
     workerId,
     logger,
-    ...(kind === 'redis' ? { onHealthChange: (healthy: boolean) => recorder.setStateBackend('redis', healthy) } : {}),
+    ...(kind === 'redis'
+      ? {
+          onHealthChange: (healthy: boolean, reason: string | null) => {
+            recorder.setStateBackend('redis', healthy);
+            report?.(healthy, reason);
+          },
+        }
+      : {}),
+    ...(report ? { supervisorLogs: true } : {}),
   });
   // The starting value; the tracker's transitions (already during ready()) overwrite it.
   recorder.setStateBackend(kind, kind === 'local' || backend.status().healthy);

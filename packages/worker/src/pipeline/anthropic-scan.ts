@@ -41,8 +41,15 @@ export class AnthropicSseScanner {
         this.inspect(this.takePending(chunk.subarray(0, start)));
       }
     }
+    // The next LF and CRLF blank lines are kept across events and only the one consumed (now
+    // behind `start`) is searched again: searching both from every event start made the one that
+    // does not occur scan to the end of the read per event, quadratic in the size of one read.
+    let lf = chunk.indexOf(BLANK_LF, start);
+    let crlf = chunk.indexOf(BLANK_CRLF, start);
     for (;;) {
-      const end = boundary(chunk, start);
+      if (lf !== -1 && lf < start) lf = chunk.indexOf(BLANK_LF, start);
+      if (crlf !== -1 && crlf < start) crlf = chunk.indexOf(BLANK_CRLF, start);
+      const end = earlierBoundary(lf, crlf);
       if (end === -1) break;
       this.inspect(this.takePending(chunk.subarray(start, end)));
       start = end;
@@ -110,8 +117,11 @@ export class AnthropicSseScanner {
 
 /** Index just past the blank line ending an event at or after `from`, or -1. */
 function boundary(chunk: Buffer, from: number): number {
-  const lf = chunk.indexOf(BLANK_LF, from);
-  const crlf = chunk.indexOf(BLANK_CRLF, from);
+  return earlierBoundary(chunk.indexOf(BLANK_LF, from), chunk.indexOf(BLANK_CRLF, from));
+}
+
+/** Index just past whichever blank line comes first (positions of \n\n and \n\r\n, -1: none), or -1. */
+function earlierBoundary(lf: number, crlf: number): number {
   if (crlf !== -1 && (lf === -1 || crlf < lf)) return crlf + BLANK_CRLF.length;
   return lf === -1 ? -1 : lf + BLANK_LF.length;
 }

@@ -11,8 +11,9 @@ import { sendBody, sendGatewayError } from '../http/respond.js';
 import { classifyStatus, parseRetryAfter } from '../routing/index.js';
 import { HttpCall } from '../upstream/call.js';
 import type { UpstreamHandle, UpstreamHeaders, UpstreamSink } from '../upstream/types.js';
+import { MAX_ANSWER_BYTES } from './answer-limit.js';
 import { ClientStream, type StreamOwner } from './client-stream.js';
-import { clientErrorFrom, emptyStreamFailure, statusFailure, transportFailure, unreadableFailure } from './failures.js';
+import { answerTooLargeFailure, clientErrorFrom, emptyStreamFailure, statusFailure, transportFailure, unreadableFailure } from './failures.js';
 import type { ProxyRequest } from './proxy.js';
 import { isInProcess, type AttemptInput, type ExchangePlan, type TokenUsage, type UpstreamRequest } from './types.js';
 
@@ -132,6 +133,10 @@ export class Attempt implements UpstreamSink, StreamOwner {
   onData(chunk: Buffer): boolean {
     switch (this.phase) {
       case 'body':
+        if (this.size + chunk.length > MAX_ANSWER_BYTES) {
+          this.answerTooLarge();
+          return true;
+        }
         this.chunks.push(chunk);
         this.size += chunk.length;
         return true;
@@ -201,6 +206,16 @@ export class Attempt implements UpstreamSink, StreamOwner {
     const chunks = this.chunks;
     this.chunks = [];
     return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.size);
+  }
+
+  /** The buffered answer passed MAX_ANSWER_BYTES: stop reading it and fail the attempt. */
+  private answerTooLarge(): void {
+    this.phase = 'over';
+    this.chunks = [];
+    this.size = 0;
+    this.abortUpstream();
+    this.ex.obs?.attemptEnded(); // issue 5: the sink hears nothing more after the abort
+    this.settle({ ok: false, failure: answerTooLargeFailure(MAX_ANSWER_BYTES, this.status, this.input.target) });
   }
 
   private deliverPlain(): void {

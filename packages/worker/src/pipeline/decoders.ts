@@ -6,10 +6,14 @@ import type { ChatCompletionChunk, OpenaiFinishReason, OpenaiUsage } from '@gate
 import { AnthropicToOpenaiStream } from '../providers/anthropic/stream-to-openai.js';
 import { GeminiToOpenaiStream } from '../providers/gemini/stream.js';
 import { UpstreamStreamError } from '../protocol/errors.js';
+import { hubChunk } from '../protocol/reasoning.js';
 import { SseParser, type SseEvent } from '../protocol/sse/parser.js';
 import type { HubStreamDecoder } from './adapter.js';
 
-/** OpenAI-compatible SSE (OpenAI, vLLM, llama.cpp, Ollama, the mock): chunks are already hub chunks. */
+/**
+ * OpenAI-compatible SSE (OpenAI, vLLM, llama.cpp, Ollama, the mock): chunks are already hub chunks,
+ * except that a `reasoning` delta is renamed `reasoning_content`.
+ */
 export class OpenaiSseDecoder implements HubStreamDecoder {
   private readonly parser = new SseParser();
   private sawDone = false;
@@ -42,7 +46,7 @@ export class OpenaiSseDecoder implements HubStreamDecoder {
       if (chunk.usage) this.usage = chunk.usage;
       const finish = chunk.choices?.[0]?.finish_reason;
       if (finish) this.finish = finish;
-      out.push(chunk);
+      out.push(hubChunk(chunk));
     }
     return out;
   }

@@ -105,6 +105,11 @@ export function unreadableFailure(err: unknown, status: number, target: RouteTar
   return { kind: 'server_error', status, error: new GatewayError('GW_ERR_UPSTREAM_ERROR', `provider ${target.provider.name} sent an answer the gateway cannot read: ${detail.slice(0, MAX_MESSAGE)}`) };
 }
 
+/** A complete answer longer than the gateway buffers (answer-limit.ts); another target may answer shorter. */
+export function answerTooLargeFailure(limit: number, status: number, target: RouteTarget): AttemptFailure {
+  return { kind: 'server_error', status, error: new GatewayError('GW_ERR_UPSTREAM_ERROR', `provider ${target.provider.name} sent an answer longer than ${limit} bytes, the most the gateway buffers`) };
+}
+
 export function emptyStreamFailure(target: RouteTarget): AttemptFailure {
   return { kind: 'reset', error: new GatewayError('GW_ERR_UPSTREAM_ERROR', `provider ${target.provider.name} ended the stream before sending anything`) };
 }

@@ -1,5 +1,6 @@
 /** Small helpers shared by the protocol translators. */
 import type { OpenaiTextPart, OpenaiUsage } from '@gatewayd/shared';
+import { TranslationError } from './errors.js';
 
 export interface DataUrl {
   mediaType: string;
@@ -7,7 +8,10 @@ export interface DataUrl {
   base64: string;
 }
 
-/** Parses `data:<media type>[;params][;base64],<data>`; undefined for any other URL. */
+/**
+ * Parses `data:<media type>[;params][;base64],<data>`; undefined for any other URL. Throws a
+ * TranslationError when the percent-encoded form does not decode.
+ */
 export function parseDataUrl(url: string): DataUrl | undefined {
   if (!url.startsWith('data:')) return undefined;
   const comma = url.indexOf(',');
@@ -16,8 +20,17 @@ export function parseDataUrl(url: string): DataUrl | undefined {
   const isBase64 = meta[meta.length - 1]?.toLowerCase() === 'base64';
   const mediaType = meta[0] || 'text/plain';
   const payload = url.slice(comma + 1);
-  const base64 = isBase64 ? payload : Buffer.from(decodeURIComponent(payload), 'utf8').toString('base64');
+  const base64 = isBase64 ? payload : Buffer.from(percentDecoded(payload), 'utf8').toString('base64');
   return { mediaType, base64 };
+}
+
+/** A bad `%` escape is the caller's mistake: a 400 (TranslationError), not a URIError and a 500. */
+function percentDecoded(payload: string): string {
+  try {
+    return decodeURIComponent(payload);
+  } catch {
+    throw new TranslationError('a data: URL without ;base64 has an invalid percent-encoding');
+  }
 }
 
 export function toDataUrl(mediaType: string, base64: string): string {

@@ -4,7 +4,7 @@ export { Cancellation } from './cancellation.js';
 export type { Attempt } from './execute.js';
 export { classifyStatus, parseRetryAfter, backoffDelay } from './retry.js';
 export { builtinPrice, costKey } from './prices.js';
-export { globPattern, isGlob } from './resolve.js';
+export { isGlob } from './resolve.js';
 export { systemClock } from './types.js';
 export type {
   AttemptFailure,

@@ -5,20 +5,24 @@
  * reuses the last part). Exact and alias results are built once; glob results are cached, bounded.
  */
 import type { GatewayConfig, ModelConfig, ProviderConfig, TargetConfig } from '@gatewayd/shared';
+import { LinkedLru } from '@gatewayd/shared/lru';
 import { builtinPrice } from './prices.js';
+import { globRuns } from './wildcard.js';
 import type { ResolvedModel, RouteTarget } from './types.js';
 
 const GLOB_CACHE_LIMIT = 1024;
 
 interface GlobModel {
   config: ModelConfig;
-  pattern: RegExp;
+  /** The glob split on its `*`s. */
+  literals: string[];
 }
 
 export class ModelResolver {
   private readonly named = new Map<string, ResolvedModel>();
   private readonly globs: GlobModel[] = [];
-  private readonly globCache = new Map<string, ResolvedModel | null>();
+  /** Requested names matched against the globs (null: no match); any name a caller sends lands here, so bounded. */
+  private readonly globCache = new LinkedLru<string, ResolvedModel | null>(GLOB_CACHE_LIMIT);
   private readonly names: string[] = [];
   private readonly providers: Map<string, ProviderConfig>;
 
@@ -26,7 +30,7 @@ export class ModelResolver {
     this.providers = new Map(config.providers.map((p) => [p.name, p] as const));
     for (const model of config.models) {
       if (isGlob(model.name)) {
-        this.globs.push({ config: model, pattern: globPattern(model.name) });
+        this.globs.push({ config: model, literals: model.name.split('*') });
       } else {
         this.addName(model.name, model);
       }
@@ -42,10 +46,6 @@ export class ModelResolver {
     const cached = this.globCache.get(requested);
     if (cached !== undefined) return cached ?? undefined;
     const resolved = this.matchGlob(requested);
-    if (this.globCache.size >= GLOB_CACHE_LIMIT) {
-      const oldest = this.globCache.keys().next().value;
-      if (oldest !== undefined) this.globCache.delete(oldest);
-    }
     this.globCache.set(requested, resolved ?? null);
     return resolved;
   }
@@ -73,9 +73,9 @@ export class ModelResolver {
 
   private matchGlob(requested: string): ResolvedModel | undefined {
     for (const glob of this.globs) {
-      const match = glob.pattern.exec(requested);
-      if (!match) continue;
-      const targets = this.buildTargets(glob.config, match.slice(1) as string[]);
+      const runs = globRuns(glob.literals, requested);
+      if (runs === undefined) continue;
+      const targets = this.buildTargets(glob.config, runs);
       if (targets.length > 0) return { requested, config: glob.config, targets };
     }
     return undefined;
@@ -105,15 +105,6 @@ export function makeTarget(provider: ProviderConfig, target: TargetConfig, model
 
 export function isGlob(name: string): boolean {
   return name.includes('*');
-}
-
-/** `a/*` -> /^a\/([^*]+)$/: each `*` captures a non-empty run that contains no `*` itself. */
-export function globPattern(glob: string): RegExp {
-  const body = glob
-    .split('*')
-    .map((literal) => literal.replace(/[.+?^${}()|[\]\\/-]/g, '\\$&'))
-    .join('([^*]+)');
-  return new RegExp(`^${body}$`);
 }
 
 /** Replaces the `*`s of a target model with the matched parts, in order; the last part repeats. */

@@ -76,7 +76,8 @@ export class Router {
   plan(model: ResolvedModel): RouteTarget[] {
     const ordered = orderTargets(model.config.strategy, model.config.name, model.targets, this.strategyContext);
     const now = this.clock.now();
-    const usable = ordered.filter((t) => this.health.peek(t.id)?.breaker.admits(now) ?? true);
+    // use(), not peek(): being planned keeps a glob target's state (its breaker) from eviction.
+    const usable = ordered.filter((t) => this.health.use(t.id)?.breaker.admits(now) ?? true);
     if (usable.length > 0 || ordered.length === 0) return usable;
     let pick = ordered[0] as RouteTarget;
     let pickFailedAt = Number.POSITIVE_INFINITY;
@@ -124,6 +125,18 @@ export class Router {
   /** Runs attempts with failover, retries and backoff; semantics in execute.ts. */
   execute(model: ResolvedModel, attempt: Attempt, signal?: Cancellation): Promise<AttemptResult> {
     return executeWithFailover(this.host, model, attempt, signal);
+  }
+
+  /**
+   * Whether every known target of the provider has an open breaker (false when none is known).
+   * Called on every recorded failure, so it reads the provider's own breakers and builds nothing.
+   */
+  allBreakersOpen(provider: string): boolean {
+    const targets = this.health.ofProvider(provider);
+    if (!targets || targets.size === 0) return false;
+    const now = this.clock.now();
+    for (const stats of targets) if (stats.breaker.state(now) !== 'open') return false;
+    return true;
   }
 
   /** Per target breaker state, latency average, counters and last error; never an api key. */

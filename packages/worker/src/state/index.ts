@@ -20,6 +20,7 @@ import type { Logger } from '../log.js';
 import { inProcessChannel, processChannel, type StateChannel } from './channel.js';
 import { LocalStateBackend } from './local-backend.js';
 import { RedisStateBackend } from './redis-backend.js';
+import type { HealthChange } from './health.js';
 import type { StateBackend } from './types.js';
 
 export type { Admission, HealthStatus, LimitKind, LimitScope, LimitViolation, LimitWindow, StateBackend } from './types.js';
@@ -40,13 +41,20 @@ export interface StateBackendOptions {
   channel?: StateChannel;
   /** Override of the per-call bound: LOCAL_TIMEOUT_MS (local) or state.redis.timeout (redis). */
   timeoutMs?: number;
-  /** Called on each healthy/unhealthy transition (for a metric). */
-  onHealthChange?: (healthy: boolean) => void;
+  /** Called on each healthy/unhealthy transition (for a metric, and for the supervisor). */
+  onHealthChange?: HealthChange;
+  /** The caller forwards the transitions to a supervisor that logs them: this process logs at debug. */
+  supervisorLogs?: boolean;
 }
 
 export function createStateBackend(config: GatewayConfig, options: StateBackendOptions): StateBackend {
   const { state } = config;
-  const common = { onError: state.on_error, logger: options.logger, ...(options.onHealthChange ? { onHealthChange: options.onHealthChange } : {}) };
+  const common = {
+    onError: state.on_error,
+    logger: options.logger,
+    ...(options.onHealthChange ? { onHealthChange: options.onHealthChange } : {}),
+    ...(options.supervisorLogs ? { supervisorLogs: true } : {}),
+  };
   if (state.backend === 'redis') {
     return new RedisStateBackend({
       ...common,

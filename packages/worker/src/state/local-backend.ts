@@ -22,7 +22,7 @@ import {
 } from '@gatewayd/shared/state';
 import type { Logger } from '../log.js';
 import type { StateChannel } from './channel.js';
-import { HealthTracker, type HealthStatus } from './health.js';
+import { HealthTracker, type HealthChange, type HealthStatus } from './health.js';
 import type { StateBackend } from './types.js';
 
 export interface LocalBackendOptions {
@@ -30,7 +30,9 @@ export interface LocalBackendOptions {
   onError: 'open' | 'closed';
   logger: Logger;
   timeoutMs: number;
-  onHealthChange?: (healthy: boolean) => void;
+  onHealthChange?: HealthChange;
+  /** See HealthTrackerOptions.supervisorLogs. */
+  supervisorLogs?: boolean;
 }
 
 type Waiter =
@@ -53,7 +55,7 @@ export class LocalStateBackend implements StateBackend {
   private readonly unsubscribe: () => void;
 
   constructor(private readonly options: LocalBackendOptions) {
-    this.health = new HealthTracker('local', options.onError, options.logger, options.onHealthChange);
+    this.health = new HealthTracker({ backend: 'local', onError: options.onError, logger: options.logger, onChange: options.onHealthChange, supervisorLogs: options.supervisorLogs });
     this.unsubscribe = options.channel.subscribe((message) => this.onAnswer(message));
   }
 

@@ -9,7 +9,8 @@
  *   command); an admission answered too late is given back. Once connected, no offline queue (a
  *   command while disconnected fails at once) and no retries of a request across reconnects. Before the FIRST connection, calls queue (each still bounded
  *   by the timeout), so a worker's first requests are counted rather than degraded.
- *   Failures follow state.on_error; one log line per healthy/unhealthy transition; ioredis
+ *   Failures follow state.on_error; one log line per healthy/unhealthy transition (per gateway:
+ *   under a supervisor, which logs it, this worker's own line is debug); ioredis
  *   reconnects by itself (retryStrategy) and the next success or 'ready' is the recovery.
  * - Concurrency slots are leases (LEASE_MS), renewed while the request runs: a host that dies
  *   holding slots frees them when the leases expire.
@@ -30,7 +31,7 @@ import {
 } from '@gatewayd/shared/state';
 import type { Logger } from '../log.js';
 import { Deadlines } from './deadlines.js';
-import { HealthTracker, type HealthStatus } from './health.js';
+import { HealthTracker, type HealthChange, type HealthStatus } from './health.js';
 import { admissionOf, planAdmit, type RedisTicket } from './redis-admit.js';
 import { RedisKeys } from './redis-keys.js';
 import { ADMIT_LUA, RENEW_LUA, SETTLE_LUA } from './redis-scripts.js';
@@ -52,7 +53,9 @@ export interface RedisBackendOptions {
   onError: 'open' | 'closed';
   logger: Logger;
   workerId: number;
-  onHealthChange?: (healthy: boolean) => void;
+  onHealthChange?: HealthChange;
+  /** See HealthTrackerOptions.supervisorLogs. */
+  supervisorLogs?: boolean;
   /** Concurrency lease; LEASE_MS unless a test needs it short. */
   leaseMs?: number;
 }
@@ -76,7 +79,7 @@ export class RedisStateBackend implements StateBackend {
     this.deadlines = new Deadlines(options.timeoutMs);
     this.keys = new RedisKeys(options.prefix);
     this.leaseMs = options.leaseMs ?? LEASE_MS;
-    this.health = new HealthTracker('redis', options.onError, options.logger, options.onHealthChange);
+    this.health = new HealthTracker({ backend: 'redis', onError: options.onError, logger: options.logger, onChange: options.onHealthChange, supervisorLogs: options.supervisorLogs });
     this.client = this.connect();
     this.client.catch(() => {}); // a load failure is reported by each call
     this.renewTimer = setInterval(() => this.renewLeases(), this.leaseMs / 3);

@@ -7,7 +7,7 @@ import type { AnthropicCountTokensRequest, AnthropicMessagesRequest } from '@gat
 import type { GatewayError } from '@gatewayd/shared/errors';
 import { blockOf, checkMessageContent, checkTextBlock } from './anthropic-content.js';
 import { checkAnthropicTools, checkThinking } from './anthropic-tools.js';
-import { booleanField, checkNumberValue, numberField, objectField, requiredString, stringArrayField, stringField } from './fields.js';
+import { booleanField, checkNumberValue, modelField, numberField, objectField, stringArrayField, stringField } from './fields.js';
 import { expected, fail, isObject, oneOf, required, runValidation } from './issue.js';
 
 const ROLES = ['user', 'assistant'];
@@ -21,7 +21,7 @@ export function validateCountTokensRequest(body: unknown): AnthropicCountTokensR
 }
 
 function checkMessagesRequest(req: Record<string, unknown>): void {
-  requiredString(req, 'model');
+  modelField(req);
   const maxTokens = req.max_tokens;
   if (maxTokens === undefined) required(['max_tokens'], 'a positive integer');
   checkNumberValue(maxTokens, { integer: true, min: 1 }, () => ['max_tokens']);
@@ -39,7 +39,7 @@ function checkMessagesRequest(req: Record<string, unknown>): void {
 }
 
 function checkCountTokensRequest(req: Record<string, unknown>): void {
-  requiredString(req, 'model');
+  modelField(req);
   checkConversation(req);
   checkThinking(req, undefined);
 }

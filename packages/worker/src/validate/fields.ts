@@ -67,6 +67,20 @@ export function requiredString(obj: Record<string, unknown>, key: string, base =
   return expected(at(base, key), 'a non-empty string', value);
 }
 
+/**
+ * Longest `model` accepted. Real names are far shorter; the cap bounds what a caller can make the
+ * gateway keep per name (glob resolution and target caches hold every requested name) and the
+ * cost of matching it against globs and allowlists.
+ */
+export const MAX_MODEL_LENGTH = 256;
+
+/** The required `model` name, at most MAX_MODEL_LENGTH characters. */
+export function modelField(obj: Record<string, unknown>): string {
+  const model = requiredString(obj, 'model');
+  if (model.length > MAX_MODEL_LENGTH) fail(['model'], `expected at most ${MAX_MODEL_LENGTH} characters, got ${model.length}`);
+  return model;
+}
+
 /** `[...strings]` with an optional maximum count. */
 export function stringArrayField(obj: Record<string, unknown>, key: string, maxItems: number, base = TOP): void {
   const value = obj[key];

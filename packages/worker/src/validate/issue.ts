@@ -6,19 +6,22 @@
  * InvalidRequestError at the validator's boundary, so validators never throw.
  */
 import { GatewayError } from '@gatewayd/shared/errors';
+import { MAX_NESTING, tooDeepField } from './nesting.js';
 
 export type PathSegment = string | number;
 /** OpenAI names fields `messages[2].content`, Anthropic `messages.2.content`. */
 export type PathStyle = 'openai' | 'anthropic';
 
-/** GW_ERR_BAD_REQUEST that also carries the offending field path (OpenAI's `error.param`). */
+/** GW_ERR_BAD_REQUEST naming the offending field path (GatewayError.fieldPath: OpenAI's `error.param`). */
 export class InvalidRequestError extends GatewayError {
-  constructor(
-    readonly param: string,
-    reason: string,
-  ) {
-    super('GW_ERR_BAD_REQUEST', param === '' ? reason : `${param}: ${reason}`);
+  constructor(param: string, reason: string) {
+    super('GW_ERR_BAD_REQUEST', param === '' ? reason : `${param}: ${reason}`, {}, param === '' ? null : param);
     this.name = 'InvalidRequestError';
+  }
+
+  /** The field path, '' for the body as a whole. */
+  get param(): string {
+    return this.fieldPath ?? '';
   }
 }
 
@@ -54,6 +57,9 @@ export function formatPath(style: PathStyle, path: readonly PathSegment[]): stri
 /** Runs a validator body; the request object is returned as-is (typed), or the first problem. */
 export function runValidation<T>(style: PathStyle, body: unknown, check: (request: Record<string, unknown>) => void): T | InvalidRequestError {
   if (!isObject(body)) return new InvalidRequestError('', `the request body must be a JSON object, got ${describe(body)}`);
+  // First: what reads the body after this (the checks included) may recurse into it.
+  const deep = tooDeepField(body);
+  if (deep !== undefined) return new InvalidRequestError(formatPath(style, [deep]), `nested more than ${MAX_NESTING} levels deep`);
   try {
     check(body);
   } catch (err) {

@@ -1,7 +1,7 @@
 /** POST /v1/chat/completions request validation (OpenAI semantics; unknown fields pass through). */
 import type { ChatCompletionRequest } from '@gatewayd/shared';
 import type { GatewayError } from '@gatewayd/shared/errors';
-import { booleanField, numberField, requiredString, stringField, stringMapField } from './fields.js';
+import { booleanField, modelField, numberField, stringField, stringMapField } from './fields.js';
 import { runValidation } from './issue.js';
 import { checkSampling, checkStreaming } from './openai-common.js';
 import { checkOpenaiMessages } from './openai-messages.js';
@@ -12,7 +12,7 @@ export function validateChatRequest(body: unknown): ChatCompletionRequest | Gate
 }
 
 function checkChatRequest(req: Record<string, unknown>): void {
-  requiredString(req, 'model');
+  modelField(req);
   checkOpenaiMessages(req.messages);
   numberField(req, 'max_tokens', { integer: true, min: 1 });
   numberField(req, 'max_completion_tokens', { integer: true, min: 1 });

@@ -1,7 +1,7 @@
 /** POST /v1/completions (legacy) request validation. */
 import type { CompletionRequest } from '@gatewayd/shared';
 import type { GatewayError } from '@gatewayd/shared/errors';
-import { booleanField, numberField, requiredString, stringField } from './fields.js';
+import { booleanField, modelField, numberField, stringField } from './fields.js';
 import { fail, runValidation } from './issue.js';
 import { checkSampling, checkStreaming } from './openai-common.js';
 import { checkTextOrTokens } from './openai-input.js';
@@ -11,7 +11,7 @@ export function validateCompletionRequest(body: unknown): CompletionRequest | Ga
 }
 
 function checkCompletionRequest(req: Record<string, unknown>): void {
-  requiredString(req, 'model');
+  modelField(req);
   checkTextOrTokens(req.prompt, 'prompt', true);
   // 0 is allowed here: echo + max_tokens 0 scores a prompt without generating.
   numberField(req, 'max_tokens', { integer: true, min: 0 });

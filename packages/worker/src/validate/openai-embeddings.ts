@@ -1,7 +1,7 @@
 /** POST /v1/embeddings request validation. */
 import type { EmbeddingRequest } from '@gatewayd/shared';
 import type { GatewayError } from '@gatewayd/shared/errors';
-import { enumField, numberField, requiredString, stringField } from './fields.js';
+import { enumField, modelField, numberField, stringField } from './fields.js';
 import { runValidation } from './issue.js';
 import { checkTextOrTokens } from './openai-input.js';
 
@@ -10,7 +10,7 @@ export function validateEmbeddingRequest(body: unknown): EmbeddingRequest | Gate
 }
 
 function checkEmbeddingRequest(req: Record<string, unknown>): void {
-  requiredString(req, 'model');
+  modelField(req);
   // OpenAI rejects empty strings as embedding input.
   checkTextOrTokens(req.input, 'input', false);
   enumField(req, 'encoding_format', ['float', 'base64']);

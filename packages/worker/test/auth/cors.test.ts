@@ -1,5 +1,6 @@
 import t from 'tap';
 import { Cors, DEFAULT_ALLOW_HEADERS } from '../../src/auth/index.js';
+import { OriginPattern } from '../../src/auth/origin-pattern.js';
 
 type Headers = Array<[string, string]> | null;
 const header = (headers: Headers, name: string) => headers?.find(([key]) => key === name)?.[1];
@@ -89,4 +90,45 @@ t.test('preflight', async (t) => {
   );
   const many = Array.from({ length: 200 }, (_, i) => `x-h${i}`).join(',');
   t.equal(header(cors.preflight('https://x.test', 'POST', many), 'access-control-allow-headers')?.split(', ').length, 64, 'echo is bounded');
+});
+
+/** The RegExp wildcard origins were matched with before OriginPattern. */
+function oldOriginMatch(origin: string, text: string): boolean {
+  const escape = (part: string) => part.replace(/[.+?^${}()|[\]\\/-]/g, '\\$&');
+  let source = origin;
+  let port = '';
+  if (source.endsWith(':*')) {
+    source = source.slice(0, -2);
+    port = '(?::\\d{1,5})?';
+  }
+  return new RegExp(`^${source.split('*').map(escape).join('[a-z0-9-]+(?:\\.[a-z0-9-]+)*')}${port}$`).test(text);
+}
+
+t.test('wildcard origins: the same answers as the RegExp they replaced, on random inputs', async (t) => {
+  let seed = 5;
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 2 ** 31);
+  const pick = (alphabet: string, max: number) => Array.from({ length: Math.floor(random() * (max + 1)) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+  let allowed = 0;
+  let mismatches = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const pattern = `${pick('a.*-*', 6)}${random() < 0.3 ? ':*' : ''}`;
+    if (!pattern.includes('*')) continue;
+    const text = pick('ab.-:1*', 9);
+    const expected = oldOriginMatch(pattern, text);
+    if (expected) allowed++;
+    if (new OriginPattern(pattern).test(text) !== expected && mismatches++ < 10) t.fail(`${JSON.stringify(pattern)} on ${JSON.stringify(text)}: the RegExp says ${expected}`);
+  }
+  t.equal(mismatches, 0, 'no difference');
+  t.ok(allowed > 200, `enough allowed cases (${allowed})`);
+});
+
+t.test('long Origins: never allowed past 300 characters; several stars answered at once', async (t) => {
+  const host = `${'a.'.repeat(140)}example.com`;
+  const wildcard = new Cors(['https://*.example.com', 'https://*.*.*.*.example.com']);
+  t.ok(wildcard.allowed(`https://${host}`), `${host.length + 8} characters: allowed`);
+  t.notOk(wildcard.allowed(`https://a${'.a'.repeat(146)}.example.com`), 'over 300 characters: refused before matching');
+  t.notOk(new Cors(['*']).allowed(`https://${'a'.repeat(300)}.test`), 'even with "*"');
+  // Before: the RegExp of four stars took 2 s on this 299-character Origin.
+  t.notOk(wildcard.allowed(`https://${'a.'.repeat(145)}x`));
+  t.notOk(new OriginPattern('https://*.*.*.*.example.com').test(`https://${'a.'.repeat(20_000)}x`), 'linear whatever the length');
 });

@@ -4,11 +4,12 @@
  * formats.
  */
 import t from 'tap';
-import type { AnthropicMessage, AnthropicStreamEvent, ChatCompletionResponse } from '@gatewayd/shared';
+import type { AnthropicMessage, AnthropicStreamEvent, ChatCompletionChunk, ChatCompletionResponse } from '@gatewayd/shared';
 import { assembleAnthropic, assembleChat, assembleCompletion, bypassRequested, cacheKeyOf, replayAnthropic, replayChat, replayCompletion, stableStringify, storablePlain } from '../../src/cache/index.js';
 import { openaiDuration, rateLimitHeaders, retryAfterSeconds, rfc3339After } from '../../src/pipeline/admission-headers.js';
 import type { ClientCall } from '../../src/pipeline/types.js';
-import { SseParser } from '../../src/protocol/sse/index.js';
+import { encodeAnthropicEvent, SseParser } from '../../src/protocol/sse/index.js';
+import { OpenaiToAnthropicStream } from '../../src/providers/anthropic/index.js';
 import { anthropicSequenceViolations } from '../protocol/helpers/anthropic-strict.js';
 
 const sse = (text: string) => {
@@ -128,4 +129,42 @@ t.test('rate-limit header formats', async (t) => {
   const anthropic: Array<[string, string]> = [];
   rateLimitHeaders(anthropic, 'anthropic', admission, 0);
   t.same(anthropic, [['anthropic-ratelimit-requests-limit', '10'], ['anthropic-ratelimit-requests-remaining', '4'], ['anthropic-ratelimit-requests-reset', '1970-01-01T00:01:00Z']]);
+});
+
+t.test('reasoning: an OpenAI stream with reasoning_content (or vLLM reasoning) is cached and replayed with it', async (t) => {
+  const stream = [
+    { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
+    { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { reasoning_content: 'Let me ' }, finish_reason: null }] },
+    { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { reasoning_content: 'think.' }, finish_reason: null }] },
+    { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'Four.' }, finish_reason: null }] },
+    { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
+  ];
+  const text = `${stream.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('')}data: [DONE]\n\n`;
+  const answer = assembleChat(sse(text), { prompt: 1, completion: 2 });
+  t.same(answer?.choices[0]?.message, { role: 'assistant', content: 'Four.', refusal: null, reasoning_content: 'Let me think.' });
+  if (!answer) return;
+  const replayed = replayChat(answer, false);
+  t.match(replayed, /"delta":\{"reasoning_content":"Let me think\."\}[\s\S]*"delta":\{"content":"Four\."\}/, 'reasoning replayed before the content');
+  t.same(assembleChat(sse(replayed), { prompt: 1, completion: 2 }), answer);
+  const vllm = assembleChat(sse(text.replaceAll('reasoning_content', 'reasoning')), undefined);
+  t.same(vllm?.choices[0]?.message, { role: 'assistant', content: 'Four.', refusal: null, reasoning: 'Let me think.' }, 'the field name the caller saw is kept');
+  if (vllm) t.match(replayChat(vllm, false), /"delta":\{"reasoning":"Let me think\."\}/);
+});
+
+t.test('reasoning: a translated Anthropic stream with a thinking block (empty signature) assembles and replays strictly', async (t) => {
+  const hub = new OpenaiToAnthropicStream({ model: 'm', inputTokensEstimate: 3 });
+  const chunk = (delta: ChatCompletionChunk['choices'][number]['delta'], finish: ChatCompletionChunk['choices'][number]['finish_reason'] = null): ChatCompletionChunk => ({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] });
+  const events = [
+    ...hub.push(chunk({ role: 'assistant', reasoning_content: 'Hmm.' })),
+    ...hub.push(chunk({ content: 'Yes.' })),
+    ...hub.push(chunk({}, 'stop')),
+    ...hub.end(),
+  ];
+  const text = events.map((e) => encodeAnthropicEvent(e)).join('');
+  const message = assembleAnthropic(sse(text));
+  t.same(message?.content, [{ type: 'thinking', thinking: 'Hmm.', signature: '' }, { type: 'text', text: 'Yes.' }]);
+  if (!message) return;
+  const replayed = sse(replayAnthropic(message));
+  t.same(anthropicSequenceViolations(replayed.map((e) => JSON.parse(e.data) as AnthropicStreamEvent)), []);
+  t.same(assembleAnthropic(replayed), message);
 });

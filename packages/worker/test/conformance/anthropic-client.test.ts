@@ -244,3 +244,23 @@ t.test('anthropic client: gateway errors', async (t) => {
   t.same(counts(up), countsOnly('mock', 0), 'no upstream was called');
 });
 
+
+t.test('anthropic client -> openai-compatible upstream streaming reasoning_content: a thinking block, then the text block', async (t) => {
+  up.resetAll();
+  const reasoning = 'The user says hello, so I greet back.';
+  up.openai.script([{ kind: 'reasoning', text: reasoning }]);
+  const stream = client.messages.stream(fixtures.anthropic.text(MODELS.openai));
+  let thinking = '';
+  let text = '';
+  stream.on('thinking', (delta) => (thinking += delta));
+  stream.on('text', (delta) => (text += delta));
+  const final = await stream.finalMessage();
+  t.equal(thinking, reasoning, 'thinking events');
+  t.equal(text, TEXT.openai, 'text events');
+  t.same(final.content.map((b) => b.type), ['thinking', 'text'], 'thinking block first');
+  const block = final.content[0];
+  t.equal(block?.type === 'thinking' ? block.thinking : undefined, reasoning, 'final thinking block');
+  t.equal(textOf(final.content), TEXT.openai);
+  t.equal(final.stop_reason, 'end_turn');
+  expectUsage(t, 'openai', final.usage as unknown as Json);
+});

@@ -9,7 +9,7 @@ import t from 'tap';
 import { request } from 'node:http';
 import { fixtures, startGateway } from '../fakes/index.js';
 import type { Asserts } from './expect-upstream.js';
-import { gatewayYaml, GW_KEY, MODELS, startUpstreams, type Json } from './setup.js';
+import { counts, gatewayYaml, GW_KEY, MODELS, startUpstreams, type Json } from './setup.js';
 
 const LIMITED_KEY = 'gw-limited-key-9876543210';
 const up = await startUpstreams(t);
@@ -120,6 +120,8 @@ t.test('wrong types: 400 naming the field (OpenAI)', async (t) => {
   for (const [field, body] of cases) {
     const error = openaiError(t, await send('POST', '/v1/chat/completions', openaiHeaders(), JSON.stringify(body)), 400, 'GW_ERR_BAD_REQUEST', 'invalid_request_error', `chat ${field}`);
     t.ok(String(error.error?.message).includes(field), `the message names "${field}": ${String(error.error?.message)}`);
+    // OpenAI names the offending field in error.param (the SDKs expose it as err.param).
+    t.match(error.error?.param, new RegExp(`(^|[.\\]])${field}($|\\[)`), `error.param names "${field}": ${String(error.error?.param)}`);
   }
   const completion = openaiError(t, await send('POST', '/v1/completions', openaiHeaders(), JSON.stringify({ model: MODELS.mock })), 400, 'GW_ERR_BAD_REQUEST', 'invalid_request_error', 'completions without prompt');
   t.ok(String(completion.error?.message).includes('prompt'), 'names "prompt"');
@@ -197,6 +199,56 @@ t.test('unknown paths and wrong methods', async (t) => {
   openaiError(t, await send('POST', '/v1/nope', openaiHeaders(), '{}'), 404, 'GW_ERR_NOT_FOUND', 'invalid_request_error', 'unknown path');
   openaiError(t, await send('GET', '/v1/chat/completions', openaiHeaders()), 405, 'GW_ERR_METHOD_NOT_ALLOWED', 'invalid_request_error', 'GET chat');
   anthropicError(t, await send('GET', '/v1/messages', anthropicHeaders()), 405, 'invalid_request_error', 'GET messages');
+});
+
+t.test('a model name over 256 characters: 400 on every endpoint', async (t) => {
+  const model = 'm'.repeat(257);
+  const user = [{ role: 'user', content: 'x' }];
+  const openaiCases: Array<[string, unknown]> = [
+    ['/v1/chat/completions', fixtures.openai.text(model)],
+    ['/v1/completions', { model, prompt: 'x' }],
+    ['/v1/embeddings', { model, input: 'x' }],
+  ];
+  for (const [path, body] of openaiCases) {
+    const error = openaiError(t, await send('POST', path, openaiHeaders(), JSON.stringify(body)), 400, 'GW_ERR_BAD_REQUEST', 'invalid_request_error', `${path} long model`);
+    t.match(error.error?.message, /^model: expected at most 256 characters, got 257/, `${path}: names model`);
+  }
+  for (const [path, body] of [['/v1/messages', fixtures.anthropic.text(model)], ['/v1/messages/count_tokens', { model, messages: user }]] as const) {
+    const error = anthropicError(t, await send('POST', path, anthropicHeaders(), JSON.stringify(body)), 400, 'invalid_request_error', `${path} long model`);
+    t.match(error.error?.message, /^model: expected at most 256 characters/, `${path}: names model`);
+  }
+});
+
+t.test('a body nested 20k levels deep: 400, not a stack overflow (500)', async (t) => {
+  // Inside a tool schema, which translation carries over and serializes (recursively) again.
+  const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+  const parameters = `{"type":"object","properties":{"x":{"enum":${deep}}}}`;
+  const before = counts(up);
+  for (const model of [MODELS.openai, MODELS.anthropic]) {
+    const raw = `{"model":"${model}","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":${parameters}}}]}`;
+    const error = openaiError(t, await send('POST', '/v1/chat/completions', openaiHeaders(), raw), 400, 'GW_ERR_BAD_REQUEST', 'invalid_request_error', `chat to ${model}`);
+    t.match(error.error?.message, /^tools: nested more than 128 levels deep/, 'names the top-level field');
+  }
+  for (const model of [MODELS.anthropic, MODELS.openai]) {
+    const raw = `{"model":"${model}","max_tokens":5,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"f","input_schema":${parameters}}]}`;
+    const error = anthropicError(t, await send('POST', '/v1/messages', anthropicHeaders(), raw), 400, 'invalid_request_error', `messages to ${model}`);
+    t.match(error.error?.message, /^tools: nested more than 128 levels deep/);
+  }
+  t.same(counts(up), before, 'nothing reached an upstream');
+});
+
+t.test('a data: URL with a bad % escape, translated: 400, not a URIError (500)', async (t) => {
+  const url = 'data:image/png,%E0%A4%A';
+  const before = counts(up);
+  for (const model of [MODELS.anthropic, MODELS.gemini]) {
+    const body = { model, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }] };
+    const error = openaiError(t, await send('POST', '/v1/chat/completions', openaiHeaders(), JSON.stringify(body)), 400, 'GW_ERR_BAD_REQUEST', 'invalid_request_error', `chat to ${model}`);
+    t.match(error.error?.message, /percent-encoding/);
+  }
+  const body = { model: MODELS.gemini, max_tokens: 5, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url } }] }] };
+  const error = anthropicError(t, await send('POST', '/v1/messages', anthropicHeaders(), JSON.stringify(body)), 400, 'invalid_request_error', 'messages to gemini');
+  t.match(error.error?.message, /percent-encoding/);
+  t.same(counts(up), before, 'nothing reached an upstream');
 });
 
 t.test('no bad input crashed a worker', async (t) => {

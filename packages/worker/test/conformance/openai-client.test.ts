@@ -229,3 +229,29 @@ t.test('openai client: gateway errors', async (t) => {
   t.same(counts(up), countsOnly('mock', 0), 'no upstream was called');
 });
 
+
+t.test('openai client -> anthropic upstream streaming thinking: reasoning_content deltas, then the content', async (t) => {
+  up.resetAll();
+  const reasoning = 'The user says hello, so I greet back.';
+  up.anthropic.script([{ kind: 'reasoning', text: reasoning }]);
+  const stream = await client.chat.completions.create({ ...fixtures.openai.text(MODELS.anthropic), stream: true });
+  const order: string[] = [];
+  let thinking = '';
+  let text = '';
+  for await (const chunk of stream) {
+    // reasoning_content is the OpenAI-compatible extension the SDK's types do not list.
+    const delta = chunk.choices[0]?.delta as ({ reasoning_content?: string } & OpenAI.Chat.Completions.ChatCompletionChunk.Choice.Delta) | undefined;
+    if (delta?.reasoning_content) {
+      thinking += delta.reasoning_content;
+      order.push('reasoning');
+    }
+    if (delta?.content) {
+      text += delta.content;
+      order.push('content');
+    }
+  }
+  t.equal(thinking, reasoning, 'reasoning_content deltas carry the thinking');
+  t.equal(text, TEXT.anthropic, 'content deltas carry the text');
+  t.equal(order.indexOf('content'), order.lastIndexOf('reasoning') + 1, 'all reasoning before the content');
+  t.ok(order[0] === 'reasoning');
+});

@@ -37,6 +37,74 @@ t.test('Anthropic scanner: usage, completion and errors, however the bytes are s
   t.ok(failed.failed, 'an upstream error event is noticed');
 });
 
+/** A scanner that records every event it inspects (its private `inspect`, shadowed on the instance). */
+function recording(): { scanner: AnthropicSseScanner; events: string[] } {
+  const scanner = new AnthropicSseScanner();
+  const events: string[] = [];
+  const spied = scanner as unknown as { inspect(event: Buffer): void };
+  const inspect = spied.inspect.bind(scanner);
+  spied.inspect = (event) => {
+    events.push(event.toString('utf8'));
+    inspect(event);
+  };
+  return { scanner, events };
+}
+
+/** A read whose indexOf counts the bytes it looks at (up to the match, or to the end without one). */
+function counted(bytes: Buffer): { chunk: Buffer; scanned: () => number } {
+  let scanned = 0;
+  const chunk = Buffer.from(bytes);
+  const indexOf = chunk.indexOf.bind(chunk);
+  Object.assign(chunk, {
+    indexOf: (needle: Buffer, from: number) => {
+      const at = indexOf(needle, from);
+      scanned += (at === -1 ? chunk.length : at + needle.length) - from;
+      return at;
+    },
+  });
+  return { chunk, scanned: () => scanned };
+}
+
+/** n message_delta events (output_tokens 1..n); every third one CRLF-framed when `mixed`. */
+function manyEvents(n: number, mixed: boolean): string[] {
+  return Array.from({ length: n }, (_, i) => {
+    const event = `event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":null},"usage":{"output_tokens":${i + 1}}}\n\n`;
+    return mixed && i % 3 === 1 ? event.replace(/\n/g, '\r\n') : event;
+  });
+}
+
+t.test('Anthropic scanner: many events in one read are found in one pass over it', async (t) => {
+  for (const mixed of [false, true]) {
+    const events = manyEvents(3_000, mixed);
+    const { scanner, events: seen } = recording();
+    const { chunk, scanned } = counted(Buffer.from(events.join('')));
+    scanner.push(chunk);
+    scanner.end();
+    t.same(seen, events, `every event, in order (${mixed ? 'mixed LF and CRLF' : 'LF'} framing)`);
+    t.equal(scanner.usage()?.completion, 3_000, 'the last cumulative count');
+    // Searching both blank-line kinds from every event start looked at ~events x read bytes.
+    t.ok(scanned() <= 3 * chunk.length, `the read is searched about twice, not per event (${scanned()} bytes for ${chunk.length})`);
+  }
+});
+
+t.test('Anthropic scanner: an event stream split in two at every byte position', async (t) => {
+  const events = [...manyEvents(4, true), 'event: message_stop\r\ndata: {"type":"message_stop"}\r\n\r\n', 'event: error\ndata: {"type":"error"}\n\n'];
+  const bytes = Buffer.from(events.join(''));
+  let wrong = 0;
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    const { scanner, events: seen } = recording();
+    scanner.push(bytes.subarray(0, cut));
+    scanner.push(bytes.subarray(cut));
+    scanner.end();
+    const ok = JSON.stringify(seen) === JSON.stringify(events) && scanner.complete && scanner.failed && scanner.usage()?.completion === 4;
+    if (!ok) {
+      wrong++;
+      t.fail(`split at ${cut}: ${JSON.stringify(seen)}`);
+    }
+  }
+  t.equal(wrong, 0, `the same events at all ${bytes.length + 1} split positions`);
+});
+
 t.test('usage tail scan of forwarded JSON answers', async (t) => {
   const openai = Buffer.from('{"id":"x","choices":[{"message":{"content":"the \\"usage\\": {\\"prompt_tokens\\": 99} text"}}],"usage":{"prompt_tokens":11,"completion_tokens":7,"total_tokens":18,"prompt_tokens_details":{"cached_tokens":3}}}');
   t.same(openaiUsageOf(openai), { prompt: 11, completion: 7, cached: 3 }, 'the last usage object, nested objects included (cached prompt tokens: issue 5)');

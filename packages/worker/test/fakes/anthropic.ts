@@ -90,11 +90,14 @@ export function startFakeAnthropic(opts: FakeOptions = {}): Promise<FakeUpstream
     const toolName = tools[0]?.name ?? 'get_weather';
     const toolId = `toolu_01${randomId(22)}`;
     const wantsTool = ex.behaviour.kind === 'tool-call';
+    const reasoning = ex.behaviour.kind === 'reasoning' ? ex.behaviour.text : undefined;
+    const signature = 'EqQBCkYIBxgCKkBfakeSignature';
     const leadIn = "I'll look that up.";
     const stopReason = wantsTool ? 'tool_use' : 'end_turn';
 
     if (body.stream !== true) {
-      const content = wantsTool ? [{ type: 'text', text: leadIn }, { type: 'tool_use', id: toolId, name: toolName, input: toolInput }] : [{ type: 'text', text }];
+      const content: Json[] = wantsTool ? [{ type: 'text', text: leadIn }, { type: 'tool_use', id: toolId, name: toolName, input: toolInput }] : [{ type: 'text', text }];
+      if (reasoning !== undefined) content.unshift({ type: 'thinking', thinking: reasoning, signature });
       return ex.json(200, {
         id,
         type: 'message',
@@ -109,18 +112,26 @@ export function startFakeAnthropic(opts: FakeOptions = {}): Promise<FakeUpstream
 
     const frames: string[] = [
       frame({ type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...inputSide, output_tokens: 1, service_tier: 'standard' } } }),
-      frame({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
-      frame({ type: 'ping' }),
     ];
-    for (const part of pieces(wantsTool ? leadIn : text)) frames.push(frame({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: part } }));
-    frames.push(frame({ type: 'content_block_stop', index: 0 }));
+    // With reasoning, a thinking block (deltas, then its signature) comes first and the rest shift by one.
+    const first = reasoning === undefined ? 0 : 1;
+    if (reasoning !== undefined) {
+      frames.push(frame({ type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } }));
+      for (const part of pieces(reasoning)) frames.push(frame({ type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: part } }));
+      frames.push(frame({ type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature } }));
+      frames.push(frame({ type: 'content_block_stop', index: 0 }));
+    }
+    frames.push(frame({ type: 'content_block_start', index: first, content_block: { type: 'text', text: '' } }), frame({ type: 'ping' }));
+    for (const part of pieces(wantsTool ? leadIn : text)) frames.push(frame({ type: 'content_block_delta', index: first, delta: { type: 'text_delta', text: part } }));
+    frames.push(frame({ type: 'content_block_stop', index: first }));
     if (wantsTool) {
       const json = JSON.stringify(toolInput);
-      frames.push(frame({ type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: toolId, name: toolName, input: {} } }));
-      frames.push(frame({ type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '' } }));
+      const index = first + 1;
+      frames.push(frame({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: toolId, name: toolName, input: {} } }));
+      frames.push(frame({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } }));
       const third = Math.ceil(json.length / 3);
-      for (let i = 0; i < json.length; i += third) frames.push(frame({ type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: json.slice(i, i + third) } }));
-      frames.push(frame({ type: 'content_block_stop', index: 1 }));
+      for (let i = 0; i < json.length; i += third) frames.push(frame({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: json.slice(i, i + third) } }));
+      frames.push(frame({ type: 'content_block_stop', index }));
     }
     frames.push(frame({ type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { ...inputSide, output_tokens: usage.completion } }));
     frames.push(frame({ type: 'message_stop' }));

@@ -112,11 +112,12 @@ export function startFakeOpenai(opts: FakeOptions = {}): Promise<FakeUpstream> {
     const toolName = tools[0]?.function?.name ?? 'get_weather';
     const callId = `call_${randomId(24)}`;
     const wantsTool = ex.behaviour.kind === 'tool-call';
+    const reasoning = ex.behaviour.kind === 'reasoning' ? ex.behaviour.text : undefined;
 
     if (body.stream !== true) {
       const message: Json = wantsTool
         ? { role: 'assistant', content: null, tool_calls: [{ id: callId, type: 'function', function: { name: toolName, arguments: toolArguments } }], refusal: null, annotations: [] }
-        : { role: 'assistant', content: text, refusal: null, annotations: [] };
+        : { role: 'assistant', content: text, refusal: null, annotations: [], ...(reasoning === undefined ? {} : { reasoning_content: reasoning }) };
       return ex.json(200, {
         id,
         object: 'chat.completion',
@@ -148,6 +149,7 @@ export function startFakeOpenai(opts: FakeOptions = {}): Promise<FakeUpstream> {
       frames.push(frame(chunk([choice({}, 'tool_calls')])));
     } else {
       frames.push(frame(chunk([choice({ role: 'assistant', content: '', refusal: null })])));
+      for (const part of reasoning === undefined ? [] : pieces(reasoning)) frames.push(frame(chunk([choice({ reasoning_content: part })])));
       for (const part of pieces(text)) frames.push(frame(chunk([choice({ content: part })])));
       frames.push(frame(chunk([choice({}, 'stop')])));
     }

@@ -33,7 +33,12 @@ export type Behaviour =
   /** A normal answer with `delayMs` before each SSE event (plain answers: before the headers). */
   | { kind: 'slow-stream'; delayMs: number }
   /** An answer calling the request's first tool (plain or streamed). */
-  | { kind: 'tool-call' };
+  | { kind: 'tool-call' }
+  /**
+   * A normal text answer preceded by model reasoning, streamed word by word (OpenAI fake:
+   * `reasoning_content`; Anthropic fake: a thinking block with a signature). Others ignore it.
+   */
+  | { kind: 'reasoning'; text: string };
 
 export interface FakeOptions {
   /** When set, requests without exactly this key get the provider's authentication error. */

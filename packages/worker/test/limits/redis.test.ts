@@ -2,10 +2,12 @@
  * Backend redis through real gatewayd processes and a real redis-server (started here on a free
  * port, no persistence, SIGKILLed at teardown):
  * - two gateways (2 workers each) sharing one Redis enforce one limit;
- * - Redis killed mid-test: requests keep succeeding (on_error: open), one log line per worker and
- *   transition, llm_gateway_state_backend_up{backend="redis"} drops to 0 on the admin /metrics;
- *   Redis restarted on the same port: limits are enforced again, the gauge is back to 1;
- * - on_error: closed with Redis unreachable: limited requests get 503 GW_ERR_STATE_UNAVAILABLE.
+ * - Redis killed mid-test: requests keep succeeding (on_error: open), exactly one warn line per
+ *   gateway (the supervisor's, whatever the number of workers), llm_gateway_state_backend_up
+ *   {backend="redis"} drops to 0 on the admin /metrics; Redis restarted on the same port: limits
+ *   are enforced again, the gauge is back to 1, exactly one recovery line per gateway;
+ * - on_error: closed with Redis unreachable: limited requests get 503 GW_ERR_STATE_UNAVAILABLE; the
+ *   worker killed during the outage is replaced without a second log line.
  */
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
@@ -41,8 +43,21 @@ const redis = await startRedis(t);
 const prefix = `gwtest:${randomBytes(4).toString('hex')}:`;
 const [a, b] = await Promise.all([startGateway(t, yaml(redis.url, prefix)), startGateway(t, yaml(redis.url, prefix))]) as [Gateway, Gateway];
 
-function occurrences(text: string, needle: string): number {
-  return text.split(needle).length - 1;
+interface LogLine {
+  level: number;
+  msg: string;
+  role?: string;
+  err?: string;
+}
+
+/** The state backend transition lines of this gateway's log files (supervisor and workers). */
+function transitions(gw: Gateway): LogLine[] {
+  return gw
+    .logs()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine)
+    .filter((line) => line.msg.startsWith('state backend'));
 }
 
 /** The state backend gauge as this gateway's supervisor exposes it (undefined: no series). */
@@ -77,11 +92,12 @@ t.test('redis killed: fail open; restarted: limits enforced again', async (t) =>
   // A few more, so every worker has met the outage.
   await burst(12, (i) => send(i % 2 === 0 ? a : b, OUTAGE_KEY, `during again ${i}`));
 
-  for (const gw of [a, b]) {
-    const unavailable = occurrences(gw.logs(), 'state backend unavailable');
-    t.ok(unavailable >= 1 && unavailable <= 2, `one warning per worker and transition, not per request (${unavailable})`);
-  }
   await gaugeBecomes(0, 'the state backend gauge to show redis down');
+  for (const gw of [a, b]) {
+    const lines = transitions(gw);
+    t.equal(lines.length, 1, `one line for the outage of a gateway with 2 workers, not one per worker or request (admin port ${gw.adminPort})`);
+    t.match(lines[0], { level: 40, role: 'supervisor', msg: 'state backend unavailable: admitting requests without limits (state.on_error: open)', err: String });
+  }
   t.equal(await redisUp(a), 0, 'state backend gauge: 0 while redis is down');
   t.equal(await redisUp(b), 0);
 
@@ -93,9 +109,20 @@ t.test('redis killed: fail open; restarted: limits enforced again', async (t) =>
   t.equal(header(refused, 'x-ratelimit-remaining-requests'), '0');
   t.match(JSON.parse(refused.body) as Json, { error: { code: 'GW_ERR_RATE_LIMITED' } });
   t.equal((await send(b, OUTAGE_KEY, 'after, other gateway')).status, 429, 'the other gateway shares the restored counter');
-  await until('the recovery to be logged', async () => (occurrences(a.logs(), 'state backend recovered') >= 1 ? true : undefined));
   // Every worker of both gateways must have reconnected (the gauge is the min over the workers).
   await gaugeBecomes(1, 'the state backend gauge to recover');
+  const after = await burst(8, (i) => send(i % 2 === 0 ? a : b, OUTAGE_KEY, `after again ${i}`));
+  t.same(countStatuses(after), { 429: 8 }, 'every worker counts on redis again');
+  for (const gw of [a, b]) {
+    t.same(
+      transitions(gw).map((line) => [line.level, line.role, line.msg]),
+      [
+        [40, 'supervisor', 'state backend unavailable: admitting requests without limits (state.on_error: open)'],
+        [30, 'supervisor', 'state backend recovered'],
+      ],
+      `exactly one warn and one recovery line for the outage (admin port ${gw.adminPort})`,
+    );
+  }
   t.equal(await redisUp(a), 1, 'state backend gauge: back to 1 after recovery');
   t.equal(await redisUp(b), 1);
 });
@@ -112,4 +139,21 @@ t.test('on_error closed with redis unreachable: 503 GW_ERR_STATE_UNAVAILABLE for
   t.match(JSON.parse(anthropic.body) as Json, { type: 'error', error: { type: 'overloaded_error' } });
   t.equal((await send(closed, FREE_KEY, 'no limits')).status, 200, 'a request without limits needs no shared state');
   await until('the state backend gauge of a redis never reached', async () => ((await redisUp(closed)) === 0 ? true : undefined));
+
+  // Its only worker dies during the outage: the replacement joins it without a second line.
+  const workerPids = async (): Promise<Array<{ pid: number; state: string }>> => {
+    const status = await closed.cli('status', '--json', '--pid-file', closed.pidFile);
+    return status.code === 0 ? (JSON.parse(status.stdout) as { workers: Array<{ pid: number; state: string }> }).workers : [];
+  };
+  const victim = (await workerPids())[0]!.pid;
+  process.kill(victim, 'SIGKILL');
+  await until('the replacement worker', async () => ((await workerPids()).some((w) => w.pid !== victim && w.state === 'ready') ? true : undefined));
+  t.equal((await send(closed, SHARED_KEY, 'replacement')).status, 503, 'the replacement meets the outage too');
+  // Its first report (after its transition, on the same channel) brings the gauge back.
+  await until('the replacement to report', async () => ((await redisUp(closed)) === 0 ? true : undefined));
+  t.same(
+    transitions(closed).map((line) => [line.level, line.role, line.msg]),
+    [[40, 'supervisor', 'state backend unavailable: rejecting limited requests (state.on_error: closed)']],
+    'one line for the whole outage, the replacement worker included',
+  );
 });

@@ -15,6 +15,7 @@ const FUNCTIONS: Record<string, (f: Fixture) => unknown> = {
   openaiToAnthropicRequest: (f) => openaiToAnthropicRequest(f.input, f.targetModel ?? 'target'),
   anthropicToOpenaiRequest: (f) => anthropicToOpenaiRequest(f.input),
   openaiToGeminiRequest: (f) => openaiToGeminiRequest(f.input, f.targetModel),
+  anthropicToGeminiRequest: (f) => openaiToGeminiRequest(anthropicToOpenaiRequest(f.input), f.targetModel),
   completionToChatRequest: (f) => completionToChatRequest(f.input),
   openaiToGeminiEmbeddings: (f) => openaiToGeminiEmbeddings(f.input, f.targetModel),
   anthropicToOpenaiResponse: (f) => anthropicToOpenaiResponse(f.input, f.ctx),

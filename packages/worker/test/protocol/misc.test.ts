@@ -59,6 +59,9 @@ t.test('requests that cannot be expressed raise TranslationError (a 400), never 
   t.throws(() => openaiToAnthropicRequest({ model: 'm', messages: [{ role: 'function', name: 'f', content: 'x' }] }, 'c'), TranslationError);
   t.throws(() => openaiToGeminiRequest({ model: 'm', messages: [user, { role: 'tool', tool_call_id: 'nope', content: 'x' }] }), /unknown tool_call_id/);
   t.throws(() => openaiToGeminiEmbeddings({ model: 'e', input: [[1, 2, 3]] }), TranslationError);
+  const badEscape = { model: 'm', messages: [{ role: 'user' as const, content: [{ type: 'image_url' as const, image_url: { url: 'data:image/png,%E0%A4%A' } }] }] };
+  t.throws(() => openaiToAnthropicRequest(badEscape, 'c'), TranslationError, 'a bad % escape in a data: URL (was a URIError)');
+  t.throws(() => openaiToGeminiRequest(badEscape), TranslationError);
   t.throws(() => anthropicToOpenaiRequest({ model: 'c', max_tokens: 5, messages: [user], tools: [{ type: 'web_search_20250305', name: 'web_search' }] }), TranslationError);
   t.throws(() => anthropicToOpenaiRequest({ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'url', url: 'https://x/y.pdf' } }] }] }), TranslationError);
 });

@@ -74,3 +74,19 @@ t.test('prices: the target price wins, else the built-in table, else none', asyn
   t.equal(router.resolve('any/gemini-2.5-flash')?.targets[1]?.price?.input, 0.3, 'models/ prefix stripped');
   t.equal(router.resolve('openai/my-finetune')?.targets[0]?.price, undefined);
 });
+
+// Before: the globs were backtracking RegExps; each of these 40 KB names blocked for 1-4 s.
+t.test('long adversarial names against globs with several stars are answered at once', async (t) => {
+  const globs = new Router(
+    config(`
+models:
+  - { name: "*/*", targets: [{ provider: p1, model: "*" }] }
+  - { name: "gpt-*-*-mini", targets: [{ provider: p1, model: "*:*" }] }
+`),
+  );
+  t.equal(globs.resolve(`${'a/'.repeat(20_000)}*`), undefined);
+  const dashes = `gpt-${'-'.repeat(40_000)}`;
+  t.equal(globs.resolve(`${dashes}mini`)?.config.name, 'gpt-*-*-mini');
+  t.equal(globs.resolve(`${dashes}x`), undefined);
+  t.strictSame(globs.resolve('a/b/c')?.targets.map((x) => x.model), ['a/b'], 'the first star still takes the longest run');
+});

@@ -13,6 +13,7 @@ import {
   validateEmbeddingRequest,
   validateMessagesRequest,
   parseJsonBody,
+  InvalidRequestError,
 } from '../../src/validate/index.js';
 import { anthropicToOpenaiRequest, openaiToAnthropicRequest } from '../../src/providers/anthropic/index.js';
 import { openaiToGeminiRequest, openaiToGeminiEmbeddings } from '../../src/providers/gemini/index.js';
@@ -162,6 +163,31 @@ for (const target of targets) {
     t.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype untouched');
   });
 }
+
+/** `levels` arrays, each inside the previous one (built without recursion). */
+function nested(levels: number): unknown[] {
+  let value: unknown[] = [];
+  for (let i = 1; i < levels; i++) value = [value];
+  return value;
+}
+
+t.test('every validator: model at most 256 characters, the body nested at most 128 levels', async (t) => {
+  for (const target of targets) {
+    const seed = (target.seeds[0] as [string, Record<string, unknown>])[1];
+    const accepted = (body: Record<string, unknown>, label: string) => t.notOk(target.validate(body) instanceof GatewayError, `${target.name}: ${label} passes`);
+    const refused = (body: Record<string, unknown>, param: string, pattern: RegExp, label: string) => {
+      const result = target.validate(body);
+      t.ok(result instanceof InvalidRequestError && result.param === param && pattern.test(result.message), `${target.name}: ${label} is a 400 naming ${param}: ${String((result as Error).message)}`);
+    };
+    accepted({ ...seed, model: 'm'.repeat(256) }, 'a 256-character model');
+    refused({ ...seed, model: 'm'.repeat(257) }, 'model', /at most 256 characters, got 257/, 'a 257-character model');
+    refused({ ...seed, model: 'm'.repeat(1 << 20) }, 'model', /at most 256 characters/, 'a 1 MiB model');
+    // The body is level 1: an extra field of 127 levels makes 128.
+    accepted({ ...seed, extra: nested(127) }, '128 levels');
+    refused({ ...seed, extra: nested(128) }, 'extra', /nested more than 128 levels deep/, '129 levels');
+    refused({ ...seed, extra: { a: [{ b: nested(20_000) }] } }, 'extra', /nested more than 128 levels/, '20k levels');
+  }
+});
 
 t.test('random bytes and JSON-ish text never throw', async (t) => {
   const random = prng(42);

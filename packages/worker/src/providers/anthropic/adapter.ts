@@ -8,6 +8,7 @@
  */
 import type { AnthropicMessage, ChatCompletionRequest, ChatCompletionResponse, ProviderConfig } from '@gatewayd/shared';
 import { AnthropicSseScanner } from '../../pipeline/anthropic-scan.js';
+import { renameModel } from '../../pipeline/body-edit.js';
 import type { ChatProviderSide, ProviderAdapter } from '../../pipeline/adapter.js';
 import { AnthropicSseDecoder } from '../../pipeline/decoders.js';
 import { baseUrlOf, httpRequest, KEY_SENTINEL, makeTemplate, requestHeaders, setClientHeader, TemplateCache, type EndpointTemplate } from '../../pipeline/endpoint-template.js';
@@ -60,7 +61,9 @@ class AnthropicNativePlan implements ExchangePlan {
     const forward = this.client.forward;
     setClientHeader(headers, template, 'anthropic-version', forward.anthropicVersion);
     setClientHeader(headers, template, 'anthropic-beta', forward.anthropicBeta);
-    const body = call.body.model === model ? this.client.raw : JSON.stringify({ ...call.body, model });
+    const raw = this.client.raw;
+    // A renamed model: edited on the bytes when the body is large (agents resend long histories).
+    const body = call.body.model === model ? raw : (renameModel(raw, model) ?? JSON.stringify({ ...call.body, model }));
     return httpRequest(template, headers, body, input);
   }
 

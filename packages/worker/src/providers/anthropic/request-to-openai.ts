@@ -19,6 +19,7 @@ import type {
 } from '@gatewayd/shared';
 import { textOf, toDataUrl } from '../../protocol/content.js';
 import { TranslationError } from '../../protocol/errors.js';
+import { HUB_THINKING, type HubRequest } from '../../protocol/reasoning.js';
 import { anthropicToolChoiceToOpenai } from './mapping.js';
 
 /** Separator used when several Anthropic text blocks must become one OpenAI string. */
@@ -52,7 +53,9 @@ export function anthropicToOpenaiRequest(
     out.tools = req.tools.map(toOpenaiTool);
     if (req.tool_choice) Object.assign(out, anthropicToolChoiceToOpenai(req.tool_choice));
   }
-  // `thinking` has no OpenAI Chat equivalent and is dropped (the upstream decides on reasoning).
+  // `thinking` has no OpenAI Chat field: it rides under a symbol key that only the Gemini mapping
+  // reads (OpenAI-compatible upstreams never see it; non-reasoning models reject such parameters).
+  if (req.thinking) (out as HubRequest)[HUB_THINKING] = req.thinking;
   return out;
 }
 
@@ -100,7 +103,8 @@ function appendAssistant(out: OpenaiChatMessage[], blocks: AnthropicContentBlock
     else if (block.type === 'tool_use') {
       calls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
     }
-    // thinking / redacted_thinking: only meaningful to Anthropic models, dropped.
+    // thinking / redacted_thinking: dropped; their signatures only verify on Anthropic models and
+    // the hub has no field to carry them back.
   }
   if (calls.length > 0) out.push({ role: 'assistant', content: text || null, tool_calls: calls });
   else if (text) out.push({ role: 'assistant', content: text });

@@ -7,6 +7,7 @@ import type {
   OpenaiToolCall,
 } from '@gatewayd/shared';
 import { parseToolArguments, textOf } from '../../protocol/content.js';
+import { reasoningOf } from '../../protocol/reasoning.js';
 import { anthropicStopToOpenaiFinish, anthropicUsageToOpenai, openaiFinishToAnthropicStop, openaiUsageToAnthropic, toAnthropicToolId } from './mapping.js';
 
 export interface OpenaiResponseContext {
@@ -18,19 +19,22 @@ export interface OpenaiResponseContext {
 
 export function anthropicToOpenaiResponse(res: AnthropicMessage, ctx: OpenaiResponseContext = {}): ChatCompletionResponse {
   let text = '';
+  let reasoning = '';
   const toolCalls: OpenaiToolCall[] = [];
   for (const block of res.content) {
     if (block.type === 'text') text += block.text;
+    else if (block.type === 'thinking') reasoning += block.thinking;
     else if (block.type === 'tool_use') {
       toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
     }
-    // thinking / redacted_thinking blocks have no OpenAI Chat field and are dropped.
+    // redacted_thinking (encrypted) and thinking signatures have no OpenAI Chat field: dropped.
   }
   const message: ChatCompletionResponse['choices'][number]['message'] = {
     role: 'assistant',
     content: text.length > 0 || toolCalls.length === 0 ? text : null,
     refusal: null,
   };
+  if (reasoning) message.reasoning_content = reasoning;
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
   return {
     id: res.id,
@@ -52,6 +56,9 @@ export function openaiToAnthropicResponse(res: ChatCompletionResponse, ctx: Anth
   const choice = res.choices.find((c) => c.index === 0) ?? res.choices[0];
   const content: AnthropicContentBlock[] = [];
   const message = choice?.message;
+  const reasoning = reasoningOf(message);
+  // Reasoning comes first, as Anthropic models answer; no signature can be given.
+  if (reasoning) content.push({ type: 'thinking', thinking: reasoning, signature: '' });
   const text = textOf(message?.content) || (message?.refusal ?? '');
   if (text) content.push({ type: 'text', text });
   for (const call of message?.tool_calls ?? []) {

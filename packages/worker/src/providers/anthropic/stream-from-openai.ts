@@ -2,9 +2,11 @@
  * OpenAI chat.completion.chunk objects in -> strict Anthropic stream events out (for an Anthropic
  * client served by an OpenAI-compatible or Gemini provider).
  *
- * Guarantees: message_start first; each text run and each tool call is its own block, with indexes
- * 0, 1, 2, ... and the open block closed before the next opens; then one message_delta (stop
- * reason + usage) and message_stop. Nothing after. No [DONE].
+ * Guarantees: message_start first; each reasoning run (`reasoning_content`, a thinking block with an
+ * empty signature), text run and tool call is its own block, with indexes 0, 1, 2, ... and the open
+ * block closed before the next opens (reasoning after text closes the text block and opens a new
+ * thinking block); then one message_delta (stop reason + usage) and message_stop. Nothing after.
+ * No [DONE].
  *
  * Limitation: a tool call whose arguments resume after another call has started (interleaved
  * deltas, which no known server sends) cannot reopen its closed block; those late argument
@@ -17,6 +19,7 @@ import type {
   OpenaiUsage,
 } from '@gatewayd/shared';
 import { UpstreamStreamError } from '../../protocol/errors.js';
+import { reasoningOf } from '../../protocol/reasoning.js';
 import { openaiUsageToAnthropic, toAnthropicToolId } from './mapping.js';
 import { anthropicMessageId, anthropicStop } from './response.js';
 
@@ -27,7 +30,7 @@ export interface OpenaiToAnthropicStreamOptions {
   inputTokensEstimate?: number;
 }
 
-type OpenBlock = { kind: 'text'; index: number } | { kind: 'tool'; index: number; toolIndex: number };
+type OpenBlock = { kind: 'text' | 'thinking'; index: number } | { kind: 'tool'; index: number; toolIndex: number };
 
 export class OpenaiToAnthropicStream {
   private readonly options: OpenaiToAnthropicStreamOptions;
@@ -79,6 +82,8 @@ export class OpenaiToAnthropicStream {
     const choice = chunk.choices?.find((c) => c.index === 0);
     if (!choice) return events;
     const delta = choice.delta ?? {};
+    const reasoning = reasoningOf(delta);
+    if (reasoning) this.thinking(events, reasoning);
     const text = (delta.content ?? '') + (delta.refusal ?? '');
     if (text) this.text(events, text);
     for (const call of delta.tool_calls ?? []) {
@@ -164,6 +169,17 @@ export class OpenaiToAnthropicStream {
     }
     this.outputChars += text.length;
     events.push({ type: 'content_block_delta', index: this.open.index, delta: { type: 'text_delta', text } });
+  }
+
+  private thinking(events: AnthropicStreamEvent[], thinking: string): void {
+    if (this.open?.kind !== 'thinking') {
+      this.close(events);
+      const index = this.nextBlockIndex++;
+      this.open = { kind: 'thinking', index };
+      events.push({ type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } });
+    }
+    this.outputChars += thinking.length;
+    events.push({ type: 'content_block_delta', index: this.open.index, delta: { type: 'thinking_delta', thinking } });
   }
 
   private close(events: AnthropicStreamEvent[]): void {

@@ -23,7 +23,7 @@ export interface AnthropicToOpenaiStreamOptions {
   model?: string;
 }
 
-type BlockKind = 'text' | 'tool' | 'other';
+type BlockKind = 'text' | 'tool' | 'thinking' | 'other';
 
 export class AnthropicToOpenaiStream {
   private id = 'msg_gateway';
@@ -83,6 +83,11 @@ export class AnthropicToOpenaiStream {
           this.blocks.set(event.index, { kind: 'tool', toolIndex });
           return [this.chunk({ tool_calls: [{ index: toolIndex, id: block.id, type: 'function', function: { name: block.name, arguments: '' } }] })];
         }
+        if (block.type === 'thinking') {
+          this.blocks.set(event.index, { kind: 'thinking', toolIndex: -1 });
+          return block.thinking ? [this.chunk({ reasoning_content: block.thinking })] : [];
+        }
+        // redacted_thinking: encrypted, nothing to show.
         this.blocks.set(event.index, { kind: 'other', toolIndex: -1 });
         return [];
       }
@@ -93,7 +98,8 @@ export class AnthropicToOpenaiStream {
         if (delta.type === 'input_json_delta' && block?.kind === 'tool' && delta.partial_json) {
           return [this.chunk({ tool_calls: [{ index: block.toolIndex, function: { arguments: delta.partial_json } }] })];
         }
-        // thinking_delta, signature_delta, citations_delta: no OpenAI Chat equivalent.
+        if (delta.type === 'thinking_delta' && block?.kind === 'thinking') return delta.thinking ? [this.chunk({ reasoning_content: delta.thinking })] : [];
+        // signature_delta, citations_delta: no OpenAI Chat equivalent.
         return [];
       }
       case 'message_delta': {

@@ -14,6 +14,7 @@ import type {
 } from '@gatewayd/shared';
 import { isPlainObject, parseDataUrl, parseToolArguments, stopList, textOf, textParts } from '../../protocol/content.js';
 import { TranslationError } from '../../protocol/errors.js';
+import { hubThinkingOf } from '../../protocol/reasoning.js';
 import { geminiMethodPath } from './endpoint.js';
 import { thoughtSignatureOf } from './mapping.js';
 import { isEmptyObjectSchema, toGeminiSchema } from './schema.js';
@@ -156,6 +157,9 @@ function geminiGenerationConfig(req: ChatCompletionRequest): GeminiGenerationCon
   if (req.presence_penalty != null) config.presencePenalty = req.presence_penalty;
   if (req.frequency_penalty != null) config.frequencyPenalty = req.frequency_penalty;
   if (req.seed != null) config.seed = req.seed;
+  const thinking = hubThinkingOf(req);
+  if (thinking?.type === 'enabled') config.thinkingConfig = { thinkingBudget: thinking.budget_tokens, includeThoughts: true };
+  else if (thinking?.type === 'disabled') config.thinkingConfig = { thinkingBudget: 0 };
   const format = req.response_format;
   if (format?.type === 'json_object') config.responseMimeType = 'application/json';
   else if (format?.type === 'json_schema') {

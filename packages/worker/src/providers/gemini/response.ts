@@ -1,6 +1,7 @@
 /** Non-streamed Gemini generateContent response -> OpenAI chat.completion. */
 import type {
   ChatCompletionChoice,
+  ChatCompletionMessage,
   ChatCompletionResponse,
   GeminiCandidate,
   GeminiGenerateContentResponse,
@@ -20,10 +21,13 @@ export function geminiToOpenaiResponse(res: GeminiGenerateContentResponse, model
   const candidates = res.candidates ?? [];
   let toolCallCount = 0;
   const choices: ChatCompletionChoice[] = candidates.map((candidate, i) => {
-    const { text, toolCalls } = candidateContent(candidate, () => toolCallCount++, responseKey);
+    const { text, reasoning, toolCalls } = candidateContent(candidate, () => toolCallCount++, responseKey);
+    const message: ChatCompletionMessage = { role: 'assistant', content: toolCalls.length > 0 ? text || null : text, refusal: null };
+    if (reasoning) message.reasoning_content = reasoning;
+    if (toolCalls.length > 0) message.tool_calls = toolCalls;
     return {
       index: candidate.index ?? i,
-      message: toolCalls.length > 0 ? { role: 'assistant', content: text || null, refusal: null, tool_calls: toolCalls } : { role: 'assistant', content: text, refusal: null },
+      message,
       logprobs: null,
       finish_reason: geminiFinishToOpenai(candidate.finishReason, toolCalls.length > 0),
     };
@@ -42,12 +46,20 @@ export function geminiToOpenaiResponse(res: GeminiGenerateContentResponse, model
   };
 }
 
-/** Text (thought summaries excluded) and function calls of one candidate. */
-export function candidateContent(candidate: GeminiCandidate, nextToolNumber: () => number, responseKey: string): { text: string; toolCalls: OpenaiToolCall[] } {
+/** Text, reasoning (thought summaries: parts with `thought: true`) and function calls of one candidate. */
+export function candidateContent(
+  candidate: GeminiCandidate,
+  nextToolNumber: () => number,
+  responseKey: string,
+): { text: string; reasoning: string; toolCalls: OpenaiToolCall[] } {
   let text = '';
+  let reasoning = '';
   const toolCalls: OpenaiToolCall[] = [];
   for (const part of candidate.content?.parts ?? []) {
-    if (part.thought) continue;
+    if (part.thought) {
+      if (typeof part.text === 'string') reasoning += part.text;
+      continue;
+    }
     if (typeof part.text === 'string') text += part.text;
     if (part.functionCall) {
       toolCalls.push({
@@ -57,5 +69,5 @@ export function candidateContent(candidate: GeminiCandidate, nextToolNumber: () 
       });
     }
   }
-  return { text, toolCalls };
+  return { text, reasoning, toolCalls };
 }

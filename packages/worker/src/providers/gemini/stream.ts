@@ -1,7 +1,8 @@
 /**
  * Gemini `streamGenerateContent?alt=sse` chunks in -> OpenAI chat.completion.chunk objects out.
  * Gemini sends function calls whole (never split across chunks), so each becomes one tool_calls
- * delta with its full arguments, a stable id and the next index. There is no [DONE]: the caller
+ * delta with its full arguments, a stable id and the next index. Thought parts become
+ * `reasoning_content`. There is no [DONE]: the caller
  * calls end() at EOF, which emits the usage chunk (if asked) and marks the stream done. Only
  * candidate 0 is streamed.
  */
@@ -73,9 +74,10 @@ export class GeminiToOpenaiStream {
       }
       return out;
     }
-    const { text, toolCalls } = candidateContent(candidate, () => this.toolCallCount++, this.responseKey);
-    if (text || toolCalls.length > 0) {
+    const { text, reasoning, toolCalls } = candidateContent(candidate, () => this.toolCallCount++, this.responseKey);
+    if (text || reasoning || toolCalls.length > 0) {
       const delta: ChatCompletionDelta = {};
+      if (reasoning) delta.reasoning_content = reasoning;
       if (text) delta.content = text;
       if (toolCalls.length > 0) {
         const first = this.toolCallCount - toolCalls.length;

@@ -2,8 +2,9 @@
  * OpenAI-compatible upstreams (OpenAI, Azure OpenAI, vLLM, llama.cpp, Ollama, ...).
  *
  * Native: OpenAI chat, legacy completions and embeddings callers are forwarded: the caller's body
- * bytes go up unchanged unless the model name or stream options must change (then one
- * JSON.stringify), the answer's bytes come back unchanged; streams pass through OpenaiSseTap,
+ * bytes go up unchanged unless the model name or stream options must change (then edited on the
+ * bytes where that is cheaper, pipeline/body-edit.ts, else one JSON.stringify), the answer's bytes come
+ * back unchanged; streams pass through OpenaiSseTap,
  * which reads usage and cuts the usage chunk the gateway asked for on the caller's behalf.
  * Hub: other callers (Anthropic) are translated through OpenAI Chat, which is this API itself.
  */
@@ -14,8 +15,10 @@ import { baseUrlOf, httpRequest, KEY_SENTINEL, makeTemplate, requestHeaders, set
 import type { AttemptInput, ChunkWriter, ClientRequest, ExchangePlan, PlainAnswer, StreamRelay, TokenUsage, UpstreamRequest } from '../../pipeline/types.js';
 import { openaiUsageOf } from '../../pipeline/usage-scan.js';
 import { buildOpenaiEndpoint, type OpenaiEndpointName } from './endpoint.js';
-import { acceptsExtensions, prepareOpenaiChatRequest, prepareOpenaiCompletionRequest } from './request.js';
+import { editBody, renameModel } from '../../pipeline/body-edit.js';
+import { acceptsExtensions, openaiNativeEdits, prepareOpenaiChatRequest, prepareOpenaiCompletionRequest } from './request.js';
 import { OpenaiSseTap } from './usage-tap.js';
+import { hubResponse } from '../../protocol/reasoning.js';
 
 const JSON_TYPE = 'application/json';
 
@@ -57,14 +60,6 @@ export class OpenaiAdapter implements ProviderAdapter {
   }
 }
 
-/** A streamed chat/completions body needs rewriting when usage must be requested for the gateway. */
-function needsRewrite(body: ChatCompletionRequest | CompletionRequest, model: string, callerWantsUsage: boolean, extensions: boolean): boolean {
-  if (body.model !== model) return true;
-  if (body.stream === true) return !callerWantsUsage;
-  if (body.stream_options != null) return true; // OpenAI rejects stream_options without stream
-  return !extensions && body.top_k != null;
-}
-
 class OpenaiNativePlan implements ExchangePlan {
   readonly sameProtocol = true;
 
@@ -77,19 +72,20 @@ class OpenaiNativePlan implements ExchangePlan {
     const { provider, model } = input.target;
     const call = this.client.call;
     let endpoint: OpenaiEndpointName;
-    let body: Buffer | string = this.client.raw;
+    const raw = this.client.raw;
+    let body: Buffer | string = raw;
     if (call.protocol === 'openai-chat') {
       endpoint = 'chat/completions';
       const extensions = this.adapter.allowsExtensions(provider);
-      if (needsRewrite(call.body, model, this.client.callerWantsUsage, extensions)) {
-        body = JSON.stringify(prepareOpenaiChatRequest(call.body, { model, allowExtensions: extensions }).body);
-      }
+      const edits = openaiNativeEdits(call.body, model, this.client.callerWantsUsage, !extensions);
+      if (edits !== null) body = editBody(raw, edits) ?? JSON.stringify(prepareOpenaiChatRequest(call.body, { model, allowExtensions: extensions }).body);
     } else if (call.protocol === 'openai-completions') {
       endpoint = 'completions';
-      if (needsRewrite(call.body, model, this.client.callerWantsUsage, true)) body = JSON.stringify(prepareOpenaiCompletionRequest(call.body, { model }).body);
+      const edits = openaiNativeEdits(call.body, model, this.client.callerWantsUsage, false);
+      if (edits !== null) body = editBody(raw, edits) ?? JSON.stringify(prepareOpenaiCompletionRequest(call.body, { model }).body);
     } else {
       endpoint = 'embeddings';
-      if (call.body.model !== model) body = JSON.stringify({ ...call.body, model });
+      if (call.body.model !== model) body = renameModel(raw, model) ?? JSON.stringify({ ...call.body, model });
     }
     const template = this.adapter.template(provider, endpoint, model);
     return httpRequest(template, this.adapter.headers(template, input), body, input);
@@ -139,7 +135,7 @@ class OpenaiHubSide implements ChatProviderSide {
   }
 
   parse(body: Buffer): ChatCompletionResponse {
-    return JSON.parse(body.toString('utf8')) as ChatCompletionResponse;
+    return hubResponse(JSON.parse(body.toString('utf8')) as ChatCompletionResponse);
   }
 
   decoder(): OpenaiSseDecoder {

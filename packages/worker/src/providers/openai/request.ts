@@ -4,6 +4,7 @@
  * whether the caller asked is returned so the usage-only chunk can be stripped on the way back.
  */
 import type { ChatCompletionRequest, CompletionRequest } from '@gatewayd/shared';
+import type { BodyEdits } from '../../pipeline/body-edit.js';
 
 export interface OpenaiUpstreamOptions {
   /** The upstream model name chosen by routing. */
@@ -66,3 +67,31 @@ export function safeHost(url: string): string {
     return '';
   }
 }
+
+/**
+ * What prepareOpenai*Request + the model rename change, as edits of the caller's bytes (see
+ * pipeline/body-edit.ts), or null when they change nothing and the bytes go up as they are. Once
+ * parsed, the edited body equals the prepared one, except that added members come first, not last.
+ * `dropTopK`: the upstream rejects extensions.
+ */
+export function openaiNativeEdits(body: ChatCompletionRequest | CompletionRequest, model: string, callerWantsUsage: boolean, dropTopK: boolean): BodyEdits | null {
+  const renamed = body.model !== model;
+  const askUsage = body.stream === true && !callerWantsUsage;
+  // OpenAI rejects stream_options without stream.
+  const dropOptions = body.stream !== true && body.stream_options !== undefined;
+  const dropTop = dropTopK && body.top_k !== undefined;
+  if (!renamed && !askUsage && !dropOptions && !dropTop) return null;
+  const add = new Map<string, string>();
+  const replace = new Map<string, string>();
+  const drop = new Set<string>();
+  if (renamed) replace.set('model', JSON.stringify(model));
+  if (askUsage) {
+    if (body.stream_options === undefined) add.set('stream_options', INCLUDE_USAGE);
+    else replace.set('stream_options', JSON.stringify({ ...(body.stream_options ?? {}), include_usage: true }));
+  }
+  if (dropOptions) drop.add('stream_options');
+  if (dropTop) drop.add('top_k');
+  return { add, replace, drop };
+}
+
+const INCLUDE_USAGE = JSON.stringify({ include_usage: true });

@@ -1,0 +1,28 @@
+/** The hub's reasoning field: `reasoning` normalised to `reasoning_content`; `thinking` never sent to OpenAI-compatible upstreams. */
+import t from 'tap';
+import type { ChatCompletionResponse } from '@gatewayd/shared';
+import { OpenaiSseDecoder } from '../../src/pipeline/decoders.js';
+import { anthropicToOpenaiRequest } from '../../src/providers/anthropic/index.js';
+import { prepareOpenaiChatRequest } from '../../src/providers/openai/request.js';
+import { hubResponse } from '../../src/protocol/reasoning.js';
+
+t.test('an OpenAI-compatible stream sending `reasoning` (newer vLLM, OpenRouter) gives hub reasoning_content', async (t) => {
+  const decoder = new OpenaiSseDecoder();
+  const chunk = (delta: Record<string, unknown>) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`;
+  const out = decoder.push(Buffer.from(chunk({ reasoning: 'Hmm.' }) + chunk({ reasoning_content: 'A', reasoning: 'A' }) + chunk({ content: 'Hi' })));
+  t.same(out.map((c) => c.choices[0]?.delta), [{ reasoning_content: 'Hmm.' }, { reasoning_content: 'A' }, { content: 'Hi' }]);
+});
+
+t.test('a plain answer with `reasoning` gets reasoning_content; others are returned as they are', async (t) => {
+  const res: ChatCompletionResponse = { id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: '4', reasoning: '2+2' }, logprobs: null, finish_reason: 'stop' }] };
+  t.same(hubResponse(res).choices[0]?.message, { role: 'assistant', content: '4', reasoning_content: '2+2' });
+  t.same(res.choices[0]?.message.reasoning, '2+2', 'input not mutated');
+  const plain: ChatCompletionResponse = { ...res, choices: [{ index: 0, message: { role: 'assistant', content: '4' }, logprobs: null, finish_reason: 'stop' }] };
+  t.equal(hubResponse(plain), plain);
+});
+
+t.test("an Anthropic caller's thinking parameter never reaches an OpenAI-compatible upstream", async (t) => {
+  const hub = anthropicToOpenaiRequest({ model: 'm', max_tokens: 4000, messages: [{ role: 'user', content: 'Hi' }], thinking: { type: 'enabled', budget_tokens: 2048 } });
+  const body = JSON.stringify(prepareOpenaiChatRequest(hub, { model: 'gpt-4o-mini' }).body);
+  t.notMatch(body, /thinking|budget|reasoning/);
+});
