@@ -52,12 +52,19 @@ interface LogLine {
 
 /** The state backend transition lines of this gateway's log files (supervisor and workers). */
 function transitions(gw: Gateway): LogLine[] {
+  // Workers append to the same files asynchronously: a read can end inside one of their lines,
+  // which is skipped (the supervisor, whose lines these are, writes synchronously).
   return gw
     .logs()
     .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as LogLine)
-    .filter((line) => line.msg.startsWith('state backend'));
+    .filter((line) => line.startsWith('{') && line.includes('"msg":"state backend'))
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as LogLine];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /** The state backend gauge as this gateway's supervisor exposes it (undefined: no series). */
@@ -108,6 +115,8 @@ t.test('redis killed: fail open; restarted: limits enforced again', async (t) =>
   }, 30_000);
   t.equal(header(refused, 'x-ratelimit-remaining-requests'), '0');
   t.match(JSON.parse(refused.body) as Json, { error: { code: 'GW_ERR_RATE_LIMITED' } });
+  // The recovery line: every worker of the gateway that saw the outage reaches redis again.
+  for (const gw of [a, b]) await until(`the recovery line (admin port ${gw.adminPort})`, async () => (transitions(gw).length === 2 ? true : undefined));
   t.equal((await send(b, OUTAGE_KEY, 'after, other gateway')).status, 429, 'the other gateway shares the restored counter');
   // Every worker of both gateways must have reconnected (the gauge is the min over the workers).
   await gaugeBecomes(1, 'the state backend gauge to recover');
