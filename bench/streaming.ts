@@ -1,8 +1,9 @@
 /**
  * bench/streaming: OpenAI SSE chat completions from a streaming mock upstream (its own process;
  * CHUNKS content chunks DELAY_MS apart, each stamped with its send time), side by side in one run:
- *   direct | nginx reverse proxy (proxy_buffering off) | gatewayd 1 and N workers (`openai` provider)
- *   | Portkey's gateway
+ *   direct | nginx reverse proxy (proxy_buffering off) | bare uWS+undici 1 process (the architecture
+ *   floor: lib/bare-proxy-main.ts relaying each upstream read at once) | gatewayd 1 and N workers
+ *   (`openai` provider) | Portkey's gateway
  * For each leg and client count: time to first token added vs direct, each chunk's one-way delay
  * (upstream send -> client arrival) added vs direct, and whether chunks arrive one by one (nothing
  * coalesced, median chunk not held back by 1 ms or more).
@@ -13,6 +14,7 @@
  */
 import type { GatewayUpstream } from './lib/gatewayd-legs.js';
 import { gatewayPid, gatewaydOpenaiWorks, startGatewayLeg } from './lib/gatewayd-legs.js';
+import { startBareProxy } from './lib/bare-proxy.js';
 import { startForeignLoadMeter } from './lib/cpu.js';
 import { requireNginx, startNginxProxy } from './lib/nginx.js';
 import { GATEWAY_MODEL, UPSTREAM_MODEL, chatRequest } from './lib/openai-fixtures.js';
@@ -34,7 +36,7 @@ const WARMUP_STREAMS = envNumber('WARMUP_STREAMS', 30);
 
 interface Leg {
   name: string;
-  kind: 'direct' | 'nginx' | 'gatewayd' | 'portkey';
+  kind: 'direct' | 'nginx' | 'bare' | 'gatewayd' | 'portkey';
   url: string;
   body: unknown;
   headers: Record<string, string>;
@@ -59,6 +61,9 @@ async function startLegs(cleanup: Cleanup, upstreamPort: number, gatewayUpstream
   const proxy = await startNginxProxy(upstreamPort, { workers: 1, buffering: false });
   cleanup.add(proxy.stop);
   legs.push({ name: 'nginx proxy 1w, buffering off', kind: 'nginx', url: `http://127.0.0.1:${proxy.port}${path}`, body, headers: {} });
+  const bare = await startBareProxy(1, upstreamPort, UPSTREAM_MODEL);
+  cleanup.add(bare.stop);
+  legs.push({ name: 'bare uWS+undici 1p', kind: 'bare', url: `http://127.0.0.1:${bare.port}${path}`, body: chatRequest(GATEWAY_MODEL, true), headers: {} });
   const standIn = gatewayUpstream.kind === 'mock' ? ' (mock stand-in)' : '';
   for (const workers of new Set([1, WORKERS])) {
     const gateway = await startGatewayLeg(workers, gatewayUpstream);

@@ -2,7 +2,8 @@
  * The architecture floor: a featureless proxy built from the same two parts as a gatewayd worker
  * (uWebSockets.js in front, undici `Pool.dispatch` behind), doing only what any OpenAI-aware
  * proxy must: read the body, JSON.parse it, rename the model (JSON.stringify), send it upstream
- * over a keep-alive pool, return the answer. No auth, validation, routing, metrics or logs.
+ * over a keep-alive pool, return the answer (a `stream: true` answer chunk by chunk, each upstream
+ * read written at once, corked). No auth, validation, routing, metrics or logs.
  * gatewayd's rps divided by this leg's is the share of the floor its features cost.
  *
  *   node --import tsx lib/bare-proxy-main.ts <port> <upstreamPort>   (prints "listening <port>")
@@ -19,42 +20,67 @@ const HEADERS = ['content-type', 'application/json', 'authorization', 'Bearer sk
 class Forward implements Dispatcher.DispatchHandler {
   private status = 502;
   private readonly chunks: Buffer[] = [];
-  constructor(private readonly res: uws.HttpResponse, private readonly state: { aborted: boolean }) {}
+  /** Streaming and the upstream said 200: chunks go to the caller as they come. */
+  private relaying = false;
+  constructor(
+    private readonly res: uws.HttpResponse,
+    private readonly state: { aborted: boolean; started: boolean },
+    private readonly stream: boolean,
+  ) {}
   // Its presence selects undici 7's controller API (the one gatewayd uses), not the legacy one.
   onRequestStart(): void {}
   onResponseStart(_c: Dispatcher.DispatchController, status: number): void {
     this.status = status;
+    this.relaying = this.stream && status === 200;
   }
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.chunks.push(chunk);
+    if (!this.relaying) {
+      this.chunks.push(chunk);
+      return;
+    }
+    if (this.state.aborted) return;
+    this.res.cork(() => {
+      if (!this.state.started) {
+        this.state.started = true;
+        this.res.writeStatus('200 OK').writeHeader('content-type', 'text/event-stream').writeHeader('cache-control', 'no-cache');
+      }
+      this.res.write(chunk);
+    });
   }
   onResponseEnd(): void {
     if (this.state.aborted) return;
+    if (this.relaying) {
+      this.res.cork(() => this.res.end());
+      return;
+    }
     const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
     this.res.cork(() => this.res.writeStatus(this.status === 200 ? '200 OK' : `${this.status} Upstream`).writeHeader('content-type', 'application/json').end(body));
   }
   onResponseError(): void {
-    if (!this.state.aborted) this.res.cork(() => this.res.writeStatus('502 Bad Gateway').end('{"error":"upstream"}'));
+    if (this.state.aborted) return;
+    if (this.state.started) this.res.cork(() => this.res.end());
+    else this.res.cork(() => this.res.writeStatus('502 Bad Gateway').end('{"error":"upstream"}'));
   }
 }
 
 uws
   .App()
   .post('/v1/chat/completions', (res) => {
-    const state = { aborted: false };
+    const state = { aborted: false, started: false };
     res.onAborted(() => (state.aborted = true));
     const parts: Buffer[] = [];
     res.onData((chunk, isLast) => {
       parts.push(Buffer.from(chunk.slice(0)));
       if (!isLast) return;
-      let body: string;
+      let request: { stream?: unknown };
       try {
-        body = JSON.stringify({ ...(JSON.parse(Buffer.concat(parts).toString()) as object), model: upstreamModel });
+        request = JSON.parse(Buffer.concat(parts).toString()) as { stream?: unknown };
       } catch {
         res.cork(() => res.writeStatus('400 Bad Request').end('{"error":"bad json"}'));
         return;
       }
-      pool.dispatch({ path: '/v1/chat/completions', method: 'POST', headers: HEADERS, body }, new Forward(res, state));
+      const body = JSON.stringify({ ...request, model: upstreamModel });
+      pool.dispatch({ path: '/v1/chat/completions', method: 'POST', headers: HEADERS, body }, new Forward(res, state, request.stream === true));
     });
   })
   .listen('127.0.0.1', port, (listening) => {
