@@ -54,4 +54,9 @@ export class ResponseCache {
   set(key: string, entry: Buffer): void {
     this.backend.cacheSet(key, entry, this.ttlMs);
   }
+
+  /** Stores the entry, then calls `send` (see StateBackend.cacheSetBeforeSend). */
+  setBeforeSend(key: string, entry: Buffer, send: () => void): void {
+    this.backend.cacheSetBeforeSend(key, entry, this.ttlMs, send);
+  }
 }

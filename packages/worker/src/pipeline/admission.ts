@@ -197,7 +197,10 @@ class GuardedRequest implements Cancellable {
       return;
     }
     const proxy = new ProxyRequest(this.deps, ex, request, this.caller, this.model);
-    if (this.cacheKey !== null) proxy.capture = this.capture = new AnswerCapture(request.call.protocol);
+    if (this.cacheKey !== null) {
+      proxy.capture = this.capture = new AnswerCapture(request.call.protocol);
+      proxy.storeBeforeSend = (send) => this.storeBeforeSend(send);
+    }
     this.proxy = proxy;
     proxy.start();
   }
@@ -235,14 +238,30 @@ class GuardedRequest implements Cancellable {
     }
     const answered = ex.streaming || (ex.status >= 200 && ex.status < 300);
     this.settle(settledTokens(proxy.usage, this.estimate, answered));
-    const { capture, cacheKey, state } = this;
-    if (capture !== null && cacheKey !== null && state.cache !== null && ex.status >= 200 && ex.status < 300) {
-      try {
-        const entry = capture.entry(proxy.usage);
-        if (entry !== null) state.cache.set(cacheKey, entry);
-      } catch (err) {
-        this.deps.logger.warn({ err, reqId: ex.id }, 'could not store an answer in the response cache');
-      }
+    // A streamed answer is stored once over (a complete one was stored before it was sent).
+    if (ex.status >= 200 && ex.status < 300) {
+      const entry = this.takeEntry(proxy);
+      if (entry !== null) this.state.cache?.set(this.cacheKey as string, entry);
+    }
+  }
+
+  /** A complete answer of a cache miss: stored first, then `send` (read-your-writes). */
+  private storeBeforeSend(send: () => void): void {
+    const entry = this.proxy === null ? null : this.takeEntry(this.proxy);
+    if (entry === null || this.state.cache === null) send();
+    else this.state.cache.setBeforeSend(this.cacheKey as string, entry, send);
+  }
+
+  /** The entry to store, once: null when there is none (not a complete success, or already taken). */
+  private takeEntry(proxy: ProxyRequest): Buffer | null {
+    const capture = this.capture;
+    this.capture = null;
+    if (capture === null || this.cacheKey === null) return null;
+    try {
+      return capture.entry(proxy.usage);
+    } catch (err) {
+      this.deps.logger.warn({ err, reqId: this.ex.id }, 'could not store an answer in the response cache');
+      return null;
     }
   }
 

@@ -234,7 +234,10 @@ export class Attempt implements UpstreamSink, StreamOwner {
       obs.usage = answer.usage;
       obs.capture?.answer(answer.body);
     }
-    sendBody(this.ex, answer.status, answer.contentType, answer.body, upstreamHeaderList(this.headers));
+    const send = (): void => sendBody(this.ex, answer.status, answer.contentType, answer.body, upstreamHeaderList(this.headers));
+    const store = this.proxy.storeBeforeSend; // issue 4: the cache write goes before the answer
+    if (store !== null) store(send);
+    else send();
     this.settle(OK);
   }
 

@@ -3,8 +3,11 @@
  *
  * Hot path: every admit/settle/cache op of one event-loop turn goes out in ONE `state-batch`
  * message, flushed by setImmediate (after the poll phase, so all the requests that arrived in
- * this turn share it), and comes back in ONE answer. A cache write is the exception: it goes at
- * once (with whatever is queued), while its answer is still corked (see cacheSet). A batch that is not answered within
+ * this turn share it), and comes back in ONE answer. A cache write must reach the supervisor
+ * before its answer reaches the caller (read-your-writes across workers): a complete answer is
+ * held back to the flush and sent right after it (cacheSetBeforeSend), so a turn's writes still
+ * share one message; a stream's write goes at once (cacheSet: its answer is already out but for
+ * the last corked bytes). A batch that is not answered within
  * `timeoutMs` is given up on: its admits follow state.on_error, its cache reads miss. If its
  * answer arrives later, slots it was granted are freed at once (settled), so nothing leaks.
  */
@@ -46,6 +49,8 @@ export class LocalStateBackend implements StateBackend {
   readonly kind = 'local' as const;
   private ops: StateOp[] = [];
   private waiters: Waiter[] = [];
+  /** Answers held back until the batch holding their cache write is sent. */
+  private afterFlush: Array<() => void> = [];
   private scheduled = false;
   private nextId = 1;
   private closed = false;
@@ -84,6 +89,15 @@ export class LocalStateBackend implements StateBackend {
     this.flush();
   }
 
+  cacheSetBeforeSend(key: string, value: Buffer, ttlMs: number, send: () => void): void {
+    if (this.closed) {
+      send();
+      return;
+    }
+    this.enqueue({ op: 'cache-set', key, value: value.toString('base64'), ttlMs });
+    this.afterFlush.push(send);
+  }
+
   ready(): Promise<void> {
     return Promise.resolve();
   }
@@ -120,13 +134,28 @@ export class LocalStateBackend implements StateBackend {
     const id = this.nextId++;
     const ops = this.ops;
     const waiters = this.waiters;
+    const sends = this.afterFlush;
     this.ops = [];
     this.waiters = [];
+    if (sends.length > 0) this.afterFlush = [];
     if (waiters.length > 0) {
       const timer = setTimeout(() => this.onTimeout(id), this.options.timeoutMs);
       this.pending.set(id, { waiters, timer });
     }
-    this.options.channel.send({ type: 'state-batch', id, ops });
+    try {
+      this.options.channel.send({ type: 'state-batch', id, ops });
+    } finally {
+      // The held-back answers go out whatever happened to the batch: a lost write only costs a miss.
+      for (const send of sends) this.runSend(send);
+    }
+  }
+
+  private runSend(send: () => void): void {
+    try {
+      send();
+    } catch (err) {
+      this.options.logger.error({ err }, 'an answer held back for its cache write failed to send');
+    }
   }
 
   private onAnswer(message: StateBatchResultMessage): void {

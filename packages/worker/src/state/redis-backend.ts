@@ -151,6 +151,16 @@ export class RedisStateBackend implements StateBackend {
     );
   }
 
+  /**
+   * The SET is queued on the auto-pipeline before the answer is written; it reaches Redis when the
+   * pipeline flushes (next tick), microseconds after the answer leaves: another worker or host
+   * that reads the key in that window misses (one extra upstream call, never a wrong answer).
+   */
+  cacheSetBeforeSend(key: string, value: Buffer, ttlMs: number, send: () => void): void {
+    this.cacheSet(key, value, ttlMs);
+    send();
+  }
+
   /** Connected, or given up after a few timeouts' worth of waiting (calls then follow on_error). */
   async ready(): Promise<void> {
     let redis: ScriptedRedis;

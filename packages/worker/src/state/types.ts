@@ -29,6 +29,12 @@ export interface StateBackend {
   cacheGet(key: string): Promise<Buffer | null>;
   /** Fire-and-forget; ttlMs is usually config.cache.ttl. */
   cacheSet(key: string, value: Buffer, ttlMs: number): void;
+  /**
+   * cacheSet, then `send` (the caller's answer) once the write is on its way: a later lookup of
+   * the key, from any worker, cannot overtake it (read-your-writes). The backend may hold `send`
+   * back to the end of the event-loop turn, so that the turn's writes travel together.
+   */
+  cacheSetBeforeSend(key: string, value: Buffer, ttlMs: number, send: () => void): void;
   /** Resolves once the backend can serve (redis: connected, or gave up after its timeout). */
   ready(): Promise<void>;
   status(): HealthStatus;

@@ -63,6 +63,37 @@ t.test('all ops of one turn travel in one batch; scopes without limits cost no m
   t.same(await state.cacheGet('k'), Buffer.from([0, 1, 2, 255]), 'bytes survive the base64 trip');
 });
 
+t.test('a complete answer waits for the batch that carries its cache write, and the turn shares one message', async (t) => {
+  const { logger } = captureLogger();
+  const { channel, sent } = recordingChannel();
+  const state = createStateBackend(stateConfig('{ backend: local }'), { workerId: 0, logger, channel });
+  t.teardown(() => state.close());
+  const scopes = [{ id: 'key:a', rpm: 10 }];
+  const admitted = state.admit(scopes, 0);
+  const order: string[] = [];
+  const answer = (name: string) => () => order.push(`${name} sent after ${sent.length} message(s), the last holding ${sent.at(-1)?.ops.map((op) => op.op).join('+')}`);
+  state.cacheSetBeforeSend('k1', Buffer.from('one'), 10_000, answer('answer 1'));
+  state.cacheSetBeforeSend('k2', Buffer.from('two'), 10_000, answer('answer 2'));
+  t.same(order, [], 'no answer leaves before its write is on its way');
+  t.equal(sent.length, 0, 'and nothing is sent before the end of the turn');
+  await admitted;
+  t.same(order, ['answer 1 sent after 1 message(s), the last holding admit+cache-set+cache-set', 'answer 2 sent after 1 message(s), the last holding admit+cache-set+cache-set'], 'one message for the turn, then the answers');
+  t.same(await state.cacheGet('k2'), Buffer.from('two'), 'stored');
+
+  // A failing answer does not keep the others from going out.
+  state.cacheSetBeforeSend('k3', Buffer.from('three'), 10_000, () => {
+    throw new Error('uWS said no');
+  });
+  state.cacheSetBeforeSend('k4', Buffer.from('four'), 10_000, answer('answer 4'));
+  t.same(await state.cacheGet('k4'), Buffer.from('four'));
+  t.equal(order.length, 3, 'the answer after the failing one was sent');
+
+  await state.close();
+  let late = false;
+  state.cacheSetBeforeSend('k5', Buffer.from('five'), 10_000, () => (late = true));
+  t.ok(late, 'a closed backend sends at once');
+});
+
 t.test('a stalled supervisor: on_error open admits degraded, logs once, recovers, frees late grants', async (t) => {
   const { logger, lines } = captureLogger();
   const stall = stallingChannel();
