@@ -197,10 +197,8 @@ class GuardedRequest implements Cancellable {
       return;
     }
     const proxy = new ProxyRequest(this.deps, ex, request, this.caller, this.model);
-    if (this.cacheKey !== null) {
-      proxy.capture = this.capture = new AnswerCapture(request.call.protocol);
-      proxy.storeBeforeSend = (send) => this.storeBeforeSend(send);
-    }
+    if (this.cacheKey !== null) proxy.capture = this.capture = new AnswerCapture(request.call.protocol);
+    if (this.cacheKey !== null || this.ticket !== null) proxy.storeBeforeSend = (send, status) => this.storeBeforeSend(send, status);
     this.proxy = proxy;
     proxy.start();
   }
@@ -245,11 +243,16 @@ class GuardedRequest implements Cancellable {
     }
   }
 
-  /** A complete answer of a cache miss: stored first, then `send` (read-your-writes). */
-  private storeBeforeSend(send: () => void): void {
-    const entry = this.proxy === null ? null : this.takeEntry(this.proxy);
-    if (entry === null || this.state.cache === null) send();
-    else this.state.cache.setBeforeSend(this.cacheKey as string, entry, send);
+  /**
+   * A complete answer, before it is sent: settled (its slot is free before the caller can send
+   * its next request) and, on a cache miss, stored (read-your-writes); `send` follows both.
+   */
+  private storeBeforeSend(send: () => void, status: number): void {
+    const proxy = this.proxy;
+    if (proxy !== null) this.settle(settledTokens(proxy.usage, this.estimate, status >= 200 && status < 300));
+    const entry = proxy === null ? null : this.takeEntry(proxy);
+    if (entry !== null && this.state.cache !== null) this.state.cache.setBeforeSend(this.cacheKey as string, entry, send);
+    else this.state.backend.sendAfterQueued(send);
   }
 
   /** The entry to store, once: null when there is none (not a complete success, or already taken). */

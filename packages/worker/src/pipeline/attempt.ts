@@ -235,8 +235,8 @@ export class Attempt implements UpstreamSink, StreamOwner {
       obs.capture?.answer(answer.body);
     }
     const send = (): void => sendBody(this.ex, answer.status, answer.contentType, answer.body, upstreamHeaderList(this.headers));
-    const store = this.proxy.storeBeforeSend; // issue 4: the cache write goes before the answer
-    if (store !== null) store(send);
+    const store = this.proxy.storeBeforeSend; // issue 4: the settle and cache write go before the answer
+    if (store !== null) store(send, answer.status);
     else send();
     this.settle(OK);
   }

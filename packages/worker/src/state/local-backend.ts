@@ -7,7 +7,9 @@
  * before its answer reaches the caller (read-your-writes across workers): a complete answer is
  * held back to the flush and sent right after it (cacheSetBeforeSend), so a turn's writes still
  * share one message; a stream's write goes at once (cacheSet: its answer is already out but for
- * the last corked bytes). A batch that is not answered within
+ * the last corked bytes). A complete answer to a limited request is likewise held back to the
+ * flush that carries its settle (sendAfterQueued), so its concurrency slot is free and its tokens
+ * reconciled before the caller can send the next request. A batch that is not answered within
  * `timeoutMs` is given up on: its admits follow state.on_error, its cache reads miss. If its
  * answer arrives later, slots it was granted are freed at once (settled), so nothing leaks.
  */
@@ -96,6 +98,11 @@ export class LocalStateBackend implements StateBackend {
     }
     this.enqueue({ op: 'cache-set', key, value: value.toString('base64'), ttlMs });
     this.afterFlush.push(send);
+  }
+
+  sendAfterQueued(send: () => void): void {
+    if (this.closed || this.ops.length === 0) send();
+    else this.afterFlush.push(send);
   }
 
   ready(): Promise<void> {

@@ -161,6 +161,10 @@ export class RedisStateBackend implements StateBackend {
     send();
   }
 
+  sendAfterQueued(send: () => void): void {
+    send();
+  }
+
   /** Connected, or given up after a few timeouts' worth of waiting (calls then follow on_error). */
   async ready(): Promise<void> {
     let redis: ScriptedRedis;

@@ -35,6 +35,8 @@ export interface StateBackend {
    * back to the end of the event-loop turn, so that the turn's writes travel together.
    */
   cacheSetBeforeSend(key: string, value: Buffer, ttlMs: number, send: () => void): void;
+  /** Calls `send` once the operations queued so far (a settle) are on their way. */
+  sendAfterQueued(send: () => void): void;
   /** Resolves once the backend can serve (redis: connected, or gave up after its timeout). */
   ready(): Promise<void>;
   status(): HealthStatus;

@@ -94,6 +94,29 @@ t.test('a complete answer waits for the batch that carries its cache write, and 
   t.ok(late, 'a closed backend sends at once');
 });
 
+t.test('an answer can wait for the settle queued before it (its slot is free before the caller has the answer)', async (t) => {
+  const { logger } = captureLogger();
+  const { channel, sent } = recordingChannel();
+  const state = createStateBackend(stateConfig('{ backend: local }'), { workerId: 0, logger, channel });
+  t.teardown(() => state.close());
+  const scopes = [{ id: 'key:c', concurrency: 1 }];
+  const held = await state.admit(scopes, 0);
+  t.ok(held.ok && held.ticket);
+  let sentWhenAnswered = -1;
+  state.settle(held.ticket!, 0);
+  state.sendAfterQueued(() => (sentWhenAnswered = sent.length));
+  t.equal(sentWhenAnswered, -1, 'held back while its settle is queued');
+  const next = await state.admit(scopes, 0);
+  t.equal(sentWhenAnswered, 2, 'sent right after the message carrying the settle');
+  t.same(sent[1]!.ops.map((op) => op.op), ['settle', 'admit'], 'the settle went first, in the turn\'s one message');
+  t.ok(next.ok, 'so the next request finds the slot free');
+
+  let immediate = false;
+  state.sendAfterQueued(() => (immediate = true));
+  t.ok(immediate, 'nothing queued: sent at once');
+  state.settle(next.ticket!, 0);
+});
+
 t.test('a stalled supervisor: on_error open admits degraded, logs once, recovers, frees late grants', async (t) => {
   const { logger, lines } = captureLogger();
   const stall = stallingChannel();
