@@ -7,6 +7,7 @@
  */
 import type { AttemptFailure, AttemptResult } from '../routing/index.js';
 import type { Exchange, HeaderList } from '../http/exchange.js';
+import { sendAtTurnEnd } from '../http/turn-end.js';
 import { sendBody, sendGatewayError } from '../http/respond.js';
 import { classifyStatus, parseRetryAfter } from '../routing/index.js';
 import { HttpCall } from '../upstream/call.js';
@@ -237,7 +238,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
     const send = (): void => sendBody(this.ex, answer.status, answer.contentType, answer.body, upstreamHeaderList(this.headers));
     const store = this.proxy.storeBeforeSend; // issue 4: the settle and cache write go before the answer
     if (store !== null) store(send, answer.status);
-    else send();
+    else sendAtTurnEnd(send);
     this.settle(OK);
   }
 
