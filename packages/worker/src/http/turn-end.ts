@@ -17,11 +17,15 @@ function sendHeld(): void {
   scheduled = false;
   const sends = held;
   held = [];
+  sendAll(sends);
+}
+
+/** Runs held answers in order; a bug in one must not hold back the others (it still reaches stderr, the log). */
+export function sendAll(sends: ReadonlyArray<() => void>): void {
   for (const send of sends) {
     try {
       send();
     } catch (err) {
-      // A bug in one answer must not hold back the turn's others; it still reaches stderr (the log).
       process.emitWarning(err instanceof Error ? err : new Error(String(err)), { code: 'GATEWAYD_HELD_SEND' });
     }
   }

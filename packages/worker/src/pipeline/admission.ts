@@ -198,7 +198,7 @@ class GuardedRequest implements Cancellable {
     }
     const proxy = new ProxyRequest(this.deps, ex, request, this.caller, this.model);
     if (this.cacheKey !== null) proxy.capture = this.capture = new AnswerCapture(request.call.protocol);
-    if (this.cacheKey !== null || this.ticket !== null) proxy.storeBeforeSend = (send, status) => this.storeBeforeSend(send, status);
+    if (this.cacheKey !== null || this.ticket !== null) proxy.sendAfterState = (send, status) => this.sendAfterState(proxy, send, status);
     this.proxy = proxy;
     proxy.start();
   }
@@ -247,10 +247,9 @@ class GuardedRequest implements Cancellable {
    * A complete answer, before it is sent: settled (its slot is free before the caller can send
    * its next request) and, on a cache miss, stored (read-your-writes); `send` follows both.
    */
-  private storeBeforeSend(send: () => void, status: number): void {
-    const proxy = this.proxy;
-    if (proxy !== null) this.settle(settledTokens(proxy.usage, this.estimate, status >= 200 && status < 300));
-    const entry = proxy === null ? null : this.takeEntry(proxy);
+  private sendAfterState(proxy: ProxyRequest, send: () => void, status: number): void {
+    this.settle(settledTokens(proxy.usage, this.estimate, status >= 200 && status < 300));
+    const entry = this.takeEntry(proxy);
     if (entry !== null && this.state.cache !== null) this.state.cache.setBeforeSend(this.cacheKey as string, entry, send);
     else this.state.backend.sendAfterQueued(send);
   }

@@ -236,8 +236,8 @@ export class Attempt implements UpstreamSink, StreamOwner {
       obs.capture?.answer(answer.body);
     }
     const send = (): void => sendBody(this.ex, answer.status, answer.contentType, answer.body, upstreamHeaderList(this.headers));
-    const store = this.proxy.storeBeforeSend; // issue 4: the settle and cache write go before the answer
-    if (store !== null) store(send, answer.status);
+    const sendAfterState = this.proxy.sendAfterState; // issue 4: the settle and cache write go before the answer
+    if (sendAfterState !== null) sendAfterState(send, answer.status);
     else sendAtTurnEnd(send);
     this.settle(OK);
   }

@@ -38,7 +38,7 @@ export class ProxyRequest implements Cancellable {
   /** issue 4: collects the delivered answer for the response cache (set on a cache miss). */
   capture: AnswerCapture | null = null;
   /** issue 4: set for a limited request or a cache miss; a complete answer is handed to it to send (settle and store first). */
-  storeBeforeSend: ((send: () => void, status: number) => void) | null = null;
+  sendAfterState: ((send: () => void, status: number) => void) | null = null;
   private cancelled = false;
   private current: Attempt | null = null;
   private readonly cancellation = new Cancellation();

@@ -25,6 +25,7 @@ import {
   type StateOp,
   type StateResult,
 } from '@gatewayd/shared/state';
+import { sendAll, sendAtTurnEnd } from '../http/turn-end.js';
 import type { Logger } from '../log.js';
 import type { StateChannel } from './channel.js';
 import { HealthTracker, type HealthChange, type HealthStatus } from './health.js';
@@ -51,7 +52,7 @@ export class LocalStateBackend implements StateBackend {
   readonly kind = 'local' as const;
   private ops: StateOp[] = [];
   private waiters: Waiter[] = [];
-  /** Answers held back until the batch holding their cache write is sent. */
+  /** Answers held back until the batch holding their settle or cache write is sent. */
   private afterFlush: Array<() => void> = [];
   private scheduled = false;
   private nextId = 1;
@@ -92,16 +93,12 @@ export class LocalStateBackend implements StateBackend {
   }
 
   cacheSetBeforeSend(key: string, value: Buffer, ttlMs: number, send: () => void): void {
-    if (this.closed) {
-      send();
-      return;
-    }
-    this.enqueue({ op: 'cache-set', key, value: value.toString('base64'), ttlMs });
-    this.afterFlush.push(send);
+    if (!this.closed) this.enqueue({ op: 'cache-set', key, value: value.toString('base64'), ttlMs });
+    this.sendAfterQueued(send);
   }
 
   sendAfterQueued(send: () => void): void {
-    if (this.closed || this.ops.length === 0) send();
+    if (this.closed || this.ops.length === 0) sendAtTurnEnd(send);
     else this.afterFlush.push(send);
   }
 
@@ -153,15 +150,7 @@ export class LocalStateBackend implements StateBackend {
       this.options.channel.send({ type: 'state-batch', id, ops });
     } finally {
       // The held-back answers go out whatever happened to the batch: a lost write only costs a miss.
-      for (const send of sends) this.runSend(send);
-    }
-  }
-
-  private runSend(send: () => void): void {
-    try {
-      send();
-    } catch (err) {
-      this.options.logger.error({ err }, 'an answer held back for its cache write failed to send');
+      sendAll(sends);
     }
   }
 

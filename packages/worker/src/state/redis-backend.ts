@@ -16,6 +16,7 @@
  *   holding slots frees them when the leases expire.
  * - ioredis is loaded on first use: backend `local` workers never pay for it.
  */
+import { sendAtTurnEnd } from '../http/turn-end.js';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
@@ -152,17 +153,18 @@ export class RedisStateBackend implements StateBackend {
   }
 
   /**
-   * The SET is queued on the auto-pipeline before the answer is written; it reaches Redis when the
-   * pipeline flushes (next tick), microseconds after the answer leaves: another worker or host
-   * that reads the key in that window misses (one extra upstream call, never a wrong answer).
+   * The SET (like a settle) is queued on ioredis's auto-pipeline, which runs at the end of the turn
+   * (setImmediate) as the held answers do; which of the two goes first depends on which was
+   * scheduled first, so another worker or host may miss the entry for that moment (one extra
+   * upstream call, never a wrong answer).
    */
   cacheSetBeforeSend(key: string, value: Buffer, ttlMs: number, send: () => void): void {
     this.cacheSet(key, value, ttlMs);
-    send();
+    sendAtTurnEnd(send);
   }
 
   sendAfterQueued(send: () => void): void {
-    send();
+    sendAtTurnEnd(send);
   }
 
   /** Connected, or given up after a few timeouts' worth of waiting (calls then follow on_error). */
