@@ -14,7 +14,7 @@ export const CONFIG_DEFAULTS = {
   },
   admin: { enabled: true, host: '127.0.0.1', port: 9090 },
   logging: { level: 'info' as const, format: 'json' as const, log_prompts: false },
-  state: { backend: 'local' as const, on_error: 'open' as const, redis: { url: 'redis://127.0.0.1:6379', prefix: 'gatewayd:', timeout: 250 } },
+  state: { backend: 'local' as const, on_error: 'open' as const, redis: { url: 'redis://127.0.0.1:6379', prefix: 'gatewayd:', timeout: 250, cluster: false } },
   auth: { mode: 'hybrid' as const },
   supervisor: {
     ready_timeout: 10_000,

@@ -118,6 +118,7 @@ export const ConfigSchema = z.strictObject({
       url: nonEmpty.default(D.state.redis.url),
       prefix: z.string().default(D.state.redis.prefix),
       timeout: duration.default(D.state.redis.timeout),
+      cluster: flag().default(D.state.redis.cluster),
     }).prefault({}),
   }).prefault({}),
   auth: z.strictObject({

@@ -59,9 +59,16 @@ export function normalizeScopes(scopes: readonly LimitScope[]): readonly LimitSc
   return [...byId.values()];
 }
 
-/** A token count from a caller: a non-negative integer, 0 for anything else. */
+/**
+ * More tokens than any request has (2^40): a larger figure (an absurd max_tokens) counts as this.
+ * Keeps every sum the Redis scripts compute far below 1e17, where Lua would print it in exponent
+ * form and HINCRBY would refuse it.
+ */
+export const MAX_REQUEST_TOKENS = 2 ** 40;
+
+/** A token count from a caller: a non-negative integer up to MAX_REQUEST_TOKENS, 0 for anything else. */
 export function sanitizeTokens(tokens: number): number {
-  return Number.isFinite(tokens) && tokens > 0 ? Math.ceil(tokens) : 0;
+  return Number.isFinite(tokens) && tokens > 0 ? Math.min(Math.ceil(tokens), MAX_REQUEST_TOKENS) : 0;
 }
 
 export class LimitStore {

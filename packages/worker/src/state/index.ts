@@ -62,6 +62,7 @@ export function createStateBackend(config: GatewayConfig, options: StateBackendO
       prefix: state.redis.prefix,
       timeoutMs: options.timeoutMs ?? state.redis.timeout,
       workerId: options.workerId,
+      cluster: state.redis.cluster,
     });
   }
   const channel = options.channel ?? (typeof process.send === 'function' ? processChannel() : inProcessChannel(new StateCore({ maxEntries: config.cache.max_entries })));

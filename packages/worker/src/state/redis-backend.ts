@@ -1,24 +1,37 @@
 /**
  * Backend `redis`: limits and cache shared by every gatewayd host on one Redis (issue 4).
  *
- * - ioredis with auto-pipelining: every command of one event-loop turn goes out in one write.
+ * - Hot path: what a turn's requests ask of Redis (settles, admits, cache reads and writes) is
+ *   queued and written at the end of the turn (setImmediate, as the local backend's batch) as ONE
+ *   pipeline (redis-turn.ts): one socket write per turn, and the limits in one script call
+ *   (BATCH_LUA), so ioredis's per-command cost and Redis's per-script cost are paid per turn, not
+ *   per request. This is auto-pipelining done one level up, where the turn is known; ioredis's own
+ *   (enableAutoPipelining) still groups the rest (lease renewals).
+ * - state.redis.cluster: a Cluster client seeded by the url; one pipeline may only hold one slot's
+ *   keys there, so a turn is the limits' pipeline (all on the {limits} slot) plus each node's
+ *   auto-pipelined cache commands (redis-turn.ts clusterPipeline).
  * - Scripts (redis-scripts.ts) via defineCommand: EVAL once per connection (which loads the
  *   script), EVALSHA after, and a transparent reload when Redis answers NOSCRIPT (a restart).
- * - No request waits on a dead Redis: state.redis.timeout bounds every awaited call (admit, cache
- *   read) through one shared timer (deadlines.ts; a timer per command would cost as much as the
- *   command); an admission answered too late is given back. Once connected, no offline queue (a
- *   command while disconnected fails at once) and no retries of a request across reconnects. Before the FIRST connection, calls queue (each still bounded
- *   by the timeout), so a worker's first requests are counted rather than degraded.
- *   Failures follow state.on_error; one log line per healthy/unhealthy transition (per gateway:
- *   under a supervisor, which logs it, this worker's own line is debug); ioredis
- *   reconnects by itself (retryStrategy) and the next success or 'ready' is the recovery.
+ * - No request waits on a dead Redis: state.redis.timeout bounds each turn's replies through one
+ *   shared timer (deadlines.ts; a timer per command would cost as much as the command); an
+ *   admission answered too late is given back. Once connected, no offline queue (a command while
+ *   disconnected fails at once) and no retries of a request across reconnects. Before the FIRST
+ *   connection, calls queue (still bounded by the timeout), so a worker's first requests are
+ *   counted rather than degraded. Failures follow state.on_error; one log line per
+ *   healthy/unhealthy transition (per gateway: under a supervisor, which logs it, this worker's
+ *   own line is debug); ioredis reconnects by itself (retryStrategy) and the next success or
+ *   'ready' is the recovery.
+ * - A complete answer that stored a cache entry or settled a limited request is written right
+ *   after its turn's pipeline (cacheSetBeforeSend, sendAfterQueued): the SET and the settle are on
+ *   the wire to Redis before the answer is on its way to the caller, so the caller's next request,
+ *   on any host, finds the entry and the free slot. (Before the first connection the answer does
+ *   not wait: the pipeline waits in the offline queue.) A NOSCRIPT reply (script cache flushed) is
+ *   retried by ioredis outside the pipeline, after it: stricter for that moment, never looser.
  * - Concurrency slots are leases (LEASE_MS), renewed while the request runs: a host that dies
  *   holding slots frees them when the leases expire.
  * - ioredis is loaded on first use: backend `local` workers never pay for it.
  */
-import { sendAtTurnEnd } from '../http/turn-end.js';
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import {
   CONCURRENCY_RETRY_MS,
   LIMIT_WINDOW_MS,
@@ -30,22 +43,18 @@ import {
   type Admission,
   type LimitScope,
 } from '@gatewayd/shared/state';
+import { sendAll, sendAtTurnEnd } from '../http/turn-end.js';
 import type { Logger } from '../log.js';
 import { Deadlines } from './deadlines.js';
 import { HealthTracker, type HealthChange, type HealthStatus } from './health.js';
-import { admissionOf, planAdmit, type RedisTicket } from './redis-admit.js';
+import { planAdmit, type RedisTicket } from './redis-admit.js';
 import { RedisKeys } from './redis-keys.js';
-import { ADMIT_LUA, RENEW_LUA, SETTLE_LUA } from './redis-scripts.js';
+import { createRedisClient, type ScriptedRedis } from './redis-connect.js';
+import { RedisTurn, clusterPipeline, type ClusterCommands, type TurnPipeline, type WaitingAdmit } from './redis-turn.js';
 import type { StateBackend } from './types.js';
 
 /** A concurrency slot lives this long unless renewed; renewed every third of it. */
 export const LEASE_MS = 30_000;
-
-interface ScriptedRedis extends Redis {
-  gwAdmit(...args: Array<string | number>): Promise<number[]>;
-  gwSettle(...args: Array<string | number>): Promise<number>;
-  gwRenew(...args: Array<string | number>): Promise<number>;
-}
 
 export interface RedisBackendOptions {
   url: string;
@@ -59,6 +68,8 @@ export interface RedisBackendOptions {
   supervisorLogs?: boolean;
   /** Concurrency lease; LEASE_MS unless a test needs it short. */
   leaseMs?: number;
+  /** `url` is a seed node of a Redis Cluster (state.redis.cluster). */
+  cluster?: boolean;
 }
 
 export class RedisStateBackend implements StateBackend {
@@ -75,6 +86,19 @@ export class RedisStateBackend implements StateBackend {
   private closed = false;
   private readonly leaseMs: number;
   private readonly deadlines: Deadlines;
+  private turn = new RedisTurn();
+  private scheduled = false;
+  private readonly flushTurn = (): void => this.flush();
+  private readonly failedAdmission = (): Admission => (this.options.onError === 'open' ? unlimitedAdmission(true) : unavailableAdmission());
+  private readonly keepTicket = (admit: WaitingAdmit, admission: Admission): void => {
+    if (admission.ticket) this.tickets.set(admission.ticket, admit.plan.ticket);
+  };
+  /** A late admission: admitted (on_error open) its estimate stays counted; refused (closed) nothing does. */
+  private readonly giveBack = (admit: WaitingAdmit, admission: Admission): void => {
+    if (!admission.ticket) return;
+    this.tickets.set(admission.ticket, admit.plan.ticket);
+    this.settle(admission.ticket, this.options.onError === 'open' ? admit.reserve : 0);
+  };
 
   constructor(private readonly options: RedisBackendOptions) {
     this.deadlines = new Deadlines(options.timeoutMs);
@@ -82,89 +106,101 @@ export class RedisStateBackend implements StateBackend {
     this.leaseMs = options.leaseMs ?? LEASE_MS;
     this.health = new HealthTracker({ backend: 'redis', onError: options.onError, logger: options.logger, onChange: options.onHealthChange, supervisorLogs: options.supervisorLogs });
     this.client = this.connect();
-    this.client.catch(() => {}); // a load failure is reported by each call
+    this.client.catch(() => {}); // a load failure is reported by each turn
     this.renewTimer = setInterval(() => this.renewLeases(), this.leaseMs / 3);
     this.renewTimer.unref();
   }
 
-  async admit(scopes: LimitScope[], reserveTokens: number): Promise<Admission> {
-    if (this.closed || !hasLimits(scopes)) return unlimitedAdmission();
+  admit(scopes: LimitScope[], reserveTokens: number): Promise<Admission> {
+    if (this.closed || !hasLimits(scopes)) return Promise.resolve(unlimitedAdmission());
     const reserve = sanitizeTokens(reserveTokens);
-    const call = planAdmit(normalizeScopes(scopes), this.keys);
+    const plan = planAdmit(normalizeScopes(scopes), this.keys, reserve);
     const member = `${this.instance}${(++this.seq).toString(36)}`;
-    let reply: number[];
-    try {
-      const redis = this.redis ?? (await this.client);
-      const admitting = redis.gwAdmit(call.keys.length, ...call.keys, LIMIT_WINDOW_MS, reserve, member, this.leaseMs, CONCURRENCY_RETRY_MS, call.checks.length, ...call.pairs);
-      // Too late: the request was answered by on_error; what Redis granted meanwhile is given back.
-      reply = await this.deadlines.bound(admitting, (late) => this.giveBack(late, call, member, reserve));
-    } catch (err) {
-      this.fail(err);
-      return this.options.onError === 'open' ? unlimitedAdmission(true) : unavailableAdmission();
-    }
-    this.health.up();
-    const admission = admissionOf(reply, call.checks, member, call.ticket);
-    if (admission.ticket) this.tickets.set(admission.ticket, call.ticket);
-    return admission;
-  }
-
-  /** A late admission: admitted (on_error open) its estimate stays counted; refused (closed) nothing does. */
-  private giveBack(reply: number[], call: ReturnType<typeof planAdmit>, member: string, reserve: number): void {
-    const admission = admissionOf(reply, call.checks, member, call.ticket);
-    if (!admission.ticket) return;
-    this.tickets.set(admission.ticket, call.ticket);
-    this.settle(admission.ticket, this.options.onError === 'open' ? reserve : 0);
+    return new Promise((resolve) => this.queue().admits.push({ plan, member, reserve, resolve }));
   }
 
   settle(ticket: string, actualTokens: number): void {
     const record = this.tickets.get(ticket);
     if (!record) return;
     this.tickets.delete(ticket);
-    const redis = this.redis;
-    if (!redis) return;
-    const keys = [...record.tpmHashes, ...record.slots];
-    redis.gwSettle(keys.length, ...keys, ticket, sanitizeTokens(actualTokens), record.tpmHashes.length).then(
-      () => this.health.up(),
-      // Lost: the tpm entry keeps its estimate, the slot expires with its lease.
-      (err: unknown) => this.fail(err),
-    );
+    this.queue().settles.push({ member: ticket, ticket: record, tokens: sanitizeTokens(actualTokens) });
   }
 
-  async cacheGet(key: string): Promise<Buffer | null> {
-    if (this.closed) return null;
-    try {
-      const redis = this.redis ?? (await this.client);
-      const value = await this.deadlines.bound(redis.getBuffer(this.keys.cache(key)));
-      this.health.up();
-      return value;
-    } catch (err) {
-      this.fail(err);
-      return null;
-    }
+  cacheGet(key: string): Promise<Buffer | null> {
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve) => this.queue().gets.push({ key: this.keys.cache(key), resolve }));
   }
 
   cacheSet(key: string, value: Buffer, ttlMs: number): void {
     if (this.closed || !(ttlMs > 0)) return;
-    const write = (redis: ScriptedRedis) => redis.set(this.keys.cache(key), value, 'PX', Math.ceil(ttlMs));
-    (this.redis ? write(this.redis) : this.client.then(write)).then(
-      () => this.health.up(),
-      (err: unknown) => this.fail(err),
-    );
+    this.queue().sets.push({ key: this.keys.cache(key), value, ttlMs });
   }
 
-  /**
-   * The SET (like a settle) is queued on ioredis's auto-pipeline, which runs at the end of the turn
-   * (setImmediate) as the held answers do; which of the two goes first depends on which was
-   * scheduled first, so another worker or host may miss the entry for that moment (one extra
-   * upstream call, never a wrong answer).
-   */
   cacheSetBeforeSend(key: string, value: Buffer, ttlMs: number, send: () => void): void {
     this.cacheSet(key, value, ttlMs);
-    sendAtTurnEnd(send);
+    this.sendAfterQueued(send);
   }
 
   sendAfterQueued(send: () => void): void {
-    sendAtTurnEnd(send);
+    if (this.turn.empty) sendAtTurnEnd(send);
+    else this.turn.sends.push(send);
+  }
+
+  /** This turn's queue, its flush scheduled. */
+  private queue(): RedisTurn {
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushTurn);
+    }
+    return this.turn;
+  }
+
+  /** Writes the turn's pipeline, then the answers held for it (whatever happened to the write). */
+  private flush(): void {
+    this.scheduled = false;
+    const turn = this.turn;
+    this.turn = new RedisTurn();
+    try {
+      // After close() (which flushed what was queued before it) only settles and writes can be
+      // queued (admits and reads answer at once): there is no connection for them.
+      if (turn.empty || this.closed) return;
+      if (this.redis) this.write(this.redis, turn);
+      else
+        this.client.then(
+          (redis) => this.write(redis, turn),
+          (err: unknown) => {
+            this.fail(err);
+            turn.fail(this.failedAdmission);
+          },
+        );
+    } finally {
+      // On a cluster the cache commands leave in the client's per-node auto-pipelines, at the next
+      // setImmediate: the held answers go right after those.
+      if (this.options.cluster && turn.sends.length > 0) setImmediate(sendAll, turn.sends);
+      else sendAll(turn.sends);
+    }
+  }
+
+  private write(redis: ScriptedRedis, turn: RedisTurn): void {
+    // A cluster client takes a pipeline of one slot only: there, the limits ({limits}) are one
+    // pipeline and the cache commands go to their own nodes (auto-pipelined per node).
+    const pipeline = this.options.cluster ? clusterPipeline(redis as unknown as ClusterCommands) : (redis.pipeline() as unknown as TurnPipeline);
+    turn.queueOn(pipeline, { window: LIMIT_WINDOW_MS, lease: this.leaseMs, concurrencyRetry: CONCURRENCY_RETRY_MS });
+    // exec() resolves with a [error, reply] pair per command; it rejects only if nothing was sent.
+    const replies = pipeline.exec().then((results) => results ?? []);
+    const delivered = (results: Array<[Error | null, unknown]>): void => {
+      const error = turn.deliver(results, this.failedAdmission, this.keepTicket);
+      if (error) this.fail(error);
+      else this.health.up();
+    };
+    const failed = (err: unknown): void => {
+      this.fail(err);
+      turn.fail(this.failedAdmission);
+    };
+    // Only settles and writes (fire-and-forget): no deadline. Lost settles leave their tpm
+    // estimates counted and their slots to expire with the leases; a lost write costs a miss.
+    if (!turn.awaited) replies.then(delivered, failed);
+    else this.deadlines.bound(replies, (late) => turn.deliverLate(late, this.giveBack)).then(delivered, failed);
   }
 
   /** Connected, or given up after a few timeouts' worth of waiting (calls then follow on_error). */
@@ -193,6 +229,7 @@ export class RedisStateBackend implements StateBackend {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flush(); // the last settles, writes and held answers go out
     this.closed = true;
     clearInterval(this.renewTimer);
     this.deadlines.stop();
@@ -219,19 +256,7 @@ export class RedisStateBackend implements StateBackend {
   }
 
   private async connect(): Promise<ScriptedRedis> {
-    const { Redis } = await import('ioredis');
-    const timeoutMs = this.options.timeoutMs;
-    const redis = new Redis(this.options.url, {
-      enableAutoPipelining: true,
-      enableOfflineQueue: true, // until the first 'ready', see the top comment
-      maxRetriesPerRequest: 0,
-      connectTimeout: Math.max(1_000, 4 * timeoutMs),
-      // Reconnect for ever, backing off to 1 s: recovery is automatic.
-      retryStrategy: (times: number) => Math.min(50 * times, 1_000),
-    }) as ScriptedRedis;
-    redis.defineCommand('gwAdmit', { lua: ADMIT_LUA });
-    redis.defineCommand('gwSettle', { lua: SETTLE_LUA });
-    redis.defineCommand('gwRenew', { lua: RENEW_LUA });
+    const redis = await createRedisClient(this.options);
     redis.on('ready', () => {
       redis.options.enableOfflineQueue = false; // ioredis reads it per command
       this.health.up();

@@ -3,18 +3,22 @@
  * TIME, so hosts with skewed clocks still share one window. Redis >= 5 replicates a script's
  * effects (not the script), which is what makes TIME allowed in a writing script.
  *
- * Data per limit scope (all keys of all scopes carry the hash tag {limits}: see redis-keys.ts):
- *   rpm   ZSET  member = request id, score = admission time (ms)
- *   tpm   ZSET  member = request id, score = admission time (ms)
- *         HASH  member = request id -> tokens, plus '#sum' = total of the members still in the window
- *   conc  ZSET  member = ticket, score = lease expiry (ms): a crashed host's slots expire by themselves
+ * rpm and tpm are exact sliding windows kept as weighted logs. A process sends its turn's admits in
+ * one script call, which happens at one instant (one TIME), so the call's admissions are one log
+ * entry, its "bucket" (the server time in microseconds), weighing their total: the log grows by one
+ * entry per call and key, not per request, and nothing is rounded. Data per limit scope (all keys
+ * of all scopes carry the hash tag {limits}: see redis-keys.ts):
+ *   rpm, tpm   ZSET  member = bucket, score = its time (ms)
+ *              HASH  member = bucket -> requests (rpm) or tokens (tpm), plus '#sum' = total of the
+ *                    buckets still in the window
+ *   conc       ZSET  member = ticket, score = lease expiry (ms): a crashed host's slots expire by themselves
  * Every key gets a PEXPIRE on every write: idle scopes vanish after the window (or lease).
- * Replies are integers only: Lua numbers are truncated on the way out, so every value is ceiled.
+ * Lua numbers are truncated on the way out as integers, so every value is ceiled.
  */
 
-/** Drops tpm entries that left the window, in chunks (unpack() has a stack limit), and their weight. */
-const PRUNE_TPM = `
-local function prune_tpm(zkey, hkey, cutoff)
+/** Drops log entries that left the window, in chunks (unpack() has a stack limit), and their weight. */
+const PRUNE_LOG = `
+local function prune_log(zkey, hkey, cutoff)
   local freed = 0
   while true do
     local gone = redis.call('ZRANGEBYSCORE', zkey, '-inf', cutoff, 'LIMIT', 0, 500)
@@ -38,9 +42,12 @@ local function reset_ms(zkey, now, window)
 end
 `;
 
-/** How long until the tpm window holds at most limit - need tokens, entries leaving oldest first. */
-const TPM_WAIT = `
-local function tpm_wait(zkey, hkey, total, target, now, window)
+/**
+ * How long until a log holds at most `target`, its stored entries leaving oldest first; 0 when the
+ * stored entries are not enough (what is left was added by this very call: it leaves in a window).
+ */
+const LOG_WAIT = `
+local function log_wait(zkey, hkey, total, target, now, window)
   local start = 0
   while true do
     local entries = redis.call('ZRANGE', zkey, start, start + 199, 'WITHSCORES')
@@ -58,114 +65,203 @@ end
 `;
 
 /**
- * KEYS: per check, rpm -> its zset; tpm -> its zset, then its hash; conc -> its zset.
- * ARGV: window ms, reserve tokens, member id, lease ms, concurrency retry ms, n checks, then n
- * pairs (kind 'r'|'t'|'c', limit).
- * Reply: { ok, binding check (1-based, 0 none), retry ms, then per check: remaining, reset ms }.
- * All checks run before any write: a rejected request reserves nothing anywhere.
+ * One event-loop turn of one process: its settles, then its admits, in one script call (the
+ * client's per-command cost and the server's per-script cost are paid once per turn, not twice
+ * per request). Each admit is all or nothing and sees the admits before it. Each key is read and
+ * pruned once per call, and written once at its end.
+ *
+ * KEYS: every key the batch touches, once each; ARGV refers to them by 1-based index.
+ * ARGV: window ms, lease ms, concurrency retry ms, then
+ *   S, then S settles: ticket, its bucket, token delta (actual - reserved), m, c, then m tpm hash
+ *   indexes and c concurrency zset indexes;
+ *   P, then P plans (the checks of admits, shared by admits that make the same ones): n, then n
+ *   checks: kind ('r' | 't' | 'c'), limit, key index, and for 'r' and 't' the weights hash's index;
+ *   A, then A admits: ticket, reserve tokens, plan (1-based).
+ * Reply: the bucket (string), then per admit: ok, binding check (1-based, 0 none), retry ms, then
+ * per check: remaining, reset ms.
  */
-export const ADMIT_LUA = `${PRUNE_TPM}${RESET_MS}${TPM_WAIT}
+export const BATCH_LUA = `${PRUNE_LOG}${RESET_MS}${LOG_WAIT}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local bucket = t[1] .. string.format('%06d', tonumber(t[2]))
 local window = tonumber(ARGV[1])
-local reserve = tonumber(ARGV[2])
-local member = ARGV[3]
-local lease = tonumber(ARGV[4])
-local conc_retry = tonumber(ARGV[5])
-local n = tonumber(ARGV[6])
+local lease = tonumber(ARGV[2])
+local conc_retry = tonumber(ARGV[3])
 local cutoff = now - window
-local checks = {}
-local k = 1
-local binding, retry = 0, 0
-for i = 1, n do
-  local kind = ARGV[5 + 2 * i]
-  local limit = tonumber(ARGV[6 + 2 * i])
-  local c = { kind = kind, limit = limit, key = KEYS[k], used = 0, wait = 0 }
-  if kind == 'r' then
-    redis.call('ZREMRANGEBYSCORE', c.key, '-inf', cutoff)
-    c.used = redis.call('ZCARD', c.key)
-    if c.used + 1 > limit then
-      local e = redis.call('ZRANGE', c.key, c.used - limit, c.used - limit, 'WITHSCORES')
-      c.wait = tonumber(e[2]) + window - now
+local p = 4
+
+-- Settles: token deltas summed per hash and bucket, freed slots per zset.
+local deltas, freed = {}, {}
+for _ = 1, tonumber(ARGV[p]) do
+  local ticket, sbucket, delta = ARGV[p + 1], ARGV[p + 2], tonumber(ARGV[p + 3])
+  local m, c = tonumber(ARGV[p + 4]), tonumber(ARGV[p + 5])
+  p = p + 5
+  for _ = 1, m do
+    p = p + 1
+    if delta ~= 0 then
+      local hkey = KEYS[tonumber(ARGV[p])]
+      local d = deltas[hkey]
+      if not d then d = {}; deltas[hkey] = d end
+      d[sbucket] = (d[sbucket] or 0) + delta
     end
-    k = k + 1
-  elseif kind == 't' then
-    c.hkey = KEYS[k + 1]
-    prune_tpm(c.key, c.hkey, cutoff)
-    c.used = tonumber(redis.call('HGET', c.hkey, '#sum') or '0')
-    local need = math.min(reserve, limit)
-    if c.used + need > limit then
-      c.wait = tpm_wait(c.key, c.hkey, c.used, limit - need, now, window)
-      -- only reachable if '#sum' drifted from the members: be conservative, not permissive
-      if c.wait <= 0 then c.wait = window end
-    end
-    k = k + 2
-  else
-    redis.call('ZREMRANGEBYSCORE', c.key, '-inf', now)
-    c.used = redis.call('ZCARD', c.key)
-    if c.used + 1 > limit then c.wait = conc_retry end
-    k = k + 1
   end
-  if c.wait > 0 then
-    c.wait = math.max(1, math.ceil(c.wait))
-    if c.wait > retry then retry = c.wait; binding = i end
+  for _ = 1, c do
+    p = p + 1
+    local zkey = KEYS[tonumber(ARGV[p])]
+    local f = freed[zkey]
+    if not f then f = {}; freed[zkey] = f end
+    f[#f + 1] = ticket
   end
-  checks[i] = c
 end
-local reply = { 0, binding, retry }
-if binding > 0 then
+p = p + 1
+for hkey, d in pairs(deltas) do
+  local total = 0
+  for b, delta in pairs(d) do
+    -- a bucket that has left the window has nothing left to reconcile
+    if delta ~= 0 and redis.call('HEXISTS', hkey, b) == 1 then
+      redis.call('HINCRBY', hkey, b, delta)
+      total = total + delta
+    end
+  end
+  if total ~= 0 then redis.call('HINCRBY', hkey, '#sum', total) end
+end
+for zkey, tickets in pairs(freed) do
+  for i = 1, #tickets, 500 do redis.call('ZREM', zkey, unpack(tickets, i, math.min(i + 499, #tickets))) end
+end
+
+-- Admits: each key's state is read once, then kept here.
+local logs, slots = {}, {}
+local function log_state(zkey, hkey)
+  local s = logs[zkey]
+  if not s then
+    prune_log(zkey, hkey, cutoff)
+    s = { hkey = hkey, used = tonumber(redis.call('HGET', hkey, '#sum') or '0'), added = 0, admitted = false, waits = {} }
+    logs[zkey] = s
+  end
+  return s
+end
+local function slot_state(zkey)
+  local s = slots[zkey]
+  if not s then
+    redis.call('ZREMRANGEBYSCORE', zkey, '-inf', now)
+    s = { used = redis.call('ZCARD', zkey), add = {} }
+    slots[zkey] = s
+  end
+  return s
+end
+
+-- Plans: the checks an admit makes, shared by the admits of a call that make the same ones.
+local plans = {}
+local nplans = tonumber(ARGV[p])
+p = p + 1
+for j = 1, nplans do
+  local n = tonumber(ARGV[p])
+  p = p + 1
+  local plan = {}
   for i = 1, n do
-    local c = checks[i]
-    local reset = 0
-    if c.kind ~= 'c' then reset = reset_ms(c.key, now, window) end
-    reply[#reply + 1] = math.max(0, c.limit - c.used)
-    reply[#reply + 1] = reset
+    local c = { kind = ARGV[p], limit = tonumber(ARGV[p + 1]), zkey = KEYS[tonumber(ARGV[p + 2])] }
+    p = p + 3
+    if c.kind ~= 'c' then
+      c.hkey = KEYS[tonumber(ARGV[p])]
+      p = p + 1
+    end
+    plan[i] = c
   end
-  return reply
+  plans[j] = plan
 end
-reply[1] = 1
-for i = 1, n do
-  local c = checks[i]
-  if c.kind == 'r' then
-    redis.call('ZADD', c.key, now, member)
-    redis.call('PEXPIRE', c.key, window + 1000)
-    reply[#reply + 1] = math.max(0, c.limit - c.used - 1)
-    reply[#reply + 1] = window
-  elseif c.kind == 't' then
-    redis.call('ZADD', c.key, now, member)
-    redis.call('HSET', c.hkey, member, reserve)
-    redis.call('HINCRBY', c.hkey, '#sum', reserve)
-    redis.call('PEXPIRE', c.key, window + 1000)
-    redis.call('PEXPIRE', c.hkey, window + 1000)
-    reply[#reply + 1] = math.max(0, c.limit - c.used - reserve)
-    reply[#reply + 1] = window
+
+local reply = { bucket }
+local admits = tonumber(ARGV[p])
+p = p + 1
+for _ = 1, admits do
+  local ticket, reserve, plan = ARGV[p], tonumber(ARGV[p + 1]), plans[tonumber(ARGV[p + 2])]
+  p = p + 3
+  local n = #plan
+  local states = {}
+  local binding, retry = 0, 0
+  for i = 1, n do
+    local c = plan[i]
+    local kind, limit = c.kind, c.limit
+    local s, wait
+    if kind == 'c' then
+      s = slot_state(c.zkey)
+      if s.used + 1 > limit then wait = conc_retry end
+    else
+      s = log_state(c.zkey, c.hkey)
+      local need = 1
+      if kind == 't' then need = math.min(reserve, limit) end
+      if s.used + need > limit then
+        -- refusals of one call often repeat (overload): the walk is done once per key, need and level
+        local memo = (limit - need) .. ':' .. s.used
+        wait = s.waits[memo]
+        if not wait then
+          wait = log_wait(c.zkey, c.hkey, s.used, limit - need, now, window)
+          if wait <= 0 then wait = window end
+          s.waits[memo] = wait
+        end
+      end
+    end
+    if wait then
+      wait = math.max(1, math.ceil(wait))
+      if wait > retry then retry = wait; binding = i end
+    end
+    states[i] = s
+  end
+  if binding > 0 then
+    reply[#reply + 1] = 0; reply[#reply + 1] = binding; reply[#reply + 1] = retry
+    for i = 1, n do
+      local c, s, reset = plan[i], states[i], 0
+      if c.kind ~= 'c' then
+        if s.admitted then reset = window else reset = reset_ms(c.zkey, now, window) end
+      end
+      reply[#reply + 1] = math.max(0, c.limit - s.used)
+      reply[#reply + 1] = reset
+    end
   else
-    redis.call('ZADD', c.key, now + lease, member)
-    redis.call('PEXPIRE', c.key, lease + 1000)
-    reply[#reply + 1] = 0
-    reply[#reply + 1] = 0
+    reply[#reply + 1] = 1; reply[#reply + 1] = 0; reply[#reply + 1] = 0
+    for i = 1, n do
+      local c, s = plan[i], states[i]
+      if c.kind == 'c' then
+        s.used = s.used + 1
+        s.add[#s.add + 1] = now + lease
+        s.add[#s.add + 1] = ticket
+        reply[#reply + 1] = 0; reply[#reply + 1] = 0
+      else
+        local weight = 1
+        if c.kind == 't' then weight = reserve end
+        reply[#reply + 1] = math.max(0, c.limit - s.used - weight)
+        reply[#reply + 1] = window
+        s.used = s.used + weight
+        s.added = s.added + weight
+        s.admitted = true
+      end
+    end
+  end
+end
+
+for zkey, s in pairs(logs) do
+  if s.admitted then
+    redis.call('ZADD', zkey, now, bucket)
+    redis.call('HINCRBY', s.hkey, bucket, s.added)
+    redis.call('HINCRBY', s.hkey, '#sum', s.added)
+    redis.call('PEXPIRE', zkey, window + 1000)
+    redis.call('PEXPIRE', s.hkey, window + 1000)
+  end
+end
+for zkey, s in pairs(slots) do
+  if #s.add > 0 then
+    for i = 1, #s.add, 500 do redis.call('ZADD', zkey, unpack(s.add, i, math.min(i + 499, #s.add))) end
+    redis.call('PEXPIRE', zkey, lease + 1000)
   end
 end
 return reply
 `;
 
-/**
- * KEYS: the tpm hashes of the ticket, then its concurrency zsets. ARGV: ticket, actual tokens,
- * number of tpm hashes. Reconciles each tpm entry still in its window and frees the slots.
- */
-export const SETTLE_LUA = `
-local member = ARGV[1]
-local actual = tonumber(ARGV[2])
-local m = tonumber(ARGV[3])
-for i = 1, m do
-  local old = redis.call('HGET', KEYS[i], member)
-  if old then
-    redis.call('HSET', KEYS[i], member, actual)
-    redis.call('HINCRBY', KEYS[i], '#sum', actual - tonumber(old))
-  end
-end
-for i = m + 1, #KEYS do redis.call('ZREM', KEYS[i], member) end
-return 1
+/** KEYS: cache keys; ARGV: their values, then their TTLs in ms. One call for a turn's cache writes. */
+export const SET_MANY_LUA = `
+local n = #KEYS
+for i = 1, n do redis.call('SET', KEYS[i], ARGV[i], 'PX', ARGV[n + i]) end
+return n
 `;
 
 /** KEYS[1]: a concurrency zset. ARGV: lease ms, tickets... Extends the leases of live requests. */
