@@ -13,7 +13,6 @@ import { recorder, startMetrics } from './metrics/index.js';
 import { configSecrets, secretScrubber, startObservation, stopObservation } from './observe/index.js';
 import { startSharedState } from './pipeline/admission.js';
 import { WorkerState } from './state.js';
-import { loadUndici } from './upstream/undici.js';
 
 export interface RunningWorker {
   logger: Logger;
@@ -55,10 +54,6 @@ export async function startWorker(init: InitMessage, exit: (code: number) => voi
   const exitAfterTraces = (code: number): void => void stopObservation(TRACE_FLUSH_TIMEOUT_MS).finally(() => exit(code));
   const drainer = new DrainController(state, server, logger, exitAfterTraces);
   logger.info({ engine: httpEngine, host, port, configFile: init.configFile }, 'worker listening');
-  // The HTTP client is loaded once `ready` is on its way, and only when a real provider needs it.
-  if (config.providers.some((provider) => provider.type !== 'mock')) {
-    setImmediate(() => loadUndici().catch((err: unknown) => logger.error({ err }, 'cannot load the upstream HTTP client (undici)')));
-  }
   health.startChecks(); // issue 5: worker 0 only, when health_checks.enabled
   return {
     ok: true,

@@ -4,6 +4,8 @@
  * connection broke (`reset`). Routing decides on failover from the kind.
  */
 
+import { UpstreamClientError } from './h1/errors.js';
+
 export type TransportFailureKind = 'connect' | 'timeout' | 'reset';
 
 export interface TransportFailure {
@@ -30,6 +32,27 @@ const CONNECT_CODES = new Set([
   'UND_ERR_DESTROYED',
 ]);
 
+/** gatewayd's own client (h1/): the code says what happened. */
+function classifyClientError(err: UpstreamClientError): TransportFailure {
+  switch (err.code) {
+    case 'UPSTREAM_CONNECT_TIMEOUT':
+      return { kind: 'connect', detail: 'connect timeout' };
+    case 'UPSTREAM_CLIENT_CLOSED':
+      return { kind: 'connect', detail: 'the worker is shutting down' };
+    case 'UPSTREAM_BAD_HEADER':
+      // Nothing was sent; another target (other key, other headers) may do.
+      return { kind: 'connect', detail: err.message };
+    case 'UPSTREAM_HEADERS_TIMEOUT':
+      return { kind: 'timeout', phase: 'headers', detail: 'no response headers in time' };
+    case 'UPSTREAM_BODY_TIMEOUT':
+      return { kind: 'timeout', phase: 'body', detail: 'the response went idle' };
+    case 'UPSTREAM_CLOSED':
+      return { kind: 'reset', detail: 'the upstream closed the connection' };
+    case 'UPSTREAM_BAD_RESPONSE':
+      return { kind: 'reset', detail: err.message };
+  }
+}
+
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -42,6 +65,7 @@ function isTlsCode(code: string): boolean {
 
 export function classifyTransportError(err: Error): TransportFailure {
   const code = codeOf(err);
+  if (err instanceof UpstreamClientError) return classifyClientError(err);
   const causeCode = codeOf((err as { cause?: unknown }).cause);
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return { kind: 'timeout', phase: 'headers', detail: 'no response headers in time' };
   if (code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'timeout', phase: 'body', detail: 'the response went idle' };

@@ -1,0 +1,253 @@
+/**
+ * One keep-alive HTTP/1.1 connection to an upstream origin, carrying one exchange at a time (no
+ * pipelining: a slow answer must not hold up the ones behind it). The exchange's request is
+ * written in one socket write; the answer goes to its sink as the socket reads it. One timer per
+ * connection, re-armed, not re-created, while its duration stays the same.
+ */
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { UpstreamHeaders, UpstreamSink } from '../types.js';
+import { UpstreamClientError } from './errors.js';
+import { sendAtTurnEnd } from '../../http/turn-end.js';
+import { ResponseParser, type ResponseEvents } from './response-parser.js';
+
+/** What a connection needs of an exchange: its bytes, its sink, its timeouts. */
+export interface Exchange {
+  readonly head: string;
+  readonly body: Buffer | string;
+  readonly sink: UpstreamSink;
+  readonly headersTimeout: number;
+  readonly bodyTimeout: number;
+  /** Set while the exchange is on a connection (pause / resume / abort reach it). */
+  connection: H1Connection | null;
+  /** The caller asked to pause before a connection was assigned. */
+  readonly pausePending: boolean;
+}
+
+export interface ConnectionOwner {
+  /** The exchange is over and the connection can carry another. */
+  released(connection: H1Connection): void;
+  /** The connection is closed (by either side); it is forgotten. */
+  closed(connection: H1Connection): void;
+}
+
+export interface Endpoint {
+  tls: boolean;
+  /** Host name or IP for connect (IPv6 without brackets). */
+  host: string;
+  port: number;
+  connectTimeoutMs: number;
+}
+
+const enum TimerKind {
+  None,
+  Connect,
+  Headers,
+  Body,
+}
+
+export class H1Connection implements ResponseEvents {
+  readonly socket: Socket;
+  private exchange: Exchange | null = null;
+  private parser: ResponseParser | null = null;
+  private completed = false;
+  private headSeen = false;
+  private connected = false;
+  private closedAlready = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timerMs = 0;
+  private timerKind = TimerKind.None;
+  /** Set by the pool when the connection goes idle. */
+  idleSince = 0;
+  /** How long it may stay idle: ours, shortened by the server's `keep-alive: timeout=N`. */
+  idleLimitMs: number;
+
+  constructor(
+    endpoint: Endpoint,
+    private readonly owner: ConnectionOwner,
+    keepAliveMs: number,
+  ) {
+    this.idleLimitMs = keepAliveMs;
+    const options = { host: endpoint.host, port: endpoint.port };
+    this.socket = endpoint.tls
+      ? tlsConnect({ ...options, servername: isIP(endpoint.host) === 0 ? endpoint.host : undefined, ALPNProtocols: ['http/1.1'] })
+      : netConnect(options);
+    this.socket.setNoDelay(true);
+    this.socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => {
+      this.connected = true;
+      if (this.exchange !== null) this.arm(TimerKind.Headers, this.exchange.headersTimeout);
+      else this.disarm();
+    });
+    this.socket.on('data', (data: Buffer) => this.onData(data));
+    this.socket.on('end', () => this.onEnd());
+    this.socket.on('error', (err: Error) => this.fail(err));
+    this.socket.on('close', () => this.onClose());
+    this.arm(TimerKind.Connect, endpoint.connectTimeoutMs);
+  }
+
+  get busy(): boolean {
+    return this.exchange !== null;
+  }
+
+  get isClosed(): boolean {
+    return this.closedAlready;
+  }
+
+  /** Sends the exchange's request (written at once; Node holds it until the socket connects). */
+  assign(exchange: Exchange): void {
+    this.exchange = exchange;
+    exchange.connection = this;
+    this.parser = new ResponseParser(this);
+    this.completed = false;
+    this.headSeen = false;
+    if (this.connected) this.arm(TimerKind.Headers, exchange.headersTimeout);
+    sendAtTurnEnd(() => this.write(exchange));
+    if (exchange.pausePending) this.socket.pause();
+  }
+
+  private write(exchange: Exchange): void {
+    if (this.exchange !== exchange) return;
+    if (typeof exchange.body === 'string') this.socket.write(exchange.head + exchange.body);
+    else {
+      this.socket.cork();
+      this.socket.write(exchange.head);
+      this.socket.write(exchange.body);
+      this.socket.uncork();
+    }
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** The exchange is cancelled: the connection is closed (the upstream sees it go away), nothing is reported. */
+  cancel(): void {
+    if (this.exchange !== null) this.exchange.connection = null;
+    this.exchange = null;
+    this.close();
+  }
+
+  /** Closes the connection; a running exchange is not told (see fail for that). */
+  close(): void {
+    if (this.closedAlready) return;
+    this.closedAlready = true;
+    this.disarm();
+    this.socket.destroy();
+    this.owner.closed(this);
+  }
+
+  // ---- ResponseEvents (called inside parser.execute) -----------------------------------------
+
+  onHead(status: number, headers: UpstreamHeaders): void {
+    this.headSeen = true;
+    const hint = headers['keep-alive'];
+    if (typeof hint === 'string') this.applyKeepAliveHint(hint);
+    this.exchange?.sink.onStart(status, headers);
+  }
+
+  onBody(chunk: Buffer): void {
+    const exchange = this.exchange;
+    // Pausing stops the socket's reads: the upstream's TCP window fills up.
+    if (exchange !== null && !exchange.sink.onData(chunk)) this.socket.pause();
+  }
+
+  onComplete(): void {
+    this.completed = true;
+  }
+
+  // ---- socket events ---------------------------------------------------------------------------
+
+  private onData(data: Buffer): void {
+    const parser = this.parser;
+    if (this.exchange === null || parser === null) {
+      // Bytes nobody asked for (no pipelining): the connection's framing cannot be trusted.
+      this.close();
+      return;
+    }
+    try {
+      parser.execute(data);
+    } catch (err) {
+      this.fail(err as Error);
+      return;
+    }
+    // The sink may have cancelled the exchange from inside a callback.
+    const exchange = this.exchange;
+    if (exchange === null) return;
+    if (this.completed) return this.finish(exchange, parser.reusable);
+    if (this.headSeen) {
+      if (this.timerKind === TimerKind.Body) this.timer?.refresh();
+      else this.arm(TimerKind.Body, exchange.bodyTimeout);
+    }
+  }
+
+  private onEnd(): void {
+    const exchange = this.exchange;
+    if (exchange !== null && this.parser?.endsAtClose === true) this.finish(exchange, false);
+    else if (exchange !== null) this.fail(new UpstreamClientError('UPSTREAM_CLOSED', 'the upstream closed the connection before the response was complete'));
+    else this.close();
+  }
+
+  private onClose(): void {
+    if (this.exchange !== null) this.fail(new UpstreamClientError('UPSTREAM_CLOSED', 'the upstream connection closed before the response was complete'));
+    else this.close();
+  }
+
+  private finish(exchange: Exchange, reusable: boolean): void {
+    this.exchange = null;
+    this.parser = null;
+    exchange.connection = null;
+    this.disarm();
+    // Released before the sink hears the end, so a request it starts can reuse this connection.
+    if (reusable && !this.closedAlready) {
+      if (this.socket.isPaused()) this.socket.resume();
+      this.owner.released(this);
+    } else this.close();
+    exchange.sink.onEnd();
+  }
+
+  /** Closes the connection; a running exchange hears `err`. */
+  fail(err: Error): void {
+    const exchange = this.exchange;
+    this.exchange = null;
+    if (exchange !== null) exchange.connection = null;
+    this.close();
+    exchange?.sink.onError(err);
+  }
+
+  private onTimer(): void {
+    const kind = this.timerKind;
+    this.timerKind = TimerKind.None;
+    if (kind === TimerKind.Connect) this.fail(new UpstreamClientError('UPSTREAM_CONNECT_TIMEOUT', 'the upstream connection was not established in time'));
+    else if (kind === TimerKind.Headers) this.fail(new UpstreamClientError('UPSTREAM_HEADERS_TIMEOUT', 'no response headers in time'));
+    else if (kind === TimerKind.Body) this.fail(new UpstreamClientError('UPSTREAM_BODY_TIMEOUT', 'the response went idle'));
+  }
+
+  private arm(kind: TimerKind, ms: number): void {
+    this.timerKind = ms > 0 ? kind : TimerKind.None;
+    if (ms <= 0) return;
+    if (this.timer !== null && this.timerMs === ms) {
+      this.timer.refresh();
+      return;
+    }
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerMs = ms;
+    this.timer = setTimeout(() => this.onTimer(), ms);
+    this.timer.unref();
+  }
+
+  /** The timer may still fire; with no kind it does nothing (cheaper than clearing it each time). */
+  private disarm(): void {
+    this.timerKind = TimerKind.None;
+    if (this.closedAlready && this.timer !== null) clearTimeout(this.timer);
+  }
+
+  private applyKeepAliveHint(hint: string): void {
+    const match = /timeout=(\d+)/i.exec(hint);
+    // A second of margin: the server may close it while our next request is on its way.
+    if (match !== null) this.idleLimitMs = Math.min(this.idleLimitMs, Math.max(0, Number(match[1]) * 1000 - 1000));
+  }
+}

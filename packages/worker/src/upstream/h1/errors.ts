@@ -1,0 +1,30 @@
+/**
+ * Failures of gatewayd's own HTTP/1.1 upstream client, one stable code each (classified for
+ * failover in ../errors.ts). Socket errors (ECONNREFUSED, ECONNRESET, TLS) pass through with
+ * Node's codes.
+ */
+export type UpstreamClientErrorCode =
+  /** The TCP (and TLS) connection was not up within the connect timeout. */
+  | 'UPSTREAM_CONNECT_TIMEOUT'
+  /** No complete response head within the request's headers timeout. */
+  | 'UPSTREAM_HEADERS_TIMEOUT'
+  /** The response body went idle longer than the body timeout. */
+  | 'UPSTREAM_BODY_TIMEOUT'
+  /** The upstream closed the connection before the response was complete. */
+  | 'UPSTREAM_CLOSED'
+  /** The bytes received are not an HTTP/1.x response. */
+  | 'UPSTREAM_BAD_RESPONSE'
+  /** A request header value would break the request's framing (CR, LF or NUL in it). */
+  | 'UPSTREAM_BAD_HEADER'
+  /** The client was shut down (the worker is exiting). */
+  | 'UPSTREAM_CLIENT_CLOSED';
+
+export class UpstreamClientError extends Error {
+  constructor(
+    readonly code: UpstreamClientErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UpstreamClientError';
+  }
+}

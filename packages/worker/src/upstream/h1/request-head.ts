@@ -1,0 +1,31 @@
+/**
+ * The request line and headers of an upstream call, serialised once: `POST <path> HTTP/1.1`, the
+ * caller's headers (values checked: CR, LF or NUL would let a value inject headers), then the
+ * framing headers the client owns.
+ */
+import { UpstreamClientError } from './errors.js';
+
+/** Framing is the client's: these are never copied from the request's headers. */
+const CLIENT_OWNED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te']);
+const UNSAFE_VALUE = /[\r\n\0]/;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * `hostHeader` is the origin's host[:port]; a `host` entry in `headers` replaces it (an operator
+ * may address a virtual host behind a fixed IP).
+ */
+export function requestHead(method: string, path: string, hostHeader: string, headers: readonly string[], bodyBytes: number): string {
+  let host = hostHeader;
+  let lines = '';
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = headers[i]!;
+    const value = headers[i + 1]!;
+    if (!TOKEN.test(name)) throw new UpstreamClientError('UPSTREAM_BAD_HEADER', `invalid upstream request header name ${JSON.stringify(name.slice(0, 40))}`);
+    if (UNSAFE_VALUE.test(value)) throw new UpstreamClientError('UPSTREAM_BAD_HEADER', `the value of upstream request header ${name} contains CR, LF or NUL`);
+    const lower = name.toLowerCase();
+    if (lower === 'host') host = value;
+    else if (!CLIENT_OWNED.has(lower)) lines += `${name}: ${value}\r\n`;
+  }
+  if (!/^\/[^\s]*$/.test(path)) throw new UpstreamClientError('UPSTREAM_BAD_HEADER', `invalid upstream request path ${JSON.stringify(path.slice(0, 80))}`);
+  return `${method} ${path} HTTP/1.1\r\nhost: ${host}\r\n${lines}content-length: ${bodyBytes}\r\n\r\n`;
+}

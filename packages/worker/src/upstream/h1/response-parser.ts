@@ -1,0 +1,237 @@
+/**
+ * Incremental HTTP/1.1 response parser for one keep-alive connection, as a state machine fed the
+ * socket's reads as they come. Body bytes are handed on as subarrays of those reads (no copy, no
+ * re-splitting); only a head split across reads is joined. Framing per RFC 9112 section 6: no body
+ * for 1xx / 204 / 304, chunked when it is the last transfer coding, else content-length, else the
+ * body runs to the end of the connection. 1xx interim answers (100, 103) are skipped.
+ */
+import type { UpstreamHeaders } from '../types.js';
+import { UpstreamClientError } from './errors.js';
+
+/** nginx's and Node's own limit is in this range; a longer head is not an LLM API talking. */
+export const MAX_HEAD_BYTES = 64 * 1024;
+const MAX_CHUNK_LINE_BYTES = 4096;
+const CRLF_CRLF = Buffer.from('\r\n\r\n');
+
+export interface ResponseEvents {
+  onHead(status: number, headers: UpstreamHeaders): void;
+  onBody(chunk: Buffer): void;
+  /** The response is complete (called inside execute(); act on it once execute() returns). */
+  onComplete(): void;
+}
+
+const enum Phase {
+  Head,
+  Fixed,
+  ChunkSize,
+  ChunkData,
+  ChunkDataEnd,
+  Trailers,
+  UntilClose,
+  Done,
+}
+
+export class ResponseParser {
+  private phase = Phase.Head;
+  /** Head bytes of earlier reads (a head split across reads). */
+  private pendingHead: Buffer | null = null;
+  /** Bytes left in the current content-length body or chunk. */
+  private remaining = 0;
+  /** A chunk-size or trailer line split across reads. */
+  private pendingLine = '';
+  private keepAlive = true;
+
+  constructor(private readonly events: ResponseEvents) {}
+
+  /** The response is complete and the connection may carry another request. */
+  get reusable(): boolean {
+    return this.phase === Phase.Done && this.keepAlive;
+  }
+
+  /** Whether the end of the connection completes the response (body delimited by close). */
+  get endsAtClose(): boolean {
+    return this.phase === Phase.UntilClose;
+  }
+
+  /** Feeds one read; throws UpstreamClientError on a malformed response. */
+  execute(data: Buffer): void {
+    let at = 0;
+    while (at < data.length) {
+      switch (this.phase) {
+        case Phase.Head:
+          at = this.readHead(data, at);
+          break;
+        case Phase.Fixed: {
+          const end = Math.min(data.length, at + this.remaining);
+          this.remaining -= end - at;
+          this.events.onBody(at === 0 && end === data.length ? data : data.subarray(at, end));
+          at = end;
+          if (this.remaining === 0) this.finish();
+          break;
+        }
+        case Phase.ChunkSize:
+          at = this.readChunkSize(data, at);
+          break;
+        case Phase.ChunkData: {
+          const end = Math.min(data.length, at + this.remaining);
+          this.remaining -= end - at;
+          this.events.onBody(data.subarray(at, end));
+          at = end;
+          if (this.remaining === 0) {
+            this.phase = Phase.ChunkDataEnd;
+            this.remaining = 2;
+          }
+          break;
+        }
+        case Phase.ChunkDataEnd:
+          // The CRLF after a chunk's data, possibly split across reads.
+          if (data[at] !== (this.remaining === 2 ? 0x0d : 0x0a)) throw malformed('no CRLF after a chunk');
+          at++;
+          if (--this.remaining === 0) this.phase = Phase.ChunkSize;
+          break;
+        case Phase.Trailers:
+          at = this.readTrailerLine(data, at);
+          break;
+        case Phase.UntilClose:
+          this.events.onBody(at === 0 ? data : data.subarray(at));
+          at = data.length;
+          break;
+        case Phase.Done:
+          // Without pipelining nothing may follow a response: the connection is not reused.
+          this.keepAlive = false;
+          at = data.length;
+          break;
+      }
+    }
+  }
+
+  private readHead(data: Buffer, at: number): number {
+    let buffer = data;
+    let start = at;
+    if (this.pendingHead !== null) {
+      buffer = Buffer.concat([this.pendingHead, data.subarray(at)]);
+      start = 0;
+    }
+    const end = buffer.indexOf(CRLF_CRLF, start);
+    if (end === -1) {
+      if (buffer.length - start > MAX_HEAD_BYTES) throw malformed('response head too large');
+      this.pendingHead = start === 0 ? buffer : buffer.subarray(start);
+      return data.length;
+    }
+    if (end - start > MAX_HEAD_BYTES) throw malformed('response head too large');
+    const consumedOfPending = this.pendingHead?.length ?? 0;
+    this.pendingHead = null;
+    this.parseHead(buffer.toString('latin1', start, end));
+    // Position in `data` just after the blank line.
+    return buffer === data ? end + 4 : at + (end + 4 - consumedOfPending);
+  }
+
+  private parseHead(head: string): void {
+    const firstEnd = head.indexOf('\r\n');
+    const statusLine = firstEnd === -1 ? head : head.slice(0, firstEnd);
+    // HTTP/1.x SP 3DIGIT SP reason
+    if (!statusLine.startsWith('HTTP/1.') || statusLine.length < 12 || statusLine.charCodeAt(8) !== 0x20) throw malformed(`bad status line ${JSON.stringify(statusLine.slice(0, 40))}`);
+    const status = Number(statusLine.slice(9, 12));
+    if (!Number.isInteger(status) || status < 100 || status > 999) throw malformed(`bad status line ${JSON.stringify(statusLine.slice(0, 40))}`);
+    const http10 = statusLine.charCodeAt(7) === 0x30;
+    const headers: UpstreamHeaders = {};
+    let at = firstEnd === -1 ? head.length : firstEnd + 2;
+    while (at < head.length) {
+      let end = head.indexOf('\r\n', at);
+      if (end === -1) end = head.length;
+      const colon = head.indexOf(':', at);
+      if (colon <= at || colon > end) throw malformed('bad header line');
+      const name = lowerName(head.slice(at, colon));
+      const value = head.slice(colon + 1, end).trim();
+      at = end + 2;
+      const existing = headers[name];
+      if (existing === undefined) headers[name] = value;
+      else if (Array.isArray(existing)) existing.push(value);
+      else headers[name] = [existing, value];
+    }
+    if (status < 200) {
+      if (status === 101) throw malformed('the upstream switched protocols');
+      return; // interim answer: the real head follows
+    }
+    const connection = lower(headers['connection']);
+    this.keepAlive = http10 ? connection.includes('keep-alive') : !connection.includes('close');
+    this.events.onHead(status, headers);
+    if (status === 204 || status === 304) return this.finish();
+    const coding = lower(headers['transfer-encoding']);
+    if (coding !== '') {
+      if (!coding.trimEnd().endsWith('chunked')) return this.untilClose();
+      this.phase = Phase.ChunkSize;
+      return;
+    }
+    const length = headers['content-length'];
+    if (length === undefined) return this.untilClose();
+    const value = Array.isArray(length) ? length[0]! : length;
+    if (!/^\d{1,15}$/.test(value) || (Array.isArray(length) && length.some((other) => other !== value))) throw malformed('bad content-length');
+    this.remaining = Number(value);
+    if (this.remaining === 0) this.finish();
+    else this.phase = Phase.Fixed;
+  }
+
+  private readChunkSize(data: Buffer, at: number): number {
+    const lf = data.indexOf(0x0a, at);
+    const piece = data.toString('latin1', at, lf === -1 ? data.length : lf);
+    if (this.pendingLine.length + piece.length > MAX_CHUNK_LINE_BYTES) throw malformed('chunk size line too long');
+    if (lf === -1) {
+      this.pendingLine += piece;
+      return data.length;
+    }
+    const line = this.pendingLine + piece;
+    this.pendingLine = '';
+    // size [; extensions] CR
+    const digits = /^([0-9a-fA-F]{1,12})[ \t]*(?:;[^\r]*)?\r$/.exec(line);
+    if (digits === null) throw malformed('bad chunk size');
+    this.remaining = parseInt(digits[1]!, 16);
+    this.phase = this.remaining === 0 ? Phase.Trailers : Phase.ChunkData;
+    return lf + 1;
+  }
+
+  private readTrailerLine(data: Buffer, at: number): number {
+    const lf = data.indexOf(0x0a, at);
+    const piece = data.toString('latin1', at, lf === -1 ? data.length : lf);
+    if (this.pendingLine.length + piece.length > MAX_HEAD_BYTES) throw malformed('trailers too large');
+    if (lf === -1) {
+      this.pendingLine += piece;
+      return data.length;
+    }
+    const line = this.pendingLine + piece;
+    this.pendingLine = '';
+    if (line === '\r') this.finish(); // trailers are read and dropped, as undici's onResponseEnd does
+    return lf + 1;
+  }
+
+  private untilClose(): void {
+    this.keepAlive = false;
+    this.phase = Phase.UntilClose;
+  }
+
+  private finish(): void {
+    this.phase = Phase.Done;
+    this.events.onComplete();
+  }
+}
+
+/** Lower-cased header names, interned: the same few names arrive on every response. */
+const NAMES = new Map<string, string>();
+const MAX_NAMES = 512;
+
+function lowerName(raw: string): string {
+  const known = NAMES.get(raw);
+  if (known !== undefined) return known;
+  const name = raw.toLowerCase();
+  if (NAMES.size < MAX_NAMES) NAMES.set(raw, name);
+  return name;
+}
+
+function lower(value: string | string[] | undefined): string {
+  if (value === undefined) return '';
+  return (Array.isArray(value) ? value.join(',') : value).toLowerCase();
+}
+
+function malformed(detail: string): UpstreamClientError {
+  return new UpstreamClientError('UPSTREAM_BAD_RESPONSE', `malformed upstream response: ${detail}`);
+}
