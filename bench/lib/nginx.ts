@@ -87,23 +87,22 @@ export function startNginxReturn200(body: string, workers: number | 'auto' = 1):
 }
 
 /** nginx as a plain reverse proxy with a keep-alive pool to the upstream; buffering off for SSE. */
-export function startNginxProxy(
-  upstreamPort: number,
-  options: { workers?: number | 'auto'; buffering?: boolean; upstreamKeepalive?: boolean } = {},
-): Promise<Nginx> {
+export function startNginxProxy(upstreamPort: number, options: { workers?: number | 'auto'; buffering?: boolean } = {}): Promise<Nginx> {
   const workers = options.workers ?? 1;
-  // Without upstreamKeepalive: nginx's default proxy_pass, one upstream connection per request.
-  const pooled = options.upstreamKeepalive !== false;
   return launch(
     (dir, port) => `${confHead(dir, workers)}
   upstream bench_upstream {
     server 127.0.0.1:${upstreamPort};
-${pooled ? '    keepalive 64;\n    keepalive_requests 1000000;\n' : ''}  }
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
   server {
     listen 127.0.0.1:${port};
     location / {
       proxy_pass http://bench_upstream;
-${pooled ? '      proxy_http_version 1.1;\n      proxy_set_header Connection "";\n' : ''}      proxy_buffering ${options.buffering === false ? 'off' : 'on'};
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering ${options.buffering === false ? 'off' : 'on'};
     }
   }
 }

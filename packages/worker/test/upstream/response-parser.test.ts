@@ -41,7 +41,7 @@ function everySplit(wire: string, check: (parsed: Parsed, how: string) => void):
   check(parse(wire, Array.from({ length }, (_, i) => i)), 'byte by byte');
 }
 
-const HEAD = 'HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: application/json\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n';
+const HEAD = 'HTTP/1.1 200 OK\r\nServer:nginx\r\nContent-Type:  application/json \t\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n';
 
 t.test('content-length: head, body, reusable', async (t) => {
   const wire = `${HEAD}Content-Length: 11\r\n\r\n{"ok":true}`;

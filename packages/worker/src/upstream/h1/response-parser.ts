@@ -142,7 +142,9 @@ export class ResponseParser {
       const colon = head.indexOf(':', at);
       if (colon <= at || colon > end) throw malformed('bad header line');
       const name = lowerName(head.slice(at, colon));
-      const value = head.slice(colon + 1, end).trim();
+      // "name: value" is the common shape: trim only when there is more space than that.
+      let value = head.slice(head.charCodeAt(colon + 1) === 0x20 ? colon + 2 : colon + 1, end);
+      if (value.length > 0 && (isSpace(value.charCodeAt(0)) || isSpace(value.charCodeAt(value.length - 1)))) value = value.trim();
       at = end + 2;
       const existing = headers[name];
       if (existing === undefined) headers[name] = value;
@@ -225,6 +227,10 @@ function lowerName(raw: string): string {
   const name = raw.toLowerCase();
   if (NAMES.size < MAX_NAMES) NAMES.set(raw, name);
   return name;
+}
+
+function isSpace(code: number): boolean {
+  return code === 0x20 || code === 0x09;
 }
 
 function lower(value: string | string[] | undefined): string {
