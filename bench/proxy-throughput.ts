@@ -3,8 +3,9 @@
  * nginx `return 200` upstream (fixed OpenAI chat.completion JSON):
  *   direct to the upstream | nginx reverse proxy (1 and N workers) | gatewayd (1 and N workers,
  *   `openai` provider) | Portkey's gateway (@portkey-ai/gateway, one process)
- * A fourth kind of leg, the "bare uWS+undici" proxy (lib/bare-proxy-main.ts), is the floor of this
- * architecture: gatewayd's own parts with none of its features.
+ * A fourth kind of leg, the "bare uWS+undici" proxy (lib/bare-proxy-main.ts), is a featureless Node
+ * proxy on uWebSockets.js and undici (gatewayd's parts until it got its own upstream client): what
+ * the straightforward design costs with no features at all.
  * Each leg: wrk c=64 (throughput) and a concurrency-1 latency probe (sequential keep-alive requests).
  * SPEC targets: gatewayd throughput >= 0.5 x nginx proxy (same process count); added p50 at c=1 < 0.2 ms.
  *

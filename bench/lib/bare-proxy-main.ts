@@ -1,10 +1,10 @@
 /**
- * The architecture floor: a featureless proxy built from the same two parts as a gatewayd worker
- * (uWebSockets.js in front, undici `Pool.dispatch` behind), doing only what any OpenAI-aware
+ * A featureless proxy built from uWebSockets.js in front and undici `Pool.dispatch` behind (a
+ * gatewayd worker's two parts until it got its own HTTP/1.1 upstream client), doing only what any OpenAI-aware
  * proxy must: read the body, JSON.parse it, rename the model (JSON.stringify), send it upstream
  * over a keep-alive pool, return the answer (a `stream: true` answer chunk by chunk, each upstream
  * read written at once, corked). No auth, validation, routing, metrics or logs.
- * gatewayd's rps divided by this leg's is the share of the floor its features cost.
+ * gatewayd's rps divided by this leg's compares it, features and all, with that bare design.
  *
  *   node --import tsx lib/bare-proxy-main.ts <port> <upstreamPort>   (prints "listening <port>")
  *

@@ -39,6 +39,8 @@ export class ResponseParser {
   private remaining = 0;
   /** A chunk-size or trailer line split across reads. */
   private pendingLine = '';
+  /** Where the line takeLine() returned ends in the read. */
+  private lineEnd = 0;
   private keepAlive = true;
 
   constructor(private readonly events: ResponseEvents) {}
@@ -175,35 +177,36 @@ export class ResponseParser {
   }
 
   private readChunkSize(data: Buffer, at: number): number {
-    const lf = data.indexOf(0x0a, at);
-    const piece = data.toString('latin1', at, lf === -1 ? data.length : lf);
-    if (this.pendingLine.length + piece.length > MAX_CHUNK_LINE_BYTES) throw malformed('chunk size line too long');
-    if (lf === -1) {
-      this.pendingLine += piece;
-      return data.length;
-    }
-    const line = this.pendingLine + piece;
-    this.pendingLine = '';
+    const line = this.takeLine(data, at, MAX_CHUNK_LINE_BYTES, 'chunk size line');
+    if (line === null) return data.length;
     // size [; extensions] CR
     const digits = /^([0-9a-fA-F]{1,12})[ \t]*(?:;[^\r]*)?\r$/.exec(line);
     if (digits === null) throw malformed('bad chunk size');
     this.remaining = parseInt(digits[1]!, 16);
     this.phase = this.remaining === 0 ? Phase.Trailers : Phase.ChunkData;
-    return lf + 1;
+    return this.lineEnd;
   }
 
   private readTrailerLine(data: Buffer, at: number): number {
+    const line = this.takeLine(data, at, MAX_HEAD_BYTES, 'trailer line');
+    if (line === null) return data.length;
+    if (line === '\r') this.finish(); // trailers are read and dropped, as undici's onResponseEnd does
+    return this.lineEnd;
+  }
+
+  /** The line (CR kept) that starts at `at`, joined across reads; null: the read ended first. */
+  private takeLine(data: Buffer, at: number, limit: number, what: string): string | null {
     const lf = data.indexOf(0x0a, at);
     const piece = data.toString('latin1', at, lf === -1 ? data.length : lf);
-    if (this.pendingLine.length + piece.length > MAX_HEAD_BYTES) throw malformed('trailers too large');
+    if (this.pendingLine.length + piece.length > limit) throw malformed(`${what} too long`);
     if (lf === -1) {
       this.pendingLine += piece;
-      return data.length;
+      return null;
     }
     const line = this.pendingLine + piece;
     this.pendingLine = '';
-    if (line === '\r') this.finish(); // trailers are read and dropped, as undici's onResponseEnd does
-    return lf + 1;
+    this.lineEnd = lf + 1;
+    return line;
   }
 
   private untilClose(): void {
