@@ -16,10 +16,11 @@ export function parseJsonBody(body: Buffer): unknown | GatewayError {
     // Only a body too large for a string gets here (the body limit normally prevents it).
     return new GatewayError('GW_ERR_BAD_JSON', 'the request body could not be decoded as UTF-8 text');
   }
-  if (text.trim() === '') return new GatewayError('GW_ERR_BAD_JSON', 'the request body is empty; expected a JSON object');
   try {
     return JSON.parse(text) as unknown;
   } catch {
+    // Checked only on failure: trimming a valid body would copy it for nothing.
+    if (text.trim() === '') return new GatewayError('GW_ERR_BAD_JSON', 'the request body is empty; expected a JSON object');
     const where = locateJsonError(text);
     return new GatewayError('GW_ERR_BAD_JSON', `the request body is not valid JSON: ${where.reason} at line ${where.line}, column ${where.column} (position ${where.position})`);
   }
