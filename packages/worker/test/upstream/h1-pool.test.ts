@@ -190,6 +190,24 @@ t.test('a connection the server closed while idle is dropped; the next call gets
   t.equal(sockets.length, 2);
 });
 
+t.test('a request assigned to an idle connection whose FIN is arriving goes out on a fresh one', async (t) => {
+  const { server, sockets } = rawServer((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}'));
+  const origin = await listen(t, server);
+  const pools = registry(t);
+  t.equal((await request(pools, { origin }).answer).status, 200);
+  const pool = pools.get(origin, 8);
+  const idle = (pool as unknown as { idle: Array<{ socket: Socket }> }).idle[0]!;
+  // Runs just before the client handles the FIN: the connection is still idle in the pool.
+  let second: Promise<Answer> | undefined;
+  idle.socket.prependOnceListener('end', () => (second = request(pools, { origin }).answer));
+  sockets[0]!.end();
+  await until(() => second !== undefined);
+  const answer = await second!;
+  t.notOk(answer.error, `no error: ${answer.error?.message}`);
+  t.equal(answer.status, 200, 'sent on a new connection');
+  t.equal(sockets.length, 2);
+});
+
 t.test('connection: close and bodies delimited by the end of the connection', async (t) => {
   const { server, sockets } = rawServer((socket, text) => {
     if (text.includes('"close"')) socket.end('HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 5\r\n\r\nclose');
@@ -242,6 +260,31 @@ t.test('connect refused, closed mid-answer, malformed answer: classified failure
   t.match(classifyTransportError(cut.error!), { kind: 'reset' });
   const garbage = await request(pools, { origin, body: '"garbage"' }).answer;
   t.equal(garbage.error?.code, 'UPSTREAM_BAD_RESPONSE');
+});
+
+t.test('a slow caller (paused reads) does not trip the body timeout', async (t) => {
+  const { server } = rawServer((socket) => {
+    socket.write('HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nabc');
+    setTimeout(() => socket.write('def'), 50);
+  });
+  const origin = await listen(t, server);
+  const pools = registry(t);
+  let paused: HttpCall | null = null;
+  const { answer } = request(pools, {
+    origin,
+    bodyTimeout: 150,
+    onData: (_chunk, call) => {
+      if (paused !== null) return true;
+      paused = call;
+      return false;
+    },
+  });
+  await until(() => paused !== null);
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  paused!.resume();
+  const done = await answer;
+  t.notOk(done.error, `paused 400 ms with a 150 ms body timeout: ${done.error?.message}`);
+  t.equal(done.body, 'abcdef');
 });
 
 t.test('a header value with CR or LF fails the call before anything is sent', async (t) => {

@@ -102,6 +102,13 @@ t.test('connection: close, HTTP/1.0, and a body that runs to the end of the conn
   t.ok(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzz').endsAtClose, 'a last coding other than chunked: read to the end');
 });
 
+t.test('both framings, or chunked from HTTP/1.0: the connection closes after the response', async (t) => {
+  t.notOk(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n1\r\nx\r\n0\r\n\r\n').reusable);
+  t.notOk(parse('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n').reusable);
+  t.equal(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\n').complete, 1, 'a bare LF ends the trailers too');
+  t.equal(parse('HTTP/1.1 200 OK\r\n__proto__: x\r\nContent-Length: 0\r\n\r\n').heads[0]!.headers['__proto__'], 'x', 'a __proto__ header is a header');
+});
+
 t.test('bytes after a complete response: the connection is not reused', async (t) => {
   const p = parse('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxHTTP/1.1 200 OK\r\n');
   t.equal(p.body, 'x');
@@ -119,6 +126,11 @@ t.test('malformed responses are errors with a stable code', async (t) => {
     ['bad chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
     ['no CRLF after chunk', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy'],
     ['switching protocols', 'HTTP/1.1 101 Switching Protocols\r\n\r\n'],
+    ['status with a fourth digit', 'HTTP/1.1 2001 OK\r\n\r\n'],
+    ['status in exponent form', 'HTTP/1.1 1e2 OK\r\n\r\n'],
+    ['space before the colon', 'HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\n'],
+    ['bare LF inside a value', 'HTTP/1.1 200 OK\r\nx-request-id: a\nSet-Cookie: s=1\r\n\r\n'],
+    ['NUL inside a value', 'HTTP/1.1 200 OK\r\nx-request-id: a\u0000b\r\n\r\n'],
     ['head too large', Buffer.from(`HTTP/1.1 200 OK\r\nx: ${'a'.repeat(MAX_HEAD_BYTES)}`)],
   ];
   for (const [name, wire] of bad) {

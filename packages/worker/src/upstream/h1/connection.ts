@@ -29,6 +29,8 @@ export interface ConnectionOwner {
   released(connection: H1Connection): void;
   /** The connection is closed (by either side); it is forgotten. */
   closed(connection: H1Connection): void;
+  /** The connection went away before the exchange's request was written: send it on another. */
+  redispatch(exchange: Exchange): void;
 }
 
 export interface Endpoint {
@@ -54,6 +56,12 @@ export class H1Connection implements ResponseEvents {
   private headSeen = false;
   private connected = false;
   private closedAlready = false;
+  /** The current exchange's request has been handed to the socket. */
+  private written = false;
+  /** Exchanges carried before the current one: a reused connection may have gone stale. */
+  private carried = 0;
+  /** Reads are paused for the sink (backpressure): the body timeout does not run meanwhile. */
+  private paused = false;
   private timer: NodeJS.Timeout | null = null;
   private timerMs = 0;
   private timerKind = TimerKind.None;
@@ -100,13 +108,15 @@ export class H1Connection implements ResponseEvents {
     this.parser = new ResponseParser(this);
     this.completed = false;
     this.headSeen = false;
+    this.written = false;
     if (this.connected) this.arm(TimerKind.Headers, exchange.headersTimeout);
     sendAtTurnEnd(() => this.write(exchange));
-    if (exchange.pausePending) this.socket.pause();
+    if (exchange.pausePending) this.pause();
   }
 
   private write(exchange: Exchange): void {
     if (this.exchange !== exchange) return;
+    this.written = true;
     if (typeof exchange.body === 'string') this.socket.write(exchange.head + exchange.body);
     else {
       this.socket.cork();
@@ -117,11 +127,15 @@ export class H1Connection implements ResponseEvents {
   }
 
   pause(): void {
+    this.paused = true;
     this.socket.pause();
   }
 
   resume(): void {
+    this.paused = false;
     this.socket.resume();
+    // The idle time starts over: the wait was the caller's, not the upstream's.
+    if (this.timerKind === TimerKind.Body) this.timer?.refresh();
   }
 
   /** The exchange is cancelled: the connection is closed (the upstream sees it go away), nothing is reported. */
@@ -152,7 +166,7 @@ export class H1Connection implements ResponseEvents {
   onBody(chunk: Buffer): void {
     const exchange = this.exchange;
     // Pausing stops the socket's reads: the upstream's TCP window fills up.
-    if (exchange !== null && !exchange.sink.onData(chunk)) this.socket.pause();
+    if (exchange !== null && !exchange.sink.onData(chunk)) this.pause();
   }
 
   onComplete(): void {
@@ -168,6 +182,8 @@ export class H1Connection implements ResponseEvents {
       this.close();
       return;
     }
+    // Bytes before the request left (a late 408 on a stale connection) belong to no exchange.
+    if (this.staleBeforeWrite()) return;
     try {
       parser.execute(data);
     } catch (err) {
@@ -185,6 +201,7 @@ export class H1Connection implements ResponseEvents {
   }
 
   private onEnd(): void {
+    if (this.staleBeforeWrite()) return;
     const exchange = this.exchange;
     if (exchange !== null && this.parser?.endsAtClose === true) this.finish(exchange, false);
     else if (exchange !== null) this.fail(new UpstreamClientError('UPSTREAM_CLOSED', 'the upstream closed the connection before the response was complete'));
@@ -192,30 +209,49 @@ export class H1Connection implements ResponseEvents {
   }
 
   private onClose(): void {
+    if (this.staleBeforeWrite()) return;
     if (this.exchange !== null) this.fail(new UpstreamClientError('UPSTREAM_CLOSED', 'the upstream connection closed before the response was complete'));
     else this.close();
+  }
+
+  /**
+   * A reused connection that ended, failed or spoke before this exchange's request was written
+   * (the upstream closed it while idle; its FIN crossed our assign): the request never left, so it
+   * goes out on another connection instead of failing. True when that happened.
+   */
+  private staleBeforeWrite(): boolean {
+    const exchange = this.exchange;
+    if (exchange === null || this.written || this.carried === 0) return false;
+    this.exchange = null;
+    this.parser = null;
+    exchange.connection = null;
+    this.close();
+    this.owner.redispatch(exchange);
+    return true;
   }
 
   private finish(exchange: Exchange, reusable: boolean): void {
     this.exchange = null;
     this.parser = null;
     exchange.connection = null;
+    this.carried++;
     this.disarm();
     // Released before the sink hears the end, so a request it starts can reuse this connection.
     if (reusable && !this.closedAlready) {
-      if (this.socket.isPaused()) this.socket.resume();
+      if (this.paused) this.resume();
       this.owner.released(this);
     } else this.close();
-    exchange.sink.onEnd();
+    guarded(() => exchange.sink.onEnd());
   }
 
   /** Closes the connection; a running exchange hears `err`. */
   fail(err: Error): void {
+    if (this.staleBeforeWrite()) return;
     const exchange = this.exchange;
     this.exchange = null;
     if (exchange !== null) exchange.connection = null;
     this.close();
-    exchange?.sink.onError(err);
+    if (exchange !== null) guarded(() => exchange.sink.onError(err));
   }
 
   private onTimer(): void {
@@ -223,6 +259,7 @@ export class H1Connection implements ResponseEvents {
     this.timerKind = TimerKind.None;
     if (kind === TimerKind.Connect) this.fail(new UpstreamClientError('UPSTREAM_CONNECT_TIMEOUT', 'the upstream connection was not established in time'));
     else if (kind === TimerKind.Headers) this.fail(new UpstreamClientError('UPSTREAM_HEADERS_TIMEOUT', 'no response headers in time'));
+    else if (kind === TimerKind.Body && this.paused) this.timerKind = kind; // the caller is slow, not the upstream
     else if (kind === TimerKind.Body) this.fail(new UpstreamClientError('UPSTREAM_BODY_TIMEOUT', 'the response went idle'));
   }
 
@@ -249,5 +286,17 @@ export class H1Connection implements ResponseEvents {
     const match = /timeout=(\d+)/i.exec(hint);
     // A second of margin: the server may close it while our next request is on its way.
     if (match !== null) this.idleLimitMs = Math.min(this.idleLimitMs, Math.max(0, Number(match[1]) * 1000 - 1000));
+  }
+}
+
+/**
+ * Runs a sink's end or error callback from a socket or timer event: a bug in it must not escape
+ * into the event loop and take the worker with every request in flight.
+ */
+function guarded(callback: () => void): void {
+  try {
+    callback();
+  } catch (err) {
+    process.emitWarning(err instanceof Error ? err : new Error(String(err)), { code: 'GATEWAYD_UPSTREAM_SINK' });
   }
 }

@@ -55,6 +55,11 @@ export class H1Pool implements ConnectionOwner {
     else this.waiting.push(exchange);
   }
 
+  /** The exchange's connection closed before its request was written: it goes out on another. */
+  redispatch(exchange: Exchange): void {
+    this.dispatch(exchange);
+  }
+
   /** A queued exchange was cancelled before it got a connection. */
   unqueue(exchange: Exchange): void {
     const at = this.waiting.indexOf(exchange, this.waitingHead);
@@ -119,7 +124,14 @@ export class H1Pool implements ConnectionOwner {
 
   private nextWaiting(): Exchange | undefined {
     if (this.waitingHead >= this.waiting.length) return undefined;
-    const next = this.waiting[this.waitingHead++];
+    const next = this.waiting[this.waitingHead];
+    // Taken slots are cleared, and an emptied queue starts over: nothing finished stays referenced.
+    (this.waiting as Array<Exchange | undefined>)[this.waitingHead++] = undefined;
+    if (this.waitingHead === this.waiting.length) {
+      this.waiting = [];
+      this.waitingHead = 0;
+      return next;
+    }
     // Compact now and then instead of shifting on every take.
     if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
       this.waiting = this.waiting.slice(this.waitingHead);

@@ -26,6 +26,6 @@ export function requestHead(method: string, path: string, hostHeader: string, he
     if (lower === 'host') host = value;
     else if (!CLIENT_OWNED.has(lower)) lines += `${name}: ${value}\r\n`;
   }
-  if (!/^\/[^\s]*$/.test(path)) throw new UpstreamClientError('UPSTREAM_BAD_HEADER', `invalid upstream request path ${JSON.stringify(path.slice(0, 80))}`);
+  if (!/^\/[\x21-\x7e]*$/.test(path)) throw new UpstreamClientError('UPSTREAM_BAD_HEADER', `invalid upstream request path ${JSON.stringify(path.slice(0, 80))}`);
   return `${method} ${path} HTTP/1.1\r\nhost: ${host}\r\n${lines}content-length: ${bodyBytes}\r\n\r\n`;
 }

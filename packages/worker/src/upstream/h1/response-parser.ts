@@ -114,7 +114,8 @@ export class ResponseParser {
       buffer = Buffer.concat([this.pendingHead, data.subarray(at)]);
       start = 0;
     }
-    const end = buffer.indexOf(CRLF_CRLF, start);
+    // Joined heads are searched from just before the new bytes: the earlier ones had no CRLFCRLF.
+    const end = buffer.indexOf(CRLF_CRLF, this.pendingHead === null ? start : Math.max(0, this.pendingHead.length - 3));
     if (end === -1) {
       if (buffer.length - start > MAX_HEAD_BYTES) throw malformed('response head too large');
       this.pendingHead = start === 0 ? buffer : buffer.subarray(start);
@@ -132,11 +133,12 @@ export class ResponseParser {
     const firstEnd = head.indexOf('\r\n');
     const statusLine = firstEnd === -1 ? head : head.slice(0, firstEnd);
     // HTTP/1.x SP 3DIGIT SP reason
-    if (!statusLine.startsWith('HTTP/1.') || statusLine.length < 12 || statusLine.charCodeAt(8) !== 0x20) throw malformed(`bad status line ${JSON.stringify(statusLine.slice(0, 40))}`);
+    if (!statusLine.startsWith('HTTP/1.') || statusLine.length < 12 || statusLine.charCodeAt(8) !== 0x20 || (statusLine.length > 12 && statusLine.charCodeAt(12) !== 0x20)) throw malformed(`bad status line ${JSON.stringify(statusLine.slice(0, 40))}`);
     const status = Number(statusLine.slice(9, 12));
-    if (!Number.isInteger(status) || status < 100 || status > 999) throw malformed(`bad status line ${JSON.stringify(statusLine.slice(0, 40))}`);
+    if (!/^\d{3}$/.test(statusLine.slice(9, 12)) || status < 100) throw malformed(`bad status line ${JSON.stringify(statusLine.slice(0, 40))}`);
     const http10 = statusLine.charCodeAt(7) === 0x30;
-    const headers: UpstreamHeaders = {};
+    // No prototype: a `__proto__` header is just a header.
+    const headers: UpstreamHeaders = Object.create(null) as UpstreamHeaders;
     let at = firstEnd === -1 ? head.length : firstEnd + 2;
     while (at < head.length) {
       let end = head.indexOf('\r\n', at);
@@ -147,6 +149,9 @@ export class ResponseParser {
       // "name: value" is the common shape: trim only when there is more space than that.
       let value = head.slice(head.charCodeAt(colon + 1) === 0x20 ? colon + 2 : colon + 1, end);
       if (value.length > 0 && (isSpace(value.charCodeAt(0)) || isSpace(value.charCodeAt(value.length - 1)))) value = value.trim();
+      // Values reach the caller's response headers: a bare CR or LF, NUL or another control byte
+      // would inject headers there (or make node:http throw).
+      if (CONTROL.test(value)) throw malformed(`control character in the value of header ${name}`);
       at = end + 2;
       const existing = headers[name];
       if (existing === undefined) headers[name] = value;
@@ -164,6 +169,8 @@ export class ResponseParser {
     const coding = lower(headers['transfer-encoding']);
     if (coding !== '') {
       if (!coding.trimEnd().endsWith('chunked')) return this.untilClose();
+      // RFC 9112 6.1 / 6.3: a message with both framings, or chunked from HTTP/1.0, closes after it.
+      if (http10 || headers['content-length'] !== undefined) this.keepAlive = false;
       this.phase = Phase.ChunkSize;
       return;
     }
@@ -190,7 +197,7 @@ export class ResponseParser {
   private readTrailerLine(data: Buffer, at: number): number {
     const line = this.takeLine(data, at, MAX_HEAD_BYTES, 'trailer line');
     if (line === null) return data.length;
-    if (line === '\r') this.finish(); // trailers are read and dropped, as undici's onResponseEnd does
+    if (line === '\r' || line === '') this.finish(); // trailers are read and dropped, as undici's onResponseEnd does
     return this.lineEnd;
   }
 
@@ -224,9 +231,14 @@ export class ResponseParser {
 const NAMES = new Map<string, string>();
 const MAX_NAMES = 512;
 
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/** The lower-cased name; throws for a name that is not an HTTP token (`Content-Length :`). */
 function lowerName(raw: string): string {
   const known = NAMES.get(raw);
   if (known !== undefined) return known;
+  if (!TOKEN.test(raw)) throw malformed(`bad header name ${JSON.stringify(raw.slice(0, 40))}`);
   const name = raw.toLowerCase();
   if (NAMES.size < MAX_NAMES) NAMES.set(raw, name);
   return name;
