@@ -64,8 +64,8 @@ function isTlsCode(code: string): boolean {
 }
 
 export function classifyTransportError(err: Error): TransportFailure {
-  const code = codeOf(err);
   if (err instanceof UpstreamClientError) return classifyClientError(err);
+  const code = codeOf(err);
   const causeCode = codeOf((err as { cause?: unknown }).cause);
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return { kind: 'timeout', phase: 'headers', detail: 'no response headers in time' };
   if (code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'timeout', phase: 'body', detail: 'the response went idle' };

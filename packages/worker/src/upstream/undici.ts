@@ -1,19 +1,13 @@
 /**
- * undici is loaded after the worker is listening, not at start: its index costs ~180 ms of
- * module evaluation, which would delay every worker's `ready` (and crash restarts). The first
- * upstream call waits for it if it is still loading.
+ * undici, for the health probes only (the data path uses gatewayd's own client, h1/). Loaded on
+ * the first probe, not at start: its index costs ~180 ms of module evaluation, which would delay
+ * every worker's `ready` (and crash restarts).
  */
 export type Undici = typeof import('undici');
 
-let loaded: Undici | null = null;
 let loading: Promise<Undici> | null = null;
 
 export function loadUndici(): Promise<Undici> {
-  loading ??= import('undici').then((module) => (loaded = module));
+  loading ??= import('undici');
   return loading;
-}
-
-/** The module once loaded, else null (call loadUndici() and wait). */
-export function undiciIfLoaded(): Undici | null {
-  return loaded;
 }

@@ -29,8 +29,8 @@ export interface ConnectionOwner {
   released(connection: H1Connection): void;
   /** The connection is closed (by either side); it is forgotten. */
   closed(connection: H1Connection): void;
-  /** The connection went away before the exchange's request was written: send it on another. */
-  redispatch(exchange: Exchange): void;
+  /** Starts an exchange; here: one whose connection went away before its request was written. */
+  dispatch(exchange: Exchange): void;
 }
 
 export interface Endpoint {
@@ -91,10 +91,6 @@ export class H1Connection implements ResponseEvents {
     this.socket.on('error', (err: Error) => this.fail(err));
     this.socket.on('close', () => this.onClose());
     this.arm(TimerKind.Connect, endpoint.connectTimeoutMs);
-  }
-
-  get busy(): boolean {
-    return this.exchange !== null;
   }
 
   get isClosed(): boolean {
@@ -226,7 +222,7 @@ export class H1Connection implements ResponseEvents {
     this.parser = null;
     exchange.connection = null;
     this.close();
-    this.owner.redispatch(exchange);
+    this.owner.dispatch(exchange);
     return true;
   }
 

@@ -55,11 +55,6 @@ export class H1Pool implements ConnectionOwner {
     else this.waiting.push(exchange);
   }
 
-  /** The exchange's connection closed before its request was written: it goes out on another. */
-  redispatch(exchange: Exchange): void {
-    this.dispatch(exchange);
-  }
-
   /** A queued exchange was cancelled before it got a connection. */
   unqueue(exchange: Exchange): void {
     const at = this.waiting.indexOf(exchange, this.waitingHead);

@@ -8,7 +8,8 @@ import { UpstreamClientError } from './errors.js';
 /** Framing is the client's: these are never copied from the request's headers. */
 const CLIENT_OWNED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te']);
 const UNSAFE_VALUE = /[\r\n\0]/;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** An HTTP header name (RFC 9110 token). */
+export const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
  * `hostHeader` is the origin's host[:port]; a `host` entry in `headers` replaces it (an operator

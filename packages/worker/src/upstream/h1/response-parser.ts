@@ -7,6 +7,7 @@
  */
 import type { UpstreamHeaders } from '../types.js';
 import { UpstreamClientError } from './errors.js';
+import { TOKEN } from './request-head.js';
 
 /** nginx's and Node's own limit is in this range; a longer head is not an LLM API talking. */
 export const MAX_HEAD_BYTES = 64 * 1024;
@@ -63,28 +64,20 @@ export class ResponseParser {
         case Phase.Head:
           at = this.readHead(data, at);
           break;
-        case Phase.Fixed: {
-          const end = Math.min(data.length, at + this.remaining);
-          this.remaining -= end - at;
-          this.events.onBody(at === 0 && end === data.length ? data : data.subarray(at, end));
-          at = end;
+        case Phase.Fixed:
+          at = this.passBody(data, at);
           if (this.remaining === 0) this.finish();
           break;
-        }
         case Phase.ChunkSize:
           at = this.readChunkSize(data, at);
           break;
-        case Phase.ChunkData: {
-          const end = Math.min(data.length, at + this.remaining);
-          this.remaining -= end - at;
-          this.events.onBody(data.subarray(at, end));
-          at = end;
+        case Phase.ChunkData:
+          at = this.passBody(data, at);
           if (this.remaining === 0) {
             this.phase = Phase.ChunkDataEnd;
             this.remaining = 2;
           }
           break;
-        }
         case Phase.ChunkDataEnd:
           // The CRLF after a chunk's data, possibly split across reads.
           if (data[at] !== (this.remaining === 2 ? 0x0d : 0x0a)) throw malformed('no CRLF after a chunk');
@@ -105,6 +98,14 @@ export class ResponseParser {
           break;
       }
     }
+  }
+
+  /** Hands on up to `remaining` body bytes from `at` (the read itself when it is all body). */
+  private passBody(data: Buffer, at: number): number {
+    const end = Math.min(data.length, at + this.remaining);
+    this.remaining -= end - at;
+    this.events.onBody(at === 0 && end === data.length ? data : data.subarray(at, end));
+    return end;
   }
 
   private readHead(data: Buffer, at: number): number {
@@ -231,7 +232,6 @@ export class ResponseParser {
 const NAMES = new Map<string, string>();
 const MAX_NAMES = 512;
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /** The lower-cased name; throws for a name that is not an HTTP token (`Content-Length :`). */
