@@ -3,9 +3,28 @@
  * function that applies a worker's batch to them. The supervisor holds the one instance shared
  * by all workers; a worker without a supervisor (and a test standing in for one) can hold its own.
  */
+import { CREDIT_TTL_MS } from './credits.js';
 import { LimitStore } from './limiter.js';
 import { LruTtlCache } from './lru-cache.js';
-import type { StateBatchMessage, StateBatchResultMessage, StateResult } from './messages.js';
+import type { AdmitOp, AdmitResult, StateBatchMessage, StateBatchResultMessage, StateResult } from './messages.js';
+import type { Admission } from './types.js';
+
+/**
+ * A deferred admission is decided at the latest this long after its batch arrived, whatever the
+ * credits do: well below the worker's 1 s batch timeout, above a credit's lifetime (the longest
+ * a worker keeps using one granted just before) with room for its close to arrive.
+ */
+export const DEFER_MAX_MS = CREDIT_TTL_MS + 150;
+
+/** A batch whose answer waits for admissions deferred until other workers' credits close. */
+interface DeferredBatch {
+  owner: number;
+  id: number;
+  since: number;
+  results: StateResult[];
+  waiting: Array<{ index: number; op: AdmitOp }>;
+  reply: (answer: StateBatchResultMessage) => void;
+}
 
 export interface StateCoreOptions {
   /** cache.max_entries */
@@ -17,23 +36,49 @@ export class StateCore {
   readonly limits: LimitStore;
   /** Values are base64, as they travel over IPC: stored and returned without re-encoding. */
   readonly cache: LruTtlCache<string>;
+  private readonly now: () => number;
+  private deferred: DeferredBatch[] = [];
 
   constructor(options: StateCoreOptions) {
-    const now = options.now ?? (() => performance.now());
-    this.limits = new LimitStore(now);
-    this.cache = new LruTtlCache<string>(options.maxEntries, now);
+    this.now = options.now ?? (() => performance.now());
+    this.limits = new LimitStore(this.now);
+    this.cache = new LruTtlCache<string>(options.maxEntries, this.now);
   }
 
-  /** Applies every op in order; the answer (null when no op expects one) goes back to `owner`. */
-  applyBatch(owner: number, message: StateBatchMessage): StateBatchResultMessage | null {
+  /** Batches whose answer is held for a deferred admission; the owner of the core calls tick() while > 0. */
+  get deferredCount(): number {
+    return this.deferred.length;
+  }
+
+  /**
+   * Applies every op in order; the answer (null when no op expects one) goes back to `owner`.
+   * With `lateReply`, an admission that another worker's open credit may still allow is
+   * deferred: applyBatch returns null and the whole answer goes to `lateReply` once decided.
+   */
+  applyBatch(owner: number, message: StateBatchMessage, lateReply?: (answer: StateBatchResultMessage) => void): StateBatchResultMessage | null {
     const results: StateResult[] = [];
+    const waiting: DeferredBatch['waiting'] = [];
+    let wantCredits: Array<{ index: number; op: AdmitOp }> | null = null;
+    let freed = false;
     for (const op of message.ops) {
       switch (op.op) {
         case 'admit': {
-          const { ok, ticket, retryAfterMs, violated, requests, tokens } = this.limits.admit(op.scopes, op.reserve, owner);
-          results.push({ ok, ticket, retryAfterMs, violated, requests, tokens });
+          const admission = lateReply ? this.limits.admit(op.scopes, op.reserve, owner, true) : this.limits.admit(op.scopes, op.reserve, owner);
+          if (admission === null) {
+            waiting.push({ index: results.length, op });
+            results.push(null);
+          } else {
+            if (admission.ok && Array.isArray(op.credits) && op.credits.length > 0) (wantCredits ??= []).push({ index: results.length, op });
+            results.push(admitResult(admission));
+          }
           break;
         }
+        case 'credit-close':
+          if (this.limits.closeCredit(owner, op.id, op.requests, op.tokens, op.pending)) freed = true;
+          break;
+        case 'credit-settle':
+          this.limits.settleCredit(owner, op.id, op.tokens, op.unused === true);
+          break;
         case 'settle':
           this.limits.settle(op.ticket, op.tokens);
           break;
@@ -45,6 +90,65 @@ export class StateCore {
           break;
       }
     }
+    if (waiting.length > 0) {
+      // No credits in an answer that will be late: the worker would get them with part of their lifetime gone.
+      this.deferred.push({ owner, id: message.id, since: this.now(), results, waiting, reply: lateReply! });
+    } else if (wantCredits !== null) {
+      for (const { index, op } of wantCredits) {
+        const credits = this.limits.grantCredits(op.scopes, op.credits!, op.reserve, owner);
+        if (credits.length > 0) (results[index] as AdmitResult).credits = credits;
+      }
+    }
+    if (freed && this.deferred.length > 0) this.retryDeferred(false);
+    if (waiting.length > 0) return null;
     return results.length > 0 ? { type: 'state-batch-result', id: message.id, results } : null;
   }
+
+  /** Housekeeping while batches are deferred: forfeits overdue credits, decides overdue admissions. */
+  tick(): void {
+    this.limits.expireCredits();
+    if (this.deferred.length > 0) this.retryDeferred(true);
+  }
+
+  /** The owner is gone: its credits are forfeited, and nobody waits for its answers any more. */
+  releaseOwner(owner: number): number {
+    const released = this.limits.releaseOwner(owner);
+    this.deferred = this.deferred.filter((batch) => batch.owner !== owner);
+    if (this.deferred.length > 0) this.retryDeferred(false);
+    return released;
+  }
+
+  /**
+   * Asks the deferred admissions again, oldest batch first; with `checkAge`, those deferred for
+   * DEFER_MAX_MS are decided whatever. A batch that throws (a malformed op that passed the
+   * first time) is dropped, so it cannot stall the others: its worker's timeout answers it.
+   */
+  private retryDeferred(checkAge: boolean): void {
+    const now = this.now();
+    const still: DeferredBatch[] = [];
+    try {
+      for (const batch of this.deferred) {
+        try {
+          const force = checkAge && now - batch.since >= DEFER_MAX_MS;
+          batch.waiting = batch.waiting.filter(({ index, op }) => {
+            const admission = force ? this.limits.admit(op.scopes, op.reserve, batch.owner) : this.limits.admit(op.scopes, op.reserve, batch.owner, true);
+            if (admission === null) return true;
+            batch.results[index] = admitResult(admission);
+            return false;
+          });
+          if (batch.waiting.length > 0) still.push(batch);
+          else batch.reply({ type: 'state-batch-result', id: batch.id, results: batch.results });
+        } catch {
+          // dropped: see above
+        }
+      }
+    } finally {
+      this.deferred = still;
+    }
+  }
+}
+
+function admitResult(admission: Admission): AdmitResult {
+  const { ok, ticket, retryAfterMs, violated, requests, tokens } = admission;
+  return { ok, ticket, retryAfterMs, violated, requests, tokens };
 }

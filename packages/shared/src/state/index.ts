@@ -9,3 +9,4 @@ export * from './lru-cache.js';
 export * from './messages.js';
 export * from './health.js';
 export * from './core.js';
+export * from './credits.js';

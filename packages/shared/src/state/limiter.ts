@@ -5,6 +5,8 @@
  * admit() is atomic over all the scopes of a request: it checks every limit first and reserves
  * in all of them only when none is violated, so a rejected request costs nothing anywhere.
  */
+import { CreditLedger, type CreditScopeState } from './credits.js';
+import type { CreditGrant, CreditWant } from './messages.js';
 import { SlidingLog } from './sliding-log.js';
 import {
   CONCURRENCY_RETRY_MS,
@@ -17,7 +19,7 @@ import {
   type LimitWindow,
 } from './types.js';
 
-interface ScopeState {
+interface ScopeState extends CreditScopeState {
   rpm: SlidingLog | null;
   tpm: SlidingLog | null;
   inFlight: number;
@@ -75,6 +77,7 @@ export class LimitStore {
   private readonly scopes = new Map<string, ScopeState>();
   private readonly tickets = new Map<string, Ticket>();
   private readonly ticketsByOwner = new Map<number, Set<string>>();
+  private readonly credits: CreditLedger;
   private lastTicket = 0;
   private lastSweep: number;
 
@@ -83,14 +86,21 @@ export class LimitStore {
     private readonly windowMs: number = LIMIT_WINDOW_MS,
   ) {
     this.lastSweep = now();
+    this.credits = new CreditLedger(windowMs);
   }
 
   /** Live counters, for status and tests. */
-  get size(): { scopes: number; tickets: number } {
-    return { scopes: this.scopes.size, tickets: this.tickets.size };
+  get size(): { scopes: number; tickets: number; credits: number } {
+    return { scopes: this.scopes.size, tickets: this.tickets.size, credits: this.credits.size };
   }
 
-  admit(scopes: readonly LimitScope[], reserveTokens: number, owner: number): Admission {
+  /**
+   * With `mayDefer`, a refusal that another worker's open credit on a refusing scope could turn
+   * into an admission is not given: null instead, to ask again once credits close (credits.ts).
+   */
+  admit(scopes: readonly LimitScope[], reserveTokens: number, owner: number, mayDefer: true): Admission | null;
+  admit(scopes: readonly LimitScope[], reserveTokens: number, owner: number, mayDefer?: false): Admission;
+  admit(scopes: readonly LimitScope[], reserveTokens: number, owner: number, mayDefer = false): Admission | null {
     const now = this.now();
     this.maybeSweep(now);
     const reserve = sanitizeTokens(reserveTokens);
@@ -99,8 +109,11 @@ export class LimitStore {
     let tokens: LimitWindow | null = null;
     let violated: LimitViolation | null = null;
     let retryAfterMs = 0;
+    // Deferred only if an open credit sits on every limit that refuses: otherwise no credit can help.
+    let deferrable = true;
     for (const check of checks) {
       const verdict = this.evaluate(check, reserve, now);
+      if (verdict.waitMs > 0 && check.state.openCredits === 0) deferrable = false;
       if (check.kind === 'rpm') requests = tighterWindow(requests, verdict.window!);
       if (check.kind === 'tpm') tokens = tighterWindow(tokens, verdict.window!);
       // The binding limit is the one that keeps the request out longest.
@@ -109,7 +122,7 @@ export class LimitStore {
         violated = { scope: check.scope, kind: check.kind };
       }
     }
-    if (violated) return { ok: false, ticket: null, retryAfterMs, violated, requests, tokens, degraded: false };
+    if (violated) return mayDefer && deferrable ? null : { ok: false, ticket: null, retryAfterMs, violated, requests, tokens, degraded: false };
     return { ...this.reserve(checks, reserve, owner, now), retryAfterMs: 0, violated: null, degraded: false };
   }
 
@@ -123,11 +136,43 @@ export class LimitStore {
     return true;
   }
 
+  /** Credits for the scopes of an admitted request that `wants` names (credits.ts); [] when none is plentiful. */
+  grantCredits(scopes: readonly LimitScope[], wants: readonly CreditWant[], reserveTokens: number, owner: number): CreditGrant[] {
+    const grants: CreditGrant[] = [];
+    const now = this.now();
+    const reserve = sanitizeTokens(reserveTokens);
+    const merged = normalizeScopes(scopes);
+    for (const want of wants) {
+      // A worker's message: anything malformed gets no credit rather than an exception.
+      if (typeof want !== 'object' || want === null || typeof want.scope !== 'string') continue;
+      const scope = merged.find((s) => s.id === want.scope);
+      const state = scope && this.scopes.get(scope.id);
+      if (!scope || !state) continue;
+      const grant = this.credits.grant(scope, state, want, reserve, owner, now);
+      if (grant) grants.push(grant);
+    }
+    return grants;
+  }
+
+  /** See CreditLedger.close: true when it freed something (deferred admissions may now go). */
+  closeCredit(owner: number, id: number, requests: number, tokens: number, pending: number): boolean {
+    return this.credits.close(owner, id, requests, tokens, pending) !== null;
+  }
+
+  settleCredit(owner: number, id: number, tokenDelta: number, unused = false): void {
+    this.credits.settle(owner, id, tokenDelta, unused === true);
+  }
+
+  /** Forfeits credits left open past their expiry; true when any was (deferred admissions may go). */
+  expireCredits(): boolean {
+    return this.credits.expire(this.now());
+  }
+
   /** A worker died: its requests are gone, so are their concurrency slots (their rpm/tpm use stays). */
   releaseOwner(owner: number): number {
+    let released = this.credits.releaseOwner(owner);
     const tickets = this.ticketsByOwner.get(owner);
-    if (!tickets) return 0;
-    let released = 0;
+    if (!tickets) return released;
     for (const ticket of [...tickets]) {
       const record = this.tickets.get(ticket);
       if (record) {
@@ -146,7 +191,7 @@ export class LimitStore {
     for (const [id, state] of this.scopes) {
       state.rpm?.prune(now);
       state.tpm?.prune(now);
-      if ((state.rpm?.count ?? 0) === 0 && (state.tpm?.count ?? 0) === 0 && state.inFlight === 0) this.scopes.delete(id);
+      if ((state.rpm?.count ?? 0) === 0 && (state.tpm?.count ?? 0) === 0 && state.inFlight === 0 && state.openCredits === 0) this.scopes.delete(id);
     }
   }
 
@@ -160,7 +205,7 @@ export class LimitStore {
       if (scope.rpm === undefined && scope.tpm === undefined && scope.concurrency === undefined) continue;
       let state = this.scopes.get(scope.id);
       if (!state) {
-        state = { rpm: null, tpm: null, inFlight: 0 };
+        state = { rpm: null, tpm: null, inFlight: 0, openCredits: 0 };
         this.scopes.set(scope.id, state);
       }
       if (scope.rpm !== undefined) {
@@ -184,8 +229,8 @@ export class LimitStore {
     switch (check.kind) {
       case 'rpm': {
         const log = state.rpm!;
-        const window = { limit, remaining: Math.max(0, limit - log.count), resetMs: Math.ceil(log.resetMs(now)) };
-        return { waitMs: log.count + 1 > limit ? Math.max(1, Math.ceil(log.waitUntilTotalAtMost(limit - 1, now))) : 0, window };
+        const window = { limit, remaining: Math.max(0, limit - log.total), resetMs: Math.ceil(log.resetMs(now)) };
+        return { waitMs: log.total + 1 > limit ? Math.max(1, Math.ceil(log.waitUntilTotalAtMost(limit - 1, now))) : 0, window };
       }
       case 'tpm': {
         const log = state.tpm!;
@@ -206,7 +251,7 @@ export class LimitStore {
     for (const { state, kind, limit } of checks) {
       if (kind === 'rpm') {
         state.rpm!.append(now, 1);
-        requests = tighterWindow(requests, { limit, remaining: Math.max(0, limit - state.rpm!.count), resetMs: this.windowMs });
+        requests = tighterWindow(requests, { limit, remaining: Math.max(0, limit - state.rpm!.total), resetMs: this.windowMs });
       } else if (kind === 'tpm') {
         record.tokenEntries.push({ log: state.tpm!, seq: state.tpm!.append(now, reserve) });
         tokens = tighterWindow(tokens, { limit, remaining: Math.max(0, limit - state.tpm!.total), resetMs: this.windowMs });

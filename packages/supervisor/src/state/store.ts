@@ -10,16 +10,20 @@ import { StateCore, type StateBatchMessage, type StateBatchResultMessage } from 
 
 /** Housekeeping period: expired cache entries and idle limit scopes are dropped. */
 const SWEEP_INTERVAL_MS = 60_000;
+/** While an admission waits for other workers' credits to close: how often overdue ones are decided. */
+const DEFERRED_TICK_MS = 25;
 
 export interface StateStoreStats {
   scopes: number;
   tickets: number;
+  credits: number;
   cacheEntries: number;
 }
 
 export class SupervisorStateStore {
   private readonly core: StateCore;
   private readonly timer: NodeJS.Timeout;
+  private deferredTimer: NodeJS.Timeout | null = null;
 
   constructor(config: GatewayConfig, private readonly logger: Logger, now?: () => number) {
     this.core = new StateCore({ maxEntries: config.cache.max_entries, ...(now ? { now } : {}) });
@@ -41,31 +45,49 @@ export class SupervisorStateStore {
     let answer: StateBatchResultMessage | null;
     try {
       if (!Array.isArray(message.ops)) throw new Error('ops is not an array');
-      answer = this.core.applyBatch(owner, message);
+      answer = this.core.applyBatch(owner, message, reply);
     } catch (err) {
       this.logger.warn({ owner, err: (err as Error).message }, 'malformed state batch from a worker; dropped');
       return;
     }
     if (answer) reply(answer);
+    else this.watchDeferred();
   }
 
   /** The worker `owner` exited: free the concurrency slots of the requests it still had. */
   releaseOwner(owner: number): void {
-    const released = this.core.limits.releaseOwner(owner);
+    const released = this.core.releaseOwner(owner);
     if (released > 0) this.logger.info({ owner, released }, 'released the concurrency slots of an exited worker');
   }
 
   stats(): StateStoreStats {
-    const { scopes, tickets } = this.core.limits.size;
-    return { scopes, tickets, cacheEntries: this.core.cache.size };
+    const { scopes, tickets, credits } = this.core.limits.size;
+    return { scopes, tickets, credits, cacheEntries: this.core.cache.size };
   }
 
   close(): void {
     clearInterval(this.timer);
+    if (this.deferredTimer) clearTimeout(this.deferredTimer);
     this.core.cache.clear();
   }
 
+  /** Ticks the store while answers are deferred (credits.ts), so none waits past DEFER_MAX_MS. */
+  private watchDeferred(): void {
+    if (this.deferredTimer !== null || this.core.deferredCount === 0) return;
+    this.deferredTimer = setTimeout(() => {
+      this.deferredTimer = null;
+      try {
+        this.core.tick();
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message }, 'state store tick failed');
+      }
+      this.watchDeferred();
+    }, DEFERRED_TICK_MS);
+    this.deferredTimer.unref();
+  }
+
   private sweep(): void {
+    this.core.limits.expireCredits();
     this.core.limits.sweep();
     this.core.cache.purgeExpired();
   }

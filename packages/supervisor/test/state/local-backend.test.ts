@@ -12,6 +12,7 @@ interface BurstReport {
   pid: number;
   admitted: number;
   degraded: number;
+  onCredit: number;
   batches: number;
 }
 
@@ -27,6 +28,8 @@ t.test('a burst across 3 workers admits exactly rpm, in batches, and the count s
   t.equal(admitted, 250, '1080 concurrent attempts against rpm 250');
   t.ok(burst.reports.every((r) => r.degraded === 0), 'the supervisor answered every batch');
   t.ok(burst.reports.every((r) => r.batches === 3), 'one IPC batch per wave of 120 admits');
+  const onCredit = burst.reports.reduce((n, r) => n + r.onCredit, 0);
+  t.ok(onCredit > 0 && onCredit < admitted, `credits admitted ${onCredit} of them, the store the rest, and the total is still exact`);
   t.ok(afterReload.reload, 'the rolling reload succeeded');
   t.equal(afterReload.generation, 2);
   const pids = new Set(burst.reports.map((r) => r.pid));

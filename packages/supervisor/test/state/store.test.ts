@@ -26,7 +26,7 @@ t.test('answers admits, frees a dead owner, resizes the cache on reload, drops b
   t.equal(replies.length, 2);
   t.equal((replies[0]!.results[0] as AdmitResult).ok, true);
   t.equal((replies[1]!.results[0] as AdmitResult).ok, false, "owner 2 waits for owner 1's slot");
-  t.same(store.stats(), { scopes: 1, tickets: 1, cacheEntries: 0 });
+  t.same(store.stats(), { scopes: 1, tickets: 1, credits: 0, cacheEntries: 0 });
 
   store.releaseOwner(1);
   t.same(store.stats().tickets, 0);

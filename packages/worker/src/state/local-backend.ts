@@ -12,9 +12,15 @@
  * reconciled before the caller can send the next request. A batch that is not answered within
  * `timeoutMs` is given up on: its admits follow state.on_error, its cache reads miss. If its
  * answer arrives later, slots it was granted are freed at once (settled), so nothing leaks.
+ *
+ * Credits (credits.ts): on a limit with plenty left, the supervisor grants this worker a slice of
+ * the budget with an admitted request; while it lasts, the scope is admitted and settled here,
+ * without any message. A request whose scopes are partly on credits asks the supervisor for the
+ * rest only, and gives back what the credits gave if the supervisor refuses (all or nothing).
  */
 import {
   hasLimits,
+  normalizeScopes,
   sanitizeTokens,
   unavailableAdmission,
   unlimitedAdmission,
@@ -28,6 +34,7 @@ import {
 import { sendAll, sendAtTurnEnd } from '../http/turn-end.js';
 import type { Logger } from '../log.js';
 import type { StateChannel } from './channel.js';
+import { CreditTable, type Credit } from './credits.js';
 import { HealthTracker, type HealthChange, type HealthStatus } from './health.js';
 import type { StateBackend } from './types.js';
 
@@ -42,8 +49,27 @@ export interface LocalBackendOptions {
 }
 
 type Waiter =
-  | { op: 'admit'; reserve: number; resolve: (admission: Admission) => void }
+  | {
+      op: 'admit';
+      reserve: number;
+      resolve: (admission: Admission) => void;
+      /** The scopes asked of the supervisor, and the credits this request already took for the others. */
+      scopes: LimitScope[];
+      local: Credit[] | null;
+      /** Scopes whose credit was asked for with this admission. */
+      asked: string[];
+    }
   | { op: 'cache-get'; resolve: (value: Buffer | null) => void };
+
+/** A request admitted (partly) on this worker's credits; `remote` is the supervisor's ticket for the rest. */
+interface LocalTicket {
+  credits: Credit[];
+  reserve: number;
+  remote: string | null;
+}
+
+/** Local tickets start with this letter; the supervisor's are digits. */
+const LOCAL_TICKET_PREFIX = 'w';
 
 /** Given-up batches remembered for their late answer; beyond this the oldest are forgotten. */
 const MAX_ABANDONED = 1_000;
@@ -57,25 +83,62 @@ export class LocalStateBackend implements StateBackend {
   private scheduled = false;
   private nextId = 1;
   private closed = false;
-  private readonly pending = new Map<number, { waiters: Waiter[]; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<number, { waiters: Waiter[]; timer: NodeJS.Timeout; sentAt: number }>();
   private readonly abandoned = new Map<number, Waiter[]>();
   private readonly health: HealthTracker;
   private readonly unsubscribe: () => void;
+  /** Close and settle reports of credits go out with the turn's batch, like any settle. */
+  private readonly credits = new CreditTable((op) => this.enqueue(op));
+  private readonly localTickets = new Map<string, LocalTicket>();
+  private lastLocalTicket = 0;
 
   constructor(private readonly options: LocalBackendOptions) {
     this.health = new HealthTracker({ backend: 'local', onError: options.onError, logger: options.logger, onChange: options.onHealthChange, supervisorLogs: options.supervisorLogs });
     this.unsubscribe = options.channel.subscribe((message) => this.onAnswer(message));
   }
 
+  /**
+   * Scopes with a usable credit are admitted here; the others (if any) go to the supervisor,
+   * which may grant them credits along with its answer. All or nothing: if the supervisor
+   * refuses, what the credits gave is given back.
+   */
   admit(scopes: LimitScope[], reserveTokens: number): Promise<Admission> {
     if (this.closed || !hasLimits(scopes)) return Promise.resolve(unlimitedAdmission());
     const reserve = sanitizeTokens(reserveTokens);
-    return new Promise((resolve) => this.enqueue({ op: 'admit', scopes, reserve }, { op: 'admit', reserve, resolve }));
+    const now = performance.now();
+    let local: Credit[] | null = null;
+    let remote: LimitScope[] | null = null;
+    for (const scope of normalizeScopes(scopes)) {
+      if (scope.rpm === undefined && scope.tpm === undefined && scope.concurrency === undefined) continue;
+      const credit = this.credits.usable(scope, reserve, now);
+      if (credit) (local ??= []).push(credit);
+      else (remote ??= []).push(scope);
+    }
+    if (local) for (const credit of local) this.credits.take(credit, reserve);
+    if (remote === null) return Promise.resolve(this.localAdmission(local!, reserve, null, null, null, false));
+    const wants = [];
+    for (const scope of remote) {
+      const want = this.credits.want(scope, reserve);
+      if (want) wants.push(want);
+    }
+    const asked = wants.map((want) => want.scope);
+    const op = wants.length > 0 ? { op: 'admit' as const, scopes: remote, reserve, credits: wants } : { op: 'admit' as const, scopes: remote, reserve };
+    return new Promise((resolve) => this.enqueue(op, { op: 'admit', reserve, resolve, scopes: remote, local, asked }));
   }
 
   settle(ticket: string, actualTokens: number): void {
-    if (this.closed || !ticket) return;
-    this.enqueue({ op: 'settle', ticket, tokens: sanitizeTokens(actualTokens) });
+    if (!ticket) return;
+    const tokens = sanitizeTokens(actualTokens);
+    if (ticket.startsWith(LOCAL_TICKET_PREFIX)) {
+      const record = this.localTickets.get(ticket);
+      if (!record) return;
+      this.localTickets.delete(ticket);
+      for (const credit of record.credits) this.credits.settle(credit, record.reserve, tokens);
+      if (record.remote !== null) this.settle(record.remote, tokens);
+      return;
+    }
+    if (this.closed) return;
+    this.enqueue({ op: 'settle', ticket, tokens });
   }
 
   cacheGet(key: string): Promise<Buffer | null> {
@@ -110,9 +173,10 @@ export class LocalStateBackend implements StateBackend {
     return this.health.status();
   }
 
-  /** Sends what is queued (settles of finished requests), then fails whatever still waits. */
+  /** Returns the credits, sends what is queued (settles of finished requests), then fails whatever still waits. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.credits.closeAll(performance.now());
     this.flush();
     this.closed = true;
     this.unsubscribe();
@@ -124,6 +188,7 @@ export class LocalStateBackend implements StateBackend {
   }
 
   private enqueue(op: StateOp, waiter?: Waiter): void {
+    if (this.closed) return;
     this.ops.push(op);
     if (waiter) this.waiters.push(waiter);
     if (!this.scheduled) {
@@ -144,7 +209,8 @@ export class LocalStateBackend implements StateBackend {
     if (sends.length > 0) this.afterFlush = [];
     if (waiters.length > 0) {
       const timer = setTimeout(() => this.onTimeout(id), this.options.timeoutMs);
-      this.pending.set(id, { waiters, timer });
+      // Credits in the answer run from here: before the store granted them, so before their entries' date.
+      this.pending.set(id, { waiters, timer, sentAt: performance.now() });
     }
     try {
       this.options.channel.send({ type: 'state-batch', id, ops });
@@ -160,7 +226,7 @@ export class LocalStateBackend implements StateBackend {
       clearTimeout(batch.timer);
       this.pending.delete(message.id);
       this.health.up();
-      batch.waiters.forEach((waiter, i) => this.resolve(waiter, message.results[i]));
+      batch.waiters.forEach((waiter, i) => this.resolve(waiter, message.results[i], batch.sentAt));
       return;
     }
     const late = this.abandoned.get(message.id);
@@ -171,9 +237,9 @@ export class LocalStateBackend implements StateBackend {
     // Admitted (open): its estimate stays counted; rejected (closed): nothing stays counted.
     late.forEach((waiter, i) => {
       const result = message.results[i];
-      if (waiter.op === 'admit' && isAdmitResult(result) && result.ok && result.ticket) {
-        this.settle(result.ticket, this.options.onError === 'open' ? waiter.reserve : 0);
-      }
+      if (waiter.op !== 'admit' || !isAdmitResult(result)) return;
+      if (result.ok && result.ticket) this.settle(result.ticket, this.options.onError === 'open' ? waiter.reserve : 0);
+      if (result.credits) for (const grant of result.credits) this.credits.refuse(grant);
     });
   }
 
@@ -187,19 +253,54 @@ export class LocalStateBackend implements StateBackend {
     if (this.abandoned.size > MAX_ABANDONED) this.abandoned.delete(this.abandoned.keys().next().value!);
   }
 
-  private resolve(waiter: Waiter, result: StateResult | undefined): void {
-    if (waiter.op === 'admit') {
-      waiter.resolve(isAdmitResult(result) ? { ...result, degraded: false } : this.failedAdmission());
-    } else {
+  private resolve(waiter: Waiter, result: StateResult | undefined, sentAt: number): void {
+    if (waiter.op !== 'admit') {
       waiter.resolve(typeof result === 'string' ? Buffer.from(result, 'base64') : null);
+      return;
+    }
+    if (!isAdmitResult(result)) {
+      this.failAdmit(waiter);
+      return;
+    }
+    for (const scope of waiter.asked) this.credits.answered(scope);
+    const { ok, ticket, retryAfterMs, violated, requests, tokens, credits } = result;
+    if (credits) for (const grant of credits) this.credits.install(grant, waiter.scopes.find((scope) => scope.id === grant.scope), sentAt);
+    if (waiter.local === null) {
+      waiter.resolve({ ok, ticket, retryAfterMs, violated, requests, tokens, degraded: false });
+    } else if (!ok) {
+      for (const credit of waiter.local) this.credits.untake(credit, waiter.reserve);
+      waiter.resolve({ ok, ticket, retryAfterMs, violated, requests, tokens, degraded: false });
+    } else {
+      waiter.resolve(this.localAdmission(waiter.local, waiter.reserve, ticket, requests, tokens, false));
     }
   }
 
   private fail(waiters: readonly Waiter[]): void {
     for (const waiter of waiters) {
-      if (waiter.op === 'admit') waiter.resolve(this.failedAdmission());
+      if (waiter.op === 'admit') this.failAdmit(waiter);
       else waiter.resolve(null);
     }
+  }
+
+  /** The supervisor did not answer: state.on_error decides; what the credits admitted stays counted when open. */
+  private failAdmit(waiter: Extract<Waiter, { op: 'admit' }>): void {
+    for (const scope of waiter.asked) this.credits.answered(scope);
+    if (waiter.local === null) {
+      waiter.resolve(this.failedAdmission());
+    } else if (this.options.onError === 'open') {
+      waiter.resolve(this.localAdmission(waiter.local, waiter.reserve, null, null, null, true));
+    } else {
+      for (const credit of waiter.local) this.credits.untake(credit, waiter.reserve);
+      waiter.resolve(unavailableAdmission());
+    }
+  }
+
+  private localAdmission(credits: Credit[], reserve: number, remote: string | null, requests: Admission['requests'], tokens: Admission['tokens'], degraded: boolean): Admission {
+    const ticket = LOCAL_TICKET_PREFIX + String(++this.lastLocalTicket);
+    this.localTickets.set(ticket, { credits, reserve, remote });
+    let windows = { requests, tokens };
+    for (const credit of credits) windows = this.credits.windows(credit, windows.requests, windows.tokens);
+    return { ok: true, ticket, retryAfterMs: 0, violated: null, requests: windows.requests, tokens: windows.tokens, degraded };
   }
 
   private failedAdmission(): Admission {
