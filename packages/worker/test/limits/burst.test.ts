@@ -14,6 +14,9 @@ import { burst, chatBody, countStatuses, header, messagesBody, OPENAI_RESET, pos
 const OA_KEY = 'gw-burst-openai-key-0001';
 const AN_KEY = 'gw-burst-anthropic-key-0002';
 const FREE_KEY = 'gw-burst-free-key-0003';
+const BIG_KEY = 'gw-burst-big-key-0004';
+/** Large enough for credits (workers admitting on slices of the budget without asking the supervisor). */
+const BIG_RPM = 200;
 const RPM = 12;
 
 const gw = await startGateway(
@@ -26,6 +29,7 @@ auth:
     - { name: oa, key: "${OA_KEY}", limits: { rpm: ${RPM}, tpm: 1000000 } }
     - { name: an, key: "${AN_KEY}", limits: { rpm: ${RPM}, tpm: 1000000 } }
     - { name: free, key: "${FREE_KEY}" }
+    - { name: big, key: "${BIG_KEY}", limits: { rpm: ${BIG_RPM} } }
 providers:
   - { name: local, type: mock, chunks: 2 }
 models:
@@ -134,6 +138,18 @@ models:
   const replies = await burst(20, (i) => post(global.url, '/v1/chat/completions', chatBody(i % 2 === 0 ? 'one' : 'two', `global ${i}`)));
   t.same(countStatuses(replies), { 200: 7, 429: 13 });
   t.match(JSON.parse((replies.find((r) => r.status === 429) as Reply).body) as Json, { error: { message: /the gateway: 7 requests per minute/ } });
+});
+
+t.test('a limit large enough for credits: waves across 2 workers still admit exactly rpm', async (t) => {
+  const replies: Reply[] = [];
+  // The first wave brings each worker a credit; the next ones run into the end of the budget.
+  for (let wave = 0; wave < 4; wave++) {
+    replies.push(...(await burst(75, (i) => post(gw.url, '/v1/chat/completions', chatBody('demo', `big ${wave} ${i}`), { authorization: `Bearer ${BIG_KEY}` }))));
+  }
+  t.same(countStatuses(replies), { 200: BIG_RPM, 429: 300 - BIG_RPM }, 'exactly rpm admitted');
+  expectWorkersShared(t, replies);
+  const refused = replies.filter((r) => r.status === 429);
+  t.ok(refused.every((r) => Number(header(r, 'retry-after')) >= 50), 'refused until the first requests leave the window');
 });
 
 t.test('the counters survive a rolling reload (the store lives in the supervisor)', async (t) => {

@@ -36,6 +36,7 @@ export class ResponseParser {
   private phase = Phase.Head;
   /** Head bytes of earlier reads (a head split across reads). */
   private pendingHead: Buffer | null = null;
+  private pendingLength = 0;
   /** Bytes left in the current content-length body or chunk. */
   private remaining = 0;
   /** A chunk-size or trailer line split across reads. */
@@ -109,25 +110,47 @@ export class ResponseParser {
   }
 
   private readHead(data: Buffer, at: number): number {
-    let buffer = data;
-    let start = at;
-    if (this.pendingHead !== null) {
-      buffer = Buffer.concat([this.pendingHead, data.subarray(at)]);
-      start = 0;
+    if (this.pendingHead === null) {
+      const end = data.indexOf(CRLF_CRLF, at);
+      if (end === -1) {
+        if (data.length - at > MAX_HEAD_BYTES) throw malformed('response head too large');
+        this.appendPendingHead(data, at);
+        return data.length;
+      }
+      if (end - at > MAX_HEAD_BYTES) throw malformed('response head too large');
+      this.parseHead(data.toString('latin1', at, end));
+      return end + 4;
     }
-    // Joined heads are searched from just before the new bytes: the earlier ones had no CRLFCRLF.
-    const end = buffer.indexOf(CRLF_CRLF, this.pendingHead === null ? start : Math.max(0, this.pendingHead.length - 3));
+    // A head split over reads: searched from just before the new bytes (the earlier ones had no CRLFCRLF).
+    const before = this.pendingLength;
+    this.appendPendingHead(data, at);
+    const joined = this.pendingHead.subarray(0, this.pendingLength);
+    const end = joined.indexOf(CRLF_CRLF, Math.max(0, before - 3));
     if (end === -1) {
-      if (buffer.length - start > MAX_HEAD_BYTES) throw malformed('response head too large');
-      this.pendingHead = start === 0 ? buffer : buffer.subarray(start);
+      if (this.pendingLength > MAX_HEAD_BYTES) throw malformed('response head too large');
       return data.length;
     }
-    if (end - start > MAX_HEAD_BYTES) throw malformed('response head too large');
-    const consumedOfPending = this.pendingHead?.length ?? 0;
+    if (end > MAX_HEAD_BYTES) throw malformed('response head too large');
     this.pendingHead = null;
-    this.parseHead(buffer.toString('latin1', start, end));
+    this.pendingLength = 0;
+    this.parseHead(joined.toString('latin1', 0, end));
     // Position in `data` just after the blank line.
-    return buffer === data ? end + 4 : at + (end + 4 - consumedOfPending);
+    return at + (end + 4 - before);
+  }
+
+  /**
+   * Keeps a partial head: copied into a buffer that doubles as it fills, so a head that arrives a
+   * few bytes per read costs linear time, not a re-join of everything per read.
+   */
+  private appendPendingHead(data: Buffer, at: number): void {
+    const needed = this.pendingLength + data.length - at;
+    if (this.pendingHead === null || needed > this.pendingHead.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, Math.min(2 * (this.pendingHead?.length ?? 512), 2 * MAX_HEAD_BYTES)));
+      if (this.pendingHead !== null) this.pendingHead.copy(grown, 0, 0, this.pendingLength);
+      this.pendingHead = grown;
+    }
+    data.copy(this.pendingHead, this.pendingLength, at);
+    this.pendingLength = needed;
   }
 
   private parseHead(head: string): void {
