@@ -19,11 +19,8 @@ import {
   type LimitWindow,
 } from './types.js';
 
-interface ScopeState extends CreditScopeState {
-  rpm: SlidingLog | null;
-  tpm: SlidingLog | null;
-  inFlight: number;
-}
+/** A scope's logs, its requests in flight and its open credits (the shape credits.ts works on). */
+type ScopeState = CreditScopeState;
 
 interface Ticket {
   owner: number;
