@@ -11,7 +11,7 @@ import { startHealth } from './health/index.js';
 import { createWorkerLogger, type Logger } from './log.js';
 import { recorder, startMetrics } from './metrics/index.js';
 import { configSecrets, secretScrubber, startObservation, stopObservation } from './observe/index.js';
-import { startSharedState } from './pipeline/admission.js';
+import { retireSharedState, startSharedState } from './pipeline/admission.js';
 import { WorkerState } from './state.js';
 
 export interface RunningWorker {
@@ -62,6 +62,7 @@ export async function startWorker(init: InitMessage, exit: (code: number) => voi
       port,
       drain: (timeoutMs, reason) => {
         health.stop(); // issue 5: a draining worker 0 stops probing (its successor takes over)
+        retireSharedState(); // issue 4: credits go back now, for the next generation's workers
         drainer.start(timeoutMs, reason);
       },
       reopenLogs: () => {

@@ -45,6 +45,11 @@ export class StateCore {
     this.cache = new LruTtlCache<string>(options.maxEntries, this.now);
   }
 
+  /** Credits open or overdue; the owner of the core calls tick() while > 0, to decide them on time. */
+  get creditCount(): number {
+    return this.limits.creditCount;
+  }
+
   /** Batches whose answer is held for a deferred admission; the owner of the core calls tick() while > 0. */
   get deferredCount(): number {
     return this.deferred.length;

@@ -91,6 +91,11 @@ export class LimitStore {
     return { scopes: this.scopes.size, tickets: this.tickets.size, credits: this.credits.size };
   }
 
+  /** Credits open or overdue (size.credits without the allocation: asked once per batch). */
+  get creditCount(): number {
+    return this.credits.size;
+  }
+
   /**
    * With `mayDefer`, a refusal that another worker's open credit on a refusing scope could turn
    * into an admission is not given: null instead, to ask again once credits close (credits.ts).

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '@gatewayd/shared';
-import { StateCore, type StateBatchMessage, type StateBatchResultMessage } from '@gatewayd/shared/state';
+import { CREDIT_GRACE_MS, StateCore, type StateBatchMessage, type StateBatchResultMessage } from '@gatewayd/shared/state';
 
 /** Housekeeping period: expired cache entries and idle limit scopes are dropped. */
 const SWEEP_INTERVAL_MS = 60_000;
@@ -23,7 +23,8 @@ export interface StateStoreStats {
 export class SupervisorStateStore {
   private readonly core: StateCore;
   private readonly timer: NodeJS.Timeout;
-  private deferredTimer: NodeJS.Timeout | null = null;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private tickAt = 0;
 
   constructor(config: GatewayConfig, private readonly logger: Logger, now?: () => number) {
     this.core = new StateCore({ maxEntries: config.cache.max_entries, ...(now ? { now } : {}) });
@@ -51,7 +52,7 @@ export class SupervisorStateStore {
       return;
     }
     if (answer) reply(answer);
-    else this.watchDeferred();
+    this.watch();
   }
 
   /** The worker `owner` exited: free the concurrency slots of the requests it still had. */
@@ -67,23 +68,35 @@ export class SupervisorStateStore {
 
   close(): void {
     clearInterval(this.timer);
-    if (this.deferredTimer) clearTimeout(this.deferredTimer);
+    if (this.tickTimer) clearTimeout(this.tickTimer);
     this.core.cache.clear();
   }
 
-  /** Ticks the store while answers are deferred (credits.ts), so none waits past DEFER_MAX_MS. */
-  private watchDeferred(): void {
-    if (this.deferredTimer !== null || this.core.deferredCount === 0) return;
-    this.deferredTimer = setTimeout(() => {
-      this.deferredTimer = null;
+  /**
+   * Ticks the store while it has work that is due by time: every DEFERRED_TICK_MS while answers
+   * are deferred (none waits past DEFER_MAX_MS), every CREDIT_GRACE_MS while credits are open or
+   * overdue (a credit whose grant never reached its worker is overdue and then forfeited on time,
+   * not at the next sweep).
+   */
+  private watch(): void {
+    const delay = this.core.deferredCount > 0 ? DEFERRED_TICK_MS : this.core.creditCount > 0 ? CREDIT_GRACE_MS : 0;
+    if (delay === 0) return;
+    const at = performance.now() + delay;
+    if (this.tickTimer !== null) {
+      if (this.tickAt <= at) return;
+      clearTimeout(this.tickTimer);
+    }
+    this.tickAt = at;
+    this.tickTimer = setTimeout(() => {
+      this.tickTimer = null;
       try {
         this.core.tick();
       } catch (err) {
         this.logger.error({ err: (err as Error).message }, 'state store tick failed');
       }
-      this.watchDeferred();
-    }, DEFERRED_TICK_MS);
-    this.deferredTimer.unref();
+      this.watch();
+    }, delay);
+    this.tickTimer.unref();
   }
 
   private sweep(): void {

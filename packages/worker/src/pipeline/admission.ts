@@ -82,6 +82,11 @@ export async function startSharedState(config: GatewayConfig, workerId: number, 
   return backend;
 }
 
+/** The worker is draining: its share of the limits goes back to the store (StateBackend.retire). */
+export function retireSharedState(): void {
+  shared?.backend.retire();
+}
+
 function scopesOf(state: SharedState, caller: Caller, model: ResolvedModel): LimitScope[] {
   const id = `${caller.keyId ?? ''}\u0000${model.config.name}`;
   let scopes = state.scopes.get(id);

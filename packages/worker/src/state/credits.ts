@@ -45,6 +45,8 @@ export class CreditTable {
   private readonly sizing = new Map<string, Sizing>();
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
+  /** The worker is draining: no credit is asked for or kept any more. */
+  private retired = false;
 
   /** `emit` queues an op for the supervisor (the next state batch). */
   constructor(private readonly emit: (op: CreditCloseOp | CreditSettleOp) => void) {}
@@ -104,7 +106,7 @@ export class CreditTable {
 
   /** What to ask for `scope` along with a request that goes to the supervisor; null: already asked. */
   want(scope: LimitScope, reserve: number): CreditWant | null {
-    if (this.asking.has(scope.id) || this.live.has(scope.id)) return null;
+    if (this.retired || this.asking.has(scope.id) || this.live.has(scope.id)) return null;
     this.asking.add(scope.id);
     const sizing = this.sizing.get(scope.id) ?? { requests: FIRST_WANT, tokensPerRequest: 0, slots: FIRST_SLOTS };
     const perRequest = Math.max(1, reserve, sizing.tokensPerRequest);
@@ -121,6 +123,10 @@ export class CreditTable {
    * its arrival, so this worker stops using it before the date the store put on its entries.
    */
   install(grant: CreditGrant, scope: LimitScope | undefined, sentAt: number): void {
+    if (this.retired) {
+      this.refuse(grant); // asked for before the drain began
+      return;
+    }
     const now = performance.now();
     const previous = this.live.get(grant.scope);
     if (previous) this.close(previous, now);
@@ -163,6 +169,15 @@ export class CreditTable {
     if (credit.requestsWindow) requests = tighterWindow(requests, { ...credit.requestsWindow, remaining: Math.max(0, credit.requestsWindow.remaining - credit.used) });
     if (credit.tokensWindow) tokens = tighterWindow(tokens, { ...credit.tokensWindow, remaining: Math.max(0, credit.tokensWindow.remaining - credit.tokens) });
     return { requests, tokens };
+  }
+
+  /**
+   * The worker is draining: its credits go back now, not when they expire or the worker exits,
+   * so the next generation's workers can be granted their budget, and none is asked for again.
+   */
+  retire(now: number): void {
+    this.retired = true;
+    this.closeAll(now);
   }
 
   /** Closes every live credit (the worker is leaving, or the supervisor link was lost). */

@@ -165,6 +165,10 @@ export class LocalStateBackend implements StateBackend {
     else this.afterFlush.push(send);
   }
 
+  retire(): void {
+    if (!this.closed) this.credits.retire(performance.now());
+  }
+
   ready(): Promise<void> {
     return Promise.resolve();
   }

@@ -204,6 +204,9 @@ export class RedisStateBackend implements StateBackend {
   }
 
   /** Connected, or given up after a few timeouts' worth of waiting (calls then follow on_error). */
+  /** Nothing to give back: every admission is counted in Redis itself. */
+  retire(): void {}
+
   async ready(): Promise<void> {
     let redis: ScriptedRedis;
     try {

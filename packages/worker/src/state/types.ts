@@ -37,6 +37,11 @@ export interface StateBackend {
   cacheSetBeforeSend(key: string, value: Buffer, ttlMs: number, send: () => void): void;
   /** Calls `send` once the operations queued so far (a settle) are on their way. */
   sendAfterQueued(send: () => void): void;
+  /**
+   * The worker is draining: what it holds of the shared budgets for itself alone (local credits)
+   * goes back at once and it takes no more; its remaining requests are admitted one by one.
+   */
+  retire(): void;
   /** Resolves once the backend can serve (redis: connected, or gave up after its timeout). */
   ready(): Promise<void>;
   status(): HealthStatus;

@@ -145,3 +145,39 @@ t.test("a credit runs from when its request left the worker: one whose answer to
   t.ok((await second).ok);
   t.match(sent[1]!.ops[0], { op: 'credit-close', requests: 0, pending: 0 });
 });
+
+t.test('a draining worker gives its credits back at once and asks for none again, also for an ask already on its way', async (t) => {
+  const core = new StateCore({ maxEntries: 10 });
+  const { state, sent } = backend(t, core, 1);
+  const scopes = [{ id: 'key:a', rpm: 100_000, concurrency: 1_000 }];
+  const first = await state.admit(scopes, 0);
+  const onCredit = await state.admit(scopes, 0);
+  t.ok(onCredit.ticket?.startsWith('w'), 'a credit is in use');
+  t.equal(core.limits.size.credits, 1);
+
+  state.retire();
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(opsOf(sent), ['admit', 'credit-close'], 'given back at once, not when it expires');
+  t.match(sent[1]!.ops[0], { op: 'credit-close', requests: 1, pending: 1 }, 'reporting its request still in flight');
+
+  const after = await state.admit(scopes, 0);
+  t.ok(after.ok && !after.ticket?.startsWith('w'), 'the next request is admitted by the store');
+  const ask = sent[2]!.ops[0]!;
+  t.ok(ask.op === 'admit' && ask.credits === undefined, 'without asking for a credit');
+  for (const admission of [first, onCredit, after]) state.settle(admission.ticket!, 0);
+  await waitFor(() => core.limits.size.tickets === 0 && core.limits.size.credits === 0, 1_000, 'every request settled with the store, the one admitted on the returned credit too');
+
+  // A worker whose ask left before the drain: the grant that answers it goes straight back.
+  const { state: other, sent: otherSent } = backend(t, core, 2);
+  const asked = other.admit(scopes, 0);
+  other.retire();
+  t.ok((await asked).ok);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(opsOf(otherSent), ['admit', 'credit-close'], 'the late grant is returned on arrival, unused');
+  t.match(otherSent[1]!.ops[0], { op: 'credit-close', requests: 0, pending: 0 });
+  const next = await other.admit(scopes, 0);
+  t.notOk(next.ticket?.startsWith('w'), 'and its next request goes to the store');
+  other.settle(next.ticket!, 0);
+  await waitFor(() => core.limits.size.credits === 0, 1_000, 'the store has it back');
+});
