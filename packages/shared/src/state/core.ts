@@ -46,8 +46,8 @@ export class StateCore {
   }
 
   /** Credits open or overdue; the owner of the core calls tick() while > 0, to decide them on time. */
-  get creditCount(): number {
-    return this.limits.creditCount;
+  get unclosedCredits(): number {
+    return this.limits.unclosedCredits;
   }
 
   /** Batches whose answer is held for a deferred admission; the owner of the core calls tick() while > 0. */

@@ -66,11 +66,18 @@ export class CreditLedger {
   private readonly records = new Map<number, CreditRecord>();
   private readonly byOwner = new Map<number, Set<number>>();
   private lastId = 0;
+  /** Records open or overdue: the ones expire() may still move on. */
+  private unclosed = 0;
 
   constructor(private readonly windowMs: number) {}
 
   get size(): number {
     return this.records.size;
+  }
+
+  /** Credits open or overdue (closed ones waiting for their requests' settles are not: time does nothing to them). */
+  get unclosedCount(): number {
+    return this.unclosed;
   }
 
   /**
@@ -108,6 +115,7 @@ export class CreditLedger {
     }
     state.inFlight += record.slots;
     state.openCredits++;
+    this.unclosed++;
     this.records.set(record.id, record);
     let owned = this.byOwner.get(owner);
     if (!owned) this.byOwner.set(owner, (owned = new Set()));
@@ -128,8 +136,7 @@ export class CreditLedger {
     const held = Math.min(record.pending, record.slots);
     record.state.inFlight -= record.slots - held;
     record.slots = held;
-    this.leaveOpen(record);
-    record.phase = 'closed';
+    this.markClosed(record);
     if (record.pending === 0) this.forget(record);
     return record.state;
   }
@@ -186,8 +193,7 @@ export class CreditLedger {
   private forfeit(record: CreditRecord): void {
     record.state.inFlight -= record.slots;
     record.slots = 0;
-    this.leaveOpen(record);
-    record.phase = 'closed';
+    this.markClosed(record);
     this.forget(record);
   }
 
@@ -198,6 +204,13 @@ export class CreditLedger {
 
   private leaveOpen(record: CreditRecord): void {
     if (record.phase === 'open') record.state.openCredits--;
+  }
+
+  private markClosed(record: CreditRecord): void {
+    if (record.phase === 'closed') return;
+    this.leaveOpen(record);
+    record.phase = 'closed';
+    this.unclosed--;
   }
 
   private forget(record: CreditRecord): void {

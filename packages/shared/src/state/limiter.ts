@@ -91,9 +91,9 @@ export class LimitStore {
     return { scopes: this.scopes.size, tickets: this.tickets.size, credits: this.credits.size };
   }
 
-  /** Credits open or overdue (size.credits without the allocation: asked once per batch). */
-  get creditCount(): number {
-    return this.credits.size;
+  /** Credits open or overdue: while there are any, expireCredits() has work coming due. */
+  get unclosedCredits(): number {
+    return this.credits.unclosedCount;
   }
 
   /**

@@ -228,3 +228,28 @@ t.test('an undone admission on a closed credit leaves the rpm count; an overdue 
   t.ok(admit(2, probe)?.ok, 'and its 10 slots are free');
   t.ok(free > 0 && held.length === free);
 });
+
+t.test('unclosedCredits counts the credits time can still move on: open and overdue, not closed ones waiting for settles', async (t) => {
+  const { core, batch, admit, advance } = setup();
+  const scopes = [{ id: 'key:a', rpm: 1_000, concurrency: 100 }];
+  const first = admit(1, scopes, { requests: 16, slots: 8 })!.credits![0]!;
+  t.ok(admit(2, scopes, { requests: 16, slots: 8 })!.credits);
+  const third = admit(3, scopes, { requests: 16, slots: 8 })!.credits![0]!;
+  t.equal(core.unclosedCredits, 3);
+  batch(1, [{ op: 'credit-close', id: first.id, requests: 2, tokens: 0, pending: 1 }]);
+  t.equal(core.unclosedCredits, 2, 'closed with a request in flight: still a record, no longer due');
+  t.equal(core.limits.size.credits, 3);
+  batch(1, [{ op: 'credit-settle', id: first.id, tokens: 0 }]);
+  t.equal(core.limits.size.credits, 2);
+  advance(CREDIT_TTL_MS + CREDIT_GRACE_MS + 1);
+  core.tick();
+  t.equal(core.unclosedCredits, 2, 'overdue credits are still due (forfeit)');
+  core.releaseOwner(2);
+  t.equal(core.unclosedCredits, 1, 'a dead owner forfeits its credit');
+  advance(CREDIT_FORFEIT_MS);
+  core.tick();
+  t.equal(core.unclosedCredits, 0, 'the last one forfeited on time');
+  t.equal(core.limits.size.credits, 0);
+  t.equal(batch(3, [{ op: 'credit-close', id: third.id, requests: 0, tokens: 0, pending: 0 }]), null, 'a close after forfeit changes nothing');
+  t.equal(core.unclosedCredits, 0);
+});

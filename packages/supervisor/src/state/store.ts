@@ -25,6 +25,8 @@ export class SupervisorStateStore {
   private readonly timer: NodeJS.Timeout;
   private tickTimer: NodeJS.Timeout | null = null;
   private tickAt = 0;
+  private closed = false;
+  private tickFailing = false;
 
   constructor(config: GatewayConfig, private readonly logger: Logger, now?: () => number) {
     this.core = new StateCore({ maxEntries: config.cache.max_entries, ...(now ? { now } : {}) });
@@ -68,18 +70,21 @@ export class SupervisorStateStore {
 
   close(): void {
     clearInterval(this.timer);
+    this.closed = true;
     if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.tickTimer = null;
     this.core.cache.clear();
   }
 
   /**
    * Ticks the store while it has work that is due by time: every DEFERRED_TICK_MS while answers
    * are deferred (none waits past DEFER_MAX_MS), every CREDIT_GRACE_MS while credits are open or
-   * overdue (a credit whose grant never reached its worker is overdue and then forfeited on time,
-   * not at the next sweep).
+   * overdue (a credit whose grant never reached its worker is overdue and then forfeited within a
+   * tick of its time, not at the next sweep). Closed credits waiting for settles need no tick.
    */
   private watch(): void {
-    const delay = this.core.deferredCount > 0 ? DEFERRED_TICK_MS : this.core.creditCount > 0 ? CREDIT_GRACE_MS : 0;
+    if (this.closed) return;
+    const delay = this.core.deferredCount > 0 ? DEFERRED_TICK_MS : this.core.unclosedCredits > 0 ? CREDIT_GRACE_MS : 0;
     if (delay === 0) return;
     const at = performance.now() + delay;
     if (this.tickTimer !== null) {
@@ -92,8 +97,13 @@ export class SupervisorStateStore {
       try {
         this.core.tick();
       } catch (err) {
-        this.logger.error({ err: (err as Error).message }, 'state store tick failed');
+        // Once per failing spell, not every tick (retryDeferred already drops a batch that throws).
+        if (!this.tickFailing) this.logger.error({ err: (err as Error).message }, 'state store tick failed');
+        this.tickFailing = true;
+        this.watch();
+        return;
       }
+      this.tickFailing = false;
       this.watch();
     }, delay);
     this.tickTimer.unref();

@@ -203,10 +203,10 @@ export class RedisStateBackend implements StateBackend {
     else this.deadlines.bound(replies, (late) => turn.deliverLate(late, this.giveBack)).then(delivered, failed);
   }
 
-  /** Connected, or given up after a few timeouts' worth of waiting (calls then follow on_error). */
   /** Nothing to give back: every admission is counted in Redis itself. */
   retire(): void {}
 
+  /** Connected, or given up after a few timeouts' worth of waiting (calls then follow on_error). */
   async ready(): Promise<void> {
     let redis: ScriptedRedis;
     try {
