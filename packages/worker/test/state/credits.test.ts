@@ -181,3 +181,22 @@ t.test('a draining worker gives its credits back at once and asks for none again
   other.settle(next.ticket!, 0);
   await waitFor(() => core.limits.size.credits === 0, 1_000, 'the store has it back');
 });
+
+t.test('a request partly on a credit when the drain begins, then refused by the store, is taken back from the returned credit', async (t) => {
+  const core = new StateCore({ maxEntries: 10 });
+  const { state, sent } = backend(t, core, 1);
+  const key = { id: 'key:a', rpm: 100_000 };
+  await state.admit([key], 0); // brings the key a credit
+  const both = [key, { id: 'model:m', rpm: 1 }];
+  const admitted = await state.admit(both, 0);
+  t.ok(admitted.ok, 'model:m has one request');
+  const pending = state.admit(both, 0); // on the key's credit; model:m goes to the store
+  state.retire(); // the credit closes with that request counted and in flight
+  const refused = await pending;
+  t.equal(refused.ok, false);
+  await waitFor(() => sent.flatMap((m) => m.ops).some((op) => op.op === 'credit-settle' && op.unused === true), 1_000, 'the refused request is sent back as unused');
+  state.settle(admitted.ticket!, 0);
+  await waitFor(() => core.limits.size.credits === 0, 2_000, 'the credit is done');
+  const view = core.limits.admit([key], 0, 9).requests!;
+  t.equal(view.remaining, 100_000 - 2 - 1, 'the key counts its two admitted requests (and this one), not the refused one');
+});
