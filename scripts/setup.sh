@@ -15,15 +15,17 @@ command -v promtool >/dev/null || missing+=(prometheus)     # promtool checks et
 command -v systemd-analyze >/dev/null || missing+=(systemd) # systemd-analyze verify checks the units
 if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null; then
   echo "setup: installing ${missing[*]}"
-  as_root apt-get update -qq
+  as_root apt-get -o DPkg::Lock::Timeout=300 update -qq
   # policy-rc.d 101: install the packages without starting their services (prometheus, redis).
   own_policy=0
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
     own_policy=1
+    trap 'as_root rm -f /usr/sbin/policy-rc.d' EXIT # also when the install fails
   fi
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  [ "$own_policy" = 0 ] || as_root rm -f /usr/sbin/policy-rc.d
+  # Another apt (unattended upgrades, a second setup) may hold the lock: wait for it, not fail.
+  DEBIAN_FRONTEND=noninteractive as_root apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ "$own_policy" = 0 ] || { as_root rm -f /usr/sbin/policy-rc.d; trap - EXIT; }
 fi
 
 if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then

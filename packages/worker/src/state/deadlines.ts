@@ -16,8 +16,15 @@ interface Entry {
   at: number;
   /** Answered or expired: nothing more to do for it. */
   done: boolean;
+  /**
+   * Dropped (set to `ignore`) once answered: an entry stays queued until its deadline, and its
+   * reject would keep the whole call (a Redis turn: its requests, their answers) alive that long,
+   * past young-generation GCs, which then promote it.
+   */
   expire: () => void;
 }
+
+function ignore(): void {}
 
 /** Compact the FIFO once this many expired/answered entries sit before its head. */
 const COMPACT_AT = 1024;
@@ -55,11 +62,13 @@ export class Deadlines {
             return;
           }
           entry.done = true;
+          entry.expire = ignore;
           resolve(value);
         },
         (err: unknown) => {
           if (entry.done) return;
           entry.done = true;
+          entry.expire = ignore;
           reject(err);
         },
       );

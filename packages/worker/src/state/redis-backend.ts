@@ -174,10 +174,14 @@ export class RedisStateBackend implements StateBackend {
           },
         );
     } finally {
+      // The answers are taken off the turn: it lives on until Redis replies, they must not (each
+      // holds its whole request, which would outlive young-generation GCs and be promoted).
+      const sends = turn.sends;
+      turn.sends = [];
       // On a cluster the cache commands leave in the client's per-node auto-pipelines, at the next
       // setImmediate: the held answers go right after those.
-      if (this.options.cluster && turn.sends.length > 0) setImmediate(sendAll, turn.sends);
-      else sendAll(turn.sends);
+      if (this.options.cluster && sends.length > 0) setImmediate(sendAll, sends);
+      else sendAll(sends);
     }
   }
 

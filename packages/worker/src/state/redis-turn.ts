@@ -103,6 +103,8 @@ export class RedisTurn {
   /** The reads went as one MGET, the writes as one script call (queueOn). */
   private readsInOne = false;
   private writesInOne = false;
+  /** Replies the writes get (queueOn): the written values themselves are not kept. */
+  private writeReplies = 0;
 
   get empty(): boolean {
     return this.settles.length === 0 && this.admits.length === 0 && this.gets.length === 0 && this.sets.length === 0;
@@ -130,6 +132,11 @@ export class RedisTurn {
     this.writesInOne = pipeline.gwSetMany !== undefined && sets.length > 1;
     if (this.writesInOne) pipeline.gwSetMany?.(sets.length, ...sets.map((set) => set.key), ...sets.map((set) => set.value), ...sets.map((set) => Math.ceil(set.ttlMs)));
     else for (const set of sets) pipeline.set(set.key, set.value, 'PX', Math.ceil(set.ttlMs));
+    this.writeReplies = this.writesInOne ? 1 : sets.length;
+    // The turn lives until Redis answers (its admits and reads wait on it): what is written already
+    // must not (settles, cached answers), so that answered requests are not kept alive meanwhile.
+    this.settles = [];
+    this.sets = [];
   }
 
   /**
@@ -164,8 +171,7 @@ export class RedisTurn {
         get.resolve(err ? null : (value as Buffer | null));
       }
     }
-    const writeReplies = this.writesInOne ? 1 : this.sets.length;
-    for (let i = 0; i < writeReplies; i++) error ??= next()[0];
+    for (let i = 0; i < this.writeReplies; i++) error ??= next()[0];
     return error;
   }
 

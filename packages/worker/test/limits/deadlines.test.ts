@@ -1,4 +1,6 @@
 /** The shared-timer bound on awaited Redis calls (src/state/deadlines.ts). */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import t from 'tap';
 import { DeadlineError, Deadlines } from '../../src/state/deadlines.js';
 
@@ -42,4 +44,22 @@ t.test('thousands of calls in flight share the one timer and all get their outco
   const outcomes = await Promise.allSettled(calls);
   t.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 2500);
   t.equal(outcomes.filter((o) => o.status === 'rejected').length, 2500);
+});
+
+t.test('an answered call is not kept alive by its queued deadline', async (t) => {
+  // The deadline entry stays queued until its time (here a minute); what the call's onLate holds
+  // (a whole Redis turn, in the backend) must be free for GC as soon as the answer is in.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const deadlines = new Deadlines(60_000);
+  t.teardown(() => deadlines.stop());
+  const held = await (async () => {
+    const turn = { replies: new Array<number>(1000).fill(1) };
+    const ref = new WeakRef(turn);
+    t.equal(await deadlines.bound(Promise.resolve(1), () => turn.replies.push(2)), 1);
+    return ref;
+  })();
+  await new Promise((resolve) => setImmediate(resolve)); // a WeakRef target lives to the end of its job
+  gc();
+  t.equal(held.deref(), undefined, 'collected while its deadline is still queued');
 });

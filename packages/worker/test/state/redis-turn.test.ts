@@ -4,6 +4,8 @@
  * cache entry, a settle) reaches Redis before the answer held for it is sent.
  */
 import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Redis } from 'ioredis';
 import t from 'tap';
 import { sendAtTurnEnd } from '../../src/http/turn-end.js';
@@ -183,4 +185,30 @@ t.test('a held answer is sent after its turn is written to redis: another host s
   t.equal(await new Promise<number>((resolve) => a.sendAfterQueued(() => resolve(written))), settledBefore + 1, 'the settle was written before the answer was sent');
   await waitFor(async () => (await b.admit(slot, 0)).ok, 2_000, 'the other host to get the freed slot');
   t.pass('the caller next request, on another host, gets the slot its answer freed');
+});
+
+t.test('a held answer, once sent, is not kept alive while its turn waits on redis', async (t) => {
+  // A turn with a read lives until Redis replies; the answers sent after it hold whole requests
+  // and must be free for GC meanwhile (at load they were promoted by the thousand).
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const server = await startRedis(t);
+  const state = backend(t, server, `gwtest:${randomBytes(4).toString('hex')}:`);
+  await state.ready();
+  process.kill(server.process.pid!, 'SIGSTOP'); // replies wait; the backend's 2 s timeout does not fire here
+  t.teardown(() => process.kill(server.process.pid!, 'SIGCONT'));
+  const read = state.cacheGet('waiting');
+  const request = await new Promise<WeakRef<object>>((resolve) => {
+    const exchange = { body: Buffer.alloc(64 * 1024) };
+    const ref = new WeakRef(exchange);
+    state.cacheSetBeforeSend('k', Buffer.from('v'), 60_000, () => {
+      void exchange; // the answer holds its request, as a real one does
+      resolve(ref);
+    });
+  });
+  await new Promise((resolve) => setImmediate(resolve)); // a WeakRef target lives to the end of its job
+  gc();
+  t.equal(request.deref(), undefined, 'the sent answer was collected while redis had not replied');
+  process.kill(server.process.pid!, 'SIGCONT');
+  t.equal(await read, null, 'the read still gets its reply');
 });
