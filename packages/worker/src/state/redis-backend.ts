@@ -164,10 +164,10 @@ export class RedisStateBackend implements StateBackend {
       // After close() (which flushed what was queued before it) only settles and writes can be
       // queued (admits and reads answer at once): there is no connection for them.
       if (turn.empty || this.closed) return;
-      if (this.redis) this.write(this.redis, turn);
+      if (this.redis) this.writeOrFail(this.redis, turn);
       else
         this.client.then(
-          (redis) => this.write(redis, turn),
+          (redis) => this.writeOrFail(redis, turn),
           (err: unknown) => {
             this.fail(err);
             turn.fail(this.failedAdmission);
@@ -182,6 +182,16 @@ export class RedisStateBackend implements StateBackend {
       // setImmediate: the held answers go right after those.
       if (this.options.cluster && sends.length > 0) setImmediate(sendAll, sends);
       else sendAll(sends);
+    }
+  }
+
+  /** write(), and if the client throws instead (it should not), the turn's callers still get their answer. */
+  private writeOrFail(redis: ScriptedRedis, turn: RedisTurn): void {
+    try {
+      this.write(redis, turn);
+    } catch (err) {
+      this.fail(err);
+      turn.fail(this.failedAdmission);
     }
   }
 

@@ -212,3 +212,19 @@ t.test('a held answer, once sent, is not kept alive while its turn waits on redi
   process.kill(server.process.pid!, 'SIGCONT');
   t.equal(await read, null, 'the read still gets its reply');
 });
+
+t.test('a client that throws while a turn is written: its admits and reads still get their answer', async (t) => {
+  const server = await startRedis(t);
+  const state = backend(t, server, `gwtest:${randomBytes(4).toString('hex')}:`);
+  await state.ready();
+  const client = (state as unknown as { redis: { pipeline(): unknown } }).redis;
+  const pipeline = client.pipeline.bind(client);
+  client.pipeline = () => {
+    throw new Error('client broke');
+  };
+  const [admission, entry] = await Promise.all([state.admit([{ id: 'key:k', rpm: 10 }], 1), state.cacheGet('k')]);
+  t.ok(admission.ok, 'on_error open: admitted without redis');
+  t.equal(entry, null, 'the read misses');
+  client.pipeline = pipeline;
+  t.ok((await state.admit([{ id: 'key:k', rpm: 10 }], 1)).ok, 'the next turn goes to redis again');
+});
