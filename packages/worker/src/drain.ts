@@ -73,7 +73,7 @@ export class DrainController {
   private onDeadline(): void {
     this.deadlineTimer = null;
     this.worker.onRequestFinished = null; // cutting finishes requests: no idle checks meanwhile
-    const left = [...this.worker.pending];
+    const left = this.worker.pending.toArray();
     if (left.length > 0) this.logger.warn({ requests: left.length, activeStreams: this.worker.activeStreams }, 'drain deadline reached: cutting the requests still running');
     for (const ex of left) cutExchange(ex);
     this.finish('deadline');

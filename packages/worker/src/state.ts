@@ -5,6 +5,7 @@
 import type { WorkerStats } from '@gatewayd/shared';
 import type { Exchange } from './http/exchange.js';
 import type { Logger } from './log.js';
+import { PendingList } from './pending.js';
 
 export class WorkerState {
   inFlight = 0;
@@ -17,7 +18,7 @@ export class WorkerState {
    */
   lastActivityAt = -Infinity;
   /** Requests answered asynchronously and not finished yet: what a drain deadline has to cut. */
-  readonly pending = new Set<Exchange>();
+  readonly pending = new PendingList<Exchange>();
   /** Set by the drain controller: called each time a request finishes while draining. */
   onRequestFinished: (() => void) | null = null;
 

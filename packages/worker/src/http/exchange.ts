@@ -52,6 +52,9 @@ export class Exchange {
   cacheStatus: 'hit' | 'miss' | 'bypass' | 'off' = 'off';
   /** goAsync() was called: the response may legitimately come after the handler returned. */
   private tracked = false;
+  /** Links of WorkerState.pending (an intrusive list: see pending.ts). */
+  pendingPrev: Exchange | null = null;
+  pendingNext: Exchange | null = null;
   readonly startedAt: number;
 
   constructor(

@@ -231,6 +231,8 @@ export class LocalStateBackend implements StateBackend {
       this.pending.delete(message.id);
       this.health.up();
       batch.waiters.forEach((waiter, i) => this.resolve(waiter, message.results[i], batch.sentAt));
+      // The map's old hash tables may still point at this batch until a full GC: not at its requests.
+      batch.waiters = [];
       return;
     }
     const late = this.abandoned.get(message.id);

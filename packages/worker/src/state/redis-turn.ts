@@ -172,6 +172,11 @@ export class RedisTurn {
       }
     }
     for (let i = 0; i < this.writeReplies; i++) error ??= next()[0];
+    // Answered: nothing late can follow (deliverLate comes only after a deadline, never after this).
+    // A dead object that still points at this turn must not keep its requests alive.
+    this.admits = [];
+    this.gets = [];
+    this.calls = [];
     return error;
   }
 
