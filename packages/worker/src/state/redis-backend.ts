@@ -203,7 +203,15 @@ export class RedisStateBackend implements StateBackend {
     // exec() resolves with a [error, reply] pair per command; it rejects only if nothing was sent.
     const replies = pipeline.exec().then((results) => results ?? []);
     const delivered = (results: Array<[Error | null, unknown]>): void => {
-      const error = turn.deliver(results, this.failedAdmission, this.keepTicket);
+      let error: Error | null;
+      try {
+        error = turn.deliver(results, this.failedAdmission, this.keepTicket);
+      } catch (err) {
+        // A reply of a shape the scripts never give (a proxy, another server): whoever is still
+        // waiting follows on_error; a throw here would be an unhandled rejection, i.e. a crash.
+        error = err instanceof Error ? err : new Error(String(err));
+        turn.fail(this.failedAdmission);
+      }
       if (error) this.fail(error);
       else this.health.up();
     };

@@ -228,3 +228,21 @@ t.test('a client that throws while a turn is written: its admits and reads still
   client.pipeline = pipeline;
   t.ok((await state.admit([{ id: 'key:k', rpm: 10 }], 1)).ok, 'the next turn goes to redis again');
 });
+
+t.test('a reply of a shape the scripts never give: the admits follow on_error, the worker does not crash', async (t) => {
+  const server = await startRedis(t);
+  const state = backend(t, server, `gwtest:${randomBytes(4).toString('hex')}:`);
+  await state.ready();
+  const client = (state as unknown as { redis: { pipeline(): { exec(): Promise<unknown> } } }).redis;
+  const pipeline = client.pipeline.bind(client);
+  client.pipeline = () => {
+    const p = pipeline();
+    p.exec = async () => [[null, null]]; // no error, and no array where the batch's reply should be
+    return p;
+  };
+  const admission = await state.admit([{ id: 'key:k', rpm: 10 }], 1);
+  t.ok(admission.ok && admission.degraded, 'on_error open: admitted, degraded');
+  client.pipeline = pipeline;
+  const next = await state.admit([{ id: 'key:k', rpm: 10 }], 1);
+  t.ok(next.ok && !next.degraded, 'the next turn is counted in redis again');
+});
