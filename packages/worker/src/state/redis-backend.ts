@@ -222,7 +222,16 @@ export class RedisStateBackend implements StateBackend {
     // Only settles and writes (fire-and-forget): no deadline. Lost settles leave their tpm
     // estimates counted and their slots to expire with the leases; a lost write costs a miss.
     if (!turn.awaited) replies.then(delivered, failed);
-    else this.deadlines.bound(replies, (late) => turn.deliverLate(late, this.giveBack)).then(delivered, failed);
+    else this.deadlines.bound(replies, (late) => this.deliverLate(turn, late)).then(delivered, failed);
+  }
+
+  /** Replies after the deadline: what they granted is given back (never thrown: see delivered). */
+  private deliverLate(turn: RedisTurn, late: Array<[Error | null, unknown]>): void {
+    try {
+      turn.deliverLate(late, this.giveBack);
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   /** Nothing to give back: every admission is counted in Redis itself. */

@@ -246,3 +246,26 @@ t.test('a reply of a shape the scripts never give: the admits follow on_error, t
   const next = await state.admit([{ id: 'key:k', rpm: 10 }], 1);
   t.ok(next.ok && !next.degraded, 'the next turn is counted in redis again');
 });
+
+t.test('a malformed reply that comes after the deadline does not crash the worker either', async (t) => {
+  const server = await startRedis(t);
+  const state = new RedisStateBackend({ url: server.url, prefix: `gwtest:${randomBytes(4).toString('hex')}:`, timeoutMs: 100, onError: 'open', logger: captureLogger().logger, workerId: 0 });
+  t.teardown(() => state.close());
+  await state.ready();
+  const client = (state as unknown as { redis: { pipeline(): { exec(): Promise<unknown> } } }).redis;
+  const pipeline = client.pipeline.bind(client);
+  let arrived!: () => void;
+  const lateReply = new Promise<void>((resolve) => (arrived = resolve));
+  client.pipeline = () => {
+    const p = pipeline();
+    // Released by hand once the deadline has answered the admit: late, whatever this machine's speed.
+    p.exec = () => lateReply.then(() => [[null, null]]);
+    return p;
+  };
+  const admission = await state.admit([{ id: 'key:k', rpm: 10 }], 1);
+  t.ok(admission.ok && admission.degraded, 'answered by on_error at the deadline');
+  arrived();
+  await new Promise((resolve) => setTimeout(resolve, 50)); // an unhandled rejection would surface here
+  client.pipeline = pipeline;
+  t.ok((await state.admit([{ id: 'key:k', rpm: 10 }], 1)).ok, 'the backend goes on');
+});
