@@ -119,13 +119,17 @@ export type BatchReply = [string, ...number[]];
 /**
  * The admissions in a batch reply, in the order of `admits`. The ticket is the request's member
  * id when it reserved anything that a settle must undo; its record learns the reply's bucket.
+ * null: not a reply the script gives (a proxy or another server answered), to treat as an error.
  */
-export function admissionsOf(reply: BatchReply, admits: readonly QueuedAdmit[]): Admission[] {
+export function admissionsOf(reply: unknown, admits: readonly QueuedAdmit[]): Admission[] | null {
+  const expected = admits.reduce((n, admit) => n + 3 + 2 * admit.plan.checks.length, 1);
+  if (!Array.isArray(reply) || reply.length < expected || typeof reply[0] !== 'string') return null;
+  const batch = reply as BatchReply;
   const admissions: Admission[] = [];
   const ints = reply as unknown as readonly number[];
   let at = 1;
   for (const admit of admits) {
-    admit.plan.ticket.bucket = reply[0];
+    admit.plan.ticket.bucket = batch[0];
     admissions.push(admissionAt(ints, at, admit));
     at += 3 + 2 * admit.plan.checks.length;
   }

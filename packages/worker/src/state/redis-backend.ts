@@ -203,15 +203,7 @@ export class RedisStateBackend implements StateBackend {
     // exec() resolves with a [error, reply] pair per command; it rejects only if nothing was sent.
     const replies = pipeline.exec().then((results) => results ?? []);
     const delivered = (results: Array<[Error | null, unknown]>): void => {
-      let error: Error | null;
-      try {
-        error = turn.deliver(results, this.failedAdmission, this.keepTicket);
-      } catch (err) {
-        // A reply of a shape the scripts never give (a proxy, another server): whoever is still
-        // waiting follows on_error; a throw here would be an unhandled rejection, i.e. a crash.
-        error = err instanceof Error ? err : new Error(String(err));
-        turn.fail(this.failedAdmission);
-      }
+      const error = turn.deliver(results, this.failedAdmission, this.keepTicket);
       if (error) this.fail(error);
       else this.health.up();
     };
@@ -222,16 +214,7 @@ export class RedisStateBackend implements StateBackend {
     // Only settles and writes (fire-and-forget): no deadline. Lost settles leave their tpm
     // estimates counted and their slots to expire with the leases; a lost write costs a miss.
     if (!turn.awaited) replies.then(delivered, failed);
-    else this.deadlines.bound(replies, (late) => this.deliverLate(turn, late)).then(delivered, failed);
-  }
-
-  /** Replies after the deadline: what they granted is given back (never thrown: see delivered). */
-  private deliverLate(turn: RedisTurn, late: Array<[Error | null, unknown]>): void {
-    try {
-      turn.deliverLate(late, this.giveBack);
-    } catch (err) {
-      this.fail(err);
-    }
+    else this.deadlines.bound(replies, (late) => turn.deliverLate(late, this.giveBack)).then(delivered, failed);
   }
 
   /** Nothing to give back: every admission is counted in Redis itself. */

@@ -10,7 +10,7 @@
  * several: fewer ioredis commands per turn. On a cluster each key goes to its own node.
  */
 import type { Admission } from '@gatewayd/shared/state';
-import { admissionsOf, encodeBatch, type BatchReply, type QueuedAdmit, type QueuedSettle } from './redis-admit.js';
+import { admissionsOf, encodeBatch, type QueuedAdmit, type QueuedSettle } from './redis-admit.js';
 
 /** Settles and admits per script call. */
 export const MAX_BATCH = 256;
@@ -47,6 +47,12 @@ export interface TurnPipeline {
 }
 
 const NO_REPLY: Reply = [new Error('no reply'), null];
+const UNEXPECTED_REPLY = 'redis answered with a reply of an unexpected shape';
+
+/** A cache read's value: bytes or nothing (anything else is not an entry of ours). */
+function entryOf(value: unknown): Buffer | null {
+  return Buffer.isBuffer(value) ? value : null;
+}
 
 /** What clusterPipeline() needs of an ioredis Cluster (with gwBatch defined on it). */
 export interface ClusterCommands {
@@ -149,12 +155,13 @@ export class RedisTurn {
     const next = (): Reply => results[at++] ?? NO_REPLY;
     for (const call of this.calls) {
       const [err, reply] = next();
-      if (err) {
-        error ??= err;
+      const admissions = err ? null : admissionsOf(reply, call);
+      if (admissions === null) {
+        error ??= err ?? new Error(UNEXPECTED_REPLY);
         for (const admit of call) admit.resolve(failed());
         continue;
       }
-      admissionsOf(reply as BatchReply, call).forEach((admission, i) => {
+      admissions.forEach((admission, i) => {
         const admit = call[i] as WaitingAdmit;
         granted(admit, admission);
         admit.resolve(admission);
@@ -162,13 +169,14 @@ export class RedisTurn {
     }
     if (this.readsInOne) {
       const [err, values] = next();
-      if (err) error ??= err;
-      this.gets.forEach((get, i) => get.resolve(err ? null : ((values as Array<Buffer | null>)[i] ?? null)));
+      const read = err === null && Array.isArray(values);
+      if (!read) error ??= err ?? new Error(UNEXPECTED_REPLY);
+      this.gets.forEach((get, i) => get.resolve(read ? entryOf(values[i]) : null));
     } else {
       for (const get of this.gets) {
         const [err, value] = next();
         if (err) error ??= err;
-        get.resolve(err ? null : (value as Buffer | null));
+        get.resolve(err ? null : entryOf(value));
       }
     }
     for (let i = 0; i < this.writeReplies; i++) error ??= next()[0];
@@ -184,7 +192,7 @@ export class RedisTurn {
   deliverLate(results: Reply[], late: (admit: WaitingAdmit, admission: Admission) => void): void {
     this.calls.forEach((call, i) => {
       const [err, reply] = results[i] ?? NO_REPLY;
-      if (!err) admissionsOf(reply as BatchReply, call).forEach((admission, j) => late(call[j] as WaitingAdmit, admission));
+      (err ? null : admissionsOf(reply, call))?.forEach((admission, j) => late(call[j] as WaitingAdmit, admission));
     });
   }
 
