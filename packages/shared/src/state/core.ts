@@ -50,6 +50,11 @@ export class StateCore {
     return this.limits.unclosedCredits;
   }
 
+  /** When tick() next has credit work due, on this core's clock; Infinity: none. */
+  get nextCreditDueAt(): number {
+    return this.limits.nextCreditDueAt();
+  }
+
   /** Batches whose answer is held for a deferred admission; the owner of the core calls tick() while > 0. */
   get deferredCount(): number {
     return this.deferred.length;

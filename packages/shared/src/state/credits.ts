@@ -171,6 +171,20 @@ export class CreditLedger {
   }
 
   /**
+   * When expire() next has something to do: the earliest moment an open credit becomes overdue
+   * or an overdue one is forfeited (expire() acts once `now` is past it). Infinity: nothing is due.
+   */
+  nextDueAt(): number {
+    let due = Infinity;
+    if (this.unclosed === 0) return due;
+    for (const record of this.records.values()) {
+      if (record.phase === 'open') due = Math.min(due, record.expiresAt + CREDIT_GRACE_MS);
+      else if (record.phase === 'overdue') due = Math.min(due, record.expiresAt + CREDIT_FORFEIT_MS);
+    }
+    return due;
+  }
+
+  /**
    * Credits still open past expiry + grace become overdue: deferred admissions stop waiting for
    * them and are decided with their whole slice counted. Their slots stay held (the owner may be
    * alive and busy, its requests in flight) until it closes them, is gone, or CREDIT_FORFEIT_MS.

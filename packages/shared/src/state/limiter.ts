@@ -165,6 +165,11 @@ export class LimitStore {
     this.credits.settle(owner, id, tokenDelta, unused === true);
   }
 
+  /** When expireCredits() next has work (see CreditLedger.nextDueAt); Infinity: none. */
+  nextCreditDueAt(): number {
+    return this.credits.nextDueAt();
+  }
+
   /** Forfeits credits left open past their expiry; true when any was (deferred admissions may go). */
   expireCredits(): boolean {
     return this.credits.expire(this.now());

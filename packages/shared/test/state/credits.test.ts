@@ -253,3 +253,28 @@ t.test('unclosedCredits counts the credits time can still move on: open and over
   t.equal(batch(3, [{ op: 'credit-close', id: third.id, requests: 0, tokens: 0, pending: 0 }]), null, 'a close after forfeit changes nothing');
   t.equal(core.unclosedCredits, 0);
 });
+
+t.test('nextCreditDueAt: when the earliest open credit becomes overdue or overdue one is forfeited, so its tick can be on time', async (t) => {
+  const { core, batch, admit, advance } = setup();
+  const scopes = [{ id: 'key:a', rpm: 1_000 }];
+  t.equal(core.nextCreditDueAt, Infinity, 'no credits: nothing due');
+  const t0 = advance(0);
+  const first = admit(1, scopes, { requests: 16 })!.credits![0]!;
+  t.equal(core.nextCreditDueAt, t0 + CREDIT_TTL_MS + CREDIT_GRACE_MS, 'open: due when it turns overdue');
+  advance(100);
+  const second = admit(2, scopes, { requests: 16 })!.credits![0]!;
+  t.equal(core.nextCreditDueAt, t0 + CREDIT_TTL_MS + CREDIT_GRACE_MS, 'the earliest of two');
+  advance(CREDIT_TTL_MS + CREDIT_GRACE_MS - 100);
+  core.tick();
+  t.equal(core.nextCreditDueAt, t0 + CREDIT_TTL_MS + CREDIT_GRACE_MS, 'exactly at its due time it is not overdue yet (expire acts once past it)');
+  advance(1);
+  core.tick();
+  t.equal(core.nextCreditDueAt, t0 + 100 + CREDIT_TTL_MS + CREDIT_GRACE_MS, 'the first is overdue (forfeit due much later): the second is next');
+  batch(2, [{ op: 'credit-close', id: second.id, requests: 1, tokens: 0, pending: 0 }]);
+  t.equal(core.nextCreditDueAt, t0 + CREDIT_TTL_MS + CREDIT_FORFEIT_MS, 'only the overdue one is left: due at its forfeit');
+  advance(CREDIT_FORFEIT_MS);
+  core.tick();
+  t.equal(core.nextCreditDueAt, Infinity, 'forfeited: nothing due');
+  t.equal(core.limits.size.credits, 0);
+  t.not(first.id, second.id);
+});

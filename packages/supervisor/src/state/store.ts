@@ -27,9 +27,11 @@ export class SupervisorStateStore {
   private tickAt = 0;
   private closed = false;
   private tickFailing = false;
+  private readonly now: () => number;
 
   constructor(config: GatewayConfig, private readonly logger: Logger, now?: () => number) {
-    this.core = new StateCore({ maxEntries: config.cache.max_entries, ...(now ? { now } : {}) });
+    this.now = now ?? (() => performance.now());
+    this.core = new StateCore({ maxEntries: config.cache.max_entries, now: this.now });
     this.timer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.timer.unref();
   }
@@ -78,13 +80,14 @@ export class SupervisorStateStore {
 
   /**
    * Ticks the store while it has work that is due by time: every DEFERRED_TICK_MS while answers
-   * are deferred (none waits past DEFER_MAX_MS), every CREDIT_GRACE_MS while credits are open or
-   * overdue (a credit whose grant never reached its worker is overdue and then forfeited within a
-   * tick of its time, not at the next sweep). Closed credits waiting for settles need no tick.
+   * are deferred (none waits past DEFER_MAX_MS); while credits are open or overdue, just after the
+   * next one is due (a credit whose grant never reached its worker becomes overdue, then is
+   * forfeited, on time rather than at the next sweep), and at least every CREDIT_GRACE_MS (the
+   * clock may be injected). Closed credits waiting for settles need no tick.
    */
   private watch(): void {
     if (this.closed) return;
-    const delay = this.core.deferredCount > 0 ? DEFERRED_TICK_MS : this.core.unclosedCredits > 0 ? CREDIT_GRACE_MS : 0;
+    const delay = this.core.deferredCount > 0 ? DEFERRED_TICK_MS : this.core.unclosedCredits > 0 ? this.creditTickDelay() : 0;
     if (delay === 0) return;
     const at = performance.now() + delay;
     if (this.tickTimer !== null) {
@@ -107,6 +110,12 @@ export class SupervisorStateStore {
       this.watch();
     }, delay);
     this.tickTimer.unref();
+  }
+
+  /** Milliseconds until just past the next credit's due time (expire() acts once the clock is past it), capped. */
+  private creditTickDelay(): number {
+    const untilDue = this.core.nextCreditDueAt - this.now() + 1;
+    return Math.max(1, Math.min(CREDIT_GRACE_MS, Math.ceil(untilDue)));
   }
 
   private sweep(): void {
