@@ -8,11 +8,25 @@ PNPM_VERSION="$(node -p "require('./package.json').packageManager.split('@')[1]"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
 
-missing=()
-command -v redis-server >/dev/null || missing+=(redis-server)
-command -v logrotate >/dev/null || [ -x /usr/sbin/logrotate ] || missing+=(logrotate)
-command -v promtool >/dev/null || missing+=(prometheus)     # promtool checks etc/prometheus in the tests
-command -v systemd-analyze >/dev/null || missing+=(systemd) # systemd-analyze verify checks the units
+missing_packages() {
+  missing=()
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v logrotate >/dev/null || [ -x /usr/sbin/logrotate ] || missing+=(logrotate)
+  command -v promtool >/dev/null || missing+=(prometheus)     # promtool checks etc/prometheus in the tests
+  command -v systemd-analyze >/dev/null || missing+=(systemd) # systemd-analyze verify checks the units
+}
+
+missing_packages
+if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null; then
+  # One setup at a time installs (two checkouts set up at once): the policy-rc.d one of them writes
+  # must not be removed while the other still installs. The second then finds nothing missing.
+  lock="${TMPDIR:-/tmp}/gatewayd-setup-apt.lock"
+  if command -v flock >/dev/null && { [ ! -e "$lock" ] || [ -w "$lock" ]; }; then
+    exec 9>>"$lock"
+    flock 9
+    missing_packages
+  fi
+fi
 if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null; then
   echo "setup: installing ${missing[*]}"
   as_root apt-get -o DPkg::Lock::Timeout=300 update -qq
@@ -23,10 +37,11 @@ if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null; then
     own_policy=1
     trap 'as_root rm -f /usr/sbin/policy-rc.d' EXIT # also when the install fails
   fi
-  # Another apt (unattended upgrades, a second setup) may hold the lock: wait for it, not fail.
+  # Another apt (unattended upgrades) may hold the lock: wait for it, not fail.
   DEBIAN_FRONTEND=noninteractive as_root apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   [ "$own_policy" = 0 ] || { as_root rm -f /usr/sbin/policy-rc.d; trap - EXIT; }
 fi
+exec 9>&- 2>/dev/null || true
 
 if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   echo "setup: installing pnpm@$PNPM_VERSION"
