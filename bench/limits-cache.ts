@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startForeignLoadMeter, treeCpuSeconds } from './lib/cpu.js';
+import { processCpuSeconds, startForeignLoadMeter, treeCpuSeconds } from './lib/cpu.js';
 import { freePort, type Gateway } from './lib/gatewayd.js';
 import { gatewayPid, startDisposableGateway } from './lib/gatewayd-legs.js';
 import { probeLatency, type LatencyResult } from './lib/latency-probe.js';
@@ -74,6 +74,8 @@ interface Leg {
   pid: number;
   wrk: WrkResult[];
   cpuUsPerRequest: number[];
+  /** The supervisor's share of cpuUsPerRequest: where backend `local` keeps its store. */
+  supervisorCpuUsPerRequest: number[];
   foreignPercent: number[];
 }
 
@@ -158,10 +160,14 @@ async function measure(leg: Leg, scriptDir: string, allPids: number[]): Promise<
   await runWrk({ url: leg.url, connections: CONNECTIONS, threads: WRK_THREADS, durationSeconds: WARMUP, script: writeDistinctScript(scriptDir) }).done;
   const foreign = startForeignLoadMeter(allPids);
   const cpuBefore = treeCpuSeconds(leg.pid);
+  const supervisorBefore = processCpuSeconds(leg.pid);
   const wrk = await runWrk({ url: leg.url, connections: CONNECTIONS, threads: WRK_THREADS, durationSeconds: DURATION, script: writeDistinctScript(scriptDir) }).done;
   const cpuAfter = treeCpuSeconds(leg.pid);
+  const supervisorAfter = processCpuSeconds(leg.pid);
   leg.wrk.push(wrk);
-  leg.cpuUsPerRequest.push(cpuBefore === undefined || cpuAfter === undefined || wrk.requests === 0 ? Number.NaN : ((cpuAfter - cpuBefore) * 1e6) / wrk.requests);
+  const perRequest = (before: number | undefined, after: number | undefined) => (before === undefined || after === undefined || wrk.requests === 0 ? Number.NaN : ((after - before) * 1e6) / wrk.requests);
+  leg.cpuUsPerRequest.push(perRequest(cpuBefore, cpuAfter));
+  leg.supervisorCpuUsPerRequest.push(perRequest(supervisorBefore, supervisorAfter));
   leg.foreignPercent.push(foreign() ?? Number.NaN);
   log(`  ${leg.spec.name}: ${Math.round(wrk.rps)} rps, ${wrk.failed} failed, ${fmt(leg.cpuUsPerRequest.at(-1), 1)} CPU us/request`);
 }
@@ -172,8 +178,8 @@ function throughputTable(legs: Leg[]): string {
   const rps = (leg: Leg) => median(leg.wrk.map((w) => w.rps));
   const off = legs.find((leg) => leg.spec.backend === 'none');
   const lines = [
-    `| leg | rps (wrk c=${CONNECTIONS}) | failed | × off | gatewayd CPU µs/req | target | verdict | other load % |`,
-    '|---|---|---|---|---|---|---|---|',
+    `| leg | rps (wrk c=${CONNECTIONS}) | failed | × off | gatewayd CPU µs/req | of which supervisor | target | verdict | other load % |`,
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const leg of legs) {
     const ratio = off === undefined || leg === off ? undefined : rps(leg) / rps(off);
@@ -181,7 +187,7 @@ function throughputTable(legs: Leg[]): string {
     const judged = target !== undefined && leg.spec.cache;
     const failed = leg.wrk.reduce((n, w) => n + w.failed, 0);
     lines.push(
-      `| ${leg.spec.name} | ${fmt(rps(leg))} | ${failed} | ${ratio === undefined ? '' : ratio.toFixed(2)} | ${fmt(median(leg.cpuUsPerRequest), 1)} | ${target === undefined ? '' : `≥ ${target}`} | ${judged ? verdict(ratio === undefined ? undefined : ratio >= (target as number) && failed === 0) : ''} | ${fmt(median(leg.foreignPercent))} |`,
+      `| ${leg.spec.name} | ${fmt(rps(leg))} | ${failed} | ${ratio === undefined ? '' : ratio.toFixed(2)} | ${fmt(median(leg.cpuUsPerRequest), 1)} | ${fmt(median(leg.supervisorCpuUsPerRequest), 1)} | ${target === undefined ? '' : `≥ ${target}`} | ${judged ? verdict(ratio === undefined ? undefined : ratio >= (target as number) && failed === 0) : ''} | ${fmt(median(leg.foreignPercent))} |`,
     );
   }
   return lines.join('\n');
@@ -215,7 +221,7 @@ runScenario('limits-cache', async (cleanup, header) => {
     const url = `http://127.0.0.1:${gateway.port}/v1/chat/completions`;
     // Each leg does what it claims: limit headers when limited, a miss when caching.
     await check(url, { status: 200, xCache: spec.cache ? 'MISS' : null, limited: spec.limits });
-    legs.push({ spec, gateway, url, pid: gatewayPid(gateway), wrk: [], cpuUsPerRequest: [], foreignPercent: [] });
+    legs.push({ spec, gateway, url, pid: gatewayPid(gateway), wrk: [], cpuUsPerRequest: [], supervisorCpuUsPerRequest: [], foreignPercent: [] });
   }
   const scriptDir = mkdtempSync(join(tmpdir(), 'gatewayd-bench-wrk-'));
   cleanup.add(() => rmSync(scriptDir, { recursive: true, force: true }));

@@ -66,6 +66,12 @@ export function treeCpuSeconds(rootPid: number): number | undefined {
   return cpuSeconds([rootPid]);
 }
 
+/** User+system CPU seconds of one process alone (not its children). */
+export function processCpuSeconds(pid: number): number | undefined {
+  const stat = readStat(pid);
+  return stat ? stat.ticks / TICKS_PER_SECOND : undefined;
+}
+
 /** Busy CPU seconds of the whole machine (steal included: a hypervisor taking cores is load too). */
 function machineBusySeconds(): number | undefined {
   try {
