@@ -87,8 +87,13 @@ export class SupervisorStateStore {
    */
   private watch(): void {
     if (this.closed) return;
-    const delay = this.core.deferredCount > 0 ? DEFERRED_TICK_MS : this.core.unclosedCredits > 0 ? this.creditTickDelay() : 0;
-    if (delay === 0) return;
+    let delay: number;
+    if (this.core.deferredCount > 0) delay = DEFERRED_TICK_MS;
+    else if (this.core.unclosedCredits === 0) return;
+    // watch() runs on every batch: a tick already set is due no later than any credit (those
+    // granted since are due later still), so the walk over the credits is skipped.
+    else if (this.tickTimer !== null) return;
+    else delay = this.creditTickDelay();
     const at = performance.now() + delay;
     if (this.tickTimer !== null) {
       if (this.tickAt <= at) return;
