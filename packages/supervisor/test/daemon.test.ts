@@ -1,4 +1,5 @@
 /** `start --daemon`: detached supervisor, logs in the log dir, stop, restart, SIGUSR1 log reopening. */
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
@@ -72,5 +73,21 @@ t.test('daemon: restart stops it and starts a new one with the same options; SIG
   await waitFor(() => (readFileSync(outLog, 'utf8').match(/"msg":"log file reopened"/g) ?? []).length === workers.length, 10_000, 'every worker to reopen its log');
   t.pass('supervisor and workers log to the new file');
 
+  t.equal((await runCli(['stop', '--pid-file', sb.pidFile])).code, 0);
+});
+
+t.test('daemon: node flags given to the CLI reach the detached supervisor and, through it, the workers', async (t) => {
+  const sb = await makeSandbox(t);
+  // A harmless flag whose value no default carries.
+  const flag = '--max-old-space-size=321';
+  const started = await runCli(['start', '--daemon', '--config', sb.configFile, '--pid-file', sb.pidFile, '--log-dir', sb.logDir], { nodeArgs: [flag] });
+  t.equal(started.code, 0, started.stderr);
+  const pid = readPidOf(sb.pidFile)!;
+  sb.pids.add(pid);
+  const { workers } = await statusOf(sb);
+  for (const w of workers) sb.pids.add(w.pid);
+  const commandLine = (of: number) => execFileSync('ps', ['-o', 'args=', '-p', String(of)], { encoding: 'utf8' });
+  t.match(commandLine(pid), flag, 'the supervisor runs with it');
+  t.ok(workers.length > 0 && workers.every((w) => commandLine(w.pid).includes(flag)), 'every worker runs with it');
   t.equal((await runCli(['stop', '--pid-file', sb.pidFile])).code, 0);
 });

@@ -25,7 +25,9 @@ export function launchDaemon(launch: DaemonLaunch): Promise<{ code: number; mess
   const outFd = openSync(join(launch.logDir, DAEMON_OUT_LOG), 'a');
   const errFd = openSync(join(launch.logDir, DAEMON_ERR_LOG), 'a');
   const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'start', ...launch.startArgs, '--daemonized'], {
+  // Node's own flags (`node --max-old-space-size=... main.js start --daemon`, --cpu-prof) go with
+  // it: the daemon is the same supervisor as a foreground one, and its workers inherit them.
+  const child = spawn(process.execPath, [...process.execArgv, cli, 'start', ...launch.startArgs, '--daemonized'], {
     detached: true,
     stdio: ['ignore', outFd, errFd, 'ipc'],
     cwd: process.cwd(),
