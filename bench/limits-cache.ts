@@ -27,8 +27,8 @@ import { probeLatency, type LatencyResult } from './lib/latency-probe.js';
 import { requireNginx, startNginxReturn200 } from './lib/nginx.js';
 import { CHAT_COMPLETION_BODY, GATEWAY_MODEL, UPSTREAM_MODEL, chatRequest } from './lib/openai-fixtures.js';
 import { Cleanup, captureOutput, stopChild, waitForPort } from './lib/processes.js';
-import { envNumber, log, runScenario } from './lib/report.js';
-import { fmt, percentile, verdict } from './lib/stats.js';
+import { envNumber, log, roundOrder, runScenario } from './lib/report.js';
+import { fmt, median, verdict } from './lib/stats.js';
 import { requireWrk, runWrk, type WrkResult } from './lib/wrk.js';
 
 const DURATION = envNumber('DURATION', 10);
@@ -172,7 +172,6 @@ async function measure(leg: Leg, scriptDir: string, allPids: number[]): Promise<
   log(`  ${leg.spec.name}: ${Math.round(wrk.rps)} rps, ${wrk.failed} failed, ${fmt(leg.cpuUsPerRequest.at(-1), 1)} CPU us/request`);
 }
 
-const median = (values: number[]) => percentile(values, 50);
 
 function throughputTable(legs: Leg[]): string {
   const rps = (leg: Leg) => median(leg.wrk.map((w) => w.rps));
@@ -228,7 +227,7 @@ runScenario('limits-cache', async (cleanup, header) => {
   const pids = [...legs.map((leg) => leg.pid), upstream.pid];
   for (let round = 1; round <= ROUNDS; round++) {
     log(`round ${round}/${ROUNDS}: throughput`);
-    for (const leg of legs) await measure(leg, scriptDir, pids);
+    for (const leg of roundOrder(legs, round)) await measure(leg, scriptDir, pids);
   }
 
   log('latency at c=1: cache hits versus upstream calls');
@@ -250,7 +249,7 @@ runScenario('limits-cache', async (cleanup, header) => {
   return [
     `### limits and cache: overhead on non-stream chat completions, nginx \`return 200\` upstream, gatewayd ${WORKERS} workers`,
     '',
-    `wrk -t${WRK_THREADS} -c${CONNECTIONS} -d${DURATION}s (after ${WARMUP}s warm-up), a distinct prompt per request (every cache lookup misses); ${ROUNDS} round(s), medians. ${header}.`,
+    `wrk -t${WRK_THREADS} -c${CONNECTIONS} -d${DURATION}s (after ${WARMUP}s warm-up), a distinct prompt per request (every cache lookup misses); ${ROUNDS} round(s), every other one in reverse leg order, medians. ${header}.`,
     `Limits: rpm/tpm/concurrency of scope(s) ${SCOPES.join(' + ')}, never binding. Cache: default max_entries. Verdicts on the limits + cache legs: ≥ 0.8 × off (local), ≥ 0.7 × off (redis). gatewayd CPU: supervisor + workers (the local store lives in the supervisor); Redis's own CPU is not in it but shares the cores.`,
     '',
     throughputTable(legs),

@@ -24,8 +24,8 @@ import { startBareProxy } from './lib/bare-proxy.js';
 import { CHAT_COMPLETION_BODY, GATEWAY_MODEL, UPSTREAM_MODEL, chatRequest } from './lib/openai-fixtures.js';
 import { portkeyHeaders, startPortkeyOrSkip } from './lib/portkey.js';
 import { Cleanup } from './lib/processes.js';
-import { envNumber, log, runScenario } from './lib/report.js';
-import { delta, fmt, percentile, verdict } from './lib/stats.js';
+import { envNumber, log, roundOrder, runScenario } from './lib/report.js';
+import { delta, fmt, median, verdict } from './lib/stats.js';
 import { requireWrk, runWrk, writePostScript, type WrkResult } from './lib/wrk.js';
 
 const DURATION = envNumber('DURATION', 10);
@@ -113,7 +113,6 @@ async function measure(leg: Leg, scriptDir: string, allPids: number[]): Promise<
   return { wrk, latency, cpuUsPerRequest, foreignPercent };
 }
 
-const median = (values: number[]) => percentile(values, 50);
 
 function table(results: Measured[], standIn: boolean): string {
   const rps = (m: Measured) => median(m.wrk.map((w) => w.rps));
@@ -171,7 +170,7 @@ runScenario('proxy-throughput', async (cleanup, header) => {
   cleanup.add(() => rmSync(scriptDir, { recursive: true, force: true }));
   for (let round = 1; round <= ROUNDS; round++) {
     log(`round ${round}/${ROUNDS}`);
-    for (const m of results) {
+    for (const m of roundOrder(results, round)) {
       const run = await measure(m.leg, scriptDir, legs.flatMap((leg) => leg.pids));
       m.wrk.push(run.wrk);
       m.latency.push(run.latency);
@@ -183,7 +182,7 @@ runScenario('proxy-throughput', async (cleanup, header) => {
   return [
     `### proxy throughput: non-stream chat completions, nginx \`return 200\` upstream (1 worker)`,
     '',
-    `wrk -t${WRK_THREADS} -c${CONNECTIONS} -d${DURATION}s (after ${WARMUP}s warm-up); c=1: ${LAT_ITERATIONS} sequential keep-alive requests after ${LAT_WARMUP} unmeasured; ${ROUNDS} round(s), medians. ${header}.`,
+    `wrk -t${WRK_THREADS} -c${CONNECTIONS} -d${DURATION}s (after ${WARMUP}s warm-up); c=1: ${LAT_ITERATIONS} sequential keep-alive requests after ${LAT_WARMUP} unmeasured; ${ROUNDS} round(s), every other one in reverse leg order, medians. ${header}.`,
     'Server CPU µs/req: user+system CPU of the leg\'s own process tree (not the upstream\'s) during the wrk run, per request; steadier than rps when other work shares the cores, though contention inflates it too. Other load %: machine CPU used by processes outside this bench during the leg (of all cores); high means a noisy row.',
     ...(standIn ? ['', '**gatewayd legs use the built-in mock provider (no upstream hop): its openai provider did not answer yet. Targets not judged.**'] : []),
     '',

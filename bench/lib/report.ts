@@ -61,6 +61,15 @@ export async function waitForQuietMachine(): Promise<void> {
 }
 
 /**
+ * The legs in the order round `round` (from 1) measures them: every other round reversed (A B C,
+ * C B A, ...). This machine's speed drifts over minutes; a leg always measured last would carry
+ * the drift into its ratio.
+ */
+export function roundOrder<T>(legs: readonly T[], round: number): T[] {
+  return round % 2 === 1 ? [...legs] : [...legs].reverse();
+}
+
+/**
  * The frame of every scenario: signal-safe cleanup, the quiet-machine wait, the machine header;
  * `measure` starts what it needs (registering each stop with `cleanup`) and returns the markdown,
  * which is printed and saved. Everything started is stopped however it ends; a failure exits 1.

@@ -8,6 +8,17 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[rank]!;
 }
 
+/**
+ * The median of a few rounds: the middle value, or the mean of the two middle ones for an even
+ * count (nearest rank would take the lower of two rounds, and mix rounds across columns).
+ */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
 export interface Spread {
   count: number;
   p50: number;
