@@ -9,7 +9,10 @@ import { SseParser, type SseEvent } from '../protocol/sse/index.js';
 import { assembleAnthropic } from './assemble-anthropic.js';
 import { assembleChat, assembleCompletion } from './assemble-openai.js';
 
-/** A streamed answer larger than this is not cached (its copy would cost too much memory). */
+/**
+ * An answer larger than this, plain or streamed, is not cached: the store counts entries, not
+ * bytes (cache.max_entries), and an entry crosses to the supervisor or Redis whole.
+ */
 export const MAX_CAPTURE_BYTES = 4 * 1024 * 1024;
 
 export class AnswerCapture {
@@ -24,6 +27,8 @@ export class AnswerCapture {
   /** A complete answer was sent to the caller. */
   plain(answer: PlainAnswer): void {
     if (answer.status < 200 || answer.status >= 300 || !answer.contentType.startsWith('application/json')) return;
+    const size = typeof answer.body === 'string' ? Buffer.byteLength(answer.body) : answer.body.length;
+    if (size > MAX_CAPTURE_BYTES) return;
     this.plainBody = typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body;
   }
 

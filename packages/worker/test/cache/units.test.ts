@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import type { AnthropicMessage, AnthropicStreamEvent, ChatCompletionChunk, ChatCompletionResponse } from '@gatewayd/shared';
-import { assembleAnthropic, assembleChat, assembleCompletion, bypassRequested, cacheKeyOf, replayAnthropic, replayChat, replayCompletion, stableStringify, storablePlain } from '../../src/cache/index.js';
+import { AnswerCapture, MAX_CAPTURE_BYTES, assembleAnthropic, assembleChat, assembleCompletion, bypassRequested, cacheKeyOf, replayAnthropic, replayChat, replayCompletion, stableStringify, storablePlain } from '../../src/cache/index.js';
 import { openaiDuration, rateLimitHeaders, retryAfterSeconds, rfc3339After } from '../../src/pipeline/admission-headers.js';
 import type { ClientCall } from '../../src/pipeline/types.js';
 import { encodeAnthropicEvent, SseParser } from '../../src/protocol/sse/index.js';
@@ -107,6 +107,24 @@ t.test('storable plain answers', async (t) => {
   t.notOk(storablePlain('anthropic-messages', body({ ...MESSAGE, stop_reason: null })));
   t.ok(storablePlain('openai-embeddings', body({ object: 'list', data: [{ embedding: [1] }] })));
   t.notOk(storablePlain('openai-chat', Buffer.from('not json')));
+});
+
+t.test('answers over MAX_CAPTURE_BYTES are not stored, plain or streamed', async (t) => {
+  const embeddings = (values: number) => JSON.stringify({ object: 'list', data: [{ object: 'embedding', index: 0, embedding: new Array(values).fill(0.125) }], model: 'm' });
+  const plain = (text: string) => {
+    const capture = new AnswerCapture('openai-embeddings');
+    capture.plain({ status: 200, contentType: 'application/json', body: text, usage: undefined });
+    return capture.entry(undefined);
+  };
+  const small = embeddings(1000);
+  t.equal(plain(small)?.toString(), small, 'a small answer is the entry');
+  const large = embeddings(Math.ceil(MAX_CAPTURE_BYTES / 6) + 1);
+  t.ok(Buffer.byteLength(large) > MAX_CAPTURE_BYTES);
+  t.equal(plain(large), null, 'a plain answer over the cap');
+  const stream = new AnswerCapture('openai-chat');
+  stream.streamData(Buffer.alloc(MAX_CAPTURE_BYTES + 1, 0x20));
+  stream.streamEnd(true);
+  t.equal(stream.entry(undefined), null, 'a streamed answer over the cap');
 });
 
 t.test('rate-limit header formats', async (t) => {
