@@ -1,7 +1,7 @@
 /**
  * GET /v1/models: the configured model names and aliases (globs are patterns, not models). OpenAI's
  * list shape by default; Anthropic's (data, has_more, first_id, last_id) for callers that send
- * anthropic-version, as the Anthropic SDK does. Bodies are built once; a key with a model
+ * anthropic-version, as the Anthropic SDK does (errors then in Anthropic's shape too). Bodies are built once; a key with a model
  * allowlist gets its own filtered list.
  */
 import { GatewayError } from '@gatewayd/shared/errors';
@@ -32,6 +32,8 @@ export function modelsHandler(deps: EndpointDeps): Handler {
 
   return (ex, req) => {
     const anthropic = req.getHeader('anthropic-version') !== '';
+    // The Anthropic SDK's models.list(): its errors (a bad key) in Anthropic's shape too.
+    if (anthropic) ex.errorShape = 'anthropic';
     const caller = deps.auth.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'));
     if (caller instanceof GatewayError) {
       sendGatewayError(ex, caller);

@@ -181,6 +181,7 @@ t.test('missing or wrong key: 401 (auth.mode gateway); the right key either way 
   anthropicError(t, await send('POST', '/v1/messages', anthropicHeaders({ 'x-api-key': 'sk-ant-wrong' }), messages), 401, 'authentication_error', 'messages wrong x-api-key');
   anthropicError(t, await send('POST', '/v1/messages/count_tokens', anthropicHeaders({ 'x-api-key': 'sk-ant-wrong' }), messages), 401, 'authentication_error', 'count_tokens wrong key');
   openaiError(t, await send('GET', '/v1/models', {}), 401, 'GW_ERR_UNAUTHORIZED', 'authentication_error', 'models no key');
+  anthropicError(t, await send('GET', '/v1/models', { 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-wrong' }), 401, 'authentication_error', 'models wrong key, an Anthropic caller (models.list)');
   // A wrong key is refused before the body is even looked at.
   openaiError(t, await send('POST', '/v1/chat/completions', openaiHeaders({ authorization: 'Bearer sk-wrong' }), '{"model":'), 401, 'GW_ERR_UNAUTHORIZED', 'authentication_error', 'chat wrong key and bad JSON');
   t.equal((await send('POST', '/v1/chat/completions', { 'content-type': 'application/json', 'x-api-key': GW_KEY }, chat)).status, 200, 'x-api-key works on the OpenAI endpoint');
