@@ -297,6 +297,40 @@ t.test('a header value with CR or LF fails the call before anything is sent', as
   t.equal(sockets.length, 0, 'no connection was opened');
 });
 
+t.test('queued for a connection: the headers timeout runs from dispatch, and a call that gets none in time fails over', async (t) => {
+  const seen: string[] = [];
+  const { server } = rawServer((socket, text) => {
+    const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+    seen.push(body);
+    // "hang": never answered; "slow": answered after 600 ms; anything else: never answered either.
+    if (body === '"slow"') setTimeout(() => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'), 600);
+  });
+  const origin = await listen(t, server);
+  const pools = registry(t);
+
+  const hung = request(pools, { origin, connections: 1, body: '"hang"', headersTimeout: 60_000 });
+  const queued = request(pools, { origin, connections: 1, body: '"queued"', headersTimeout: 200 });
+  const failed = await queued.answer;
+  t.equal(failed.error?.code, 'UPSTREAM_HEADERS_TIMEOUT', 'no connection came free: a headers timeout');
+  t.match(failed.error?.message, /no connection to 127\.0\.0\.1:\d+ came free within 200 ms \(all 1 busy\)/);
+  t.match(classifyTransportError(failed.error!), { kind: 'timeout', phase: 'headers' }, 'classified like any headers timeout: the router fails over');
+  t.same(seen, ['"hang"'], 'the queued call was never sent');
+  hung.call.abort();
+  await until(() => pools.get(origin, 1).connections === 0);
+
+  // Queued ~600 ms of a 1,000 ms timeout, then sent to a server that stalls: it fails ~1 s after
+  // its dispatch, not 1 s after it got the connection.
+  const slow = request(pools, { origin, connections: 1, body: '"slow"', headersTimeout: 60_000 });
+  const started = performance.now();
+  const late = request(pools, { origin, connections: 1, body: '"late"', headersTimeout: 1_000 });
+  t.equal((await slow.answer).body, 'ok');
+  const answer = await late.answer;
+  const elapsed = performance.now() - started;
+  t.equal(answer.error?.code, 'UPSTREAM_HEADERS_TIMEOUT');
+  t.same(seen.slice(1), ['"slow"', '"late"'], 'sent once the connection was free');
+  t.ok(elapsed < 1_450, `failed ${Math.round(elapsed)} ms after its dispatch (the whole timeout again after the wait would be ~1,600)`);
+});
+
 t.test('abort: mid-answer the upstream sees the connection close; queued, nothing is sent', async (t) => {
   let requests = 0;
   const { server, sockets } = rawServer((socket) => {

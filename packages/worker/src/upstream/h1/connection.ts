@@ -65,6 +65,8 @@ export class H1Connection implements ResponseEvents {
   private timer: NodeJS.Timeout | null = null;
   private timerMs = 0;
   private timerKind = TimerKind.None;
+  /** The current exchange's headers timeout, less what it spent queued for this connection. */
+  private headersMs = 0;
   /** Set by the pool when the connection goes idle. */
   idleSince = 0;
   /** How long it may stay idle: ours, shortened by the server's `keep-alive: timeout=N`. */
@@ -83,7 +85,7 @@ export class H1Connection implements ResponseEvents {
     this.socket.setNoDelay(true);
     this.socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => {
       this.connected = true;
-      if (this.exchange !== null) this.arm(TimerKind.Headers, this.exchange.headersTimeout);
+      if (this.exchange !== null) this.arm(TimerKind.Headers, this.headersMs);
       else this.disarm();
     });
     this.socket.on('data', (data: Buffer) => this.onData(data));
@@ -97,15 +99,19 @@ export class H1Connection implements ResponseEvents {
     return this.closedAlready;
   }
 
-  /** Sends the exchange's request (written at once; Node holds it until the socket connects). */
-  assign(exchange: Exchange): void {
+  /**
+   * Sends the exchange's request (written at once; Node holds it until the socket connects).
+   * `waitedMs`: how long it queued for a connection, taken off its headers timeout.
+   */
+  assign(exchange: Exchange, waitedMs = 0): void {
     this.exchange = exchange;
+    this.headersMs = Math.max(1, exchange.headersTimeout - waitedMs);
     exchange.connection = this;
     this.parser = new ResponseParser(this);
     this.completed = false;
     this.headSeen = false;
     this.written = false;
-    if (this.connected) this.arm(TimerKind.Headers, exchange.headersTimeout);
+    if (this.connected) this.arm(TimerKind.Headers, this.headersMs);
     sendAtTurnEnd(() => this.write(exchange));
     if (exchange.pausePending) this.pause();
   }

@@ -1,7 +1,10 @@
 /**
  * The keep-alive connections of one upstream origin: at most `maxConnections`, the most recently
  * used idle one first (it is the least likely to have been closed by the server), exchanges
- * beyond that wait in arrival order. Idle connections are closed after their keep-alive limit.
+ * beyond that wait in arrival order. A waiting exchange's headers timeout runs from its dispatch:
+ * one that gets no connection in time fails as a headers timeout (so the router fails over) and
+ * one that does keeps only what is left of it. Idle connections are closed after their keep-alive
+ * limit.
  */
 import { H1Connection, type ConnectionOwner, type Endpoint, type Exchange } from './connection.js';
 import { UpstreamClientError } from './errors.js';
@@ -22,6 +25,8 @@ export class H1Pool implements ConnectionOwner {
   private readonly all = new Set<H1Connection>();
   private waiting: Exchange[] = [];
   private waitingHead = 0;
+  /** When each waiting exchange was queued, and the timer of its deadline. */
+  private readonly queued = new Map<Exchange, { since: number; timer: NodeJS.Timeout }>();
   private readonly sweeper: NodeJS.Timeout;
   private destroyed = false;
 
@@ -52,11 +57,12 @@ export class H1Pool implements ConnectionOwner {
     const connection = this.takeIdle();
     if (connection !== null) connection.assign(exchange);
     else if (this.all.size < this.options.maxConnections) this.open().assign(exchange);
-    else this.waiting.push(exchange);
+    else this.enqueue(exchange);
   }
 
   /** A queued exchange was cancelled before it got a connection. */
   unqueue(exchange: Exchange): void {
+    this.leaveQueue(exchange);
     const at = this.waiting.indexOf(exchange, this.waitingHead);
     if (at !== -1) this.waiting.splice(at, 1);
   }
@@ -72,7 +78,7 @@ export class H1Pool implements ConnectionOwner {
   released(connection: H1Connection): void {
     const next = this.nextWaiting();
     if (next !== undefined) {
-      connection.assign(next);
+      connection.assign(next, this.leaveQueue(next));
       return;
     }
     connection.idleSince = Date.now();
@@ -86,7 +92,7 @@ export class H1Pool implements ConnectionOwner {
     // A slot is free: the next waiting exchange gets a new connection.
     if (!this.destroyed && this.waitingHead < this.waiting.length) {
       const next = this.nextWaiting();
-      if (next !== undefined) this.open().assign(next);
+      if (next !== undefined) this.open().assign(next, this.leaveQueue(next));
     }
   }
 
@@ -96,9 +102,34 @@ export class H1Pool implements ConnectionOwner {
     const waiting = this.waiting.slice(this.waitingHead);
     this.waiting = [];
     this.waitingHead = 0;
+    for (const { timer } of this.queued.values()) clearTimeout(timer);
+    this.queued.clear();
     const err = new UpstreamClientError('UPSTREAM_CLIENT_CLOSED', 'the upstream client is closed');
     for (const connection of [...this.all]) connection.fail(err);
     for (const exchange of waiting) exchange.sink.onError(err);
+  }
+
+  private enqueue(exchange: Exchange): void {
+    this.waiting.push(exchange);
+    const timer = setTimeout(() => this.queueTimedOut(exchange), exchange.headersTimeout);
+    this.queued.set(exchange, { since: performance.now(), timer });
+  }
+
+  /** Out of the queue (to a connection, or cancelled): its deadline is off; returns how long it waited (ms). */
+  private leaveQueue(exchange: Exchange): number {
+    const entry = this.queued.get(exchange);
+    if (entry === undefined) return 0;
+    clearTimeout(entry.timer);
+    this.queued.delete(exchange);
+    return performance.now() - entry.since;
+  }
+
+  private queueTimedOut(exchange: Exchange): void {
+    if (!this.queued.has(exchange)) return;
+    this.unqueue(exchange);
+    exchange.sink.onError(
+      new UpstreamClientError('UPSTREAM_HEADERS_TIMEOUT', `no connection to ${this.hostHeader} came free within ${exchange.headersTimeout} ms (all ${this.options.maxConnections} busy)`),
+    );
   }
 
   private open(): H1Connection {
