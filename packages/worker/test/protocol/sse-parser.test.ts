@@ -1,5 +1,5 @@
 import t from 'tap';
-import { SseLineTooLongError, SseParser, type SseEvent } from '../../src/protocol/sse/parser.js';
+import { SseEventTooLargeError, SseLineTooLongError, SseParser, type SseEvent } from '../../src/protocol/sse/parser.js';
 import { awkwardSplits } from './helpers/splits.js';
 
 const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -97,6 +97,14 @@ t.test('a line longer than maxLineBytes throws instead of growing without bound'
   t.throws(() => parser.push(encode('y'.repeat(40))), SseLineTooLongError);
   const ok = new SseParser({ maxLineBytes: 64 });
   t.strictSame(ok.push(encode('data: ' + 'x'.repeat(50) + '\n\n')), [ev('x'.repeat(50))]);
+});
+
+t.test('an event of many data lines without its blank line throws past maxEventChars', async (t) => {
+  const parser = new SseParser({ maxEventChars: 100 });
+  // 9 lines of "x" * 10 joined by newlines: 98 characters, still one event.
+  t.strictSame(parser.push(encode('data: xxxxxxxxxx\n'.repeat(9) + '\n')), [ev(Array(9).fill('x'.repeat(10)).join('\n'))]);
+  t.strictSame(parser.push(encode('data: xxxxxxxxxx\n'.repeat(9))), [], 'a new event, not yet ended');
+  t.throws(() => parser.push(encode('data: xxxxxxxxxx\n')), SseEventTooLargeError, 'the tenth line passes the limit');
 });
 
 t.test('long line arriving in many small reads is assembled once (linear work)', async (t) => {

@@ -20,11 +20,18 @@ export interface SseEvent {
 export interface SseParserOptions {
   /** Longest line accepted before push() throws, bounding memory. Default 16 MiB. */
   maxLineBytes?: number;
+  /**
+   * Most data one event may gather (its `data:` lines, counted in UTF-16 code units) before push()
+   * throws: many short lines without the blank line that ends an event would otherwise pile up.
+   * Default 16 Mi, as the pass-through scanners' event limit.
+   */
+  maxEventChars?: number;
 }
 
 const LF = 0x0a;
 const CR = 0x0d;
 const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+const DEFAULT_MAX_EVENT_CHARS = 16 * 1024 * 1024;
 
 export class SseLineTooLongError extends Error {
   constructor(limit: number) {
@@ -33,9 +40,17 @@ export class SseLineTooLongError extends Error {
   }
 }
 
+export class SseEventTooLargeError extends Error {
+  constructor(limit: number) {
+    super(`SSE event with more than ${limit} characters of data`);
+    this.name = 'SseEventTooLargeError';
+  }
+}
+
 export class SseParser {
   private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   private readonly maxLineBytes: number;
+  private readonly maxEventChars: number;
   /** Slices of the current, not yet terminated line. */
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
@@ -44,10 +59,13 @@ export class SseParser {
   private firstLine = true;
   private eventName: string | undefined;
   private dataLines: string[] = [];
+  /** Characters in dataLines, with the newlines that will join them. */
+  private dataChars = 0;
   private lastId: string | undefined;
 
   constructor(options: SseParserOptions = {}) {
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.maxEventChars = options.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS;
   }
 
   /** Consumes one chunk; returns the events it completed (possibly none). */
@@ -134,6 +152,8 @@ export class SseParser {
     }
     switch (field) {
       case 'data':
+        this.dataChars += value.length + (this.dataLines.length > 0 ? 1 : 0);
+        if (this.dataChars > this.maxEventChars) throw new SseEventTooLargeError(this.maxEventChars);
         this.dataLines.push(value);
         break;
       case 'event':
@@ -154,6 +174,7 @@ export class SseParser {
       events.push({ event: this.eventName, data, id: this.lastId });
     }
     this.dataLines = [];
+    this.dataChars = 0;
     this.eventName = undefined;
   }
 }
