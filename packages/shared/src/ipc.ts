@@ -145,6 +145,8 @@ export interface StatusReport {
   stateBackend: 'local' | 'redis';
   workers: WorkerStatus[];
   workerRestarts: number;
+  /** More than supervisor.crash_loop_max_restarts crashes in the last crash_loop_window: restarts wait the maximum backoff. */
+  crashLoop: boolean;
   lastReload: { at: string; result: 'success' | 'failure'; error?: string } | null;
   /** issue 5: headline traffic figures since the supervisor started (as in /admin/stats). */
   traffic?: TrafficTotals;

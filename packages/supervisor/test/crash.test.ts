@@ -1,7 +1,7 @@
-/** Crash handling: a SIGKILLed worker is replaced; a SIGKILLed supervisor leaves no worker. */
+/** Crash handling: a SIGKILLed worker is replaced; a crash loop is reported; a SIGKILLed supervisor leaves no worker. */
 import { existsSync } from 'node:fs';
 import t from 'tap';
-import { httpRequest, isProcessAlive, makeSandbox, readPidOf, startForeground, statusOf, waitFor } from './helpers/gatewayd.js';
+import { httpRequest, isProcessAlive, makeSandbox, readPidOf, runCli, startForeground, statusOf, waitFor } from './helpers/gatewayd.js';
 
 t.test('a SIGKILLed worker is replaced by a new serving worker', async (t) => {
   const sb = await makeSandbox(t);
@@ -44,4 +44,22 @@ t.test('a SIGKILLed supervisor leaves no worker behind, and its PID file is take
   t.equal(readPidOf(sb.pidFile), next.pid);
   t.match(next.output(), 'taken over');
   t.equal((await httpRequest(sb.port, '/health')).status, 200);
+});
+
+t.test('a crash loop is logged once and shown by status; its workers still come back', async (t) => {
+  const sb = await makeSandbox(t, { workers: 1, supervisor: 'restart_backoff_initial: 50ms, restart_backoff_max: 1s, crash_loop_window: 1m, crash_loop_max_restarts: 1' });
+  const gw = await startForeground(t, sb);
+  t.equal((await statusOf(sb)).crashLoop, false, 'none at start');
+  for (let crash = 1; crash <= 2; crash++) {
+    const victim = (await statusOf(sb)).workers[0]!;
+    process.kill(victim.pid, 'SIGKILL');
+    await waitFor(async () => {
+      const status = await statusOf(sb);
+      return status.workerRestarts === crash && status.workers.some((w) => w.pid !== victim.pid && w.state === 'ready');
+    }, 15_000, `the replacement after crash ${crash}`);
+    t.equal((await statusOf(sb)).crashLoop, crash === 2, `after crash ${crash}: ${crash === 2 ? 'a crash loop (2 crashes, 1 allowed per minute)' : 'not yet a crash loop'}`);
+  }
+  t.match((await runCli(['status', '--pid-file', sb.pidFile])).stdout, /worker restarts: 2 \(crash loop: restarting at the maximum backoff\)/);
+  t.equal(gw.output().split('"msg":"crash loop: workers keep exiting').length - 1, 1, 'logged once');
+  t.equal((await httpRequest(sb.port, '/health')).status, 200, 'the restarted worker serves');
 });

@@ -19,6 +19,8 @@ t.test('more than crash_loop_max_restarts in the window: error once, then only t
   const decisions = Array.from({ length: 8 }, (_, i) => backoff.next(i, STABLE_UPTIME_MS, i * 100));
   t.same(decisions.map((d) => d.crashLoopStarted), [false, false, false, false, false, true, false, false], 'logged once');
   t.same(decisions.map((d) => d.delayMs), [100, 100, 100, 100, 100, 1_000, 1_000, 1_000]);
+  t.equal(backoff.crashLoopActive(800), true, 'status reports the crash loop');
+  t.equal(backoff.crashLoopActive(60_000 + 400), false, 'and stops reporting it once the window holds no more than the maximum');
   // Once the window has passed, the rate is normal again.
   const later = backoff.next(0, STABLE_UPTIME_MS, 200_000);
   t.equal(later.inCrashLoop, false);

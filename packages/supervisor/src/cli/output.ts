@@ -41,7 +41,7 @@ export function formatStatus(status: StatusReport): string[] {
     `  listen:          data ${status.listen.data}, admin ${status.listen.admin ?? '-'}`,
     `  http engine:     ${status.httpEngine}`,
     `  state backend:   ${status.stateBackend}`,
-    `  worker restarts: ${status.workerRestarts}`,
+    `  worker restarts: ${status.workerRestarts}${status.crashLoop ? ' (crash loop: restarting at the maximum backoff)' : ''}`,
     // issue 5: headline figures, the same totals as GET /admin/stats
     ...(status.traffic ? [`  traffic:         ${formatTraffic(status.traffic)}`] : []),
     `  last reload:     ${reload}`,

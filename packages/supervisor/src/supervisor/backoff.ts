@@ -47,6 +47,14 @@ export class RestartBackoff {
     return { delayMs: looping ? maxMs : exponential, crashLoopStarted, inCrashLoop: looping };
   }
 
+  /** Whether crashes within the window still exceed the maximum (for `status`): false once the rate falls. */
+  crashLoopActive(now = Date.now()): boolean {
+    const { crashLoopWindowMs, crashLoopMaxRestarts } = this.settings;
+    let recent = 0;
+    for (const at of this.crashTimes) if (now - at < crashLoopWindowMs) recent++;
+    return recent > crashLoopMaxRestarts;
+  }
+
   /** Forget a slot (its generation was replaced by a reload). */
   reset(): void {
     this.attempts.clear();

@@ -193,6 +193,7 @@ export class Supervisor implements ReloadHost {
       stateBackend: state.backend,
       workers,
       workerRestarts: this.workerRestarts,
+      crashLoop: this.backoff.crashLoopActive(),
       lastReload: this.lastReload,
       traffic: this.metrics.headline(),
       trafficByModel: trafficRows(this.metrics.traffic.byModel()), // issue 5

@@ -39,6 +39,8 @@ export interface ConfigOptions {
   workers?: number;
   drainTimeout?: string;
   readyTimeout?: string;
+  /** More `supervisor:` keys, as YAML flow-mapping members (`restart_backoff_max: 1s, ...`). */
+  supervisor?: string;
   /** Extra top-level YAML appended verbatim (e.g. an auth section). */
   extra?: string;
 }
@@ -61,7 +63,7 @@ export function configYaml(port: number, adminPort: number, options: ConfigOptio
     `server: { host: 127.0.0.1, port: ${port}, workers: ${options.workers ?? 2}, drain_timeout: ${options.drainTimeout ?? '1s'} }`,
     `admin: { host: 127.0.0.1, port: ${adminPort} }`,
     'logging: { level: info, format: json }',
-    `supervisor: { ready_timeout: ${options.readyTimeout ?? '15s'} }`,
+    `supervisor: { ready_timeout: ${options.readyTimeout ?? '15s'}${options.supervisor ? `, ${options.supervisor}` : ''} }`,
     'providers:',
     '  - { name: local, type: mock, chunks: 4, chunk_delay: 0ms }',
     'models:',
