@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlRequest, ControlResponse, LoadedConfig } from '@gatewayd/shared';
-import { startAdminServer, type AdminServer } from '../admin/index.js';
+import { AdminListener } from '../admin/listener.js';
 import { startControlServer, type ControlServer } from '../control/server.js';
 import { createSupervisorLog, type SupervisorLog } from '../log.js';
 import { PidFile, resolvePidFileForStart, socketPathFor } from '../pidfile.js';
@@ -69,7 +69,7 @@ export async function runSupervisor(options: RunOptions): Promise<number> {
   }
   const socketPath = socketPathFor(pidPath);
   let control: ControlServer | null = null;
-  let admin: AdminServer | null = null; // issue 5
+  let admin: AdminListener | null = null; // issue 5
   const cleanup = async (): Promise<void> => {
     await admin?.close();
     await control?.close();
@@ -94,16 +94,16 @@ export async function runSupervisor(options: RunOptions): Promise<number> {
     return failStart(`cannot listen on the control socket ${socketPath}: ${(err as Error).message}`, log);
   }
   // issue 5: the admin plane (metrics, stats, config) listens before any worker is forked; a port
-  // already in use fails the start like the data port does.
-  if (config.admin.enabled) {
-    try {
-      admin = await startAdminServer(supervisor, { host: config.admin.host, port: config.admin.port }, logger);
-      supervisor.adminAddress = admin.address;
-    } catch (err) {
-      await cleanup();
-      return failStart((err as Error).message, log);
-    }
+  // already in use fails the start like the data port does. A reload moves it (AdminListener).
+  const adminListener = new AdminListener(supervisor, logger, (address) => (supervisor.adminAddress = address));
+  admin = adminListener;
+  try {
+    await adminListener.start(config.admin);
+  } catch (err) {
+    await cleanup();
+    return failStart((err as Error).message, log);
   }
+  supervisor.afterReload = (next) => adminListener.apply(next.admin);
 
   try {
     await supervisor.start();

@@ -52,6 +52,8 @@ export class Supervisor implements ReloadHost {
   readonly metrics: MetricsHub;
   /** issue 5: host:port of the admin server once it listens (set by run.ts). */
   adminAddress: string | null = null;
+  /** Runs after a successful reload, before `reload` answers (issue 5: the admin listener follows the config). */
+  afterReload: ((config: GatewayConfig) => Promise<void>) | null = null;
   current: GenerationSpec;
   private phase: 'starting' | 'running' | 'stopping' = 'starting';
   private lastGeneration = 1;
@@ -215,6 +217,7 @@ export class Supervisor implements ReloadHost {
       return { ok: false, error: 'the supervisor did not start', code: 'GW_ERR_STOPPING' };
     }
     const result = await performReload(this);
+    if (result.ok && this.afterReload !== null) await this.afterReload(this.current.config);
     this.lastReload = result.ok
       ? { at: new Date().toISOString(), result: 'success' }
       : { at: new Date().toISOString(), result: 'failure', error: result.error };
