@@ -1,11 +1,46 @@
 import t from 'tap';
 import { Agent, request } from 'node:http';
-import { chat, forkWorker, freePort, openStream, send, sseData, testConfig, until, workerStats } from './helpers.js';
+import type { Test } from 'tap';
+import { chat, forkWorker, freePort, openStream, send, sseData, testConfig, until, workerStats, type ForkedWorker } from './helpers.js';
 
 const messages = [
   { role: 'system', content: 'be brief' },
   { role: 'user', content: 'hello gateway world' },
 ];
+
+/** A stream to a client that stops reading parks (the worker buffers only what the sockets hold) and completes once it reads. */
+async function backpressure(t: Test, port: number, w: ForkedWorker): Promise<void> {
+  const chunks = 100_000; // ~20 MB of frames: far more than the socket buffers hold
+  let received = 0;
+  let resume: () => void = () => {};
+  const finished = new Promise<string>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json', 'x-mock-chunks': String(chunks) }, agent: false }, (res) => {
+      let tail = '';
+      res.pause();
+      resume = () => res.resume();
+      res.setEncoding('utf8').on('data', (d: string) => {
+        received += d.length;
+        tail = (tail + d).slice(-64);
+      });
+      res.on('end', () => resolve(tail));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ model: 'demo', messages, stream: true }));
+  });
+  await until('the stream started', async () => (await workerStats(w)).activeStreams === 1);
+  // With no reader, the worker must park the stream instead of buffering all of it and ending.
+  for (let i = 0; i < 5; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    t.equal((await workerStats(w)).activeStreams, 1, 'the stream waits for the client');
+  }
+  t.equal(received, 0, 'the client has read nothing');
+  resume();
+  const tail = await finished;
+  t.ok(tail.endsWith('data: [DONE]\n\n'), 'and completes once the client reads');
+  t.ok(received > chunks * 100, `every chunk arrived (${received} bytes)`);
+  await until('stream released', async () => (await workerStats(w)).activeStreams === 0);
+}
 
 t.test('mock provider over real sockets', async (t) => {
   const port = await freePort();
@@ -127,38 +162,7 @@ t.test('mock provider over real sockets', async (t) => {
     t.equal((await send(port, { path: '/health' })).status, 200);
   });
 
-  t.test('a stream honours backpressure from a client that stops reading', async (t) => {
-    const chunks = 100_000; // ~20 MB of frames: far more than the socket buffers hold
-    let received = 0;
-    let resume: () => void = () => {};
-    const finished = new Promise<string>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json', 'x-mock-chunks': String(chunks) }, agent: false }, (res) => {
-        let tail = '';
-        res.pause();
-        resume = () => res.resume();
-        res.setEncoding('utf8').on('data', (d: string) => {
-          received += d.length;
-          tail = (tail + d).slice(-64);
-        });
-        res.on('end', () => resolve(tail));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(JSON.stringify({ model: 'demo', messages, stream: true }));
-    });
-    await until('the stream started', async () => (await workerStats(w)).activeStreams === 1);
-    // With no reader, the worker must park the stream instead of buffering all of it and ending.
-    for (let i = 0; i < 5; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      t.equal((await workerStats(w)).activeStreams, 1, 'the stream waits for the client');
-    }
-    t.equal(received, 0, 'the client has read nothing');
-    resume();
-    const tail = await finished;
-    t.ok(tail.endsWith('data: [DONE]\n\n'), 'and completes once the client reads');
-    t.ok(received > chunks * 100, `every chunk arrived (${received} bytes)`);
-    await until('stream released', async () => (await workerStats(w)).activeStreams === 0);
-  });
+  t.test('a stream honours backpressure from a client that stops reading', (t) => backpressure(t, port, w));
 
   t.test('latency before the first byte, and an abort while waiting', async (t) => {
     const r = await chat(port, { model: 'demo', messages }, { 'x-mock-latency-ms': '50' });
@@ -180,4 +184,11 @@ t.test('mock provider over real sockets', async (t) => {
   t.test('nothing on stderr (uWS warns there, e.g. about uncorked writes)', async (t) => {
     t.equal(w.stderr(), '');
   });
+});
+
+t.test('the fallback engine honours backpressure too (node:http drain instead of onWritable)', async (t) => {
+  const port = await freePort();
+  const w = await forkWorker(t, { config: testConfig(port, { chunks: 5 }), env: { UWS_USE_FALLBACK: '1' } });
+  t.match(w.first, { type: 'ready', engine: 'fallback' });
+  await backpressure(t, port, w);
 });

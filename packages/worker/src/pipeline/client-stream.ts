@@ -9,7 +9,7 @@ import type { ErrorCode } from '@gatewayd/shared/errors';
 import type { AnswerCapture } from '../cache/capture.js';
 import type { Exchange, HeaderList } from '../http/exchange.js';
 import { beginSse, endSse, streamErrorEvent } from '../http/sse.js';
-import { isNativeEngine } from '../http/uws.js';
+import { isNativeEngine, onceDrained } from '../http/uws.js';
 import { UpstreamStreamError } from '../protocol/errors.js';
 import type { AttemptFailure } from '../routing/index.js';
 import { classifyTransportError } from '../upstream/errors.js';
@@ -37,6 +37,12 @@ export class ClientStream implements ChunkWriter {
   private readonly relayCorked = (): void => this.relayNow();
   private readonly endCorked = (): void => this.endNow();
   private readonly failCorked = (): void => this.failNow(this.pendingError);
+  /** Fallback engine: the node:http response drained. */
+  private readonly drained = (): void => {
+    if (!this.blocked) return;
+    this.blocked = false;
+    if (!this.ex.done && !this.over) this.owner.resumeUpstream();
+  };
 
   constructor(
     private readonly ex: Exchange,
@@ -74,7 +80,10 @@ export class ClientStream implements ChunkWriter {
   write(data: string | Uint8Array): void {
     const ex = this.ex;
     if (ex.done) return;
-    if (!ex.res.write(data) && isNativeEngine) this.blocked = true;
+    if (!ex.res.write(data) && !this.blocked) {
+      // Native: onWritable (set in begin) resumes. Fallback: node:http buffers; its 'drain' resumes.
+      if (isNativeEngine || onceDrained(ex.res, this.drained)) this.blocked = true;
+    }
     this.capture?.streamData(data); // issue 4
     ex.obs?.capture?.chunk(data); // issue 5: streamed completion text, log_prompts only
   }
