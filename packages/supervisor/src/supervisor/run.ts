@@ -70,9 +70,13 @@ export async function runSupervisor(options: RunOptions): Promise<number> {
   const socketPath = socketPathFor(pidPath);
   let control: ControlServer | null = null;
   let admin: AdminListener | null = null; // issue 5
+  // Idempotent: a stop signal during startup runs it from the supervisor's shutdown, and the
+  // startup path runs it again for what it opened afterwards.
   const cleanup = async (): Promise<void> => {
-    await admin?.close();
-    await control?.close();
+    const [openAdmin, openControl] = [admin, control];
+    admin = control = null;
+    await openAdmin?.close();
+    await openControl?.close();
     await pidFile.release();
   };
 
@@ -110,6 +114,7 @@ export async function runSupervisor(options: RunOptions): Promise<number> {
   } catch (err) {
     if (supervisor.stopping) {
       await supervisor.stopped;
+      await cleanup(); // the control socket or admin port may have opened after the stop's cleanup
       await launcher?.failed('stopped by a signal during startup');
       return 0;
     }

@@ -92,6 +92,8 @@ export class Supervisor implements ReloadHost {
   /** Forks every worker of generation 1 and waits until all serve; on any failure kills them all. */
   start(): Promise<void> {
     this.started ??= (async () => {
+      // A stop signal that came while the control socket and admin port were opening: fork nothing.
+      if (this.stopping) throw new Error('stopped during startup');
       const spec = this.current;
       const count = workerCountOf(spec.config);
       this.logger.info({ workers: count, generation: spec.generation, configFile: spec.configFile }, 'starting workers');
