@@ -78,7 +78,11 @@ t.test("the configmap's gatewayd.yaml is valid; probes and ports match it", asyn
   t.ok(config.admin.token, 'the admin plane has a token when it listens beyond loopback');
   t.not(config.server.workers, 'auto', 'an explicit worker count (auto sees the node, not the CPU limit)');
   t.equal(at(container, 'livenessProbe.httpGet.path'), '/health/live');
-  t.equal(at(container, 'readinessProbe.httpGet.path'), '/health/ready');
+  // /health/ready is 503 on every pod at once while some model's providers are all down: a probe on
+  // it would empty the Service for every model whenever a single-provider model's provider fails.
+  const singleProvider = config.models.filter((m) => new Set(m.targets.map((target) => target.provider)).size === 1).map((m) => m.name);
+  t.ok(singleProvider.length > 0, `the configmap has single-provider models (${singleProvider.join(', ')})`);
+  t.equal(at(container, 'readinessProbe.httpGet.path'), '/health/live', 'so readiness does not follow provider health');
   t.equal(at(container, 'startupProbe.httpGet.path'), '/health/live');
   for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) t.equal(ports.get(at(container, `${probe}.httpGet.port`) as string), config.server.port, `${probe} on the data port`);
   // The worker serves those paths (packages/worker/src/routes/health.ts).
