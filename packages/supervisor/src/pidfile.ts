@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { isProcessAlive } from './process.js';
+import { isGatewaydProcess, isProcessAlive } from './process.js';
 
 /** SPEC default chain, first writable wins: /var/run, ./run (created when needed), ./. */
 export function pidFileCandidates(cwd = process.cwd()): string[] {
@@ -82,18 +82,18 @@ export class PidFile {
       if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
       const owner = readPidFile(path);
       if (owner === undefined) throw new Error(`another gatewayd is starting (lock ${lockfilePath} is held and ${path} has no pid yet)`);
-      if (owner !== process.pid && isProcessAlive(owner)) throw new AlreadyRunningError(owner, path);
-      warn(`stale lock ${lockfilePath} of pid ${owner} (not running) removed`);
+      if (owner !== process.pid && isProcessAlive(owner) && isGatewaydProcess(owner)) throw new AlreadyRunningError(owner, path);
+      warn(`stale lock ${lockfilePath} of pid ${owner} (not a running gatewayd) removed`);
       rmSync(lockfilePath, { recursive: true, force: true });
       unlock = await lockfile.lock(path, lockOptions);
     }
     const previous = readPidFile(path);
-    if (previous !== undefined && previous !== process.pid && isProcessAlive(previous)) {
+    if (previous !== undefined && previous !== process.pid && isProcessAlive(previous) && isGatewaydProcess(previous)) {
       // A live pid without a lock: written by another tool or a lock dir removed by hand. Refuse.
       await unlock().catch(() => undefined);
       throw new AlreadyRunningError(previous, path);
     }
-    if (previous !== undefined) warn(`stale pid file ${path} (pid ${previous} is not running) taken over`);
+    if (previous !== undefined) warn(`stale pid file ${path} (pid ${previous} is ${isProcessAlive(previous) ? 'another program now' : 'not running'}) taken over`);
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, `${process.pid}\n`);
     renameSync(tmp, path);

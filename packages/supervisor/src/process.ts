@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -23,6 +24,31 @@ export function isProcessAlive(pid: number): boolean {
     }
   }
   return true;
+}
+
+/** The arguments of a process's command line (Linux: /proc; macOS: ps); undefined when unreadable. */
+export function commandLineOf(pid: number): string[] | undefined {
+  try {
+    if (process.platform === 'linux') return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((arg) => arg !== '');
+    if (process.platform === 'darwin') return execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split(/\s+/);
+  } catch {
+    // gone, or not ours to read
+  }
+  return undefined;
+}
+
+/** The CLI script as a command line names it: the `gatewayd` bin, or the built main.js of any install. */
+const GATEWAYD_SCRIPT = /(?:^|\/)gatewayd$|\/supervisor\/dist\/cli\/main\.js$/;
+
+/**
+ * Whether `pid` is a gatewayd (its command line names the CLI). A PID file that outlived a reboot
+ * may name a pid some other program has now: that one is neither refused as "already running" nor
+ * signalled by `stop`. A command line that cannot be read counts as gatewayd (the old behaviour).
+ */
+export function isGatewaydProcess(pid: number): boolean {
+  const args = commandLineOf(pid);
+  if (args === undefined || args.length === 0) return true;
+  return args.some((arg) => GATEWAYD_SCRIPT.test(arg));
 }
 
 /**

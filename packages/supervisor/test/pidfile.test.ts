@@ -31,6 +31,25 @@ t.test('a stale PID file (dead pid, fresh lock left behind) is taken over with a
   t.equal(status.code, 0, 'the stale socket file was replaced by a live one');
 });
 
+t.test('a PID file naming a live pid of another program (a reboot reused it): not signalled, not refused', async (t) => {
+  const sb = await makeSandbox(t);
+  const stranger = spawn('sleep', ['60']);
+  t.teardown(() => stranger.kill('SIGKILL'));
+  writeFileSync(sb.pidFile, `${stranger.pid}\n`);
+
+  const stop = await runCli(['stop', '--pid-file', sb.pidFile, '--force', '--timeout', '1']);
+  t.equal(stop.code, 0);
+  t.match(stop.stdout, `gatewayd is not running (pid ${stranger.pid} from ${sb.pidFile} is gone: another program has that pid now)`);
+  t.equal(stranger.exitCode, null, 'stop did not signal it');
+  t.equal(stranger.signalCode, null);
+  t.equal((await runCli(['status', '--pid-file', sb.pidFile])).code, 3, 'status: not running');
+
+  const gw = await startForeground(t, sb);
+  t.equal(readPidOf(sb.pidFile), gw.pid, 'start took the PID file over');
+  t.match(gw.output(), `stale pid file ${sb.pidFile} (pid ${stranger.pid} is another program now) taken over`);
+  t.equal(stranger.exitCode, null, 'and left the other program alone');
+});
+
 t.test('start exits 1 with the reason when the port is already taken', async (t) => {
   const sb = await makeSandbox(t);
   const blocker = createServer();

@@ -1,4 +1,4 @@
-import { isProcessAlive } from '../process.js';
+import { isGatewaydProcess, isProcessAlive } from '../process.js';
 import { readPidFile, resolvePidFileForLookup, socketPathFor } from '../pidfile.js';
 
 /** Where the commands find a running supervisor: its PID file, pid and control socket. */
@@ -12,11 +12,12 @@ export interface SupervisorTarget {
 export function locateSupervisor(explicitPidFile: string | undefined): SupervisorTarget {
   const pidFile = resolvePidFileForLookup(explicitPidFile);
   const pid = readPidFile(pidFile);
-  return { pidFile, socketPath: socketPathFor(pidFile), pid, running: pid !== undefined && isProcessAlive(pid) };
+  // A pid reused by another program after a reboot is not a running gatewayd (never signal it).
+  return { pidFile, socketPath: socketPathFor(pidFile), pid, running: pid !== undefined && isProcessAlive(pid) && isGatewaydProcess(pid) };
 }
 
 export function notRunningMessage(target: SupervisorTarget): string {
   return target.pid === undefined
     ? `gatewayd is not running (no pid file at ${target.pidFile})`
-    : `gatewayd is not running (pid ${target.pid} from ${target.pidFile} is gone)`;
+    : `gatewayd is not running (pid ${target.pid} from ${target.pidFile} is gone${isProcessAlive(target.pid) ? ': another program has that pid now' : ''})`;
 }
