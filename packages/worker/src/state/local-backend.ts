@@ -236,7 +236,10 @@ export class LocalStateBackend implements StateBackend {
       return;
     }
     const late = this.abandoned.get(message.id);
-    if (!late) return;
+    if (!late) {
+      this.forgottenAnswer(message);
+      return;
+    }
     this.abandoned.delete(message.id);
     this.health.up();
     // These requests were already answered by the on_error policy: give back what was granted.
@@ -247,6 +250,21 @@ export class LocalStateBackend implements StateBackend {
       if (result.ok && result.ticket) this.settle(result.ticket, this.options.onError === 'open' ? waiter.reserve : 0);
       if (result.credits) for (const grant of result.credits) this.credits.refuse(grant);
     });
+  }
+
+  /**
+   * The answer of a batch given up on so long ago that it was forgotten (MAX_ABANDONED): its
+   * requests were answered by the on_error policy and their estimates are unknown now, so what it
+   * granted is freed with 0 tokens (a slot must not stay taken for the worker's life).
+   */
+  private forgottenAnswer(message: StateBatchResultMessage): void {
+    if (message.id >= this.nextId) return; // not one of ours
+    this.health.up();
+    for (const result of message.results) {
+      if (!isAdmitResult(result)) continue;
+      if (result.ok && result.ticket) this.settle(result.ticket, 0);
+      if (result.credits) for (const grant of result.credits) this.credits.refuse(grant);
+    }
   }
 
   private onTimeout(id: number): void {

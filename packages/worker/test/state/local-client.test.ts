@@ -144,6 +144,24 @@ t.test('a stalled supervisor: on_error open admits degraded, logs once, recovers
   t.equal(state.status().healthy, true);
 });
 
+t.test('a grant in the late answer of a batch given up on so long ago it was forgotten is still freed', async (t) => {
+  const { logger } = captureLogger();
+  const stall = stallingChannel();
+  const state = createStateBackend(stateConfig('{ backend: local, on_error: open }'), { workerId: 0, logger, channel: stall.channel, timeoutMs: 1 });
+  t.teardown(() => state.close());
+  const scopes = [{ id: 'g', concurrency: 1 }];
+  // More given-up batches than the client remembers (1,000): the first ones are forgotten.
+  let degraded = 0;
+  for (let i = 0; i < 1_005; i++) if ((await state.admit(scopes, 10)).degraded) degraded++;
+  t.equal(degraded, 1_005, 'each admitted by on_error open, uncounted');
+  t.equal(stall.held.length, 1_005, 'one batch each');
+  stall.release();
+  t.equal(stall.core.limits.size.tickets, 1, 'the store granted the slot to the first, forgotten batch');
+  await waitFor(() => stall.held.length > 0, 2_000, 'the settle of that grant');
+  stall.release();
+  t.equal(stall.core.limits.size.tickets, 0, 'and it is released, not held for the life of the worker');
+});
+
 t.test('a stalled supervisor with on_error closed: rejected as unavailable within the timeout', async (t) => {
   const { logger, lines } = captureLogger();
   const stall = stallingChannel();
