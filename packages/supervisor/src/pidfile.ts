@@ -82,14 +82,16 @@ export class PidFile {
       if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
       const owner = readPidFile(path);
       if (owner === undefined) throw new Error(`another gatewayd is starting (lock ${lockfilePath} is held and ${path} has no pid yet)`);
-      if (owner !== process.pid && isProcessAlive(owner) && isGatewaydProcess(owner)) throw new AlreadyRunningError(owner, path);
-      warn(`stale lock ${lockfilePath} of pid ${owner} (not a running gatewayd) removed`);
+      // A fresh lock is being kept fresh by a live process: whatever its command line, refuse.
+      if (owner !== process.pid && isProcessAlive(owner)) throw new AlreadyRunningError(owner, path);
+      warn(`stale lock ${lockfilePath} of pid ${owner} (not running) removed`);
       rmSync(lockfilePath, { recursive: true, force: true });
       unlock = await lockfile.lock(path, lockOptions);
     }
     const previous = readPidFile(path);
     if (previous !== undefined && previous !== process.pid && isProcessAlive(previous) && isGatewaydProcess(previous)) {
-      // A live pid without a lock: written by another tool or a lock dir removed by hand. Refuse.
+      // A live gatewayd without the lock: a lock dir removed by hand. Refuse. (A live pid of another
+      // program is a PID file that outlived a reboot: the lock was stale, taken over below.)
       await unlock().catch(() => undefined);
       throw new AlreadyRunningError(previous, path);
     }

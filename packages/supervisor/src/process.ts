@@ -37,17 +37,23 @@ export function commandLineOf(pid: number): string[] | undefined {
   return undefined;
 }
 
-/** The CLI script as a command line names it: the `gatewayd` bin, or the built main.js of any install. */
-const GATEWAYD_SCRIPT = /(?:^|\/)gatewayd$|\/supervisor\/dist\/cli\/main\.js$/;
+/**
+ * The CLI script as a command line names it: the `gatewayd` bin, or the CLI's main module however
+ * it is started (`node packages/supervisor/dist/cli/main.js`, `node ./dist/cli/main.js`, from source
+ * with tsx). Loose on purpose: a stranger that matches is only treated as before this check.
+ */
+const GATEWAYD_SCRIPT = /(?:^|\/)gatewayd$|(?:^|\/)cli\/main\.[jt]s$/;
 
 /**
  * Whether `pid` is a gatewayd (its command line names the CLI). A PID file that outlived a reboot
  * may name a pid some other program has now: that one is neither refused as "already running" nor
- * signalled by `stop`. A command line that cannot be read counts as gatewayd (the old behaviour).
+ * signalled by `stop`. A command line that cannot be read counts as gatewayd (the old behaviour);
+ * an empty one (a kernel thread) does not.
  */
 export function isGatewaydProcess(pid: number): boolean {
   const args = commandLineOf(pid);
-  if (args === undefined || args.length === 0) return true;
+  if (args === undefined) return true;
+  // Empty: a kernel thread (a zombie's is empty too, but isProcessAlive already says no to those).
   return args.some((arg) => GATEWAYD_SCRIPT.test(arg));
 }
 
