@@ -34,6 +34,7 @@ export function describeTransport(failure: TransportFailure, target: RouteTarget
     case 'connect':
       return `could not connect to provider ${name} (${failure.detail})`;
     case 'timeout':
+      if (failure.local) return `no connection to provider ${name} came free within ${input.headersTimeout} ms (providers[].max_connections all busy in this worker)`;
       return failure.phase === 'body'
         ? `provider ${name} sent nothing for ${input.bodyTimeout} ms (stream idle timeout)`
         : `provider ${name} did not answer within ${input.headersTimeout} ms`;
@@ -46,7 +47,9 @@ export function describeTransport(failure: TransportFailure, target: RouteTarget
 export function transportFailure(err: Error, input: AttemptInput): AttemptFailure {
   const failure = classifyTransportError(err);
   const code: ErrorCode = failure.kind === 'timeout' ? 'GW_ERR_UPSTREAM_TIMEOUT' : 'GW_ERR_UPSTREAM_ERROR';
-  return { kind: failure.kind, error: new GatewayError(code, describeTransport(failure, input.target, input)) };
+  const attempt: AttemptFailure = { kind: failure.kind, error: new GatewayError(code, describeTransport(failure, input.target, input)) };
+  if (failure.local) attempt.local = true;
+  return attempt;
 }
 
 function statusCode(kind: FailureKind, status: number, clientKey: boolean): ErrorCode {

@@ -110,7 +110,7 @@ export async function executeWithFailover(host: FailoverHost, model: ResolvedMod
       if (admission === 'probe') host.releaseProbe(target);
       return outcome;
     }
-    host.recordFailure(target, failure);
+    if (failure.local !== true) host.recordFailure(target, failure);
     const failedAt = clock.now();
     if (failure.retryAfterMs === undefined) {
       slot.notBefore = failedAt + backoffDelay(slot.tries - 1, routing, () => clock.random());

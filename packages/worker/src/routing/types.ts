@@ -39,6 +39,11 @@ export interface AttemptFailure {
    * the caller's problem: not retried, and not held against the target's breaker.
    */
   clientKey?: boolean;
+  /**
+   * The gateway's own limit failed the attempt (no free connection in this worker's pool): the
+   * next target is tried, but the target's breaker and health do not count it.
+   */
+  local?: boolean;
 }
 
 export type AttemptResult = { ok: true } | { ok: false; failure: AttemptFailure };

@@ -14,6 +14,8 @@ export interface TransportFailure {
   phase?: 'headers' | 'body';
   /** Short cause for messages and logs, e.g. `ECONNREFUSED`. */
   detail: string;
+  /** The gateway's own limit (its connection pool), not the upstream's doing. */
+  local?: boolean;
 }
 
 const CONNECT_CODES = new Set([
@@ -44,6 +46,8 @@ function classifyClientError(err: UpstreamClientError): TransportFailure {
       return { kind: 'connect', detail: err.message };
     case 'UPSTREAM_HEADERS_TIMEOUT':
       return { kind: 'timeout', phase: 'headers', detail: 'no response headers in time' };
+    case 'UPSTREAM_POOL_TIMEOUT':
+      return { kind: 'timeout', phase: 'headers', detail: err.message, local: true };
     case 'UPSTREAM_BODY_TIMEOUT':
       return { kind: 'timeout', phase: 'body', detail: 'the response went idle' };
     case 'UPSTREAM_CLOSED':

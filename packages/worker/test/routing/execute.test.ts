@@ -137,6 +137,17 @@ t.test('retry-after beyond retry_after_max: skip to a target not rate-limited, o
   if (!result.ok) t.equal(result.failure.retryAfterMs, 5000, 'the caller gets the upstream failure');
 });
 
+t.test('a failure of the gateway’s own pool (local) fails over but is not held against the target', async (t) => {
+  const { router, model } = setup(TWO);
+  const client = scripted({ 'p1/a': [fail('timeout', { local: true })] });
+  t.ok((await router.execute(model, client.attempt)).ok);
+  t.strictSame(client.calls.map(([id]) => id), ['p1/a', 'p2/b'], 'the next target served it');
+  t.equal(router.snapshot().find((h) => h.id === 'p1/a')?.failures, 0, 'no failure recorded for p1/a');
+  const upstream = scripted({ 'p1/a': [fail('timeout')] });
+  t.ok((await router.execute(model, upstream.attempt)).ok);
+  t.equal(router.snapshot().find((h) => h.id === 'p1/a')?.failures, 1, 'an upstream timeout is');
+});
+
 t.test('non-retryable: auth failure with the client’s own key, and a throw', async (t) => {
   const { router, model } = setup(TWO);
   const client = scripted({ 'p1/a': [fail('auth', { status: 401, clientKey: true })] });

@@ -105,7 +105,8 @@ export class H1Connection implements ResponseEvents {
    */
   assign(exchange: Exchange, waitedMs = 0): void {
     this.exchange = exchange;
-    this.headersMs = Math.max(1, exchange.headersTimeout - waitedMs);
+    // 0 is "no headers timeout": it stays 0 (arm() sets no timer for it).
+    this.headersMs = exchange.headersTimeout > 0 ? Math.max(1, exchange.headersTimeout - waitedMs) : 0;
     exchange.connection = this;
     this.parser = new ResponseParser(this);
     this.completed = false;

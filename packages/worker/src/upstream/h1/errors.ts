@@ -8,6 +8,8 @@ export type UpstreamClientErrorCode =
   | 'UPSTREAM_CONNECT_TIMEOUT'
   /** No complete response head within the request's headers timeout. */
   | 'UPSTREAM_HEADERS_TIMEOUT'
+  /** Queued for this worker's pool (max_connections all busy) for the whole headers timeout: nothing was sent. */
+  | 'UPSTREAM_POOL_TIMEOUT'
   /** The response body went idle longer than the body timeout. */
   | 'UPSTREAM_BODY_TIMEOUT'
   /** The upstream closed the connection before the response was complete. */

@@ -16,6 +16,8 @@ export interface PoolOptions {
 }
 
 const SWEEP_MS = 1_000;
+/** setTimeout's largest delay; a longer one would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 export class H1Pool implements ConnectionOwner {
   private readonly endpoint: Endpoint;
@@ -26,7 +28,7 @@ export class H1Pool implements ConnectionOwner {
   private waiting: Exchange[] = [];
   private waitingHead = 0;
   /** When each waiting exchange was queued, and the timer of its deadline. */
-  private readonly queued = new Map<Exchange, { since: number; timer: NodeJS.Timeout }>();
+  private readonly queued = new Map<Exchange, { since: number; timer: NodeJS.Timeout | null }>();
   private readonly sweeper: NodeJS.Timeout;
   private destroyed = false;
 
@@ -102,7 +104,7 @@ export class H1Pool implements ConnectionOwner {
     const waiting = this.waiting.slice(this.waitingHead);
     this.waiting = [];
     this.waitingHead = 0;
-    for (const { timer } of this.queued.values()) clearTimeout(timer);
+    for (const { timer } of this.queued.values()) if (timer !== null) clearTimeout(timer);
     this.queued.clear();
     const err = new UpstreamClientError('UPSTREAM_CLIENT_CLOSED', 'the upstream client is closed');
     for (const connection of [...this.all]) connection.fail(err);
@@ -111,7 +113,9 @@ export class H1Pool implements ConnectionOwner {
 
   private enqueue(exchange: Exchange): void {
     this.waiting.push(exchange);
-    const timer = setTimeout(() => this.queueTimedOut(exchange), exchange.headersTimeout);
+    const ms = exchange.headersTimeout;
+    // 0: no headers timeout (none for the wait either); beyond setTimeout's range: none needed.
+    const timer = ms > 0 && ms <= MAX_TIMER_MS ? setTimeout(() => this.queueTimedOut(exchange), ms) : null;
     this.queued.set(exchange, { since: performance.now(), timer });
   }
 
@@ -119,7 +123,7 @@ export class H1Pool implements ConnectionOwner {
   private leaveQueue(exchange: Exchange): number {
     const entry = this.queued.get(exchange);
     if (entry === undefined) return 0;
-    clearTimeout(entry.timer);
+    if (entry.timer !== null) clearTimeout(entry.timer);
     this.queued.delete(exchange);
     return performance.now() - entry.since;
   }
@@ -127,9 +131,13 @@ export class H1Pool implements ConnectionOwner {
   private queueTimedOut(exchange: Exchange): void {
     if (!this.queued.has(exchange)) return;
     this.unqueue(exchange);
-    exchange.sink.onError(
-      new UpstreamClientError('UPSTREAM_HEADERS_TIMEOUT', `no connection to ${this.hostHeader} came free within ${exchange.headersTimeout} ms (all ${this.options.maxConnections} busy)`),
-    );
+    const err = new UpstreamClientError('UPSTREAM_POOL_TIMEOUT', `no connection to ${this.hostHeader} came free within ${exchange.headersTimeout} ms (all ${this.options.maxConnections} busy)`);
+    try {
+      exchange.sink.onError(err);
+    } catch (sinkErr) {
+      // As connection.ts guards its sink calls: a bug there must not take the worker down.
+      process.emitWarning(sinkErr instanceof Error ? sinkErr : new Error(String(sinkErr)), { code: 'GATEWAYD_UPSTREAM_SINK' });
+    }
   }
 
   private open(): H1Connection {
