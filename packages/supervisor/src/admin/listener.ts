@@ -19,6 +19,8 @@ export class AdminListener {
   private bind: Bind | null = null;
   /** Moves run one at a time (reloads are serialised already; close() may race one). */
   private queue: Promise<void> = Promise.resolve();
+  /** Set by close(): a listener that binds after it is closed at once. */
+  private closed = false;
 
   constructor(
     private readonly host: AdminHost,
@@ -31,9 +33,15 @@ export class AdminListener {
   async start(admin: GatewayConfig['admin']): Promise<void> {
     const bind = bindOf(admin);
     if (bind === null) return;
-    this.server = await startAdminServer(this.host, bind, this.logger);
+    const server = await startAdminServer(this.host, bind, this.logger);
+    if (this.closed) {
+      // A stop signal came while it was binding: the supervisor's cleanup already ran.
+      await server.close();
+      return;
+    }
+    this.server = server;
     this.bind = bind;
-    this.onAddress(this.server.address);
+    this.onAddress(server.address);
   }
 
   /** After a reload: follow admin.enabled / host / port. Never throws. */
@@ -43,12 +51,13 @@ export class AdminListener {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     this.queue = this.queue.then(() => this.stop());
     return this.queue;
   }
 
   private async move(wanted: Bind | null): Promise<void> {
-    if (sameBind(wanted, this.bind)) return;
+    if (this.closed || sameBind(wanted, this.bind)) return;
     if (wanted === null) {
       await this.stop();
       this.logger.info('reload: admin.enabled is false, the admin API is closed');
