@@ -1,5 +1,6 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
 import { isGatewaydProcess, isProcessAlive } from './process.js';
 
@@ -60,6 +61,13 @@ export class AlreadyRunningError extends Error {
 }
 
 const LOCK_STALE_MS = 10_000;
+/**
+ * A held lock whose PID file names no live process may be a start that took the lock an instant ago
+ * and has not written its pid yet (it does so right after): it gets this long to show up before the
+ * lock is judged stale. Without it, two starts racing on a SIGKILLed supervisor's files could both win.
+ */
+const FRESH_LOCK_GRACE_MS = 1_000;
+const GRACE_POLL_MS = 50;
 
 /**
  * The supervisor's PID file, locked (proper-lockfile) for the supervisor's whole life so two
@@ -80,7 +88,11 @@ export class PidFile {
       unlock = await lockfile.lock(path, lockOptions);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
-      const owner = readPidFile(path);
+      let owner = readPidFile(path);
+      for (const deadline = Date.now() + FRESH_LOCK_GRACE_MS; (owner === undefined || !isProcessAlive(owner)) && Date.now() < deadline; ) {
+        await delay(GRACE_POLL_MS);
+        owner = readPidFile(path);
+      }
       if (owner === undefined) throw new Error(`another gatewayd is starting (lock ${lockfilePath} is held and ${path} has no pid yet)`);
       // A fresh lock is being kept fresh by a live process: whatever its command line, refuse.
       if (owner !== process.pid && isProcessAlive(owner)) throw new AlreadyRunningError(owner, path);

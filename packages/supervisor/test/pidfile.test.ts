@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import t from 'tap';
+import { AlreadyRunningError, PidFile } from '../src/pidfile.js';
 import { httpRequest, makeSandbox, readPidOf, runCli, startForeground } from './helpers/gatewayd.js';
 
 t.test('a second start with a live owner is refused', async (t) => {
@@ -29,6 +30,24 @@ t.test('a stale PID file (dead pid, fresh lock left behind) is taken over with a
   t.equal((await httpRequest(sb.port, '/health')).status, 200);
   const status = await runCli(['status', '--pid-file', sb.pidFile]);
   t.equal(status.code, 0, 'the stale socket file was replaced by a live one');
+});
+
+t.test('a held lock whose PID file is about to change (a racing start) is not taken for stale', async (t) => {
+  const sb = await makeSandbox(t);
+  const dead = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => dead.on('exit', resolve));
+  writeFileSync(sb.pidFile, `${dead.pid}\n`);
+  // Another start has just taken the fresh lock and writes its pid 200 ms later.
+  mkdirSync(`${sb.pidFile}.lock`);
+  const racer = spawn('sleep', ['60']);
+  t.teardown(() => racer.kill('SIGKILL'));
+  const warnings: string[] = [];
+  const acquiring = PidFile.acquire(sb.pidFile, (message) => warnings.push(message), () => undefined);
+  setTimeout(() => writeFileSync(sb.pidFile, `${racer.pid}\n`), 200);
+  await t.rejects(acquiring, new AlreadyRunningError(racer.pid!, sb.pidFile), 'this start gives way to the one that holds the lock');
+  t.ok(existsSync(`${sb.pidFile}.lock`), "the other start's lock is left alone");
+  t.same(warnings, [], 'nothing was taken over');
+  t.equal(readPidOf(sb.pidFile), racer.pid);
 });
 
 t.test('a PID file naming a live pid of another program (a reboot reused it): not signalled, not refused', async (t) => {
