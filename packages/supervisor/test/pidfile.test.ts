@@ -6,6 +6,15 @@ import t from 'tap';
 import { AlreadyRunningError, PidFile } from '../src/pidfile.js';
 import { httpRequest, makeSandbox, readPidOf, runCli, startForeground } from './helpers/gatewayd.js';
 
+/** A PID file naming a pid that has exited, and a fresh lock directory beside it; returns that pid. */
+async function deadPidWithFreshLock(pidFile: string): Promise<number> {
+  const dead = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => dead.on('exit', resolve));
+  writeFileSync(pidFile, `${dead.pid}\n`);
+  mkdirSync(`${pidFile}.lock`);
+  return dead.pid!;
+}
+
 t.test('a second start with a live owner is refused', async (t) => {
   const sb = await makeSandbox(t);
   const gw = await startForeground(t, sb);
@@ -18,15 +27,12 @@ t.test('a second start with a live owner is refused', async (t) => {
 
 t.test('a stale PID file (dead pid, fresh lock left behind) is taken over with a warning', async (t) => {
   const sb = await makeSandbox(t);
-  const dead = spawn(process.execPath, ['-e', '']);
-  await new Promise((resolve) => dead.on('exit', resolve));
-  writeFileSync(sb.pidFile, `${dead.pid}\n`);
-  // What a SIGKILLed supervisor leaves: the lock directory, still looking fresh.
-  mkdirSync(`${sb.pidFile}.lock`);
+  // What a SIGKILLed supervisor leaves: its pid (gone), the lock directory still looking fresh, the socket.
+  const dead = await deadPidWithFreshLock(sb.pidFile);
   writeFileSync(sb.socketPath, '');
   const gw = await startForeground(t, sb);
   t.equal(readPidOf(sb.pidFile), gw.pid, 'the PID file now holds the new supervisor');
-  t.match(gw.output(), `stale pid file ${sb.pidFile} (pid ${dead.pid} is not running) taken over`);
+  t.match(gw.output(), `stale pid file ${sb.pidFile} (pid ${dead} is not running) taken over`);
   t.equal((await httpRequest(sb.port, '/health')).status, 200);
   const status = await runCli(['status', '--pid-file', sb.pidFile]);
   t.equal(status.code, 0, 'the stale socket file was replaced by a live one');
@@ -34,11 +40,8 @@ t.test('a stale PID file (dead pid, fresh lock left behind) is taken over with a
 
 t.test('a held lock whose PID file is about to change (a racing start) is not taken for stale', async (t) => {
   const sb = await makeSandbox(t);
-  const dead = spawn(process.execPath, ['-e', '']);
-  await new Promise((resolve) => dead.on('exit', resolve));
-  writeFileSync(sb.pidFile, `${dead.pid}\n`);
   // Another start has just taken the fresh lock and writes its pid 200 ms later.
-  mkdirSync(`${sb.pidFile}.lock`);
+  await deadPidWithFreshLock(sb.pidFile);
   const racer = spawn('sleep', ['60']);
   t.teardown(() => racer.kill('SIGKILL'));
   const warnings: string[] = [];
