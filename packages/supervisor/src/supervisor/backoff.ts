@@ -33,11 +33,11 @@ export class RestartBackoff {
   }
 
   next(slot: number, uptimeMs: number, now = Date.now()): RestartDecision {
-    const { initialMs, maxMs, crashLoopWindowMs, crashLoopMaxRestarts } = this.settings;
+    const { initialMs, maxMs, crashLoopMaxRestarts } = this.settings;
     const attempt = uptimeMs >= STABLE_UPTIME_MS ? 0 : (this.attempts.get(slot) ?? 0);
     this.attempts.set(slot, attempt + 1);
 
-    this.crashTimes = this.crashTimes.filter((t) => now - t < crashLoopWindowMs);
+    this.crashTimes = this.recentCrashes(now);
     this.crashTimes.push(now);
     const looping = this.crashTimes.length > crashLoopMaxRestarts;
     const crashLoopStarted = looping && !this.crashLoop;
@@ -49,10 +49,11 @@ export class RestartBackoff {
 
   /** Whether crashes within the window still exceed the maximum (for `status`): false once the rate falls. */
   crashLoopActive(now = Date.now()): boolean {
-    const { crashLoopWindowMs, crashLoopMaxRestarts } = this.settings;
-    let recent = 0;
-    for (const at of this.crashTimes) if (now - at < crashLoopWindowMs) recent++;
-    return recent > crashLoopMaxRestarts;
+    return this.recentCrashes(now).length > this.settings.crashLoopMaxRestarts;
+  }
+
+  private recentCrashes(now: number): number[] {
+    return this.crashTimes.filter((at) => now - at < this.settings.crashLoopWindowMs);
   }
 
   /** Forget a slot (its generation was replaced by a reload). */

@@ -91,7 +91,7 @@ export class ClientStream implements ChunkWriter {
   private begin(): void {
     const ex = this.ex;
     beginSse(ex, this.headers, this.contentType);
-    if (!isNativeEngine) return; // the fallback engine buffers in node:http and has no onWritable
+    if (!isNativeEngine) return; // the fallback has no onWritable: write() watches node:http's 'drain'
     ex.res.onWritable(() => {
       if (this.blocked) {
         this.blocked = false;

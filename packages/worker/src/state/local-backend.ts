@@ -245,10 +245,7 @@ export class LocalStateBackend implements StateBackend {
     // These requests were already answered by the on_error policy: give back what was granted.
     // Admitted (open): its estimate stays counted; rejected (closed): nothing stays counted.
     late.forEach((waiter, i) => {
-      const result = message.results[i];
-      if (waiter.op !== 'admit' || !isAdmitResult(result)) return;
-      if (result.ok && result.ticket) this.settle(result.ticket, this.options.onError === 'open' ? waiter.reserve : 0);
-      if (result.credits) for (const grant of result.credits) this.credits.refuse(grant);
+      if (waiter.op === 'admit') this.giveBack(message.results[i], this.options.onError === 'open' ? waiter.reserve : 0);
     });
   }
 
@@ -260,11 +257,14 @@ export class LocalStateBackend implements StateBackend {
   private forgottenAnswer(message: StateBatchResultMessage): void {
     if (message.id >= this.nextId) return; // not one of ours
     this.health.up();
-    for (const result of message.results) {
-      if (!isAdmitResult(result)) continue;
-      if (result.ok && result.ticket) this.settle(result.ticket, 0);
-      if (result.credits) for (const grant of result.credits) this.credits.refuse(grant);
-    }
+    for (const result of message.results) this.giveBack(result, 0);
+  }
+
+  /** A late admit result, its request long answered by the on_error policy: its slot settled at `tokens`, its credits refused. */
+  private giveBack(result: StateResult | undefined, tokens: number): void {
+    if (!isAdmitResult(result)) return;
+    if (result.ok && result.ticket) this.settle(result.ticket, tokens);
+    if (result.credits) for (const grant of result.credits) this.credits.refuse(grant);
   }
 
   private onTimeout(id: number): void {
