@@ -9,7 +9,7 @@ import { resolveWorkerEntry } from '../worker-entry.js';
 import { describeConfigFailure, loadSupervisorConfig, type ConfigOverrides } from './config.js';
 import { connectLauncher, DAEMON_OUT_LOG } from './daemon.js';
 import { checkPortFree, startupWarnings } from './preflight.js';
-import { installExitGuards, installSignalHandlers } from './signals.js';
+import { EarlyHangup, installExitGuards, installSignalHandlers } from './signals.js';
 import { Supervisor } from './supervisor.js';
 
 export interface RunOptions {
@@ -27,12 +27,10 @@ export interface RunOptions {
  * signalled stop.
  */
 export async function runSupervisor(options: RunOptions): Promise<number> {
-  // Until the real handlers are installed, SIGHUP (default action: terminate) must not kill a
-  // supervisor that is still reading its config: the reload it asks for happens anyway.
-  const ignoreEarlyHangup = (): void => {};
-  process.on('SIGHUP', ignoreEarlyHangup);
+  const earlyHangup = new EarlyHangup();
   const launcher = options.daemonized ? connectLauncher() : null;
   const failStart = async (reason: string, log?: SupervisorLog): Promise<number> => {
+    earlyHangup.dispose();
     log?.logger.error({ reason }, 'start failed');
     log?.flush();
     // The reasons are whole sentences ("gatewayd is already running (...)", "port ... is already in use").
@@ -90,7 +88,6 @@ export async function runSupervisor(options: RunOptions): Promise<number> {
   const supervisor = new Supervisor({ loaded, overrides: options.overrides, exec, logFile, log, pidFile: pidPath, cleanup });
   installExitGuards(supervisor, pidFile, socketPath, log);
   installSignalHandlers(supervisor, log);
-  process.off('SIGHUP', ignoreEarlyHangup);
   try {
     control = await startControlServer(socketPath, (request) => handleControlRequest(supervisor, request), logger);
   } catch (err) {
@@ -116,6 +113,7 @@ export async function runSupervisor(options: RunOptions): Promise<number> {
       await supervisor.stopped;
       await cleanup(); // the control socket or admin port may have opened after the stop's cleanup
       await launcher?.failed('stopped by a signal during startup');
+      earlyHangup.dispose();
       return 0;
     }
     await supervisor.shutdown('fast', 'startup failed');
@@ -131,6 +129,7 @@ export async function runSupervisor(options: RunOptions): Promise<number> {
     logger.warn('workers run the pure-JS HTTP fallback: the native uWebSockets.js binary did not load');
   }
   await launcher?.ready(process.pid);
+  earlyHangup.handOver(supervisor, log);
   await supervisor.stopped;
   return 0;
 }

@@ -4,17 +4,11 @@ import type { PidFile } from '../pidfile.js';
 import type { Supervisor } from './supervisor.js';
 
 /**
- * SIGHUP rolling reload; SIGTERM/SIGINT graceful drain then exit; SIGQUIT fast exit; SIGUSR1
- * reopen log files (the supervisor's and, through `reopen-logs`, every worker's).
+ * SIGTERM/SIGINT graceful drain then exit; SIGQUIT fast exit; SIGUSR1 reopen log files (the
+ * supervisor's and, through `reopen-logs`, every worker's). SIGHUP: installHangupHandler.
  */
 export function installSignalHandlers(supervisor: Supervisor, log: SupervisorLog): void {
   const { logger } = log;
-  process.on('SIGHUP', () => {
-    logger.info('SIGHUP: rolling reload');
-    void supervisor.reload().then((result) => {
-      if (!result.ok) logger.error({ err: result.error }, 'SIGHUP reload failed');
-    });
-  });
   process.on('SIGTERM', () => void supervisor.shutdown('graceful', 'SIGTERM'));
   process.on('SIGINT', () => void supervisor.shutdown('graceful', 'SIGINT'));
   process.on('SIGQUIT', () => void supervisor.shutdown('fast', 'SIGQUIT'));
@@ -23,6 +17,50 @@ export function installSignalHandlers(supervisor: Supervisor, log: SupervisorLog
     for (const handle of supervisor.pool.all) supervisor.pool.send(handle, { type: 'reopen-logs' });
     logger.info('SIGUSR1: log files reopened');
   });
+}
+
+/** SIGHUP: rolling reload. Installed once the first generation serves (see EarlyHangup). */
+export function installHangupHandler(supervisor: Supervisor, log: SupervisorLog): void {
+  process.on('SIGHUP', () => {
+    log.logger.info('SIGHUP: rolling reload');
+    reloadFor(supervisor, log, 'SIGHUP');
+  });
+}
+
+function reloadFor(supervisor: Supervisor, log: SupervisorLog, what: string): void {
+  void supervisor.reload().then((result) => {
+    if (!result.ok) log.logger.error({ err: result.error }, `${what} reload failed`);
+  });
+}
+
+/**
+ * SIGHUP before the supervisor serves: its default action (terminate) must not kill a supervisor
+ * still reading its config, and the reload must not be lost, since the config may have been read
+ * before the change it announces. It is remembered and done once the first generation serves.
+ */
+export class EarlyHangup {
+  private seen = false;
+  private readonly note = (): void => {
+    this.seen = true;
+  };
+
+  constructor() {
+    process.on('SIGHUP', this.note);
+  }
+
+  /** The real handler takes over (no gap: signals are dispatched by the event loop); a remembered SIGHUP reloads now. */
+  handOver(supervisor: Supervisor, log: SupervisorLog): void {
+    installHangupHandler(supervisor, log);
+    process.off('SIGHUP', this.note);
+    if (!this.seen) return;
+    log.logger.info('SIGHUP during startup: rolling reload now that the workers serve');
+    reloadFor(supervisor, log, 'SIGHUP');
+  }
+
+  /** The start failed: nothing to reload. */
+  dispose(): void {
+    process.off('SIGHUP', this.note);
+  }
 }
 
 /**
