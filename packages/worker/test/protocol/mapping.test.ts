@@ -9,7 +9,7 @@ import {
   openaiUsageToAnthropic,
   toAnthropicToolId,
 } from '../../src/providers/anthropic/index.js';
-import { geminiFinishToOpenai, geminiToolCallId, geminiUsageToOpenai, openaiToGeminiRequest, thoughtSignatureOf, toGeminiSchema } from '../../src/providers/gemini/index.js';
+import { GeminiToOpenaiStream, geminiFinishToOpenai, geminiToOpenaiResponse, geminiToolCallId, geminiUsageToOpenai, openaiToGeminiRequest, thoughtSignatureOf, toGeminiSchema } from '../../src/providers/gemini/index.js';
 
 t.test('Anthropic stop_reason <-> OpenAI finish_reason', async (t) => {
   const toOpenai: Array<[Parameters<typeof anthropicStopToOpenaiFinish>[0], string]> = [
@@ -99,6 +99,57 @@ t.test('Gemini thought signatures ride in tool-call ids and come back on the fun
   });
   t.strictSame(plan.body.contents[1], { role: 'model', parts: [{ functionCall: { name: 'f', args: { a: 1 } }, thoughtSignature: signature }] });
   t.strictSame(plan.body.contents[2], { role: 'user', parts: [{ functionResponse: { name: 'f', response: { result: 'ok' } } }] });
+});
+
+t.test("Gemini's own function-call ids (Gemini 3) come back on the call and its functionResponse, with the signature", async (t) => {
+  const signature = 'c2lnbmF0dXJl+/==';
+  const answer = {
+    responseId: 'r-9',
+    candidates: [
+      {
+        index: 0,
+        finishReason: 'STOP' as const,
+        content: {
+          role: 'model' as const,
+          parts: [
+            { functionCall: { id: 'fc_1', name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: signature },
+            { functionCall: { id: 'fc-2.x', name: 'get_time', args: {} } },
+          ],
+        },
+      },
+    ],
+  };
+  const calls = geminiToOpenaiResponse(answer, 'g').choices[0]!.message.tool_calls!;
+  t.equal(calls.length, 2);
+  for (const call of calls) t.match(call.id, /^[a-zA-Z0-9_-]+$/, `${call.id}: valid for Anthropic too`);
+  const plan = openaiToGeminiRequest({
+    model: 'g',
+    messages: [
+      { role: 'user', content: 'weather and time?' },
+      { role: 'assistant', content: null, tool_calls: calls },
+      { role: 'tool', tool_call_id: calls[0]!.id, content: '{"t":20}' },
+      { role: 'tool', tool_call_id: calls[1]!.id, content: '12:00' },
+    ],
+  });
+  t.strictSame(plan.body.contents[1], {
+    role: 'model',
+    parts: [
+      { functionCall: { id: 'fc_1', name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: signature },
+      { functionCall: { id: 'fc-2.x', name: 'get_time', args: {} } },
+    ],
+  });
+  t.strictSame(plan.body.contents[2], {
+    role: 'user',
+    parts: [
+      { functionResponse: { id: 'fc_1', name: 'get_weather', response: { t: 20 } } },
+      { functionResponse: { id: 'fc-2.x', name: 'get_time', response: { result: '12:00' } } },
+    ],
+  });
+
+  // Streamed: every call gets the next index, named by Gemini or not.
+  const stream = new GeminiToOpenaiStream({ model: 'g' });
+  const indexes = stream.push(answer).flatMap((chunk) => chunk.choices[0]?.delta.tool_calls ?? []).map((call) => call.index);
+  t.strictSame(indexes, [0, 1]);
 });
 
 t.test('Gemini schema cleaning', async (t) => {

@@ -34,17 +34,30 @@ export function geminiUsageToOpenai(usage: GeminiUsageMetadata | undefined): Ope
 }
 
 /**
- * Gemini rarely gives function calls ids, so the gateway makes them: `call_<response>_<n>`,
- * deterministic and unique per response. Thinking models attach a `thoughtSignature` to the call
- * that must come back with it in the next request; it rides inside the id (base64url, after
- * `__ts_`), since OpenAI and Anthropic clients return tool-call ids verbatim.
+ * Tool-call ids of Gemini answers. OpenAI and Anthropic clients return them verbatim with the tool
+ * results, so what Gemini needs back rides inside them:
+ * - Gemini's own function-call id (Gemini 3 always sends one and wants it back on the call and on
+ *   its functionResponse): `gcall_<hex of it>`. Hex, because it must fit Anthropic's id alphabet
+ *   and never contain the signature mark.
+ * - Without one (older models), the gateway makes one: `call_<response>_<n>`, deterministic and
+ *   unique per response.
+ * - A thinking model's `thoughtSignature` on the call, which must come back with it: base64url
+ *   after `__ts_`.
  */
 const SIGNATURE_MARK = '__ts_';
+const GEMINI_ID_PREFIX = 'gcall_';
+const GEMINI_ID = /^gcall_((?:[0-9a-f]{2})+)(?:__ts_|$)/;
 
-export function geminiToolCallId(responseKey: string, n: number, thoughtSignature?: string): string {
-  const base = `call_${responseKey.replace(/[^a-zA-Z0-9]/g, '')}_${n}`;
+export function geminiToolCallId(responseKey: string, n: number, thoughtSignature?: string, geminiId?: string): string {
+  const base = geminiId ? GEMINI_ID_PREFIX + Buffer.from(geminiId, 'utf8').toString('hex') : `call_${responseKey.replace(/[^a-zA-Z0-9]/g, '')}_${n}`;
   if (!thoughtSignature) return base;
   return base + SIGNATURE_MARK + thoughtSignature.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** Gemini's own function-call id carried by a tool-call id made by geminiToolCallId, if any. */
+export function geminiCallIdOf(toolCallId: string): string | undefined {
+  const hex = GEMINI_ID.exec(toolCallId)?.[1];
+  return hex === undefined ? undefined : Buffer.from(hex, 'hex').toString('utf8');
 }
 
 /** The thoughtSignature carried by a tool-call id made by geminiToolCallId, if any. */

@@ -16,7 +16,7 @@ import { isPlainObject, parseDataUrl, parseToolArguments, stopList, textOf, text
 import { TranslationError } from '../../protocol/errors.js';
 import { hubThinkingOf } from '../../protocol/reasoning.js';
 import { geminiMethodPath } from './endpoint.js';
-import { thoughtSignatureOf } from './mapping.js';
+import { geminiCallIdOf, thoughtSignatureOf } from './mapping.js';
 import { isEmptyObjectSchema, toGeminiSchema } from './schema.js';
 
 export interface GeminiRequestPlan {
@@ -48,7 +48,9 @@ export function openaiToGeminiRequest(req: ChatCompletionRequest, targetModel: s
       case 'tool': {
         const name = toolNames.get(message.tool_call_id);
         if (name === undefined) throw new TranslationError(`tool message refers to unknown tool_call_id "${message.tool_call_id}"`);
-        append(contents, 'user', [{ functionResponse: { name, response: functionResponse(textOf(message.content)) } }]);
+        const id = geminiCallIdOf(message.tool_call_id);
+        const response = functionResponse(textOf(message.content));
+        append(contents, 'user', [{ functionResponse: id === undefined ? { name, response } : { id, name, response } }]);
         break;
       }
       case 'function':
@@ -107,7 +109,9 @@ function assistantParts(message: OpenaiAssistantMessage, toolNames: Map<string, 
   if (text) parts.push({ text });
   for (const call of message.tool_calls ?? []) {
     toolNames.set(call.id, call.function.name);
-    const part: GeminiPart = { functionCall: { name: call.function.name, args: parseToolArguments(call.function.arguments) } };
+    const id = geminiCallIdOf(call.id);
+    const args = parseToolArguments(call.function.arguments);
+    const part: GeminiPart = { functionCall: id === undefined ? { name: call.function.name, args } : { id, name: call.function.name, args } };
     const signature = thoughtSignatureOf(call.id);
     if (signature) part.thoughtSignature = signature;
     parts.push(part);

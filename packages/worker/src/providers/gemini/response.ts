@@ -63,7 +63,8 @@ export function candidateContent(
     if (typeof part.text === 'string') text += part.text;
     if (part.functionCall) {
       toolCalls.push({
-        id: part.functionCall.id ?? geminiToolCallId(responseKey, nextToolNumber(), part.thoughtSignature),
+        // Numbered whether or not Gemini named it: the stream's tool-call indexes count every call.
+        id: geminiToolCallId(responseKey, nextToolNumber(), part.thoughtSignature, part.functionCall.id),
         type: 'function',
         function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) },
       });
