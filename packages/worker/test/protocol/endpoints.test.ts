@@ -3,7 +3,8 @@ import t from 'tap';
 import type { ChatCompletionRequest } from '@gatewayd/shared';
 import { buildAnthropicEndpoint } from '../../src/providers/anthropic/index.js';
 import { buildGeminiEndpoint, geminiMethodPath } from '../../src/providers/gemini/index.js';
-import { acceptsExtensions, AZURE_DEFAULT_API_VERSION, buildOpenaiEndpoint, prepareOpenaiChatRequest, prepareOpenaiCompletionRequest } from '../../src/providers/openai/index.js';
+import { anthropicToOpenaiRequest } from '../../src/providers/anthropic/index.js';
+import { acceptsExtensions, AZURE_DEFAULT_API_VERSION, buildOpenaiEndpoint, prepareOpenaiChatRequest, prepareOpenaiCompletionRequest, translatedOutputLimitField } from '../../src/providers/openai/index.js';
 
 t.test('OpenAI-compatible: base_url + endpoint, bearer key, config headers and query', async (t) => {
   t.strictSame(buildOpenaiEndpoint({ baseUrl: 'https://api.openai.com/v1/', endpoint: 'chat/completions', apiKey: 'sk-1', headers: { 'OpenAI-Organization': 'org-9' } }), {
@@ -67,4 +68,16 @@ t.test('prepareOpenaiChatRequest: usage always requested for streams, caller int
   t.equal(acceptsExtensions('https://api.openai.com/v1'), false);
   t.equal(acceptsExtensions('https://r.openai.azure.com/openai'), false);
   t.equal(acceptsExtensions('http://localhost:8000/v1'), true);
+});
+
+t.test('an Anthropic caller reaching api.openai.com sends max_completion_tokens (reasoning models refuse max_tokens)', async (t) => {
+  const hub = anthropicToOpenaiRequest({ model: 'gpt-5', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] }, 'gpt-5');
+  t.equal(translatedOutputLimitField('https://api.openai.com/v1'), 'max_completion_tokens');
+  const field = translatedOutputLimitField('https://api.openai.com/v1');
+  const body = prepareOpenaiChatRequest(hub, { model: 'gpt-5', ...(field ? { maxTokensField: field } : {}) }).body;
+  t.equal(body.max_completion_tokens, 1024);
+  t.notOk('max_tokens' in body);
+  for (const url of ['https://r.openai.azure.com/openai/deployments/d', 'http://127.0.0.1:11434/v1', 'http://localhost:8000/v1']) {
+    t.equal(translatedOutputLimitField(url), undefined, `${url}: max_tokens as translated`);
+  }
 });

@@ -88,3 +88,10 @@ t.test('OpenAI -> Anthropic details: PDFs, empty text, options, prefill', async 
     ],
   });
 });
+
+t.test('an OpenAI caller reaching Anthropic: whitespace-only stop sequences are dropped (Anthropic refuses the request for them)', async (t) => {
+  const out = openaiToAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }], stop: ['\n', '  ', 'END'] }, 'claude');
+  t.strictSame(out.stop_sequences, ['END']);
+  const none = openaiToAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }], stop: '\n' }, 'claude');
+  t.notOk('stop_sequences' in none, 'none left: no field');
+});

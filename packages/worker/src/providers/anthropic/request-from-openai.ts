@@ -86,8 +86,10 @@ export function openaiToAnthropicRequest(
   };
   if (system.length === 1) out.system = (system[0] as AnthropicTextBlock).text;
   else if (system.length > 1) out.system = system;
-  const stop = stopList(req.stop);
-  if (stop) out.stop_sequences = stop;
+  // Anthropic refuses the whole request (400) for a stop sequence of whitespace only, such as the
+  // "\n" OpenAI clients often send: such a sequence cannot be honoured there, so it is dropped.
+  const stop = stopList(req.stop)?.filter((sequence) => sequence.trim().length > 0);
+  if (stop && stop.length > 0) out.stop_sequences = stop;
   if (req.temperature != null) out.temperature = clampAnthropicTemperature(req.temperature);
   if (req.top_p != null) out.top_p = req.top_p;
   if (req.top_k != null) out.top_k = req.top_k;

@@ -16,7 +16,7 @@ import type { AttemptInput, ChunkWriter, ClientRequest, ExchangePlan, PlainAnswe
 import { openaiUsageOf } from '../../pipeline/usage-scan.js';
 import { buildOpenaiEndpoint, type OpenaiEndpointName } from './endpoint.js';
 import { editBody, renameModel } from '../../pipeline/body-edit.js';
-import { acceptsExtensions, openaiNativeEdits, prepareOpenaiChatRequest, prepareOpenaiCompletionRequest } from './request.js';
+import { acceptsExtensions, openaiNativeEdits, prepareOpenaiChatRequest, prepareOpenaiCompletionRequest, translatedOutputLimitField } from './request.js';
 import { OpenaiSseTap } from './usage-tap.js';
 import { hubResponse } from '../../protocol/reasoning.js';
 
@@ -129,7 +129,8 @@ class OpenaiHubSide implements ChatProviderSide {
 
   request(hub: ChatCompletionRequest, input: AttemptInput): UpstreamRequest {
     const { provider, model } = input.target;
-    const prepared = prepareOpenaiChatRequest(hub, { model, allowExtensions: this.adapter.allowsExtensions(provider) });
+    const limitField = translatedOutputLimitField(baseUrlOf(provider));
+    const prepared = prepareOpenaiChatRequest(hub, { model, allowExtensions: this.adapter.allowsExtensions(provider), ...(limitField ? { maxTokensField: limitField } : {}) });
     const template = this.adapter.template(provider, 'chat/completions', model);
     return httpRequest(template, requestHeaders(template, input), JSON.stringify(prepared.body), input);
   }

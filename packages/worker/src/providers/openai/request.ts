@@ -56,6 +56,18 @@ export function acceptsExtensions(baseUrl: string): boolean {
   return !(host === 'api.openai.com' || isAzureHost(host));
 }
 
+/**
+ * The output-limit field a TRANSLATED request (an Anthropic or Gemini-shaped caller) gets.
+ * api.openai.com's reasoning models (o1, o3, o4-mini, gpt-5) reject `max_tokens`, and every model
+ * there takes `max_completion_tokens`; an Anthropic caller always sends max_tokens, so without the
+ * rename every such request would fail. Azure keeps `max_tokens`: its older api-versions do not
+ * know the new name. Other OpenAI-compatible servers (vLLM, Ollama, llama.cpp) know `max_tokens`.
+ * A native OpenAI caller's body is its own business: passed as sent.
+ */
+export function translatedOutputLimitField(baseUrl: string): 'max_completion_tokens' | undefined {
+  return safeHost(baseUrl) === 'api.openai.com' ? 'max_completion_tokens' : undefined;
+}
+
 export function isAzureHost(host: string): boolean {
   return host.endsWith('.openai.azure.com') || host.endsWith('.cognitiveservices.azure.com') || host.endsWith('.services.ai.azure.com');
 }
