@@ -131,3 +131,39 @@ t.test('the strictness checker rejects each kind of malformed Anthropic sequence
   ];
   for (const [name, events, pattern] of bad) t.match(anthropicSequenceViolations(events).join('\n'), pattern, name);
 });
+
+t.test('OpenaiToAnthropicStream: parallel tool calls without an index, or with a repeated one, stay apart', async (t) => {
+  // Gemini's OpenAI-compatible endpoint omits `index`; Ollama behind some proxies repeats 0.
+  const shapes: Array<[string, Array<Record<string, unknown>>]> = [
+    ['no index', [{ id: 't1', function: { name: 'a', arguments: '{"x":1}' } }, { id: 't2', function: { name: 'b', arguments: '{"y":2}' } }]],
+    ['index 0 twice', [{ index: 0, id: 't1', function: { name: 'a', arguments: '{"x":1}' } }, { index: 0, id: 't2', function: { name: 'b', arguments: '{"y":2}' } }]],
+  ];
+  for (const [name, calls] of shapes) {
+    const s = new OpenaiToAnthropicStream({ model: 'm' });
+    const events = [
+      ...s.push(chunk({ role: 'assistant', tool_calls: [calls[0]] } as never)),
+      ...s.push(chunk({ tool_calls: [calls[1]] } as never)),
+      ...s.push(chunk({}, 'tool_calls')),
+      ...s.end(),
+    ];
+    t.strictSame(anthropicSequenceViolations(events), [], `${name}: a strict Anthropic stream`);
+    const blocks = new Map<number, { id: string; name: string; json: string }>();
+    for (const event of events) {
+      if (event.type === 'content_block_start' && event.content_block.type === 'tool_use') blocks.set(event.index, { id: event.content_block.id, name: event.content_block.name, json: '' });
+      if (event.type === 'content_block_delta' && event.delta.type === 'input_json_delta') blocks.get(event.index)!.json += event.delta.partial_json;
+    }
+    t.strictSame([...blocks.values()], [
+      { id: 't1', name: 'a', json: '{"x":1}' },
+      { id: 't2', name: 'b', json: '{"y":2}' },
+    ], `${name}: two tool_use blocks`);
+  }
+  // The usual shape still works: arguments split over chunks that carry only the index.
+  const s = new OpenaiToAnthropicStream({ model: 'm' });
+  const events = [
+    ...s.push(chunk({ tool_calls: [{ index: 0, id: 't1', function: { name: 'a', arguments: '{"x"' } }] })),
+    ...s.push(chunk({ tool_calls: [{ index: 0, function: { arguments: ':1}' } }] })),
+    ...s.end(),
+  ];
+  const json = events.flatMap((e) => (e.type === 'content_block_delta' && e.delta.type === 'input_json_delta' ? [e.delta.partial_json] : [])).join('');
+  t.equal(json, '{"x":1}');
+});

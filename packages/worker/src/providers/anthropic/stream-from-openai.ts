@@ -15,6 +15,7 @@
 import type {
   AnthropicStreamEvent,
   ChatCompletionChunk,
+  OpenaiToolCallDelta,
   OpenaiFinishReason,
   OpenaiUsage,
 } from '@gatewayd/shared';
@@ -30,7 +31,7 @@ export interface OpenaiToAnthropicStreamOptions {
   inputTokensEstimate?: number;
 }
 
-type OpenBlock = { kind: 'text' | 'thinking'; index: number } | { kind: 'tool'; index: number; toolIndex: number };
+type OpenBlock = { kind: 'text' | 'thinking' | 'tool'; index: number };
 
 export class OpenaiToAnthropicStream {
   private readonly options: OpenaiToAnthropicStreamOptions;
@@ -39,8 +40,11 @@ export class OpenaiToAnthropicStream {
   private messageId = 'msg_gateway';
   private nextBlockIndex = 0;
   private open: OpenBlock | undefined;
-  /** OpenAI tool_calls index -> Anthropic block index, for every tool block opened so far. */
-  private readonly toolBlocks = new Map<number, number>();
+  /** OpenAI tool_calls index -> the Anthropic block it feeds and the call id that opened it. */
+  private readonly toolBlocks = new Map<number, { block: number; id: string | undefined }>();
+  private toolBlockCount = 0;
+  /** The latest tool block: where an entry with neither index nor id belongs. */
+  private lastToolBlock: number | undefined;
   private finish: OpenaiFinishReason | null = null;
   private vllmStopReason: string | number | null = null;
   private upstreamUsage: OpenaiUsage | undefined;
@@ -87,15 +91,7 @@ export class OpenaiToAnthropicStream {
     const text = (delta.content ?? '') + (delta.refusal ?? '');
     if (text) this.text(events, text);
     for (const call of delta.tool_calls ?? []) {
-      let blockIndex = this.toolBlocks.get(call.index);
-      if (blockIndex === undefined) {
-        this.close(events);
-        blockIndex = this.nextBlockIndex++;
-        this.toolBlocks.set(call.index, blockIndex);
-        this.open = { kind: 'tool', index: blockIndex, toolIndex: call.index };
-        const id = toAnthropicToolId(call.id ?? `toolu_${this.messageId}_${call.index}`);
-        events.push({ type: 'content_block_start', index: blockIndex, content_block: { type: 'tool_use', id, name: call.function?.name ?? '', input: {} } });
-      }
+      const blockIndex = this.toolBlockFor(call, events);
       const args = call.function?.arguments;
       if (!args) continue;
       if (this.open?.index !== blockIndex) {
@@ -110,6 +106,28 @@ export class OpenaiToAnthropicStream {
     return events;
   }
 
+  /**
+   * The block a tool_calls entry feeds, opened if new. A new id opens a new block even at a known
+   * index, and an entry without an index is placed by its id: some OpenAI-compatible servers omit
+   * `index` (Gemini's) or repeat it (Ollama behind some proxies) for parallel calls, which would
+   * otherwise merge two calls into one tool_use with invalid JSON.
+   */
+  private toolBlockFor(call: OpenaiToolCallDelta, events: AnthropicStreamEvent[]): number {
+    const index = typeof call.index === 'number' ? call.index : undefined;
+    const known = index === undefined ? undefined : this.toolBlocks.get(index);
+    if (known !== undefined && (call.id === undefined || call.id === known.id)) return known.block;
+    if (index === undefined && call.id === undefined && this.lastToolBlock !== undefined) return this.lastToolBlock;
+    this.close(events);
+    const block = this.nextBlockIndex++;
+    if (index !== undefined) this.toolBlocks.set(index, { block, id: call.id });
+    this.toolBlockCount++;
+    this.lastToolBlock = block;
+    this.open = { kind: 'tool', index: block };
+    const id = toAnthropicToolId(call.id ?? `toolu_${this.messageId}_${index ?? block}`);
+    events.push({ type: 'content_block_start', index: block, content_block: { type: 'tool_use', id, name: call.function?.name ?? '', input: {} } });
+    return block;
+  }
+
   /** End of the upstream stream ([DONE] or EOF after a finish_reason). Idempotent. */
   end(): AnthropicStreamEvent[] {
     if (this.ended) return [];
@@ -117,7 +135,7 @@ export class OpenaiToAnthropicStream {
     this.start(events, undefined);
     this.close(events);
     this.ended = true;
-    const { stop_reason, stop_sequence } = anthropicStop(this.finish, this.vllmStopReason, this.toolBlocks.size > 0);
+    const { stop_reason, stop_sequence } = anthropicStop(this.finish, this.vllmStopReason, this.toolBlockCount > 0);
     const usage = this.upstreamUsage
       ? openaiUsageToAnthropic(this.upstreamUsage)
       : {
