@@ -10,6 +10,7 @@ import type {
   CompletionResponse,
   OpenaiFinishReason,
   OpenaiToolCall,
+  OpenaiToolCallDelta,
   OpenaiUsage,
 } from '@gatewayd/shared';
 import type { SseEvent } from '../protocol/sse/index.js';
@@ -22,7 +23,9 @@ interface ChoiceParts {
   /** Reasoning under the field name the stream used (`reasoning_content`, or vLLM's `reasoning`). */
   reasoningContent: string | null;
   reasoning: string | null;
+  /** In order of first appearance; `byIndex` maps the stream's tool_calls index to its call. */
   toolCalls: OpenaiToolCall[];
+  byIndex: Map<number, OpenaiToolCall>;
   finish: OpenaiFinishReason | null;
   stopReason: string | number | null | undefined;
 }
@@ -65,7 +68,7 @@ export function assembleChat(events: readonly SseEvent[], usage: TokenUsage | un
     if (chunk.usage) streamedUsage = chunk.usage;
     for (const choice of chunk.choices ?? []) {
       if (choice.logprobs != null) return null;
-      const parts = (choices[choice.index] ??= { content: '', hasContent: false, refusal: null, reasoningContent: null, reasoning: null, toolCalls: [], finish: null, stopReason: undefined });
+      const parts = (choices[choice.index] ??= { content: '', hasContent: false, refusal: null, reasoningContent: null, reasoning: null, toolCalls: [], byIndex: new Map(), finish: null, stopReason: undefined });
       const delta = choice.delta ?? {};
       if (typeof delta.content === 'string') {
         parts.content += delta.content;
@@ -75,7 +78,7 @@ export function assembleChat(events: readonly SseEvent[], usage: TokenUsage | un
       if (typeof delta.reasoning_content === 'string') parts.reasoningContent = (parts.reasoningContent ?? '') + delta.reasoning_content;
       if (typeof delta.reasoning === 'string') parts.reasoning = (parts.reasoning ?? '') + delta.reasoning;
       for (const call of delta.tool_calls ?? []) {
-        const slot = (parts.toolCalls[call.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
+        const slot = toolCallSlot(parts, call);
         if (call.id) slot.id = call.id;
         if (call.function?.name) slot.function.name += call.function.name;
         if (call.function?.arguments) slot.function.arguments += call.function.arguments;
@@ -89,7 +92,7 @@ export function assembleChat(events: readonly SseEvent[], usage: TokenUsage | un
   for (let index = 0; index < choices.length; index++) {
     const parts = choices[index];
     if (parts === undefined || parts.finish === null) return null;
-    const toolCalls = parts.toolCalls.filter((call) => call !== undefined);
+    const toolCalls = parts.toolCalls;
     const message: ChatCompletionResponse['choices'][number]['message'] = {
       role: 'assistant',
       content: parts.hasContent || toolCalls.length === 0 ? parts.content : null,
@@ -106,6 +109,23 @@ export function assembleChat(events: readonly SseEvent[], usage: TokenUsage | un
   if (finalUsage) answer.usage = finalUsage;
   if (first.system_fingerprint !== undefined) answer.system_fingerprint = first.system_fingerprint;
   return answer;
+}
+
+/**
+ * The call a tool_calls entry adds to. A new id starts a new call even at a known index, and an
+ * entry without an index is placed by its id (see OpenaiToAnthropicStream.toolBlockFor: servers
+ * that omit or repeat `index` for parallel calls).
+ */
+function toolCallSlot(parts: ChoiceParts, call: OpenaiToolCallDelta): OpenaiToolCall {
+  const index = typeof call.index === 'number' ? call.index : undefined;
+  const known = index === undefined ? undefined : parts.byIndex.get(index);
+  if (known !== undefined && (!call.id || !known.id || call.id === known.id)) return known;
+  const last = parts.toolCalls[parts.toolCalls.length - 1];
+  if (index === undefined && !call.id && last !== undefined) return last;
+  const slot: OpenaiToolCall = { id: '', type: 'function', function: { name: '', arguments: '' } };
+  parts.toolCalls.push(slot);
+  if (index !== undefined) parts.byIndex.set(index, slot);
+  return slot;
 }
 
 export function assembleCompletion(events: readonly SseEvent[], usage: TokenUsage | undefined): CompletionResponse | null {

@@ -55,6 +55,25 @@ const CHAT: ChatCompletionResponse = {
   usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
 };
 
+t.test('openai chat: a stream whose parallel tool calls omit or repeat `index` assembles into one call each', async (t) => {
+  const head = { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm' };
+  const data = (delta: unknown, finish: string | null = null) => `data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  for (const [name, first, second] of [
+    ['no index', { id: 't1', function: { name: 'a', arguments: '{"x":1}' } }, { id: 't2', function: { name: 'b', arguments: '{"y":2}' } }],
+    ['index 0 twice', { index: 0, id: 't1', function: { name: 'a', arguments: '{"x":1}' } }, { index: 0, id: 't2', function: { name: 'b', arguments: '{"y":2}' } }],
+  ] as const) {
+    const text = data({ role: 'assistant', tool_calls: [first] }) + data({ tool_calls: [second] }) + data({}, 'tool_calls') + 'data: [DONE]\n\n';
+    t.strictSame(
+      assembleChat(sse(text), undefined)?.choices[0]?.message.tool_calls,
+      [
+        { id: 't1', type: 'function', function: { name: 'a', arguments: '{"x":1}' } },
+        { id: 't2', type: 'function', function: { name: 'b', arguments: '{"y":2}' } },
+      ],
+      name,
+    );
+  }
+});
+
 t.test('openai chat: replay then assemble gives the answer back; usage chunk only when asked', async (t) => {
   const withUsage = replayChat(CHAT, true);
   t.same(assembleChat(sse(withUsage), undefined), CHAT);

@@ -115,7 +115,7 @@ export class OpenaiToAnthropicStream {
   private toolBlockFor(call: OpenaiToolCallDelta, events: AnthropicStreamEvent[]): number {
     const index = typeof call.index === 'number' ? call.index : undefined;
     const known = index === undefined ? undefined : this.toolBlocks.get(index);
-    if (known !== undefined && (call.id === undefined || call.id === known.id)) return known.block;
+    if (known !== undefined && (call.id === undefined || known.id === undefined || call.id === known.id)) return known.block;
     if (index === undefined && call.id === undefined && this.lastToolBlock !== undefined) return this.lastToolBlock;
     this.close(events);
     const block = this.nextBlockIndex++;
