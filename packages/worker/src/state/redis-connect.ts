@@ -29,6 +29,11 @@ export async function createRedisClient(options: RedisClientOptions): Promise<Sc
           enableAutoPipelining: true,
           enableOfflineQueue: true,
           clusterRetryStrategy: backoff,
+          // Not 100 ms: a pipeline that failed with "Connection is closed" may have run on the node
+          // (only its reply was lost), and sending it again would count its admits and apply its
+          // settles twice. It fails instead, like any call on a broken connection. Redirections
+          // (MOVED, ASK, TRYAGAIN, CLUSTERDOWN) are still followed: nothing ran for those.
+          retryDelayOnFailover: 0,
           // The seed's credentials and TLS hold for the nodes it leads to.
           redisOptions: { ...credentialsOf(options.url), maxRetriesPerRequest: 0, connectTimeout },
         })
