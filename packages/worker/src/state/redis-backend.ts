@@ -45,7 +45,7 @@ import {
 } from '@gatewayd/shared/state';
 import { sendAll, sendAtTurnEnd } from '../http/turn-end.js';
 import type { Logger } from '../log.js';
-import { Deadlines } from './deadlines.js';
+import { DeadlineError, Deadlines } from './deadlines.js';
 import { HealthTracker, type HealthChange, type HealthStatus } from './health.js';
 import { planAdmit, type RedisTicket } from './redis-admit.js';
 import { RedisKeys } from './redis-keys.js';
@@ -72,6 +72,10 @@ export interface RedisBackendOptions {
   cluster?: boolean;
 }
 
+/** A connection silent this many timeouts (at least STALL_MIN_MS) while calls wait is dropped. */
+const STALL_TIMEOUTS = 4;
+const STALL_MIN_MS = 1_000;
+
 export class RedisStateBackend implements StateBackend {
   readonly kind = 'redis' as const;
   private readonly keys: RedisKeys;
@@ -87,6 +91,8 @@ export class RedisStateBackend implements StateBackend {
   private readonly leaseMs: number;
   private readonly deadlines: Deadlines;
   private turn = new RedisTurn();
+  /** When Redis last answered an awaited call (in time or late): what tells a dead connection from a slow one. */
+  private lastAnswerAt = performance.now();
   private scheduled = false;
   private readonly flushTurn = (): void => this.flush();
   private readonly failedAdmission = (): Admission => (this.options.onError === 'open' ? unlimitedAdmission(true) : unavailableAdmission());
@@ -203,18 +209,26 @@ export class RedisStateBackend implements StateBackend {
     // exec() resolves with a [error, reply] pair per command; it rejects only if nothing was sent.
     const replies = pipeline.exec().then((results) => results ?? []);
     const delivered = (results: Array<[Error | null, unknown]>): void => {
+      this.lastAnswerAt = performance.now();
       const error = turn.deliver(results, this.failedAdmission, this.keepTicket);
       if (error) this.fail(error);
       else this.health.up();
     };
     const failed = (err: unknown): void => {
       this.fail(err);
+      if (err instanceof DeadlineError) this.dropIfStalled();
       turn.fail(this.failedAdmission);
     };
     // Only settles and writes (fire-and-forget): no deadline. Lost settles leave their tpm
     // estimates counted and their slots to expire with the leases; a lost write costs a miss.
     if (!turn.awaited) replies.then(delivered, failed);
-    else this.deadlines.bound(replies, (late) => turn.deliverLate(late, this.giveBack)).then(delivered, failed);
+    else
+      this.deadlines
+        .bound(replies, (late) => {
+          this.lastAnswerAt = performance.now();
+          turn.deliverLate(late, this.giveBack);
+        })
+        .then(delivered, failed);
   }
 
   /** Nothing to give back: every admission is counted in Redis itself. */
@@ -265,6 +279,22 @@ export class RedisStateBackend implements StateBackend {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * A call missed its deadline and nothing at all has come back for STALL_TIMEOUTS timeouts: the
+   * connection is dead without being closed (a host gone, a partition, a middlebox that keeps it
+   * open), and TCP would take many minutes to notice. It is dropped, so ioredis reconnects. A slow
+   * but live Redis answers late and is left alone.
+   */
+  private dropIfStalled(): void {
+    const redis = this.redis;
+    const now = performance.now();
+    const silentMs = now - this.lastAnswerAt;
+    if (redis === null || this.closed || silentMs < Math.max(STALL_MIN_MS, STALL_TIMEOUTS * this.options.timeoutMs)) return;
+    this.lastAnswerAt = now; // one reconnect per stall period, not one per missed call
+    this.options.logger.warn({ backend: 'redis', silentMs: Math.round(silentMs) }, 'redis connection answers nothing; reconnecting');
+    redis.disconnect(true);
   }
 
   /** A failed call or connection; calls cut short by close() are not an outage. */

@@ -5,6 +5,7 @@
  * is automatic.
  */
 import { randomBytes } from 'node:crypto';
+import { connect as connectSocket, createServer, type AddressInfo, type Socket } from 'node:net';
 import t from 'tap';
 import { createStateBackend, type Admission, type StateBackend } from '../../src/state/index.js';
 import { captureLogger, stateConfig, transitions, waitFor } from './helpers.js';
@@ -95,4 +96,38 @@ t.test('on_error closed: killed or frozen redis -> rejected as unavailable withi
     'state backend unavailable: rejecting limited requests (state.on_error: closed)',
     'state backend recovered',
   ]);
+});
+
+/**
+ * A connection that goes silent without closing (the Redis host gone, a partition, a middlebox
+ * keeping it open): TCP would not notice for many minutes. A proxy stops relaying on the
+ * connections it has, while new ones still work: the backend drops the silent one and reconnects.
+ */
+t.test('a silent connection is dropped and replaced', async (t) => {
+  const server = await startRedis(t);
+  const relays: Array<{ silent: boolean; client: Socket; node: Socket }> = [];
+  const proxy = createServer((client) => {
+    const relay = { silent: false, client, node: connectSocket(server.port, '127.0.0.1') };
+    relays.push(relay);
+    client.on('data', (data: Buffer) => relay.silent || relay.node.write(data));
+    relay.node.on('data', (data: Buffer) => relay.silent || client.write(data));
+    for (const socket of [client, relay.node]) socket.on('error', () => {});
+    client.on('close', () => relay.node.destroy());
+    relay.node.on('close', () => relay.silent || client.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const relay of relays) relay.client.destroy(), relay.node.destroy();
+    proxy.close();
+  });
+  const { state, lines } = connect(t, { ...server, url: `redis://127.0.0.1:${(proxy.address() as AddressInfo).port}` }, 'open');
+  await state.ready();
+  const scopes = [{ id: 'key:s', rpm: 100_000 }];
+  t.notOk((await state.admit(scopes, 1)).degraded, 'counted through the proxy');
+  for (const relay of relays) relay.silent = true;
+  const { admission, ms } = await admitWithin(state, scopes);
+  t.ok(admission.degraded, `degraded after the timeout (${ms.toFixed(0)} ms), not stuck`);
+  await waitFor(async () => !(await admitWithin(state, scopes)).admission.degraded, 15_000, 'a new connection');
+  t.ok(relays.length >= 2, `a new connection was opened (${relays.length})`);
+  t.ok(lines.some((line) => line.msg === 'redis connection answers nothing; reconnecting'), 'the reconnection is logged');
 });
