@@ -14,8 +14,11 @@
  *   script), EVALSHA after, and a transparent reload when Redis answers NOSCRIPT (a restart).
  * - No request waits on a dead Redis: state.redis.timeout bounds each turn's replies through one
  *   shared timer (deadlines.ts; a timer per command would cost as much as the command); an
- *   admission answered too late is given back. Once connected, no offline queue (a command while
- *   disconnected fails at once) and no retries of a request across reconnects. Before the FIRST
+ *   admission answered too late is given back. Once connected, no offline queue and no retries of
+ *   a request across reconnects: while the client reconnects (an idle connection closed), a turn
+ *   waits for the new connection within its deadline, and a lost connection is an outage only if
+ *   it is not back within the timeout; a connection that answers nothing for several timeouts is
+ *   dropped (dropIfStalled). Before the FIRST
  *   connection, calls queue (still bounded by the timeout), so a worker's first requests are
  *   counted rather than degraded. Failures follow state.on_error; one log line per
  *   healthy/unhealthy transition (per gateway: under a supervisor, which logs it, this worker's
@@ -93,6 +96,10 @@ export class RedisStateBackend implements StateBackend {
   private turn = new RedisTurn();
   /** When Redis last answered an awaited call (in time or late): what tells a dead connection from a slow one. */
   private lastAnswerAt = performance.now();
+  /** Standalone: resolves when a reconnecting client is ready again, or after the timeout. */
+  private reconnected: Promise<void> | null = null;
+  /** A lost connection counts as an outage only if it is not back within the timeout. */
+  private closeGrace: NodeJS.Timeout | null = null;
   private scheduled = false;
   private readonly flushTurn = (): void => this.flush();
   private readonly failedAdmission = (): Admission => (this.options.onError === 'open' ? unlimitedAdmission(true) : unavailableAdmission());
@@ -207,7 +214,8 @@ export class RedisStateBackend implements StateBackend {
     const pipeline = this.options.cluster ? clusterPipeline(redis as unknown as ClusterCommands) : (redis.pipeline() as unknown as TurnPipeline);
     turn.queueOn(pipeline, { window: LIMIT_WINDOW_MS, lease: this.leaseMs, concurrencyRetry: CONCURRENCY_RETRY_MS });
     // exec() resolves with a [error, reply] pair per command; it rejects only if nothing was sent.
-    const replies = pipeline.exec().then((results) => results ?? []);
+    const reconnecting = this.whenReconnected(redis);
+    const replies = (reconnecting === null ? pipeline.exec() : reconnecting.then(() => pipeline.exec())).then((results) => results ?? []);
     const delivered = (results: Array<[Error | null, unknown]>): void => {
       this.lastAnswerAt = performance.now();
       const error = turn.deliver(results, this.failedAdmission, this.keepTicket);
@@ -263,6 +271,7 @@ export class RedisStateBackend implements StateBackend {
     this.flush(); // the last settles, writes and held answers go out
     this.closed = true;
     clearInterval(this.renewTimer);
+    if (this.closeGrace !== null) clearTimeout(this.closeGrace);
     this.deadlines.stop();
     let redis: ScriptedRedis;
     try {
@@ -297,6 +306,27 @@ export class RedisStateBackend implements StateBackend {
     redis.disconnect(true);
   }
 
+  /**
+   * Standalone: a turn written while the client reconnects (Redis closed an idle connection, a load
+   * balancer reset it) waits for the new connection instead of failing at once. The turn's deadline
+   * runs meanwhile, so nothing waits past the timeout, and waiting turns are bounded by it. A
+   * Cluster client sends its cache commands before exec(): it is not held back.
+   */
+  private whenReconnected(redis: ScriptedRedis): Promise<void> | null {
+    if (this.options.cluster || redis.status === 'ready' || redis.status === 'end' || redis.status === 'wait') return null;
+    this.reconnected ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        redis.off('ready', done);
+        this.reconnected = null;
+        resolve();
+      };
+      const timer = setTimeout(done, this.options.timeoutMs);
+      redis.once('ready', done);
+    });
+    return this.reconnected;
+  }
+
   /** A failed call or connection; calls cut short by close() are not an outage. */
   private fail(err: unknown): void {
     if (!this.closed) this.health.down(describe(err));
@@ -305,13 +335,23 @@ export class RedisStateBackend implements StateBackend {
   private async connect(): Promise<ScriptedRedis> {
     const redis = await createRedisClient(this.options);
     redis.on('ready', () => {
+      if (this.closeGrace !== null) clearTimeout(this.closeGrace);
+      this.closeGrace = null;
       redis.options.enableOfflineQueue = false; // ioredis reads it per command
       this.health.up();
     });
     // Listening to 'error' also keeps ioredis from printing "Unhandled error event".
     redis.on('error', (err: Error) => this.fail(err));
+    // A harmless reconnect (an idle connection closed by Redis or a load balancer) is not an
+    // outage: it is one only if the client is not ready again within the timeout. Failed calls
+    // and connection errors still count at once.
     redis.on('close', () => {
-      this.fail(new Error('connection to redis closed'));
+      if (this.closed || this.closeGrace !== null) return;
+      this.closeGrace = setTimeout(() => {
+        this.closeGrace = null;
+        if (redis.status !== 'ready') this.fail(new Error('connection to redis closed'));
+      }, this.options.timeoutMs);
+      this.closeGrace.unref();
     });
     this.redis = redis;
     return redis;

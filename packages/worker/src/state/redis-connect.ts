@@ -19,8 +19,9 @@ export interface RedisClientOptions {
 export async function createRedisClient(options: RedisClientOptions): Promise<ScriptedRedis> {
   const { Redis, Cluster } = await import('ioredis');
   const connectTimeout = Math.max(1_000, 4 * options.timeoutMs);
-  // Reconnect for ever, backing off to 1 s: recovery is automatic.
-  const backoff = (times: number) => Math.min(50 * times, 1_000);
+  // Reconnect for ever, backing off to 1 s: recovery is automatic. The first attempt is at once:
+  // most closes are harmless (an idle timeout), and turns wait for the new connection.
+  const backoff = (times: number) => (times <= 1 ? 0 : Math.min(50 * times, 1_000));
   // The offline queue is on until the first 'ready' (the backend turns it off then): a worker's
   // first requests are counted rather than degraded. No retries of a command across reconnects.
   const redis = (

@@ -4,6 +4,7 @@
  * rejects as unavailable; no call waits past the timeout; one log line per transition; recovery
  * is automatic.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect as connectSocket, createServer, type AddressInfo, type Socket } from 'node:net';
 import t from 'tap';
@@ -130,4 +131,26 @@ t.test('a silent connection is dropped and replaced', async (t) => {
   await waitFor(async () => !(await admitWithin(state, scopes)).admission.degraded, 15_000, 'a new connection');
   t.ok(relays.length >= 2, `a new connection was opened (${relays.length})`);
   t.ok(lines.some((line) => line.msg === 'redis connection answers nothing; reconnecting'), 'the reconnection is logged');
+});
+
+/**
+ * Redis closes idle connections (`timeout` in redis.conf, or a load balancer's idle reset): the
+ * requests of the next few milliseconds, while the client reconnects, are served once it is back,
+ * not refused; no outage is logged for it.
+ */
+t.test('an idle connection closed by Redis: no refusal, no outage', async (t) => {
+  const server = await startRedis(t);
+  const { state, lines, health } = connect(t, server, 'closed');
+  await state.ready();
+  const scopes = [{ id: 'key:i', rpm: 100_000 }];
+  t.ok((await state.admit(scopes, 1)).ok);
+  // The client the backend made (private): its 'close' is the moment to ask.
+  const client = await (state as unknown as { client: Promise<import('node:events').EventEmitter> }).client;
+  const during = new Promise<Admission[]>((resolve) => client.once('close', () => resolve(Promise.all(Array.from({ length: 5 }, () => state.admit(scopes, 1))))));
+  spawnSync('redis-cli', ['-p', String(server.port), 'client', 'kill', 'type', 'normal']);
+  const admissions = await during;
+  t.strictSame(admissions.map((a) => a.ok), [true, true, true, true, true], 'admitted once the client reconnected');
+  t.ok(admissions.every((a) => !a.degraded), 'and counted');
+  t.same(transitions(lines), [], 'no outage logged');
+  t.same(health, [true], 'the metric never dropped');
 });
