@@ -184,3 +184,18 @@ t.test('Gemini schema cleaning', async (t) => {
   t.strictSame(toGeminiSchema({ type: 'null' }), { nullable: true });
   t.strictSame(toGeminiSchema({ enum: ['a', 'b'] }), { enum: ['a', 'b'], type: 'string' });
 });
+
+t.test('OpenAI to Gemini: an empty text part is left out (Gemini refuses "an empty text parameter")', async (t) => {
+  const plan = openaiToGeminiRequest({
+    model: 'g',
+    messages: [
+      { role: 'user', content: '' },
+      { role: 'assistant', content: 'ok' },
+      { role: 'user', content: [{ type: 'text', text: '' }, { type: 'text', text: 'hi' }] },
+    ],
+  });
+  t.strictSame(plan.body.contents, [
+    { role: 'model', parts: [{ text: 'ok' }] },
+    { role: 'user', parts: [{ text: 'hi' }] },
+  ]);
+});

@@ -73,8 +73,13 @@ export function openaiToGeminiRequest(req: ChatCompletionRequest, targetModel: s
   return { model: targetModel, stream, path: geminiMethodPath(targetModel, stream ? 'streamGenerateContent' : 'generateContent'), body };
 }
 
-/** Gemini wants user/model turns alternating: consecutive same-role messages are merged. */
-function append(contents: GeminiContent[], role: 'user' | 'model', parts: GeminiPart[]): void {
+/**
+ * Gemini wants user/model turns alternating: consecutive same-role messages are merged. A part of
+ * empty text alone is left out: Gemini refuses the whole request for one ("empty text parameter"),
+ * and OpenAI clients do send `content: ""`.
+ */
+function append(contents: GeminiContent[], role: 'user' | 'model', given: GeminiPart[]): void {
+  const parts = given.filter((part) => !(part.text === '' && Object.keys(part).length === 1));
   if (parts.length === 0) return;
   const last = contents[contents.length - 1];
   if (last?.role === role) last.parts.push(...parts);
