@@ -167,3 +167,18 @@ t.test('OpenaiToAnthropicStream: parallel tool calls without an index, or with a
   const json = events.flatMap((e) => (e.type === 'content_block_delta' && e.delta.type === 'input_json_delta' ? [e.delta.partial_json] : [])).join('');
   t.equal(json, '{"x":1}');
 });
+
+t.test('AnthropicToOpenaiStream: a tool without parameters gets arguments "{}"; an input given whole at the start is kept', async (t) => {
+  const start = (input: Record<string, unknown>): AnthropicStreamEvent => ({ type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_1', name: 'now', input } });
+  const run = (events: AnthropicStreamEvent[]) => {
+    const s = new AnthropicToOpenaiStream({ includeUsage: false });
+    const chunks = [
+      ...s.push({ type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } } } as AnthropicStreamEvent),
+      ...events.flatMap((event) => s.push(event)),
+    ];
+    return chunks.flatMap((chunk) => chunk.choices[0]?.delta.tool_calls ?? []).map((call) => call.function?.arguments ?? '').join('');
+  };
+  t.equal(run([start({}), { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '' } }, { type: 'content_block_stop', index: 0 }]), '{}', 'no parameters');
+  t.equal(run([start({}), { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"a":1}' } }, { type: 'content_block_stop', index: 0 }]), '{"a":1}', 'streamed JSON as it came');
+  t.equal(run([start({ a: 1 }), { type: 'content_block_stop', index: 0 }]), '{"a":1}', 'the whole input at the start');
+});

@@ -31,7 +31,7 @@ export class AnthropicToOpenaiStream {
   private readonly created: number;
   private readonly includeUsage: boolean;
   /** Anthropic block index -> its kind and, for tool_use blocks, the OpenAI tool_calls index. */
-  private readonly blocks = new Map<number, { kind: BlockKind; toolIndex: number }>();
+  private readonly blocks = new Map<number, { kind: BlockKind; toolIndex: number; sentArguments?: boolean }>();
   private nextToolIndex = 0;
   private usageSoFar: Partial<AnthropicUsage> = {};
   private sawUsage = false;
@@ -80,8 +80,11 @@ export class AnthropicToOpenaiStream {
         }
         if (block.type === 'tool_use') {
           const toolIndex = this.nextToolIndex++;
-          this.blocks.set(event.index, { kind: 'tool', toolIndex });
-          return [this.chunk({ tool_calls: [{ index: toolIndex, id: block.id, type: 'function', function: { name: block.name, arguments: '' } }] })];
+          // Anthropic starts with `input: {}` and streams the JSON; a compatible server may put the
+          // whole input here instead: it is the first part of the arguments then.
+          const input = block.input !== null && typeof block.input === 'object' && Object.keys(block.input).length > 0 ? JSON.stringify(block.input) : '';
+          this.blocks.set(event.index, { kind: 'tool', toolIndex, sentArguments: input !== '' });
+          return [this.chunk({ tool_calls: [{ index: toolIndex, id: block.id, type: 'function', function: { name: block.name, arguments: input } }] })];
         }
         if (block.type === 'thinking') {
           this.blocks.set(event.index, { kind: 'thinking', toolIndex: -1 });
@@ -96,6 +99,7 @@ export class AnthropicToOpenaiStream {
         const delta = event.delta;
         if (delta.type === 'text_delta' && block?.kind === 'text') return delta.text ? [this.chunk({ content: delta.text })] : [];
         if (delta.type === 'input_json_delta' && block?.kind === 'tool' && delta.partial_json) {
+          block.sentArguments = true;
           return [this.chunk({ tool_calls: [{ index: block.toolIndex, function: { arguments: delta.partial_json } }] })];
         }
         if (delta.type === 'thinking_delta' && block?.kind === 'thinking') return delta.thinking ? [this.chunk({ reasoning_content: delta.thinking })] : [];
@@ -117,10 +121,18 @@ export class AnthropicToOpenaiStream {
         if (!this.includeUsage) return [];
         return [{ id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [], usage: this.usage ?? null }];
       }
+      case 'content_block_stop': {
+        // A tool without parameters streams no JSON at all (only an empty partial_json): its
+        // arguments are "{}", as in the plain answer; "" breaks clients that parse them.
+        const block = this.blocks.get(event.index);
+        if (block?.kind !== 'tool' || block.sentArguments) return [];
+        block.sentArguments = true;
+        return [this.chunk({ tool_calls: [{ index: block.toolIndex, function: { arguments: '{}' } }] })];
+      }
       case 'error':
         throw new UpstreamStreamError(event.error.type, event.error.message);
       default:
-        // content_block_stop, ping and event types added later carry nothing for OpenAI.
+        // ping and event types added later carry nothing for OpenAI.
         return [];
     }
   }
