@@ -95,3 +95,8 @@ t.test('an OpenAI caller reaching Anthropic: whitespace-only stop sequences are 
   const none = openaiToAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }], stop: '\n' }, 'claude');
   t.notOk('stop_sequences' in none, 'none left: no field');
 });
+
+t.test('an OpenAI caller reaching Anthropic: an empty user message is left out (Anthropic refuses empty content)', async (t) => {
+  const out = openaiToAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: '' }, { role: 'user', content: [{ type: 'text', text: '' }] }, { role: 'user', content: 'hi' }] }, 'claude');
+  t.strictSame(out.messages, [{ role: 'user', content: 'hi' }]);
+});

@@ -66,9 +66,13 @@ export function openaiToAnthropicRequest(
         // Anthropic has one top-level system prompt: system/developer messages are hoisted in order.
         for (const part of textParts(message.content)) if (part.text) system.push({ type: 'text', text: part.text });
         break;
-      case 'user':
-        messages.push({ role: 'user', content: typeof message.content === 'string' ? message.content : userBlocks(message.content) });
+      case 'user': {
+        // An empty user message (OpenAI accepts `content: ""`) is left out: Anthropic refuses
+        // messages with empty content.
+        const content = typeof message.content === 'string' ? message.content : userBlocks(message.content);
+        if (content.length > 0) messages.push({ role: 'user', content });
         break;
+      }
       case 'assistant': {
         const assistant = assistantContent(message);
         if (assistant !== undefined) messages.push({ role: 'assistant', content: assistant });
