@@ -67,9 +67,12 @@ export function assembleChat(events: readonly SseEvent[], usage: TokenUsage | un
   for (const chunk of chunks) {
     if (chunk.usage) streamedUsage = chunk.usage;
     for (const choice of chunk.choices ?? []) {
+      // What the replay would not give back is not stored (see NOT_REPLAYED in capture.ts).
       if (choice.logprobs != null) return null;
       const parts = (choices[choice.index] ??= { content: '', hasContent: false, refusal: null, reasoningContent: null, reasoning: null, toolCalls: [], byIndex: new Map(), finish: null, stopReason: undefined });
       const delta = choice.delta ?? {};
+      const extra = delta as { function_call?: unknown; audio?: unknown; annotations?: unknown };
+      if (extra.function_call != null || extra.audio != null || (Array.isArray(extra.annotations) && extra.annotations.length > 0)) return null;
       if (typeof delta.content === 'string') {
         parts.content += delta.content;
         parts.hasContent ||= delta.content !== '';
@@ -138,6 +141,7 @@ export function assembleCompletion(events: readonly SseEvent[], usage: TokenUsag
   for (const chunk of chunks) {
     if (chunk.usage) streamedUsage = chunk.usage;
     for (const choice of chunk.choices ?? []) {
+      // What the replay would not give back is not stored (see NOT_REPLAYED in capture.ts).
       if (choice.logprobs != null) return null;
       texts[choice.index] = (texts[choice.index] ?? '') + (choice.text ?? '');
       if (choice.finish_reason) finishes[choice.index] = choice.finish_reason;

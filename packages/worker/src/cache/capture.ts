@@ -73,6 +73,12 @@ const FINISH_REASON = /"finish_reason"\s*:\s*(.)/g;
 const STOP_REASON = /"stop_reason"\s*:\s*"/;
 const MESSAGE_TYPE = /"type"\s*:\s*"message"/;
 const EMBEDDING_LIST = /"object"\s*:\s*"list"/;
+/**
+ * Parts of an OpenAI answer the SSE replay does not carry (replay.ts): log probabilities, a legacy
+ * `function_call`, audio, and annotations (url citations). Such an answer is not stored, so a
+ * streamed hit never loses them. (Inside a JSON string the quotes are escaped: no false match.)
+ */
+const NOT_REPLAYED = /"(?:logprobs|function_call|audio)"\s*:\s*\{|"annotations"\s*:\s*\[\s*\{/;
 
 /** Every choice has a finish_reason that is a string (not null), and there is at least one. */
 function everyChoiceFinished(text: string): boolean {
@@ -93,7 +99,7 @@ export function storablePlain(protocol: ClientProtocol, body: Buffer): boolean {
   switch (protocol) {
     case 'openai-chat':
     case 'openai-completions':
-      return everyChoiceFinished(text);
+      return everyChoiceFinished(text) && !NOT_REPLAYED.test(text);
     case 'openai-embeddings':
       return EMBEDDING_LIST.test(text) && text.includes('"embedding"');
     case 'anthropic-messages':

@@ -168,9 +168,14 @@ class GuardedRequest implements Cancellable {
     // costs one round trip, not two. Admitted with the full reservation, a hit settles at 0.
     let lookup: Promise<Buffer | null> | null = null;
     if (this.cacheStatus === 'miss' && state.cache !== null) {
-      // A caller's own provider key gets its own entries (see cacheKeyOf).
-      const partition = this.caller.providerKey === undefined ? '' : `client-key:${sha256Hex(this.caller.providerKey)}`;
-      this.cacheKey = cacheKeyOf(request.call, this.model.config.name, partition);
+      // A caller's own provider key gets its own entries (see cacheKeyOf); so do the headers the
+      // upstream gets from the caller, which change what it answers (anthropic-beta: longer
+      // outputs, new tools; openai-organization / -project: another account). Not
+      // anthropic-version: one version exists, and the gateway sends it when a caller does not.
+      const own = this.caller.providerKey === undefined ? '' : `client-key:${sha256Hex(this.caller.providerKey)}`;
+      const { anthropicBeta, openaiOrganization, openaiProject } = request.forward;
+      const forwarded = anthropicBeta === '' && openaiOrganization === '' && openaiProject === '' ? '' : `|forward:${JSON.stringify([anthropicBeta, openaiOrganization, openaiProject])}`;
+      this.cacheKey = cacheKeyOf(request.call, this.model.config.name, own + forwarded);
       lookup = state.cache.get(this.cacheKey);
     }
     let admission = await state.backend.admit(this.scopes, this.estimate.prompt + this.estimate.output);

@@ -204,6 +204,24 @@ t.test('entries are per protocol: the same request from the other SDK misses', a
   t.equal(an.requests.length, 2);
 });
 
+t.test('headers the upstream gets from the caller (anthropic-beta, openai-organization) are part of the key', async (t) => {
+  an.reset();
+  oa.reset();
+  const body = anthropicPrompt('an-model', 'does the beta change the answer');
+  t.equal((await anthropic.messages.create(body).withResponse()).response.headers.get('x-cache'), 'MISS');
+  t.equal((await anthropic.messages.create(body).withResponse()).response.headers.get('x-cache'), 'HIT');
+  const beta = await anthropic.messages.create(body, { headers: { 'anthropic-beta': 'output-128k-2025-02-19' } }).withResponse();
+  t.equal(beta.response.headers.get('x-cache'), 'MISS', 'another beta, another entry');
+  t.equal(an.requests.length, 2);
+  const question = prompt('oa-model', 'which organization pays');
+  const orgA = new OpenAI({ apiKey: KEY, baseURL: `${gw.url}/v1`, maxRetries: 0, organization: 'org-A' });
+  const orgB = new OpenAI({ apiKey: KEY, baseURL: `${gw.url}/v1`, maxRetries: 0, organization: 'org-B' });
+  t.equal((await orgA.chat.completions.create(question).withResponse()).response.headers.get('x-cache'), 'MISS');
+  t.equal((await orgA.chat.completions.create(question).withResponse()).response.headers.get('x-cache'), 'HIT');
+  t.equal((await orgB.chat.completions.create(question).withResponse()).response.headers.get('x-cache'), 'MISS', "another organization's answer is not served");
+  t.equal(oa.requests.length, 2);
+});
+
 t.test('embeddings are cached too; a changed sampling field is another entry', async (t) => {
   oa.reset();
   const first = await openai.embeddings.create({ model: 'oa-model', input: ['cache me'], encoding_format: 'float' }).withResponse();

@@ -128,6 +128,25 @@ t.test('storable plain answers', async (t) => {
   t.notOk(storablePlain('openai-chat', Buffer.from('not json')));
 });
 
+t.test('an OpenAI answer with parts the SSE replay does not carry is not stored, plain or streamed', async (t) => {
+  const body = (v: unknown) => Buffer.from(JSON.stringify(v));
+  const first = CHAT.choices[0]!;
+  const variants: Array<[string, unknown]> = [
+    ['logprobs', { ...CHAT, choices: [{ ...first, logprobs: { content: [{ token: 'hi', logprob: -0.1, bytes: [104, 105], top_logprobs: [] }] } }] }],
+    ['legacy function_call', { ...CHAT, choices: [{ ...first, message: { role: 'assistant', content: null, function_call: { name: 'f', arguments: '{}' } }, finish_reason: 'function_call' }] }],
+    ['audio', { ...CHAT, choices: [{ ...first, message: { ...first.message, audio: { id: 'a1', data: 'AAAA', expires_at: 1, transcript: 'hi' } } }] }],
+    ['annotations', { ...CHAT, choices: [{ ...first, message: { ...first.message, annotations: [{ type: 'url_citation', url_citation: { url: 'https://x', title: 't', start_index: 0, end_index: 1 } }] } }] }],
+  ];
+  for (const [name, answer] of variants) t.notOk(storablePlain('openai-chat', body(answer)), `plain with ${name}`);
+  t.ok(storablePlain('openai-chat', body({ ...CHAT, choices: [{ ...first, message: { ...first.message, content: 'a text about "logprobs":{ in quotes', annotations: [] } }] })), 'the words in the text, or no annotations, do not count');
+  const head = { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm' };
+  const stream = (delta: unknown) => sse([delta, {}].map((d, i) => `data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta: d, finish_reason: i === 1 ? 'stop' : null }] })}\n\n`).join('') + 'data: [DONE]\n\n');
+  t.equal(assembleChat(stream({ function_call: { name: 'f', arguments: '{}' } }), undefined), null, 'streamed legacy function_call');
+  t.equal(assembleChat(stream({ audio: { id: 'a1', data: 'AAAA' } }), undefined), null, 'streamed audio');
+  t.equal(assembleChat(stream({ content: 'x', annotations: [{ type: 'url_citation' }] }), undefined), null, 'streamed annotations');
+  t.not(assembleChat(stream({ content: 'x' }), undefined), null, 'the control case is stored');
+});
+
 t.test('answers over MAX_CAPTURE_BYTES are not stored, plain or streamed', async (t) => {
   const embeddings = (values: number) => JSON.stringify({ object: 'list', data: [{ object: 'embedding', index: 0, embedding: new Array(values).fill(0.125) }], model: 'm' });
   const plain = (text: string) => {
