@@ -42,6 +42,11 @@ export interface CreditScopeState {
   tpm: SlidingLog | null;
   inFlight: number;
   openCredits: number;
+  /**
+   * Tickets and credit records that will still reconcile tokens on this state's logs: while any,
+   * the state is not swept, even with empty windows (a settle must land in the live logs).
+   */
+  holders: number;
 }
 
 interface CreditRecord {
@@ -103,6 +108,7 @@ export class CreditLedger {
     if (requests === null && tokens === null && slots === null) return null;
     const expiresAt = now + CREDIT_TTL_MS;
     const record: CreditRecord = { id: ++this.lastId, owner, state, phase: 'open', expiresAt, rpmSeq: -1, requests: requests ?? 0, tpmSeq: -1, tokens: tokens ?? 0, slots: slots ?? 0, pending: 0 };
+    state.holders++;
     let requestsWindow: LimitWindow | null = null;
     let tokensWindow: LimitWindow | null = null;
     if (requests !== null) {
@@ -124,14 +130,14 @@ export class CreditLedger {
   }
 
   /** The owner stops using credit `id` and reports its use. Returns the scope state it freed, if any. */
-  close(owner: number, id: number, requests: number, tokens: number, pending: number): CreditScopeState | null {
+  close(owner: number, id: number, requests: number, tokens: number, pending: number, now: number): CreditScopeState | null {
     const record = this.records.get(id);
     if (!record || record.owner !== owner || record.phase === 'closed') return null;
     // The worker cannot have admitted more requests than the slice; tokens may exceed it (the
     // reconciled usage of a request is what the upstream reported).
     record.requests = Math.min(integer(requests), record.requests);
     if (record.rpmSeq !== -1) record.state.rpm!.reweigh(record.rpmSeq, record.requests);
-    if (record.tpmSeq !== -1) this.reweighTokens(record, integer(tokens));
+    if (record.tpmSeq !== -1) this.reweighTokens(record, integer(tokens), now);
     record.pending = integer(pending);
     const held = Math.min(record.pending, record.slots);
     record.state.inFlight -= record.slots - held;
@@ -145,10 +151,10 @@ export class CreditLedger {
    * A request admitted on closed credit `id` ended: its reservation becomes the actual tokens.
    * `unused`: it never ran (its admission was undone), so it leaves the rpm count too.
    */
-  settle(owner: number, id: number, tokenDelta: number, unused: boolean): void {
+  settle(owner: number, id: number, tokenDelta: number, unused: boolean, now: number): void {
     const record = this.records.get(id);
     if (!record || record.owner !== owner || record.phase !== 'closed') return;
-    if (record.tpmSeq !== -1 && Number.isFinite(tokenDelta)) this.reweighTokens(record, Math.min(Math.max(0, record.tokens + Math.trunc(tokenDelta)), MAX_REPORTED));
+    if (record.tpmSeq !== -1 && Number.isFinite(tokenDelta)) this.reweighTokens(record, Math.min(Math.max(0, record.tokens + Math.trunc(tokenDelta)), MAX_REPORTED), now);
     if (unused && record.rpmSeq !== -1 && record.requests > 0) record.state.rpm!.reweigh(record.rpmSeq, --record.requests);
     if (record.slots > 0) {
       record.slots--;
@@ -211,9 +217,10 @@ export class CreditLedger {
     this.forget(record);
   }
 
-  private reweighTokens(record: CreditRecord, tokens: number): void {
+  private reweighTokens(record: CreditRecord, tokens: number, now: number): void {
+    const previous = record.tokens;
     record.tokens = tokens;
-    record.state.tpm!.reweigh(record.tpmSeq, tokens);
+    record.state.tpm!.reconcile(record.tpmSeq, previous, tokens, now);
   }
 
   private leaveOpen(record: CreditRecord): void {
@@ -228,7 +235,7 @@ export class CreditLedger {
   }
 
   private forget(record: CreditRecord): void {
-    this.records.delete(record.id);
+    if (this.records.delete(record.id)) record.state.holders--;
     const owned = this.byOwner.get(record.owner);
     owned?.delete(record.id);
     if (owned?.size === 0) this.byOwner.delete(record.owner);

@@ -24,8 +24,9 @@ type ScopeState = CreditScopeState;
 
 interface Ticket {
   owner: number;
-  /** TPM entries reserved by this request, reconciled by settle(). */
-  tokenEntries: Array<{ log: SlidingLog; seq: number }>;
+  /** TPM entries reserved by this request (each `reserved` tokens), reconciled by settle(). */
+  tokenEntries: Array<{ log: SlidingLog; seq: number; state: ScopeState }>;
+  reserved: number;
   /** Scopes whose concurrency slot this request holds. */
   slots: ScopeState[];
 }
@@ -133,7 +134,10 @@ export class LimitStore {
     const record = this.tickets.get(ticket);
     if (!record) return false;
     const tokens = sanitizeTokens(actualTokens);
-    for (const { log, seq } of record.tokenEntries) log.reweigh(seq, tokens);
+    if (record.tokenEntries.length > 0) {
+      const now = this.now();
+      for (const { log, seq } of record.tokenEntries) log.reconcile(seq, record.reserved, tokens, now);
+    }
     this.drop(ticket, record);
     return true;
   }
@@ -158,11 +162,11 @@ export class LimitStore {
 
   /** See CreditLedger.close: true when it freed something (deferred admissions may now go). */
   closeCredit(owner: number, id: number, requests: number, tokens: number, pending: number): boolean {
-    return this.credits.close(owner, id, requests, tokens, pending) !== null;
+    return this.credits.close(owner, id, requests, tokens, pending, this.now()) !== null;
   }
 
   settleCredit(owner: number, id: number, tokenDelta: number, unused = false): void {
-    this.credits.settle(owner, id, tokenDelta, unused === true);
+    this.credits.settle(owner, id, tokenDelta, unused === true, this.now());
   }
 
   /** When expireCredits() next has work (see CreditLedger.nextDueAt); Infinity: none. */
@@ -191,14 +195,14 @@ export class LimitStore {
     return released;
   }
 
-  /** Forgets scopes with nothing in their windows and no request in flight. */
+  /** Forgets scopes with nothing in their windows, no request in flight and nothing left to reconcile. */
   sweep(): void {
     const now = this.now();
     this.lastSweep = now;
     for (const [id, state] of this.scopes) {
       state.rpm?.prune(now);
       state.tpm?.prune(now);
-      if ((state.rpm?.count ?? 0) === 0 && (state.tpm?.count ?? 0) === 0 && state.inFlight === 0 && state.openCredits === 0) this.scopes.delete(id);
+      if ((state.rpm?.count ?? 0) === 0 && (state.tpm?.count ?? 0) === 0 && state.inFlight === 0 && state.openCredits === 0 && state.holders === 0) this.scopes.delete(id);
     }
   }
 
@@ -212,7 +216,7 @@ export class LimitStore {
       if (scope.rpm === undefined && scope.tpm === undefined && scope.concurrency === undefined) continue;
       let state = this.scopes.get(scope.id);
       if (!state) {
-        state = { rpm: null, tpm: null, inFlight: 0, openCredits: 0 };
+        state = { rpm: null, tpm: null, inFlight: 0, openCredits: 0, holders: 0 };
         this.scopes.set(scope.id, state);
       }
       if (scope.rpm !== undefined) {
@@ -254,13 +258,14 @@ export class LimitStore {
   private reserve(checks: readonly Check[], reserve: number, owner: number, now: number): Pick<Admission, 'ok' | 'ticket' | 'requests' | 'tokens'> {
     let requests: LimitWindow | null = null;
     let tokens: LimitWindow | null = null;
-    const record: Ticket = { owner, tokenEntries: [], slots: [] };
+    const record: Ticket = { owner, tokenEntries: [], reserved: reserve, slots: [] };
     for (const { state, kind, limit } of checks) {
       if (kind === 'rpm') {
         state.rpm!.append(now, 1);
         requests = tighterWindow(requests, { limit, remaining: Math.max(0, limit - state.rpm!.total), resetMs: this.windowMs });
       } else if (kind === 'tpm') {
-        record.tokenEntries.push({ log: state.tpm!, seq: state.tpm!.append(now, reserve) });
+        record.tokenEntries.push({ log: state.tpm!, seq: state.tpm!.append(now, reserve), state });
+        state.holders++;
         tokens = tighterWindow(tokens, { limit, remaining: Math.max(0, limit - state.tpm!.total), resetMs: this.windowMs });
       } else {
         state.inFlight++;
@@ -278,6 +283,7 @@ export class LimitStore {
 
   private drop(ticket: string, record: Ticket): void {
     for (const state of record.slots) state.inFlight--;
+    for (const entry of record.tokenEntries) entry.state.holders--;
     this.tickets.delete(ticket);
     const owned = this.ticketsByOwner.get(record.owner);
     owned?.delete(ticket);

@@ -96,6 +96,17 @@ export class SlidingLog {
     return true;
   }
 
+  /**
+   * TPM reconciliation: the entry's weight becomes `weight`. A request that outlived the window (a
+   * long stream) finds its entry gone, its `previous` weight counted in full while it was there:
+   * what it used beyond that counts from `now`, so a long answer is not free. Using less than
+   * the entry held gives nothing back once it has left.
+   */
+  reconcile(seq: number, previous: number, weight: number, now: number): void {
+    this.prune(now); // an entry past the window may not have been dropped yet
+    if (!this.reweigh(seq, weight) && weight > previous) this.append(now, weight - previous);
+  }
+
   /** Milliseconds from `now` until the newest entry leaves (the window is empty); 0 when empty. */
   resetMs(now: number): number {
     if (this.count === 0) return 0;

@@ -65,6 +65,24 @@ t.test('rpm: no fixed-window double burst: never more than N in any 60 s window'
   t.ok(admitted.length >= 50, `the limit is used, not starved (${admitted.length} admitted in 5 min)`);
 });
 
+t.test('tpm: a request that outlives the window pays what it used beyond its reservation, from its end', async (t) => {
+  const clock = clockAt(0);
+  const store = new LimitStore(clock.now);
+  const scopes: LimitScope[] = [{ id: 'key:long', tpm: 10_000 }];
+  const long = store.admit(scopes, 1_100, 1);
+  t.ok(long.ok && long.ticket);
+  clock.set(70_000); // a long stream: its reservation has left the window
+  t.equal(store.admit(scopes, 0, 1).tokens?.remaining, 10_000, 'the reservation left the window');
+  t.ok(store.settle(long.ticket!, 9_500));
+  const after = store.admit(scopes, 0, 1);
+  t.equal(after.tokens?.remaining, 10_000 - 8_400, 'the 8,400 tokens beyond the reservation count now');
+  t.notOk(store.admit(scopes, 2_000, 1).ok, 'and bind');
+  const short = store.admit([{ id: 'key:short', tpm: 10_000 }], 1_100, 1);
+  clock.set(140_000);
+  t.ok(store.settle(short.ticket!, 500));
+  t.equal(store.admit([{ id: 'key:short', tpm: 10_000 }], 0, 1).tokens?.remaining, 10_000, 'using less than reserved adds nothing');
+});
+
 t.test('tpm: reservation, rejection with an exact wait, and in-place reconciliation', async (t) => {
   const clock = clockAt(0);
   const store = new LimitStore(clock.now);
