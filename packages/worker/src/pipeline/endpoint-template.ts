@@ -22,14 +22,30 @@ export interface EndpointTemplate {
   authHeader: string | null;
   /** Text before the key in that header (`Bearer `). */
   authPrefix: string;
+  /**
+   * Credential headers the provider config sets (flat name/value list): the operator's, sent with
+   * the config's keys (replacing the key's header when they name it) or without any key, and
+   * never with a caller's own key, which must not be swapped for the operator's credential.
+   */
+  credentials: readonly string[];
+  /** One of `credentials` is the key's header itself: it is sent instead of a config key. */
+  credentialsReplaceKey: boolean;
   /** Header names the provider config sets: they win over forwarded client headers. */
   configured: ReadonlySet<string>;
   connections: number;
 }
 
+/** Header names that carry a credential when a provider config sets them. */
+const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'api-key', 'x-api-key', 'x-goog-api-key']);
+
+/**
+ * `headers`: what the endpoint builder made with KEY_SENTINEL as the key and WITHOUT the provider
+ * config's headers, which are merged here: credentials apart (see EndpointTemplate.credentials),
+ * the others replacing the builder's defaults.
+ */
 export function makeTemplate(url: string, headers: Record<string, string>, provider: ProviderConfig): EndpointTemplate {
   const parsed = new URL(url);
-  const flat: string[] = [];
+  const merged = new Map<string, string>();
   let authHeader: string | null = null;
   let authPrefix = '';
   for (const [name, value] of Object.entries(headers)) {
@@ -37,14 +53,24 @@ export function makeTemplate(url: string, headers: Record<string, string>, provi
     if (at !== -1) {
       authHeader = name;
       authPrefix = value.slice(0, at);
-    } else flat.push(name, value);
+    } else merged.set(name, value);
+  }
+  const credentials: string[] = [];
+  for (const [given, value] of Object.entries(provider.headers)) {
+    const name = given.toLowerCase();
+    if (CREDENTIAL_HEADERS.has(name) || name === authHeader) {
+      merged.delete(name);
+      credentials.push(name, value);
+    } else merged.set(name, value);
   }
   return {
     origin: parsed.origin,
     path: parsed.pathname + parsed.search,
-    headers: flat,
+    headers: [...merged].flat(),
     authHeader,
     authPrefix,
+    credentials,
+    credentialsReplaceKey: authHeader !== null && credentials.includes(authHeader),
     configured: new Set(Object.keys(provider.headers).map((name) => name.toLowerCase())),
     connections: provider.max_connections,
   };
@@ -82,10 +108,16 @@ export function setClientHeader(headers: string[], template: EndpointTemplate, n
   headers.push(name, value);
 }
 
-/** Per-request headers: a copy of the template's, plus the key. */
+/** Per-request headers: a copy of the template's, plus the key (a caller's own, or the config's) or the configured credentials. */
 export function requestHeaders(template: EndpointTemplate, input: AttemptInput): string[] {
   const headers = template.headers.slice();
-  if (template.authHeader !== null && input.apiKey !== undefined && input.apiKey !== '') headers.push(template.authHeader, template.authPrefix + input.apiKey);
+  const hasKey = template.authHeader !== null && input.apiKey !== undefined && input.apiKey !== '';
+  if (input.keyFromCaller) {
+    if (hasKey) headers.push(template.authHeader!, template.authPrefix + input.apiKey!);
+    return headers;
+  }
+  if (hasKey && !template.credentialsReplaceKey) headers.push(template.authHeader!, template.authPrefix + input.apiKey!);
+  for (const value of template.credentials) headers.push(value);
   return headers;
 }
 

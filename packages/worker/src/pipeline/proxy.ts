@@ -93,8 +93,9 @@ export class ProxyRequest implements Cancellable {
     }
     let apiKey: string | undefined;
     let keyFromConfig = false;
+    const keyFromCaller = target.provider.type !== 'mock' && this.caller.providerKey !== undefined;
     if (target.provider.type === 'mock') apiKey = undefined;
-    else if (this.caller.providerKey !== undefined) apiKey = this.caller.providerKey;
+    else if (keyFromCaller) apiKey = this.caller.providerKey;
     else {
       const picked = deps.router.pickKey(target.provider);
       if (picked === null) return Promise.resolve({ ok: false, failure: keysCoolingFailure(target, deps.router.keyReadyInMs(target.provider), this.lastRateLimit) });
@@ -105,6 +106,7 @@ export class ProxyRequest implements Cancellable {
       request,
       target,
       apiKey,
+      keyFromCaller,
       headersTimeout: target.provider.timeout ?? deps.server.request_timeout,
       bodyTimeout: deps.server.stream_idle_timeout,
     };

@@ -60,6 +60,8 @@ export interface AttemptInput {
   readonly target: RouteTarget;
   /** Provider key for this attempt (config rotation or the caller's own); undefined: none. */
   readonly apiKey: string | undefined;
+  /** apiKey is the caller's own: no credential from the provider config goes with it. */
+  readonly keyFromCaller: boolean;
   readonly headersTimeout: number;
   readonly bodyTimeout: number;
 }

@@ -7,7 +7,7 @@ import t from 'tap';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { fixtures, startGateway } from '../fakes/index.js';
-import { anthropicClient, gatewayYaml, GW_KEY, MODELS, openaiClient, rejection, startUpstreams, TEXT, UPSTREAM_KEYS } from './setup.js';
+import { anthropicClient, gatewayYaml, GW_KEY, MODELS, openaiClient, rejection, startUpstreams, TEXT, UPSTREAM_KEYS, UPSTREAM_MODELS } from './setup.js';
 
 const ORIGIN = 'https://app.example';
 const up = await startUpstreams(t);
@@ -35,6 +35,39 @@ t.test('hybrid: another key is the caller’s own provider key, passed through',
   await openaiClient(gw, UPSTREAM_KEYS.gemini).chat.completions.create(fixtures.openai.text(MODELS.gemini));
   t.equal(up.gemini.requests[0]?.key, UPSTREAM_KEYS.gemini, 'as x-goog-api-key to Gemini');
   t.equal(up.gemini.requests[0]?.headers['x-goog-api-key'], UPSTREAM_KEYS.gemini);
+});
+
+t.test('hybrid: a credential in the provider config headers goes with the gateway key, never with a caller’s own key', async (t) => {
+  const OPERATOR = UPSTREAM_KEYS.openai; // the one key the fake accepts
+  const headered = await startGateway(
+    t,
+    `
+logging: { level: warn }
+auth: { mode: hybrid, keys: [{ name: conformance, key: "${GW_KEY}" }] }
+routing: { retries: 0 }
+providers:
+  - { name: bearer, type: openai, base_url: "${up.openai.url}", headers: { Authorization: "Bearer ${OPERATOR}" } }
+  - { name: azure-like, type: openai, base_url: "${up.openai.url}", query: { api-version: "2024-06-01" }, headers: { api-key: "${OPERATOR}" } }
+models:
+  - { name: bearer-model, targets: [{ provider: bearer, model: ${UPSTREAM_MODELS.openai} }] }
+  - { name: azure-model, targets: [{ provider: azure-like, model: ${UPSTREAM_MODELS.openai} }] }
+`,
+    { workers: 1 },
+  );
+  for (const model of ['bearer-model', 'azure-model']) {
+    up.resetAll();
+    await openaiClient(headered).chat.completions.create(fixtures.openai.text(model));
+    t.match(JSON.stringify(up.openai.requests[0]?.headers), OPERATOR, `${model}: the gateway key uses the configured credential`);
+    up.resetAll();
+    const refused = await openaiClient(headered, 'sk-the-callers-own-key').chat.completions.create(fixtures.openai.text(model)).then(
+      () => 200,
+      (err: { status?: number }) => err.status,
+    );
+    t.equal(refused, 401, `${model}: the upstream judged the caller's key (and refused it), not the operator's`);
+    const sent = JSON.stringify(up.openai.requests[0]?.headers);
+    t.equal(up.openai.requests[0]?.key, 'sk-the-callers-own-key', `${model}: the caller's own key went upstream`);
+    t.notMatch(sent, OPERATOR, `${model}: the operator's credential did not go with it`);
+  }
 });
 
 t.test('hybrid: the upstream rejecting the caller’s own key is a 401 for the caller', async (t) => {

@@ -37,7 +37,7 @@ export class AnthropicAdapter implements ProviderAdapter {
     const key = `${provider.name}\n${endpoint}`;
     const cached = this.templates.get(key);
     if (cached !== undefined) return cached;
-    const built = buildAnthropicEndpoint({ baseUrl: baseUrlOf(provider), endpoint, apiKey: KEY_SENTINEL, headers: provider.headers, query: provider.query });
+    const built = buildAnthropicEndpoint({ baseUrl: baseUrlOf(provider), endpoint, apiKey: KEY_SENTINEL, query: provider.query });
     return this.templates.set(key, makeTemplate(built.url, built.headers, provider));
   }
 }

@@ -27,7 +27,7 @@ export class GeminiAdapter implements ProviderAdapter {
     const key = `${provider.name}\n${method}\n${model}`;
     const cached = this.templates.get(key);
     if (cached !== undefined) return cached;
-    const built = buildGeminiEndpoint({ baseUrl: baseUrlOf(provider), model, method, apiKey: KEY_SENTINEL, headers: provider.headers, query: provider.query });
+    const built = buildGeminiEndpoint({ baseUrl: baseUrlOf(provider), model, method, apiKey: KEY_SENTINEL, query: provider.query });
     return this.templates.set(key, makeTemplate(built.url, built.headers, provider));
   }
 }

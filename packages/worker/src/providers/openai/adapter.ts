@@ -39,7 +39,7 @@ export class OpenaiAdapter implements ProviderAdapter {
     const key = `${provider.name}\n${endpoint}\n${model}`;
     const cached = this.templates.get(key);
     if (cached !== undefined) return cached;
-    const built = buildOpenaiEndpoint({ baseUrl: baseUrlOf(provider), endpoint, apiKey: KEY_SENTINEL, model, headers: provider.headers, query: provider.query });
+    const built = buildOpenaiEndpoint({ baseUrl: baseUrlOf(provider), endpoint, apiKey: KEY_SENTINEL, model, query: provider.query });
     return this.templates.set(key, makeTemplate(built.url, built.headers, provider));
   }
 
