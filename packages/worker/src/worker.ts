@@ -10,7 +10,7 @@ import { httpEngine } from './http/uws.js';
 import { startHealth } from './health/index.js';
 import { createWorkerLogger, type Logger } from './log.js';
 import { recorder, startMetrics } from './metrics/index.js';
-import { configSecrets, secretScrubber, startObservation, stopObservation } from './observe/index.js';
+import { configSecrets, secretScrubber, setCallerScrubber, startObservation, stopObservation } from './observe/index.js';
 import { retireSharedState, startSharedState } from './pipeline/admission.js';
 import { WorkerState } from './state.js';
 
@@ -31,6 +31,7 @@ export async function startWorker(init: InitMessage, exit: (code: number) => voi
   const { config } = init;
   // issue 5: secret values are scrubbed from every log line (observe/secrets.ts).
   const scrub = secretScrubber(configSecrets(config));
+  setCallerScrubber(scrub); // and from what upstreams say to callers
   const { logger, reopen } = await createWorkerLogger({ logging: config.logging, workerId: init.workerId, generation: init.generation, logFile: init.logFile, scrub });
   if (httpEngine === 'fallback') {
     logger.warn('uWebSockets.js native binary not loaded: serving with the slow pure-JS fallback engine (check the Node.js version and platform)');

@@ -32,7 +32,7 @@ import { CompletionCapture, promptOf } from './prompts.js';
 import { Tracer } from './tracing/tracer.js';
 
 export { RequestObservation, type AccessLine } from './observation.js';
-export { configSecrets, secretScrubber, REDACTED } from './secrets.js';
+export { configSecrets, secretScrubber, setCallerScrubber, REDACTED } from './secrets.js';
 
 let context: ObserveContext | null = null;
 

@@ -9,6 +9,7 @@
  */
 import type { MetricsRecorder } from '../metrics/index.js';
 import type { AttemptFailure, OutcomeListener, RouteTarget, Router } from '../routing/index.js';
+import { scrubForCallers } from './secrets.js';
 
 export class PassiveHealth implements OutcomeListener {
   constructor(
@@ -25,7 +26,7 @@ export class PassiveHealth implements OutcomeListener {
     const down = this.router.allBreakersOpen(provider);
     this.recorder.setProviderHealth(provider, !down, {
       state: down ? 'down' : 'degraded',
-      error: { message: `${failure.kind}: ${failure.error.message}`, status: failure.status ?? null },
+      error: { message: scrubForCallers(`${failure.kind}: ${failure.error.message}`), status: failure.status ?? null },
     });
   }
 }

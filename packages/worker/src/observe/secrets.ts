@@ -60,3 +60,26 @@ export function secretScrubber(secrets: readonly string[]): (line: string) => st
     return out;
   };
 }
+
+/**
+ * Upstream text that reaches callers or the admin plane (error messages, passed-through 4xx
+ * bodies, /health/providers): an upstream that echoes what it received would hand out the
+ * operator's provider key. Scrubbed like a log line; set once per worker (worker.ts), identity
+ * until then (unit tests without a worker).
+ */
+let callerScrubber: (text: string) => string = (text) => text;
+
+export function setCallerScrubber(scrub: (text: string) => string): void {
+  callerScrubber = scrub;
+}
+
+export function scrubForCallers(text: string): string {
+  return callerScrubber(text);
+}
+
+/** scrubForCallers for a body: the same bytes when nothing was found. */
+export function scrubBodyForCallers(body: Buffer): Buffer {
+  const text = body.toString('utf8');
+  const scrubbed = callerScrubber(text);
+  return scrubbed === text ? body : Buffer.from(scrubbed, 'utf8');
+}

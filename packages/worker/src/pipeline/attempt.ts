@@ -17,6 +17,7 @@ import { ClientStream, type StreamOwner } from './client-stream.js';
 import { answerTooLargeFailure, clientErrorFrom, emptyStreamFailure, statusFailure, transportFailure, unreadableFailure } from './failures.js';
 import type { ProxyRequest } from './proxy.js';
 import { isInProcess, type AttemptInput, type ExchangePlan, type TokenUsage, type UpstreamRequest } from './types.js';
+import { scrubBodyForCallers } from '../observe/secrets.js';
 
 type Phase = 'waiting' | 'body' | 'error-body' | 'stream-head' | 'streaming' | 'over';
 
@@ -245,7 +246,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
   private deliverErrorStatus(): void {
     const { status, headers, input } = this;
     const { target, apiKey } = input;
-    const body = this.body();
+    const body = scrubBodyForCallers(this.body());
     const kind = classifyStatus(status);
     const clientKey = !this.keyFromConfig && apiKey !== undefined;
     const passThrough = this.plan.sameProtocol && status >= 400 && status < 500;

@@ -7,6 +7,7 @@ import { GatewayError, type ErrorCode } from '@gatewayd/shared/errors';
 import type { AttemptFailure, FailureKind, RouteTarget } from '../routing/index.js';
 import { classifyTransportError, type TransportFailure } from '../upstream/errors.js';
 import type { AttemptInput } from './types.js';
+import { scrubForCallers } from '../observe/secrets.js';
 
 const MAX_MESSAGE = 300;
 
@@ -16,6 +17,10 @@ function retryAfterHeaders(retryAfterMs: number | undefined): Record<string, str
 
 /** The upstream's own error message from its error body (OpenAI, Anthropic and Gemini all use error.message). */
 export function upstreamMessage(body: Buffer): string {
+  return scrubForCallers(messageOf(body));
+}
+
+function messageOf(body: Buffer): string {
   if (body.length === 0) return '';
   const text = body.toString('utf8', 0, Math.min(body.length, 64 * 1024));
   try {
@@ -55,7 +60,8 @@ export function transportFailure(err: Error, input: AttemptInput): AttemptFailur
 function statusCode(kind: FailureKind, status: number, clientKey: boolean): ErrorCode {
   // The caller's SDK backs off and retries a 429 as a rate limit, with the upstream's retry-after.
   if (kind === 'rate_limited') return 'GW_ERR_RATE_LIMITED';
-  if (status === 503) return 'GW_ERR_UPSTREAM_UNAVAILABLE';
+  // 529: Anthropic's overloaded_error.
+  if (status === 503 || status === 529) return 'GW_ERR_UPSTREAM_UNAVAILABLE';
   if (kind === 'timeout' || status === 504) return 'GW_ERR_UPSTREAM_TIMEOUT';
   if (kind === 'auth' && clientKey) return 'GW_ERR_UNAUTHORIZED';
   return 'GW_ERR_UPSTREAM_ERROR';

@@ -1,0 +1,57 @@
+/**
+ * An upstream that echoes what it received (its headers) in its error answers must not hand the
+ * operator's provider key to callers: not in the gateway's error message (502), not in a 4xx
+ * body passed through, not in /health/providers.
+ */
+import { createServer } from 'node:http';
+import t from 'tap';
+import { startGateway } from '../fakes/index.js';
+import { admin, chatBody, http, until } from './helpers.js';
+
+const PROVIDER_KEY = 'sk-proj-echoed-operator-key-9f8e7d6c5b4a';
+const HEADER_CREDENTIAL = 'echoed-header-credential-1a2b3c4d';
+const GW_KEY = 'gw-echo-test-key-0123456789';
+
+t.test('upstream error text echoing the provider key is scrubbed before callers see it', async (t) => {
+  const echo = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const status = req.url?.includes('bad') ? 400 : 500;
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `I received ${JSON.stringify(req.headers)}`, type: 'invalid_request_error', code: null } }));
+    });
+  });
+  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => echo.close(() => resolve())));
+  const base = `http://127.0.0.1:${(echo.address() as { port: number }).port}`;
+  const gw = await startGateway(
+    t,
+    `
+logging: { level: warn }
+auth: { mode: gateway, keys: [{ name: echo, key: "${GW_KEY}" }] }
+routing: { retries: 0 }
+providers:
+  - { name: fails, type: openai, base_url: "${base}/v1", api_keys: ["${PROVIDER_KEY}"], headers: { x-extra-token: "${HEADER_CREDENTIAL}" } }
+  - { name: refuses, type: openai, base_url: "${base}/bad/v1", api_keys: ["${PROVIDER_KEY}"] }
+models:
+  - { name: fails, targets: [{ provider: fails, model: m }] }
+  - { name: refuses, targets: [{ provider: refuses, model: m }] }
+`,
+    { workers: 1 },
+  );
+  const as = { authorization: `Bearer ${GW_KEY}` };
+  const failed = await http(gw.port, 'POST', '/v1/chat/completions', chatBody('fails', 'hi'), as);
+  t.equal(failed.status, 502);
+  t.match(failed.text, 'I received', "the upstream's message is there");
+  const refused = await http(gw.port, 'POST', '/v1/chat/completions', chatBody('refuses', 'hi'), as);
+  t.equal(refused.status, 400, 'a 4xx passes through');
+  t.match(refused.text, 'I received');
+  // Workers report provider health to the supervisor about once a second.
+  await until("/health/providers shows the upstream's last error", async () => (await admin(gw, '/health/providers')).text.includes('I received'));
+  const health = (await admin(gw, '/health/providers')).text;
+  for (const [name, text] of Object.entries({ '502 answer': failed.text, '400 answer': refused.text, '/health/providers': health })) {
+    t.notMatch(text, PROVIDER_KEY, `${name}: no provider key`);
+    t.notMatch(text, HEADER_CREDENTIAL, `${name}: no credential header value`);
+  }
+  t.match(failed.text, '[REDACTED]', 'scrubbed, not dropped');
+});
