@@ -17,7 +17,7 @@ export function summarizeConfig(config: GatewayConfig, file: string): string[] {
   lines.push(`config: ${file}`);
   lines.push(`server: ${config.server.host}:${config.server.port}, workers ${config.server.workers}, drain_timeout ${formatDuration(config.server.drain_timeout)}`);
   lines.push(`admin: ${config.admin.enabled ? `${config.admin.host}:${config.admin.port}${config.admin.token ? ` (token ${fingerprint(config.admin.token)})` : ''}` : 'disabled'}`);
-  lines.push(`state: ${config.state.backend}${config.state.backend === 'redis' ? ` (${redactUrl(config.state.redis.url)}, on_error ${config.state.on_error})` : ''}`);
+  lines.push(`state: ${config.state.backend}${config.state.backend === 'redis' ? ` (${redactUrlSecrets(config.state.redis.url)}, on_error ${config.state.on_error})` : ''}`);
   lines.push(`auth: mode ${config.auth.mode}, ${config.auth.keys.length} gateway key(s)`);
   for (const key of config.auth.keys) {
     const limits = key.limits ? Object.entries(key.limits).map(([k, v]) => `${k} ${v}`).join(', ') : 'no limits';
@@ -26,7 +26,7 @@ export function summarizeConfig(config: GatewayConfig, file: string): string[] {
   lines.push(`providers: ${config.providers.length}`);
   for (const p of config.providers) {
     const keys = p.api_keys.length ? p.api_keys.map(fingerprint).join(', ') : 'none';
-    lines.push(`  ${p.name}: ${p.type}${p.base_url ? ` ${p.base_url}` : ''}, api_keys: ${keys}`);
+    lines.push(`  ${p.name}: ${p.type}${p.base_url ? ` ${redactUrlSecrets(p.base_url)}` : ''}, api_keys: ${keys}`);
   }
   lines.push(`models: ${config.models.length}`);
   for (const m of config.models) {
@@ -37,16 +37,6 @@ export function summarizeConfig(config: GatewayConfig, file: string): string[] {
   return lines;
 }
 
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = `sha256:${fingerprint(decodeURIComponent(u.password))}`;
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
-
 /** A deep copy of the config with every secret replaced by its fingerprint (for /admin/config). */
 export function redactConfig(config: GatewayConfig): unknown {
   const copy = structuredClone(config) as GatewayConfig;
@@ -54,14 +44,14 @@ export function redactConfig(config: GatewayConfig): unknown {
   for (const p of copy.providers) {
     p.api_keys = p.api_keys.map((k) => `sha256:${fingerprint(k)}`);
     for (const h of Object.keys(p.headers)) {
-      if (/key|token|auth|secret/i.test(h)) p.headers[h] = `sha256:${fingerprint(p.headers[h]!)}`;
+      if (SECRET_NAME.test(h)) p.headers[h] = `sha256:${fingerprint(p.headers[h]!)}`;
     }
   }
   if (copy.admin.token) copy.admin.token = `sha256:${fingerprint(copy.admin.token)}`;
-  copy.state.redis.url = redactUrl(copy.state.redis.url);
+  copy.state.redis.url = redactUrlSecrets(copy.state.redis.url);
   // issue 5: key-like query parameters of providers, and the tracing collector's credentials.
   for (const p of copy.providers) {
-    for (const q of Object.keys(p.query)) if (/key|token|auth|secret|sig/i.test(q)) p.query[q] = `sha256:${fingerprint(p.query[q]!)}`;
+    for (const q of Object.keys(p.query)) if (SECRET_NAME.test(q)) p.query[q] = `sha256:${fingerprint(p.query[q]!)}`;
     if (p.base_url) p.base_url = redactUrlSecrets(p.base_url);
   }
   for (const h of Object.keys(copy.tracing.headers)) copy.tracing.headers[h] = `sha256:${fingerprint(copy.tracing.headers[h]!)}`;
@@ -69,8 +59,11 @@ export function redactConfig(config: GatewayConfig): unknown {
   return copy;
 }
 
+/** Names of headers and query parameters whose values are secrets (a Redis URL takes `?password=`). */
+const SECRET_NAME = /key|token|auth|secret|sig|pass|pwd|cookie/i;
+
 /** issue 5: a URL's password and key-like query values as fingerprints; other URLs unchanged (not re-serialised). */
-function redactUrlSecrets(url: string): string {
+export function redactUrlSecrets(url: string): string {
   let u: URL;
   try {
     u = new URL(url);
@@ -83,7 +76,7 @@ function redactUrlSecrets(url: string): string {
     changed = true;
   }
   for (const [name, value] of [...u.searchParams]) {
-    if (!/key|token|auth|secret|sig/i.test(name)) continue;
+    if (!SECRET_NAME.test(name)) continue;
     u.searchParams.set(name, `sha256:${fingerprint(value)}`);
     changed = true;
   }

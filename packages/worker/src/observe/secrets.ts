@@ -15,10 +15,12 @@ const CREDENTIAL_NAME = /key|token|auth|secret|sig|password|cookie/i;
 /** OpenAI/Anthropic (`sk-...`, `sk-ant-...`) and Google (`AIza...`) key shapes, e.g. a caller's own key. */
 const KEY_SHAPES = /\b(?:sk-[A-Za-z0-9_-]{16,}|AIza[0-9A-Za-z_-]{30,})/g;
 
+/** A URL's password, in its userinfo or as a `password` query parameter (ioredis takes both). */
 function urlPassword(url: string): string | null {
   try {
-    const password = new URL(url).password;
-    return password ? decodeURIComponent(password) : null;
+    const parsed = new URL(url);
+    const password = parsed.password ? decodeURIComponent(parsed.password) : parsed.searchParams.get('password');
+    return password || null;
   } catch {
     return null;
   }
