@@ -97,6 +97,22 @@ t.test('GATEWAYD__SECTION__KEY overrides, typed, including array indexes', async
   t.ok(warnings.includes('server.port overridden from the environment'));
 });
 
+t.test('GATEWAYD__ overrides: secrets are taken as given, list entries by name, errors never echo the value', async (t) => {
+  const text = readFileSync(fixture('spec-minimal.yaml'), 'utf8');
+  const load = (env: Record<string, string>) => loadConfigText(text, 'x.yaml', env).config;
+  t.equal(load({ GATEWAYD__ADMIN__TOKEN: 'Str0ng #Secret-Part' }).admin.token, 'Str0ng #Secret-Part', "' #' is no comment");
+  t.equal(load({ GATEWAYD__ADMIN__TOKEN: '@dm1n: *x' }).admin.token, '@dm1n: *x', 'reserved YAML characters');
+  t.equal(load({ GATEWAYD__ADMIN__TOKEN: '0012345678' }).admin.token, '0012345678', 'digits in a string field, leading zeros kept');
+  t.equal(load({ GATEWAYD__SERVER__PORT: '9001' }).server.port, 9001, 'a number where a number goes');
+  const byName = load({ GATEWAYD__PROVIDERS__OPENAI__API_KEYS: '["sk-from-env-0001"]' });
+  t.strictSame(byName.providers.find((p) => p.name === 'openai')?.api_keys, ['sk-from-env-0001'], 'a provider by name');
+  t.throws(() => load({ GATEWAYD__PROVIDERS__NOPE__API_KEYS: '[x]' }), /GATEWAYD__PROVIDERS__NOPE__API_KEYS: providers has no entry named 'nope'/);
+  t.throws(() => load({ GATEWAYD__PROVIDERS__LENGTH: '0' }), /no entry named 'length'/);
+  const bad = errorsOf(() => load({ GATEWAYD__ADMIN__TOKEN: '[unclosed-SECRET-9' }));
+  t.match(bad[0], /GATEWAYD__ADMIN__TOKEN: starts with \[ or \{ but is not a valid YAML list or mapping/);
+  t.notMatch(bad.join('\n'), 'SECRET-9', 'the value is not repeated');
+});
+
 t.test('every error names the file, the line, the key path and the reason', async (t) => {
   const text = 'server:\n  port: abc\n  workers: 0\nmodels:\n  - name: x\n    targets: [{ provider: nope, model: y }]\n';
   const schemaErrors = errorsOf(() => loadConfigText(text, '/etc/g.yaml', {}));

@@ -34,35 +34,87 @@ export function interpolateEnv(tree: unknown, env: NodeJS.ProcessEnv): Interpola
 }
 
 /**
- * `GATEWAYD__SERVER__PORT=9000` sets server.port. Segments are lower-cased; numeric segments index
- * arrays (`GATEWAYD__PROVIDERS__0__BASE_URL`). Values are parsed as YAML scalars/flow collections.
+ * `GATEWAYD__SERVER__PORT=9000` sets server.port. Segments are lower-cased; in a list, a numeric
+ * segment is an index (`GATEWAYD__PROVIDERS__0__BASE_URL`) and any other names the entry with that
+ * `name` (`GATEWAYD__PROVIDERS__OPENAI__API_KEYS`; `_` also matches `-`). Values: see
+ * parseOverrideValue. An override that names no entry is an error, not silently dropped.
  */
 export const ENV_OVERRIDE_PREFIX = 'GATEWAYD__';
 
-export function applyEnvOverrides(
-  tree: Record<string, unknown>,
-  env: NodeJS.ProcessEnv,
-  parseValue: (raw: string) => unknown,
-): string[] {
-  const applied: string[] = [];
-  for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith(ENV_OVERRIDE_PREFIX) || raw === undefined) continue;
-    const segments = name.slice(ENV_OVERRIDE_PREFIX.length).split('__').filter(Boolean).map((s) => s.toLowerCase());
+/** An override: its key path, and the text as given (for a string field that got a number). */
+export interface AppliedOverride {
+  path: Array<string | number>;
+  raw: string;
+}
+
+export class OverrideError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly reason: string,
+  ) {
+    super(`${variable}: ${reason}`);
+  }
+}
+
+/**
+ * A value: a YAML flow list or mapping when it starts with `[` or `{`, `true` / `false`, a number,
+ * or else the text exactly as given. Not a YAML scalar: a secret may hold ` #` (a YAML comment),
+ * `: `, or start with `@` or `*`. An error never repeats the value (it may be a secret).
+ */
+export function parseOverrideValue(raw: string, variable: string, parseFlow: (text: string) => unknown): unknown {
+  const text = raw.trim();
+  if (text.startsWith('[') || text.startsWith('{')) {
+    try {
+      return parseFlow(text);
+    } catch {
+      throw new OverrideError(variable, 'starts with [ or { but is not a valid YAML list or mapping');
+    }
+  }
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  if (/^-?\d+(?:\.\d+)?$/.test(text)) return Number(text);
+  return raw;
+}
+
+function entryNamed(list: unknown[], segment: string): number {
+  return list.findIndex((entry) => {
+    const name = (entry as { name?: unknown } | null)?.name;
+    return typeof name === 'string' && name.toLowerCase().replace(/-/g, '_') === segment;
+  });
+}
+
+export function applyEnvOverrides(tree: Record<string, unknown>, env: NodeJS.ProcessEnv, parseFlow: (text: string) => unknown): AppliedOverride[] {
+  const applied: AppliedOverride[] = [];
+  for (const [variable, raw] of Object.entries(env)) {
+    if (!variable.startsWith(ENV_OVERRIDE_PREFIX) || raw === undefined) continue;
+    const segments = variable.slice(ENV_OVERRIDE_PREFIX.length).split('__').filter(Boolean).map((s) => s.toLowerCase());
     if (segments.length === 0) continue;
+    const path: Array<string | number> = [];
     let node: Record<string, unknown> | unknown[] = tree;
-    for (let i = 0; i < segments.length - 1; i++) {
-      const key = segments[i]!;
-      const nextIsIndex = /^\d+$/.test(segments[i + 1]!);
-      const container = node as Record<string, unknown>;
+    for (let i = 0; i < segments.length; i++) {
+      const segment = segments[i]!;
+      let key: string | number = segment;
+      if (Array.isArray(node)) {
+        if (/^\d+$/.test(segment)) key = Number(segment);
+        else {
+          key = entryNamed(node, segment);
+          if (key === -1) throw new OverrideError(variable, `${path.join('.') || '(root)'} has no entry named '${segment}' (use its name or index)`);
+        }
+      }
+      path.push(key);
+      const container = node as Record<string | number, unknown>;
+      if (i === segments.length - 1) {
+        container[key] = parseOverrideValue(raw, variable, parseFlow);
+        break;
+      }
       let child = container[key];
       if (child === null || typeof child !== 'object') {
-        child = nextIsIndex ? [] : {};
+        child = /^\d+$/.test(segments[i + 1]!) ? [] : {};
         container[key] = child;
       }
       node = child as Record<string, unknown>;
     }
-    (node as Record<string, unknown>)[segments[segments.length - 1]!] = parseValue(raw);
-    applied.push(segments.join('.'));
+    applied.push({ path, raw });
   }
   return applied;
 }

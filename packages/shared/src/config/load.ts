@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { LineCounter, parse as parseYaml, parseDocument, isMap, isSeq, type Node } from 'yaml';
 import { ConfigSchema, DEFAULT_BASE_URLS, type GatewayConfig } from './schema.js';
 import { ConfigError, ConfigErrors, formatPath } from './errors.js';
-import { applyEnvOverrides, interpolateEnv } from './interpolate.js';
+import { applyEnvOverrides, interpolateEnv, OverrideError, type AppliedOverride } from './interpolate.js';
 import { validateCrossReferences } from './validate.js';
 
 export interface LoadedConfig {
@@ -51,8 +51,14 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
   const { value, missing } = interpolateEnv(raw, env);
   for (const name of missing) warnings.push(`environment variable ${name} is not set; it expands to an empty string`);
   const tree = value as Record<string, unknown>;
-  const overridden = applyEnvOverrides(tree, env, (v) => parseYaml(v) as unknown);
-  for (const path of overridden) warnings.push(`${path} overridden from the environment`);
+  let overridden: AppliedOverride[];
+  try {
+    overridden = applyEnvOverrides(tree, env, (text) => parseYaml(text) as unknown);
+  } catch (err) {
+    if (err instanceof OverrideError) throw new ConfigError('environment', err.variable, err.reason);
+    throw err;
+  }
+  for (const { path } of overridden) warnings.push(`${formatPath(path)} overridden from the environment`);
 
   const lineOf = (path: ReadonlyArray<PropertyKey>): number | undefined => {
     let node: unknown = doc.contents;
@@ -67,7 +73,10 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
     return offset === undefined ? undefined : lineCounter.linePos(offset).line;
   };
 
-  const parsed = ConfigSchema.safeParse(tree);
+  let parsed = ConfigSchema.safeParse(tree);
+  // A string field given digits (or true / false) from the environment keeps the text as given: a
+  // token may be all digits. Only overridden fields, once.
+  if (!parsed.success && restoreOverriddenStrings(tree, overridden, parsed.error.issues)) parsed = ConfigSchema.safeParse(tree);
   if (!parsed.success) {
     throw new ConfigErrors(parsed.error.issues.map((issue) => new ConfigError(file, formatPath(issue.path), issue.message, lineOf(issue.path))));
   }
@@ -78,6 +87,20 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
     throw new ConfigErrors(problems.map((p) => new ConfigError(file, formatPath(p.path), p.reason, lineOf(p.path))));
   }
   return { config, file, warnings };
+}
+
+function restoreOverriddenStrings(tree: Record<string, unknown>, overridden: readonly AppliedOverride[], issues: ReadonlyArray<{ code: string; path: ReadonlyArray<PropertyKey>; expected?: unknown }>): boolean {
+  let restored = false;
+  for (const issue of issues) {
+    if (issue.code !== 'invalid_type' || issue.expected !== 'string') continue;
+    const override = overridden.find((o) => o.path.length === issue.path.length && o.path.every((seg, i) => seg === issue.path[i]));
+    if (!override) continue;
+    let node: Record<string | number, unknown> = tree;
+    for (const seg of override.path.slice(0, -1)) node = node[seg] as Record<string | number, unknown>;
+    node[override.path[override.path.length - 1]!] = override.raw;
+    restored = true;
+  }
+  return restored;
 }
 
 /** Drops empty secrets (unset ${ENV}) with a warning and fills per-type default base URLs. */
