@@ -65,7 +65,8 @@ t.test('documents interpolation, overrides, durations and sizes', async (t) => {
   t.match(doc, '${VAR}');
   t.match(doc, '${VAR:-default}');
   t.match(doc, 'GATEWAYD__SECTION__KEY');
-  t.match(doc, /Numeric segments index arrays/);
+  t.match(doc, /a numeric segment is an index/);
+  t.match(doc, /names the entry with that `name`/);
   t.match(doc, /"30s"/);
   t.match(doc, /"10mb"/);
 });
