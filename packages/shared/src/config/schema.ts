@@ -12,6 +12,11 @@ const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
   return ms;
 });
 
+/** Node's timers wait at most 2^31-1 ms (~24.8 days); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A duration that arms a timer (timeouts, intervals, backoffs): at most ~24 days. */
+const timerDuration = duration.refine((ms) => ms <= MAX_TIMER_MS, { message: 'at most 24d (a longer timer would fire at once)' });
+
 const size = z.union([z.number(), z.string()]).transform((value, ctx) => {
   const bytes = parseSize(value);
   if (bytes === undefined) {
@@ -57,13 +62,13 @@ export const ProviderSchema = z.strictObject({
   api_keys: z.array(z.string()).default([]),
   headers: z.record(z.string(), z.string()).default({}),
   query: z.record(z.string(), z.string()).default({}),
-  timeout: duration.optional(),
+  timeout: timerDuration.optional(),
   /** Keep-alive connections to this provider's origin, per worker. */
   max_connections: numeric(z.number().int().min(1).max(10_000)).default(D.provider.max_connections),
   /** mock only: SSE chunks per streamed answer, delay between chunks, latency before the first byte. */
   chunks: numeric(z.number().int().min(1).max(100_000)).default(D.mock.chunks),
-  chunk_delay: duration.default(D.mock.chunk_delay),
-  latency: duration.default(D.mock.latency),
+  chunk_delay: timerDuration.default(D.mock.chunk_delay),
+  latency: timerDuration.default(D.mock.latency),
 });
 
 /** USD per million tokens; used by the `cost` strategy and the cost metric. */
@@ -95,10 +100,10 @@ export const ConfigSchema = z.strictObject({
     host: nonEmpty.default(D.server.host),
     port: port.default(D.server.port),
     workers: z.union([numeric(z.number().int().min(1).max(256)), z.literal('auto')]).default(D.server.workers),
-    drain_timeout: duration.default(D.server.drain_timeout),
+    drain_timeout: timerDuration.default(D.server.drain_timeout),
     body_limit: size.default(D.server.body_limit),
-    request_timeout: duration.default(D.server.request_timeout),
-    stream_idle_timeout: duration.default(D.server.stream_idle_timeout),
+    request_timeout: timerDuration.default(D.server.request_timeout),
+    stream_idle_timeout: timerDuration.default(D.server.stream_idle_timeout),
   }).prefault({}),
   admin: z.strictObject({
     enabled: flag().default(D.admin.enabled),
@@ -117,7 +122,7 @@ export const ConfigSchema = z.strictObject({
     redis: z.strictObject({
       url: nonEmpty.default(D.state.redis.url),
       prefix: z.string().default(D.state.redis.prefix),
-      timeout: duration.default(D.state.redis.timeout),
+      timeout: timerDuration.default(D.state.redis.timeout),
       cluster: flag().default(D.state.redis.cluster),
     }).prefault({}),
   }).prefault({}),
@@ -126,10 +131,10 @@ export const ConfigSchema = z.strictObject({
     keys: z.array(GatewayKeySchema).default([]),
   }).prefault({}),
   supervisor: z.strictObject({
-    ready_timeout: duration.default(D.supervisor.ready_timeout),
-    restart_backoff_initial: duration.default(D.supervisor.restart_backoff_initial),
-    restart_backoff_max: duration.default(D.supervisor.restart_backoff_max),
-    crash_loop_window: duration.default(D.supervisor.crash_loop_window),
+    ready_timeout: timerDuration.default(D.supervisor.ready_timeout),
+    restart_backoff_initial: timerDuration.default(D.supervisor.restart_backoff_initial),
+    restart_backoff_max: timerDuration.default(D.supervisor.restart_backoff_max),
+    crash_loop_window: timerDuration.default(D.supervisor.crash_loop_window),
     crash_loop_max_restarts: numeric(z.number().int().min(1)).default(D.supervisor.crash_loop_max_restarts),
   }).prefault({}),
   providers: z.array(ProviderSchema).default([]),
@@ -139,15 +144,15 @@ export const ConfigSchema = z.strictObject({
   routing: z.strictObject({
     /** Extra attempts per request after the first, across targets (failover) and on the same one. */
     retries: numeric(z.number().int().min(0).max(10)).default(D.routing.retries),
-    backoff_initial: duration.default(D.routing.backoff_initial),
-    backoff_max: duration.default(D.routing.backoff_max),
+    backoff_initial: timerDuration.default(D.routing.backoff_initial),
+    backoff_max: timerDuration.default(D.routing.backoff_max),
     /** A retry-after longer than this is not waited for: the next target is tried instead. */
-    retry_after_max: duration.default(D.routing.retry_after_max),
+    retry_after_max: timerDuration.default(D.routing.retry_after_max),
     /** Consecutive failures that open a target's circuit breaker. */
     breaker_threshold: numeric(z.number().int().min(1)).default(D.routing.breaker_threshold),
-    breaker_cooldown: duration.default(D.routing.breaker_cooldown),
+    breaker_cooldown: timerDuration.default(D.routing.breaker_cooldown),
     /** How long an api key that got 401/403/429 is skipped (429: retry-after when longer). */
-    key_cooldown: duration.default(D.routing.key_cooldown),
+    key_cooldown: timerDuration.default(D.routing.key_cooldown),
     /** EWMA smoothing for least_latency. */
     latency_alpha: numeric(z.number().gt(0).max(1)).default(D.routing.latency_alpha),
   }).prefault({}),
@@ -162,8 +167,8 @@ export const ConfigSchema = z.strictObject({
   /** issue 5: active provider checks (an authenticated GET of the models endpoint), run by worker 0 only. */
   health_checks: z.strictObject({
     enabled: flag().default(D.health_checks.enabled),
-    interval: duration.refine((ms) => ms >= 100, { message: 'must be at least 100ms' }).default(D.health_checks.interval),
-    timeout: duration.refine((ms) => ms > 0, { message: 'must be positive' }).default(D.health_checks.timeout),
+    interval: timerDuration.refine((ms) => ms >= 100, { message: 'must be at least 100ms' }).default(D.health_checks.interval),
+    timeout: timerDuration.refine((ms) => ms > 0, { message: 'must be positive' }).default(D.health_checks.timeout),
   }).prefault({}),
   /** issue 5: OpenTelemetry spans exported over OTLP/HTTP (JSON); off by default. */
   tracing: z.strictObject({
