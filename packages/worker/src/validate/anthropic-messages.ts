@@ -34,14 +34,14 @@ function checkMessagesRequest(req: Record<string, unknown>): void {
   numberField(req, 'top_k', { integer: true, min: 0 });
   const metadata = objectField(req, 'metadata');
   if (metadata !== undefined) stringField(metadata, 'user_id', ['metadata']);
-  checkThinking(req, maxTokens as number);
+  checkThinking(req);
   stringField(req, 'service_tier');
 }
 
 function checkCountTokensRequest(req: Record<string, unknown>): void {
   modelField(req);
   checkConversation(req);
-  checkThinking(req, undefined);
+  checkThinking(req);
 }
 
 /** Fields common to both endpoints: messages, system, tools, tool_choice. */

@@ -45,8 +45,8 @@ function checkToolChoice(req: Record<string, unknown>): void {
   booleanField(choice, 'disable_parallel_tool_use', ['tool_choice']);
 }
 
-/** `thinking`: enabled needs budget_tokens >= 1024 and below max_tokens (when known). */
-export function checkThinking(req: Record<string, unknown>, maxTokens: number | undefined): void {
+/** `thinking`: enabled needs budget_tokens >= 1024. */
+export function checkThinking(req: Record<string, unknown>): void {
   const thinking = objectField(req, 'thinking');
   if (thinking === undefined) return;
   const type = thinking.type;
@@ -61,5 +61,6 @@ export function checkThinking(req: Record<string, unknown>, maxTokens: number | 
     expected(['thinking', 'budget_tokens'], 'an integer', budget);
   }
   if (budget < MIN_THINKING_BUDGET) fail(['thinking', 'budget_tokens'], `must be at least ${MIN_THINKING_BUDGET}, got ${budget}`);
-  if (maxTokens !== undefined && budget >= maxTokens) fail(['max_tokens'], `must be greater than thinking.budget_tokens (${budget}), got ${maxTokens}`);
+  // Not checked against max_tokens: with interleaved thinking (an anthropic-beta) the budget may
+  // exceed it, and without, Anthropic answers that itself.
 }
