@@ -13,9 +13,9 @@ export interface AdmitCheck {
   keys: readonly string[];
 }
 
-/** What a settle needs: the ticket's tpm hashes (to reconcile) and concurrency zsets (to free). */
+/** What a settle needs: the ticket's tpm logs (zset and hash, to reconcile) and concurrency zsets (to free). */
 export interface RedisTicket {
-  tpmHashes: string[];
+  tpmLogs: Array<readonly string[]>;
   slots: string[];
   /** The log entry its tokens were counted in (set from the reply); '' before. */
   bucket: string;
@@ -44,13 +44,13 @@ const KIND_CODE: Record<LimitKind, string> = { rpm: 'r', tpm: 't', concurrency: 
 
 /** `scopes` must be normalized (one entry per id). Checks run in scope order, rpm/tpm/concurrency. */
 export function planAdmit(scopes: readonly LimitScope[], keys: RedisKeys, reserve: number): AdmitPlan {
-  const plan: AdmitPlan = { checks: [], ticket: { tpmHashes: [], slots: [], bucket: '', reserved: reserve } };
+  const plan: AdmitPlan = { checks: [], ticket: { tpmLogs: [], slots: [], bucket: '', reserved: reserve } };
   for (const scope of scopes) {
     const k = keys.ofScope(scope.id);
     if (scope.rpm !== undefined) plan.checks.push({ scope: scope.id, kind: 'rpm', limit: scope.rpm, keys: k.rpm });
     if (scope.tpm !== undefined) {
       plan.checks.push({ scope: scope.id, kind: 'tpm', limit: scope.tpm, keys: k.tpm });
-      plan.ticket.tpmHashes.push(k.tpmWeights);
+      plan.ticket.tpmLogs.push(k.tpm);
     }
     if (scope.concurrency !== undefined) {
       plan.checks.push({ scope: scope.id, kind: 'concurrency', limit: scope.concurrency, keys: k.concurrency });
@@ -79,8 +79,8 @@ export function encodeBatch(
   const args: Array<string | number> = [timing.window, timing.lease, timing.concurrencyRetry, settles.length];
   for (const settle of settles) {
     const { ticket } = settle;
-    args.push(settle.member, ticket.bucket, settle.tokens - ticket.reserved, ticket.tpmHashes.length, ticket.slots.length);
-    for (const key of settle.ticket.tpmHashes) args.push(ref(key));
+    args.push(settle.member, ticket.bucket, settle.tokens - ticket.reserved, ticket.tpmLogs.length, ticket.slots.length);
+    for (const [zset, hash] of settle.ticket.tpmLogs) args.push(ref(zset!), ref(hash!));
     for (const key of settle.ticket.slots) args.push(ref(key));
   }
   // Admits of one caller make the same checks: each distinct list is sent once, as a plan.
@@ -151,6 +151,6 @@ function admissionAt(reply: readonly number[], at: number, admit: QueuedAdmit): 
     const violated = check ? { scope: check.scope, kind: check.kind } : null;
     return { ok: false, ticket: null, retryAfterMs: reply[at + 2] || CONCURRENCY_RETRY_MS, violated, requests, tokens, degraded: false };
   }
-  const reserved = ticket.tpmHashes.length > 0 || ticket.slots.length > 0;
+  const reserved = ticket.tpmLogs.length > 0 || ticket.slots.length > 0;
   return { ok: true, ticket: reserved ? admit.member : null, retryAfterMs: 0, violated: null, requests, tokens, degraded: false };
 }

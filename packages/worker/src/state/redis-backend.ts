@@ -71,6 +71,8 @@ export interface RedisBackendOptions {
   supervisorLogs?: boolean;
   /** Concurrency lease; LEASE_MS unless a test needs it short. */
   leaseMs?: number;
+  /** The rpm / tpm window; LIMIT_WINDOW_MS (a minute) unless a test needs it short. */
+  windowMs?: number;
   /** `url` is a seed node of a Redis Cluster (state.redis.cluster). */
   cluster?: boolean;
 }
@@ -212,7 +214,7 @@ export class RedisStateBackend implements StateBackend {
     // A cluster client takes a pipeline of one slot only: there, the limits ({limits}) are one
     // pipeline and the cache commands go to their own nodes (auto-pipelined per node).
     const pipeline = this.options.cluster ? clusterPipeline(redis as unknown as ClusterCommands) : (redis.pipeline() as unknown as TurnPipeline);
-    turn.queueOn(pipeline, { window: LIMIT_WINDOW_MS, lease: this.leaseMs, concurrencyRetry: CONCURRENCY_RETRY_MS });
+    turn.queueOn(pipeline, { window: this.options.windowMs ?? LIMIT_WINDOW_MS, lease: this.leaseMs, concurrencyRetry: CONCURRENCY_RETRY_MS });
     // exec() resolves with a [error, reply] pair per command; it rejects only if nothing was sent.
     const reconnecting = this.whenReconnected(redis);
     const replies = (reconnecting === null ? pipeline.exec() : reconnecting.then(() => pipeline.exec())).then((results) => results ?? []);

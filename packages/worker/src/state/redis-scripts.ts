@@ -72,8 +72,8 @@ end
  *
  * KEYS: every key the batch touches, once each; ARGV refers to them by 1-based index.
  * ARGV: window ms, lease ms, concurrency retry ms, then
- *   S, then S settles: ticket, its bucket, token delta (actual - reserved), m, c, then m tpm hash
- *   indexes and c concurrency zset indexes;
+ *   S, then S settles: ticket, its bucket, token delta (actual - reserved), m, c, then m tpm logs
+ *   (zset index, hash index) and c concurrency zset indexes;
  *   P, then P plans (the checks of admits, shared by admits that make the same ones): n, then n
  *   checks: kind ('r' | 't' | 'c'), limit, key index, and for 'r' and 't' the weights hash's index;
  *   A, then A admits: ticket, reserve tokens, plan (1-based).
@@ -90,19 +90,21 @@ local conc_retry = tonumber(ARGV[3])
 local cutoff = now - window
 local p = 4
 
--- Settles: token deltas summed per hash and bucket, freed slots per zset.
+-- Settles: token deltas per hash and bucket (the ups and the downs apart), freed slots per zset.
 local deltas, freed = {}, {}
 for _ = 1, tonumber(ARGV[p]) do
   local ticket, sbucket, delta = ARGV[p + 1], ARGV[p + 2], tonumber(ARGV[p + 3])
   local m, c = tonumber(ARGV[p + 4]), tonumber(ARGV[p + 5])
   p = p + 5
   for _ = 1, m do
-    p = p + 1
+    local zkey, hkey = KEYS[tonumber(ARGV[p + 1])], KEYS[tonumber(ARGV[p + 2])]
+    p = p + 2
     if delta ~= 0 then
-      local hkey = KEYS[tonumber(ARGV[p])]
       local d = deltas[hkey]
-      if not d then d = {}; deltas[hkey] = d end
-      d[sbucket] = (d[sbucket] or 0) + delta
+      if not d then d = { zkey = zkey, buckets = {} }; deltas[hkey] = d end
+      local b = d.buckets[sbucket]
+      if not b then b = { up = 0, down = 0 }; d.buckets[sbucket] = b end
+      if delta > 0 then b.up = b.up + delta else b.down = b.down + delta end
     end
   end
   for _ = 1, c do
@@ -115,13 +117,24 @@ for _ = 1, tonumber(ARGV[p]) do
 end
 p = p + 1
 for hkey, d in pairs(deltas) do
-  local total = 0
-  for b, delta in pairs(d) do
-    -- a bucket that has left the window has nothing left to reconcile
-    if delta ~= 0 and redis.call('HEXISTS', hkey, b) == 1 then
-      redis.call('HINCRBY', hkey, b, delta)
-      total = total + delta
+  prune_log(d.zkey, hkey, cutoff)
+  local total, carried = 0, 0
+  for b, delta in pairs(d.buckets) do
+    if redis.call('HEXISTS', hkey, b) == 1 then
+      local net = delta.up + delta.down
+      if net ~= 0 then redis.call('HINCRBY', hkey, b, net); total = total + net end
+    else
+      -- its requests outlived the window (long streams): their reservations have left it, what
+      -- they used beyond them counts from now; what they did not use has nothing to give back
+      carried = carried + delta.up
     end
+  end
+  if carried > 0 then
+    redis.call('ZADD', d.zkey, now, bucket)
+    redis.call('HINCRBY', hkey, bucket, carried)
+    redis.call('PEXPIRE', d.zkey, window + 1000)
+    redis.call('PEXPIRE', hkey, window + 1000)
+    total = total + carried
   end
   if total ~= 0 then redis.call('HINCRBY', hkey, '#sum', total) end
 end

@@ -15,7 +15,7 @@ const HAMMER = fileURLToPath(new URL('./fixtures/redis-hammer.ts', import.meta.u
 
 type Tap = { teardown(fn: () => unknown): void };
 
-function backend(t: Tap, server: RedisServer, prefix: string, extra: { leaseMs?: number } = {}): RedisStateBackend {
+function backend(t: Tap, server: RedisServer, prefix: string, extra: { leaseMs?: number; windowMs?: number } = {}): RedisStateBackend {
   const state = new RedisStateBackend({ url: server.url, prefix, timeoutMs: 2_000, onError: 'open', logger: captureLogger().logger, workerId: 0, ...extra });
   t.teardown(() => state.close());
   return state;
@@ -103,6 +103,24 @@ t.test('rpm burst, exact retry-after from server time, tpm reconciliation, all o
   await raw.script('FLUSH');
   const afterFlush = await a.admit([{ id: 'key:y', rpm: 1 }], 0);
   t.ok(afterFlush.ok && !afterFlush.degraded, 'the script is reloaded after NOSCRIPT');
+});
+
+t.test('tpm: a request that outlives the window pays what it used beyond its reservation, from its end', async (t) => {
+  const server = await startRedis(t);
+  // A short window (the real one is a minute): the request below outlives it.
+  const state = backend(t, server, uniquePrefix(), { windowMs: 300 });
+  const scopes = [{ id: 'key:long', tpm: 10_000 }];
+  const long = await state.admit(scopes, 1_100);
+  t.ok(long.ok && long.ticket);
+  await waitFor(async () => (await state.admit(scopes, 0)).tokens?.remaining === 10_000, 5_000, 'the reservation to leave the window');
+  state.settle(long.ticket!, 9_500);
+  await waitFor(async () => (await state.admit(scopes, 0)).tokens?.remaining === 10_000 - 8_400, 5_000, 'the 8,400 tokens beyond the reservation to count');
+  t.pass('counted from its end');
+  const short = await state.admit([{ id: 'key:short', tpm: 10_000 }], 1_100);
+  await waitFor(async () => (await state.admit([{ id: 'key:short', tpm: 10_000 }], 0)).tokens?.remaining === 10_000, 5_000, 'the reservation to leave the window');
+  state.settle(short.ticket!, 500);
+  const after = await state.admit([{ id: 'key:short', tpm: 10_000 }], 0);
+  t.equal(after.tokens?.remaining, 10_000, 'using less than reserved adds nothing');
 });
 
 t.test('concurrency slots: freed by settle, renewed while held, expire when their host dies', async (t) => {
