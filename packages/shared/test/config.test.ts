@@ -155,13 +155,12 @@ t.test('summary and redaction show keys only as SHA-256 fingerprints', async (t)
 });
 
 t.test('secrets in URLs are hidden too: a Redis ?password=, base_url userinfo and key query, a cookie header', async (t) => {
-  const text = [
-    'state: { backend: redis, redis: { url: "redis://127.0.0.1:6390/0?password=redisq-SECRET-q" } }',
-    'providers:',
-    '  - { name: p, type: openai, base_url: "https://user:basepw-SECRET-b@example.test/v1?api_key=query-SECRET-k", headers: { cookie: "session=cookie-SECRET-c" } }',
-    'models: [{ name: m, targets: [{ provider: p, model: x }] }]',
-    '',
-  ].join('\n');
+  const text = `
+state: { backend: redis, redis: { url: "redis://127.0.0.1:6390/0?password=redisq-SECRET-q" } }
+providers:
+  - { name: p, type: openai, base_url: "https://user:basepw-SECRET-b@example.test/v1?api_key=query-SECRET-k", headers: { cookie: "session=cookie-SECRET-c" } }
+models: [{ name: m, targets: [{ provider: p, model: x }] }]
+`;
   const { config } = loadConfigText(text, 'x.yaml', {});
   const shown = [summarizeConfig(config, 'x.yaml').join('\n'), JSON.stringify(redactConfig(config))];
   for (const secret of ['redisq-SECRET-q', 'basepw-SECRET-b', 'query-SECRET-k', 'cookie-SECRET-c']) {
