@@ -100,3 +100,8 @@ t.test('an OpenAI caller reaching Anthropic: an empty user message is left out (
   const out = openaiToAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: '' }, { role: 'user', content: [{ type: 'text', text: '' }] }, { role: 'user', content: 'hi' }] }, 'claude');
   t.strictSame(out.messages, [{ role: 'user', content: 'hi' }]);
 });
+
+t.test('an Anthropic caller reaching an OpenAI-compatible target: an image by Files API id is a clear error, not an image without a URL', async (t) => {
+  const request = { model: 'm', max_tokens: 10, messages: [{ role: 'user' as const, content: [{ type: 'image' as const, source: { type: 'file', file_id: 'file_011' } }] }] };
+  t.throws(() => anthropicToOpenaiRequest(request as never, 'gpt'), /image sources of type "file" cannot be sent to this provider/);
+});

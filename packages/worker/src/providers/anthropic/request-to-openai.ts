@@ -141,8 +141,11 @@ function userPart(block: AnthropicContentBlockParam): OpenaiUserContentPart | un
 }
 
 export function imagePart(block: AnthropicImageBlock): OpenaiUserContentPart {
-  const url = block.source.type === 'base64' ? toDataUrl(block.source.media_type, block.source.data) : block.source.url;
-  return { type: 'image_url', image_url: { url } };
+  const source = block.source;
+  if (source.type === 'base64') return { type: 'image_url', image_url: { url: toDataUrl(source.media_type, source.data) } };
+  // A Files API reference (`file_id`) exists on Anthropic only; validation lets it through for Anthropic.
+  if (source.type !== 'url' || typeof source.url !== 'string') throw new TranslationError(`image sources of type "${(source as { type: string }).type}" cannot be sent to this provider; send the image inline or by URL`);
+  return { type: 'image_url', image_url: { url: source.url } };
 }
 
 function documentPart(block: AnthropicDocumentBlock): OpenaiUserContentPart {
