@@ -127,6 +127,7 @@ t.test('every error names the file, the line, the key path and the reason', asyn
   t.match(errorsOf(() => loadConfigText('server: { request_timeout: 30d }\n', 'g.yaml', {}))[0], /server\.request_timeout: at most 24d/);
   t.match(errorsOf(() => loadConfigText('health_checks: { interval: 30d }\n', 'g.yaml', {}))[0], /health_checks\.interval: at most 24d/);
   t.equal(loadConfigText('cache: { ttl: 90d }\n', 'g.yaml', {}).config.cache.ttl, 90 * 86_400_000, 'a cache ttl is no timer: longer is fine');
+  t.match(errorsOf(() => loadConfigText('state: { redis: { prefix: "app{}:" } }\n', 'g.yaml', {}))[0], /state\.redis\.prefix: must not contain \{ or \}/);
   t.match(errorsOf(() => loadConfigText('auth: { mode: gateway }\n', 'g.yaml', {}))[0], /auth\.keys: auth\.mode 'gateway' needs at least one key/);
   t.match(errorsOf(() => loadConfigText('providers: [{ name: a, type: mock }, { name: a, type: mock }]\n', 'g.yaml', {}))[0], /providers\[1\]\.name: duplicate provider name 'a'/);
   t.match(errorsOf(() => loadConfigText('providers: [{ name: a, type: nosuch }]\n', 'g.yaml', {}))[0], /providers\[0\]\.type: /);

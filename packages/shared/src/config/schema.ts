@@ -121,7 +121,9 @@ export const ConfigSchema = z.strictObject({
     on_error: z.enum(['open', 'closed']).default(D.state.on_error),
     redis: z.strictObject({
       url: nonEmpty.default(D.state.redis.url),
-      prefix: z.string().default(D.state.redis.prefix),
+      // The gateway adds the hash tags ({limits}); a brace in the prefix would make Redis hash that
+      // part instead and scatter one scope's keys over a cluster's slots (CROSSSLOT).
+      prefix: z.string().refine((prefix) => !/[{}]/.test(prefix), { message: 'must not contain { or } (the gateway adds the hash tags)' }).default(D.state.redis.prefix),
       timeout: timerDuration.default(D.state.redis.timeout),
       cluster: flag().default(D.state.redis.cluster),
     }).prefault({}),
