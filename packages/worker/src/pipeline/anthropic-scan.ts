@@ -12,6 +12,8 @@ const BLANK_CRLF = Buffer.from('\n\r\n');
 const USAGE = Buffer.from('"usage"');
 const MESSAGE_STOP = Buffer.from('message_stop');
 const ERROR_EVENT = Buffer.from('event: error');
+/** An error event written by a compatible server without its `event:` line. */
+const ERROR_TYPE = Buffer.from('"type":"error"');
 const DATA = Buffer.from('data:');
 /** Event names sit at the start of an event; a marker further in is content, not a type. */
 const HEAD_BYTES = 48;
@@ -94,7 +96,8 @@ export class AnthropicSseScanner {
     const stopAt = event.indexOf(MESSAGE_STOP);
     if (stopAt !== -1 && stopAt < HEAD_BYTES) this.complete = true;
     const errorAt = event.indexOf(ERROR_EVENT);
-    if (errorAt !== -1 && errorAt < HEAD_BYTES) this.failed = true;
+    const errorTypeAt = errorAt === -1 ? event.indexOf(ERROR_TYPE) : -1;
+    if ((errorAt !== -1 && errorAt < HEAD_BYTES) || (errorTypeAt !== -1 && errorTypeAt < HEAD_BYTES)) this.failed = true;
     if (event.indexOf(USAGE) === -1) return;
     const dataAt = event.indexOf(DATA);
     if (dataAt === -1) return;

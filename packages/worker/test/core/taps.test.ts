@@ -35,6 +35,9 @@ t.test('Anthropic scanner: usage, completion and errors, however the bytes are s
   t.same(cut.usage(), { prompt: 8, completion: 1, cached: 2 }, 'usage so far from message_start');
   const failed = scan(`${STREAM.slice(0, 400)}\n\nevent: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n`, 11);
   t.ok(failed.failed, 'an upstream error event is noticed');
+  const bare = scan(`${STREAM.slice(0, 400)}\n\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n`, 7);
+  t.ok(bare.failed, 'also without its event: line (a compatible server)');
+  t.notOk(scan(STREAM, 5).failed, 'not in a normal stream');
 });
 
 /** A scanner that records every event it inspects (its private `inspect`, shadowed on the instance). */
