@@ -18,6 +18,7 @@ import { answerTooLargeFailure, clientErrorFrom, emptyStreamFailure, statusFailu
 import type { ProxyRequest } from './proxy.js';
 import { isInProcess, type AttemptInput, type ExchangePlan, type TokenUsage, type UpstreamRequest } from './types.js';
 import { scrubBodyForCallers } from '../observe/secrets.js';
+import { leadingStreamError } from './leading-error.js';
 
 type Phase = 'waiting' | 'body' | 'error-body' | 'stream-head' | 'streaming' | 'over';
 
@@ -148,8 +149,12 @@ export class Attempt implements UpstreamSink, StreamOwner {
           this.size += chunk.length;
         }
         return true;
-      case 'stream-head':
-        return this.commitStream().chunk(chunk);
+      case 'stream-head': {
+        const leading = leadingStreamError(chunk);
+        if (leading === null) return this.commitStream().chunk(chunk);
+        this.failBeforeFirstByte(leading.status, leading.body);
+        return true;
+      }
       case 'streaming':
         return (this.stream as ClientStream).chunk(chunk);
       default:
@@ -208,6 +213,17 @@ export class Attempt implements UpstreamSink, StreamOwner {
     const chunks = this.chunks;
     this.chunks = [];
     return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.size);
+  }
+
+  /** A 200 stream whose first event is a retryable error: nothing reached the caller, so fail over as for that status. */
+  private failBeforeFirstByte(status: number, body: Buffer): void {
+    this.phase = 'over';
+    this.abortUpstream();
+    this.ex.obs?.attemptEnded(); // issue 5: the sink hears nothing more after the abort
+    const classified = classifyStatus(status);
+    const kind = classified === 'ok' || classified === 'client_error' ? 'server_error' : classified;
+    const clientKey = !this.keyFromConfig && this.input.apiKey !== undefined;
+    this.settle({ ok: false, failure: statusFailure(kind, status, scrubBodyForCallers(body), undefined, clientKey, this.input.target) });
   }
 
   /** The buffered answer passed MAX_ANSWER_BYTES: stop reading it and fail the attempt. */

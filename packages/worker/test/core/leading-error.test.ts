@@ -1,0 +1,46 @@
+/**
+ * A 200 stream whose very first event is a retryable error (Anthropic's overloaded_error after
+ * its headers, an OpenAI-compatible or Gemini `{"error": ...}`): nothing reached the caller, so
+ * the next target is tried. A non-retryable first error, or an error after other events, still
+ * reaches the caller as the stream's error event.
+ */
+import t from 'tap';
+import { leadingStreamError } from '../../src/pipeline/leading-error.js';
+import { call, sseFrames, startCoreWorker, startScripted } from './helpers.js';
+
+const OVERLOADED = 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n';
+
+t.test('leadingStreamError: which first events fail over', async (t) => {
+  t.match(leadingStreamError(Buffer.from(OVERLOADED)), { status: 529 });
+  t.match(leadingStreamError(Buffer.from(OVERLOADED.replace(/\n/g, '\r\n'))), { status: 529 }, 'CRLF');
+  t.match(leadingStreamError(Buffer.from('data: {"error":{"message":"boom","type":"server_error","code":null}}\n\n')), { status: 500 }, 'OpenAI-compatible');
+  t.match(leadingStreamError(Buffer.from('data: {"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}\n\n')), { status: 503 }, 'Gemini');
+  t.equal(leadingStreamError(Buffer.from('event: error\ndata: {"type":"error","error":{"type":"invalid_request_error","message":"no"}}\n\n')), null, 'the request is at fault: no other target helps');
+  t.equal(leadingStreamError(Buffer.from('event: message_start\ndata: {"type":"message_start","message":{}}\n\n')), null, 'a normal first event');
+  t.equal(leadingStreamError(Buffer.from('event: error\ndata: {"type":"error"')), null, 'an unfinished first event: committed as before');
+});
+
+t.test('an Anthropic caller: overloaded as the first event fails over to the next target', async (t) => {
+  const overloaded = await startScripted(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(OVERLOADED);
+  });
+  const { port } = await startCoreWorker(
+    t,
+    `
+routing: { retries: 1, backoff_initial: 10ms, backoff_max: 20ms }
+providers:
+  - { name: busy, type: anthropic, base_url: "${overloaded.url}", api_keys: [sk-busy] }
+  - { name: local, type: mock, chunks: 3, chunk_delay: 0ms }
+models:
+  - { name: claude, strategy: fallback, targets: [{ provider: busy, model: claude-x }, { provider: local, model: demo }] }
+`,
+  );
+  const answer = await call(port, '/v1/messages', { model: 'claude', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'hi' }] }, { 'anthropic-version': '2023-06-01' });
+  t.equal(answer.status, 200, answer.text);
+  const types = sseFrames(answer.text).map((frame) => frame.event);
+  t.equal(types[0], 'message_start', 'the mock target answered');
+  t.notOk(types.includes('error'), 'no error reached the caller');
+  t.equal(types.at(-1), 'message_stop');
+  t.equal(overloaded.requests.length, 1, 'the busy target was tried first');
+});
