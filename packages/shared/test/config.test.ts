@@ -120,7 +120,10 @@ t.test('every error names the file, the line, the key path and the reason', asyn
   t.match(schemaErrors[1], /^\/etc\/g\.yaml:3: server\.workers: /);
   const refErrors = errorsOf(() => loadConfigText('models:\n  - name: x\n    targets: [{ provider: nope, model: y }]\n', 'g.yaml', {}));
   t.match(refErrors[0], /^g\.yaml:3: models\[0\]\.targets\[0\]\.provider: unknown provider 'nope'/);
-  t.match(errorsOf(() => loadConfigText('sever: {}\n', 'g.yaml', {}))[0], /g\.yaml: \(root\): Unrecognized key: "sever"/);
+  t.match(errorsOf(() => loadConfigText('sever: {}\n', 'g.yaml', {}))[0], /^g\.yaml:1: sever: unknown key/);
+  // An unknown key is reported at its own line and path, not its parent's.
+  t.strictSame(errorsOf(() => loadConfigText('server:\n  port: 1\n  prot: 2\n  wrokers: 3\n', 'g.yaml', {})).map((e) => e.split(' (')[0]), ['g.yaml:3: server.prot: unknown key', 'g.yaml:4: server.wrokers: unknown key']);
+  t.match(errorsOf(() => loadConfigText('providers:\n  - name: a\n    type: mock\n    bogus: 1\n', 'g.yaml', {}))[0], /^g\.yaml:4: providers\[0\]\.bogus: unknown key/);
   t.match(errorsOf(() => loadConfigText('server: [\n', 'g.yaml', {}))[0], /^g\.yaml:\d+: \(root\): YAML syntax/);
   t.match(errorsOf(() => loadConfigText('server: { drain_timeout: soon }\n', 'g.yaml', {}))[0], /server\.drain_timeout: invalid duration "soon"/);
   // Node's timers cannot wait past 2^31-1 ms: a longer timeout would fire at once.

@@ -78,7 +78,18 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
   // token may be all digits. Only overridden fields, once.
   if (!parsed.success && restoreOverriddenStrings(tree, overridden, parsed.error.issues)) parsed = ConfigSchema.safeParse(tree);
   if (!parsed.success) {
-    throw new ConfigErrors(parsed.error.issues.map((issue) => new ConfigError(file, formatPath(issue.path), issue.message, lineOf(issue.path))));
+    throw new ConfigErrors(
+      parsed.error.issues.flatMap((issue) => {
+        // An unknown key is reported at its own line and path, not its parent's.
+        if (issue.code === 'unrecognized_keys') {
+          return issue.keys.map((key) => {
+            const path = [...issue.path, key];
+            return new ConfigError(file, formatPath(path), 'unknown key (a typo? see docs/configuration.md)', lineOf(path));
+          });
+        }
+        return [new ConfigError(file, formatPath(issue.path), issue.message, lineOf(issue.path))];
+      }),
+    );
   }
   const config = parsed.data;
   normalise(config, warnings);
