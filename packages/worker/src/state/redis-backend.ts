@@ -98,6 +98,8 @@ export class RedisStateBackend implements StateBackend {
   private turn = new RedisTurn();
   /** When Redis last answered an awaited call (in time or late): what tells a dead connection from a slow one. */
   private lastAnswerAt = performance.now();
+  /** How many times the client became ready: which connection a turn went out on. */
+  private connections = 0;
   /** Standalone: resolves when a reconnecting client is ready again, or after the timeout. */
   private reconnected: Promise<void> | null = null;
   /** A lost connection counts as an outage only if it is not back within the timeout. */
@@ -216,16 +218,17 @@ export class RedisStateBackend implements StateBackend {
     const pipeline = this.options.cluster ? clusterPipeline(redis as unknown as ClusterCommands) : (redis.pipeline() as unknown as TurnPipeline);
     turn.queueOn(pipeline, { window: this.options.windowMs ?? LIMIT_WINDOW_MS, lease: this.leaseMs, concurrencyRetry: CONCURRENCY_RETRY_MS });
     // exec() resolves with a [error, reply] pair per command; it rejects only if nothing was sent.
+    const connection = this.connections;
     const reconnecting = this.whenReconnected(redis);
     const replies = (reconnecting === null ? pipeline.exec() : reconnecting.then(() => pipeline.exec())).then((results) => results ?? []);
     const delivered = (results: Array<[Error | null, unknown]>): void => {
       this.lastAnswerAt = performance.now();
       const error = turn.deliver(results, this.failedAdmission, this.keepTicket);
-      if (error) this.fail(error);
+      if (error) this.failOn(connection, error);
       else this.health.up();
     };
     const failed = (err: unknown): void => {
-      this.fail(err);
+      this.failOn(connection, err);
       if (err instanceof DeadlineError) this.dropIfStalled();
       turn.fail(this.failedAdmission);
     };
@@ -329,6 +332,15 @@ export class RedisStateBackend implements StateBackend {
     return this.reconnected;
   }
 
+  /**
+   * A turn failed. One sent before the latest 'ready' went to a connection that is gone while a
+   * new one is up: its callers follow state.on_error, but it is no outage (it would log a
+   * recovered outage that never was).
+   */
+  private failOn(connection: number, err: unknown): void {
+    if (connection === this.connections) this.fail(err);
+  }
+
   /** A failed call or connection; calls cut short by close() are not an outage. */
   private fail(err: unknown): void {
     if (!this.closed) this.health.down(describe(err));
@@ -337,6 +349,7 @@ export class RedisStateBackend implements StateBackend {
   private async connect(): Promise<ScriptedRedis> {
     const redis = await createRedisClient(this.options);
     redis.on('ready', () => {
+      this.connections++;
       if (this.closeGrace !== null) clearTimeout(this.closeGrace);
       this.closeGrace = null;
       redis.options.enableOfflineQueue = false; // ioredis reads it per command
