@@ -222,8 +222,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
     this.ex.obs?.attemptEnded(); // issue 5: the sink hears nothing more after the abort
     const classified = classifyStatus(status);
     const kind = classified === 'ok' || classified === 'client_error' ? 'server_error' : classified;
-    const clientKey = !this.keyFromConfig && this.input.apiKey !== undefined;
-    this.settle({ ok: false, failure: statusFailure(kind, status, scrubBodyForCallers(body), undefined, clientKey, this.input.target) });
+    this.settle({ ok: false, failure: statusFailure(kind, status, scrubBodyForCallers(body), undefined, this.input.keyFromCaller, this.input.target) });
   }
 
   /** The buffered answer passed MAX_ANSWER_BYTES: stop reading it and fail the attempt. */
@@ -264,7 +263,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
     const { target, apiKey } = input;
     const body = scrubBodyForCallers(this.body());
     const kind = classifyStatus(status);
-    const clientKey = !this.keyFromConfig && apiKey !== undefined;
+    const clientKey = this.input.keyFromCaller;
     const passThrough = this.plan.sameProtocol && status >= 400 && status < 500;
     if (kind === 'client_error' || kind === 'ok') {
       // The request itself is wrong: no other target will like it better.

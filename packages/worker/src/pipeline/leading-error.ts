@@ -10,12 +10,13 @@ const ANTHROPIC_RETRYABLE: Readonly<Record<string, number>> = { overloaded_error
 /** OpenAI error types likewise. */
 const OPENAI_RETRYABLE: Readonly<Record<string, number>> = { server_error: 500, rate_limit_exceeded: 429 };
 
+const START = /^(?:event: ?error|data: ?\{"(?:type|error)")/;
 const HEAD = /^(?:event: ?error\r?\n)?data: ?(\{"(?:type"\s*:\s*"error|error")[^\r\n]*)\r?\n\r?\n/;
 
 /** The status the leading error stands for and its payload, or null (no error first, or not one worth another target). */
 export function leadingStreamError(chunk: Buffer): { status: number; body: Buffer } | null {
-  const first = chunk[0];
-  if (first !== 0x65 /* e */ && first !== 0x64 /* d */) return null;
+  // Every stream's first read passes here: a look at its first bytes, decoded only if it is an error.
+  if (!START.test(chunk.toString('latin1', 0, Math.min(chunk.length, 24)))) return null;
   const head = HEAD.exec(chunk.toString('utf8', 0, Math.min(chunk.length, 64 * 1024)));
   if (head === null) return null;
   let payload: { type?: unknown; error?: { type?: unknown; code?: unknown; status?: unknown } };
