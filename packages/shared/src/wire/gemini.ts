@@ -103,7 +103,7 @@ export interface GeminiGenerationConfig {
   seed?: number;
   responseLogprobs?: boolean;
   logprobs?: number;
-  thinkingConfig?: { includeThoughts?: boolean; thinkingBudget?: number };
+  thinkingConfig?: { includeThoughts?: boolean; thinkingBudget?: number; thinkingLevel?: 'minimal' | 'low' | 'medium' | 'high' };
 }
 
 export interface GeminiSafetySetting {

@@ -17,6 +17,7 @@ import { TranslationError } from '../../protocol/errors.js';
 import { hubThinkingOf } from '../../protocol/reasoning.js';
 import { geminiMethodPath } from './endpoint.js';
 import { geminiCallIdOf, thoughtSignatureOf } from './mapping.js';
+import { geminiThinkingConfig } from './thinking.js';
 import { isEmptyObjectSchema, toGeminiSchema } from './schema.js';
 
 export interface GeminiRequestPlan {
@@ -67,7 +68,7 @@ export function openaiToGeminiRequest(req: ChatCompletionRequest, targetModel: s
     const toolConfig = geminiToolConfig(req.tool_choice);
     if (toolConfig) body.toolConfig = toolConfig;
   }
-  const generationConfig = geminiGenerationConfig(req);
+  const generationConfig = geminiGenerationConfig(req, targetModel);
   if (Object.keys(generationConfig).length > 0) body.generationConfig = generationConfig;
   const stream = req.stream === true;
   return { model: targetModel, stream, path: geminiMethodPath(targetModel, stream ? 'streamGenerateContent' : 'generateContent'), body };
@@ -153,7 +154,7 @@ export function geminiToolConfig(choice: OpenaiToolChoice | undefined): GeminiTo
   return { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [choice.function.name] } };
 }
 
-function geminiGenerationConfig(req: ChatCompletionRequest): GeminiGenerationConfig {
+function geminiGenerationConfig(req: ChatCompletionRequest, targetModel: string): GeminiGenerationConfig {
   const config: GeminiGenerationConfig = {};
   const maxTokens = req.max_completion_tokens ?? req.max_tokens;
   if (maxTokens != null) config.maxOutputTokens = maxTokens;
@@ -167,8 +168,7 @@ function geminiGenerationConfig(req: ChatCompletionRequest): GeminiGenerationCon
   if (req.frequency_penalty != null) config.frequencyPenalty = req.frequency_penalty;
   if (req.seed != null) config.seed = req.seed;
   const thinking = hubThinkingOf(req);
-  if (thinking?.type === 'enabled') config.thinkingConfig = { thinkingBudget: thinking.budget_tokens, includeThoughts: true };
-  else if (thinking?.type === 'disabled') config.thinkingConfig = { thinkingBudget: 0 };
+  if (thinking !== undefined) config.thinkingConfig = geminiThinkingConfig(thinking, targetModel);
   const format = req.response_format;
   if (format?.type === 'json_object') config.responseMimeType = 'application/json';
   else if (format?.type === 'json_schema') {

@@ -1,0 +1,56 @@
+/**
+ * An Anthropic caller's `thinking` as a Gemini `thinkingConfig`, per model family, because the
+ * families disagree on what they accept (Gemini API docs, "Thinking"):
+ * - 2.5 Flash and Flash-Lite: `thinkingBudget` 0 turns thinking off.
+ * - 2.5 Pro cannot think less than 128 tokens: a budget of 0 is refused ("this model only works in
+ *   thinking mode"), so `disabled` asks for its minimum and leaves the thoughts out of the answer.
+ * - Gemini 3 cannot turn thinking off either and is steered by `thinkingLevel`: `disabled` is its
+ *   lowest level common to every Gemini 3 model, `low`. An explicit budget is still sent as
+ *   `thinkingBudget`, which Gemini 3 accepts for compatibility.
+ * Budgets are capped at the family's maximum (Pro 32768, Flash 24576) and raised to its minimum
+ * (Pro 128, Flash-Lite 512): Anthropic allows budgets up to max_tokens, Gemini refuses them.
+ */
+import type { AnthropicThinkingConfig, GeminiGenerationConfig } from '@gatewayd/shared';
+
+type ThinkingConfig = NonNullable<GeminiGenerationConfig['thinkingConfig']>;
+
+interface BudgetRange {
+  min: number;
+  max: number;
+  /** Whether a budget of 0 turns thinking off. */
+  canDisable: boolean;
+}
+
+const PRO_25: BudgetRange = { min: 128, max: 32_768, canDisable: false };
+const FLASH_LITE_25: BudgetRange = { min: 512, max: 24_576, canDisable: true };
+const FLASH_25: BudgetRange = { min: 1, max: 24_576, canDisable: true };
+
+/** The model id without a `models/` or `publishers/google/models/` prefix. */
+function baseName(model: string): string {
+  return model.slice(model.lastIndexOf('/') + 1).toLowerCase();
+}
+
+function isGemini3OrLater(name: string): boolean {
+  const major = /^gemini-(\d+)/.exec(name)?.[1];
+  return major !== undefined && Number(major) >= 3;
+}
+
+function budgetRange(name: string): BudgetRange | undefined {
+  if (!name.startsWith('gemini-2.5-')) return undefined;
+  if (name.startsWith('gemini-2.5-pro')) return PRO_25;
+  if (name.startsWith('gemini-2.5-flash-lite')) return FLASH_LITE_25;
+  if (name.startsWith('gemini-2.5-flash')) return FLASH_25;
+  return undefined;
+}
+
+export function geminiThinkingConfig(thinking: AnthropicThinkingConfig, targetModel: string): ThinkingConfig {
+  const name = baseName(targetModel);
+  const range = budgetRange(name);
+  if (thinking.type === 'disabled') {
+    if (isGemini3OrLater(name)) return { thinkingLevel: 'low' };
+    if (range !== undefined && !range.canDisable) return { thinkingBudget: range.min };
+    return { thinkingBudget: 0 };
+  }
+  const budget = range === undefined ? thinking.budget_tokens : Math.min(range.max, Math.max(range.min, thinking.budget_tokens));
+  return { thinkingBudget: budget, includeThoughts: true };
+}
