@@ -1,10 +1,13 @@
 /** Field-level mappings: reasons, usage, tool_choice, ids, schemas. */
 import t from 'tap';
+import type { ChatCompletionRequest } from '@gatewayd/shared';
 import {
+  acceptsTemperatureWithTopP,
   anthropicStopToOpenaiFinish,
   anthropicToolChoiceToOpenai,
   anthropicUsageToOpenai,
   openaiFinishToAnthropicStop,
+  openaiToAnthropicRequest,
   openaiToolChoiceToAnthropic,
   openaiUsageToAnthropic,
   toAnthropicToolId,
@@ -198,4 +201,18 @@ t.test('OpenAI to Gemini: an empty text part is left out (Gemini refuses "an emp
     { role: 'model', parts: [{ text: 'ok' }] },
     { role: 'user', parts: [{ text: 'hi' }] },
   ]);
+});
+
+t.test('OpenAI temperature and top_p to Claude: both only where the model takes the pair', async (t) => {
+  const req: ChatCompletionRequest = { model: 'm', messages: [{ role: 'user', content: 'Hi' }], temperature: 0.4, top_p: 0.9 };
+  for (const model of ['claude-3-7-sonnet-latest', 'claude-3-5-haiku-20241022', 'claude-sonnet-4-20250514', 'claude-opus-4-0', 'anthropic.claude-3-5-sonnet-20240620-v1:0', 'claude-sonnet-4@20250514']) {
+    const out = openaiToAnthropicRequest(req, model);
+    t.same([out.temperature, out.top_p], [0.4, 0.9], `${model}: both`);
+  }
+  for (const model of ['claude-sonnet-4-5-20250929', 'claude-haiku-4-5', 'claude-opus-4-1-20250805', 'claude-opus-4-5', 'claude-sonnet-5', 'my-anthropic-compatible-model']) {
+    const out = openaiToAnthropicRequest(req, model);
+    t.same([out.temperature, out.top_p], [0.4, undefined], `${model}: temperature only (the pair is refused)`);
+  }
+  t.equal(openaiToAnthropicRequest({ ...req, temperature: undefined }, 'claude-sonnet-4-5').top_p, 0.9, 'top_p alone is kept');
+  t.ok(acceptsTemperatureWithTopP('claude-2.1') && acceptsTemperatureWithTopP('claude-instant-1.2'));
 });

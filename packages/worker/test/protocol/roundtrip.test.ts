@@ -117,7 +117,7 @@ t.test('OpenAI -> Anthropic -> OpenAI requests keep their meaning', async (t) =>
   const r = seededRandom(2024);
   for (let n = 0; n < CASES; n++) {
     const original = randomOpenaiRequest(r, n);
-    const anthropic = openaiToAnthropicRequest(original, 'claude');
+    const anthropic = openaiToAnthropicRequest(original, 'claude-3-7-sonnet-latest');
     const back = anthropicToOpenaiRequest(anthropic, 'alias');
     t.strictSame(openaiMeaning(back), openaiMeaning(original), `case ${n}`);
   }
@@ -127,9 +127,9 @@ t.test('Anthropic -> OpenAI -> Anthropic requests keep their meaning', async (t)
   const r = seededRandom(77);
   for (let n = 0; n < CASES; n++) {
     // Built from a random OpenAI conversation, so tool ids and turns are consistent.
-    const anthropic: AnthropicMessagesRequest = openaiToAnthropicRequest(randomOpenaiRequest(r, n), 'claude');
+    const anthropic: AnthropicMessagesRequest = openaiToAnthropicRequest(randomOpenaiRequest(r, n), 'claude-3-7-sonnet-latest');
     if (chance(r, 0.3) && anthropic.tool_choice?.type === 'auto') anthropic.tool_choice = { type: 'auto', disable_parallel_tool_use: true };
-    const back = openaiToAnthropicRequest(anthropicToOpenaiRequest(anthropic), 'claude');
+    const back = openaiToAnthropicRequest(anthropicToOpenaiRequest(anthropic), 'claude-3-7-sonnet-latest');
     const normalise = (req: AnthropicMessagesRequest): unknown => ({
       ...req,
       system: typeof req.system === 'string' || req.system === undefined ? req.system : textOf(req.system, '\n'),

@@ -100,6 +100,20 @@ export function toAnthropicToolId(id: string): string {
   return id.replace(/[^a-zA-Z0-9_-]/g, '_');
 }
 
+/**
+ * Whether the model takes `temperature` and `top_p` together. Claude models from Opus 4.1 on
+ * (Sonnet 4.5, Haiku 4.5, Opus 4.5, ...) refuse the pair with a 400; Claude 2, 3 and the first
+ * Sonnet 4 / Opus 4 take it. Names are matched from `claude` on, so Bedrock (`anthropic.claude-...`)
+ * and Vertex (`claude-sonnet-4@20250514`) ids are recognised; a name not known to take the pair is
+ * assumed not to, as newer models will not.
+ */
+export function acceptsTemperatureWithTopP(model: string): boolean {
+  const at = model.toLowerCase().indexOf('claude');
+  if (at < 0) return false;
+  const name = model.toLowerCase().slice(at);
+  return /^claude-(?:instant|[23](?:[-.@]|$))/.test(name) || /^claude-(?:sonnet|opus)-4(?:-0|[-@]\d{8}|$)/.test(name);
+}
+
 /** Anthropic temperature is 0..1, OpenAI's 0..2: values above 1 are clamped. */
 export function clampAnthropicTemperature(temperature: number): number {
   return Math.min(1, Math.max(0, temperature));

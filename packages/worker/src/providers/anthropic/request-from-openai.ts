@@ -19,7 +19,7 @@ import type {
 } from '@gatewayd/shared';
 import { parseDataUrl, parseToolArguments, stopList, textParts } from '../../protocol/content.js';
 import { TranslationError } from '../../protocol/errors.js';
-import { clampAnthropicTemperature, openaiToolChoiceToAnthropic, toAnthropicToolId } from './mapping.js';
+import { acceptsTemperatureWithTopP, clampAnthropicTemperature, openaiToolChoiceToAnthropic, toAnthropicToolId } from './mapping.js';
 
 /**
  * Anthropic requires max_tokens; OpenAI callers often omit it. 4096 is accepted by every current
@@ -95,7 +95,8 @@ export function openaiToAnthropicRequest(
   const stop = stopList(req.stop)?.filter((sequence) => sequence.trim().length > 0);
   if (stop && stop.length > 0) out.stop_sequences = stop;
   if (req.temperature != null) out.temperature = clampAnthropicTemperature(req.temperature);
-  if (req.top_p != null) out.top_p = req.top_p;
+  // OpenAI takes both; newer Claude models refuse the pair, and temperature is the one callers tune.
+  if (req.top_p != null && (req.temperature == null || acceptsTemperatureWithTopP(targetModel))) out.top_p = req.top_p;
   if (req.top_k != null) out.top_k = req.top_k;
   if (req.stream) out.stream = true;
   if (req.user) out.metadata = { user_id: req.user };
