@@ -22,6 +22,7 @@ export const ERRORS = {
   GW_ERR_BODY_TOO_LARGE: { status: 413, openaiType: 'invalid_request_error', anthropicType: 'request_too_large', description: 'The body exceeds server.body_limit.' },
   GW_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error', description: 'The body is not application/json.' },
   GW_ERR_RATE_LIMITED: { status: 429, openaiType: 'rate_limit_error', anthropicType: 'rate_limit_error', description: 'A request, token or concurrency limit was reached; see retry-after.' },
+  GW_ERR_UPSTREAM_RATE_LIMITED: { status: 429, openaiType: 'rate_limit_error', anthropicType: 'rate_limit_error', description: "The provider's own rate limit: every attempt ended in an upstream 429; see retry-after." },
   GW_ERR_INTERNAL: { status: 500, openaiType: 'server_error', anthropicType: 'api_error', description: 'A bug in the gateway; the request id identifies it in the logs.' },
   GW_ERR_UPSTREAM_ERROR: { status: 502, openaiType: 'server_error', anthropicType: 'api_error', description: 'Every upstream target failed or answered with an error that could not be retried.' },
   GW_ERR_UPSTREAM_UNAVAILABLE: { status: 503, openaiType: 'server_error', anthropicType: 'overloaded_error', description: 'No upstream target is available (all circuit breakers open or keys cooling down).' },

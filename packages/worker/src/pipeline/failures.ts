@@ -58,8 +58,9 @@ export function transportFailure(err: Error, input: AttemptInput): AttemptFailur
 }
 
 function statusCode(kind: FailureKind, status: number, clientKey: boolean): ErrorCode {
-  // The caller's SDK backs off and retries a 429 as a rate limit, with the upstream's retry-after.
-  if (kind === 'rate_limited') return 'GW_ERR_RATE_LIMITED';
+  // Still a 429, so the caller's SDK backs off and retries with the upstream's retry-after; a code
+  // of its own tells it from the gateway's limits (whose x-ratelimit-* headers the answer carries).
+  if (kind === 'rate_limited') return 'GW_ERR_UPSTREAM_RATE_LIMITED';
   // 529: Anthropic's overloaded_error.
   if (status === 503 || status === 529) return 'GW_ERR_UPSTREAM_UNAVAILABLE';
   if (kind === 'timeout' || status === 504) return 'GW_ERR_UPSTREAM_TIMEOUT';

@@ -149,6 +149,12 @@ models:
     const limited = await call(port, '/v1/messages', { model: 'only-c', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }, ANTHROPIC);
     t.equal(limited.status, 429, 'an upstream rate limit that outlasts the retries is a 429');
     t.match(limited.json(), { type: 'error', error: { type: 'rate_limit_error', message: /provider c answered 429/ } });
+
+    a.reset();
+    a.script([{ kind: 'status', status: 429, headers: { 'retry-after': '0' } }, { kind: 'status', status: 429, headers: { 'retry-after': '0' } }]);
+    const limitedOpenai = await call(port, '/v1/chat/completions', chat('only-a'));
+    t.equal(limitedOpenai.status, 429);
+    t.match(limitedOpenai.json(), { error: { type: 'rate_limit_error', code: 'GW_ERR_UPSTREAM_RATE_LIMITED', message: /provider a answered 429/ } }, "the provider's limit has a code of its own, not the gateway's GW_ERR_RATE_LIMITED");
   });
 
   t.test('bookkeeping is back to zero', async (t) => {
