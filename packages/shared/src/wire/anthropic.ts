@@ -92,6 +92,8 @@ export interface AnthropicCustomTool {
   /** Must have `type: "object"`. */
   input_schema: JsonSchema;
   cache_control?: AnthropicCacheControl | null;
+  /** Inputs guaranteed to match input_schema (models with structured outputs). */
+  strict?: boolean;
 }
 
 /** Anthropic-hosted tools, e.g. `{type:"web_search_20250305", name:"web_search"}`. */
@@ -128,7 +130,14 @@ export interface AnthropicMessagesRequest {
   tool_choice?: AnthropicToolChoice;
   thinking?: AnthropicThinkingConfig;
   service_tier?: 'auto' | 'standard_only';
+  /** Structured outputs (Claude Sonnet/Haiku/Opus 4.5 and later): the answer is JSON of this schema. */
+  output_config?: { format?: AnthropicOutputFormat; [extra: string]: unknown };
   [extra: string]: unknown;
+}
+
+export interface AnthropicOutputFormat {
+  type: 'json_schema';
+  schema: JsonSchema;
 }
 
 /** POST /v1/messages/count_tokens. */

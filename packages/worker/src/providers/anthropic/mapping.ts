@@ -114,6 +114,17 @@ export function acceptsTemperatureWithTopP(model: string): boolean {
   return /^claude-(?:instant|[23](?:[-.@]|$))/.test(name) || /^claude-(?:sonnet|opus)-4(?:-0|[-@]\d{8}|$)/.test(name);
 }
 
+/**
+ * Whether the model takes structured outputs (`output_config.format`): Claude Sonnet 4.5, Haiku
+ * 4.5, Opus 4.5 and every later model; not Opus 4.1 and older, nor models of other makers served
+ * over Anthropic's protocol.
+ */
+export function acceptsOutputFormat(model: string): boolean {
+  const at = model.toLowerCase().indexOf('claude');
+  if (at < 0 || acceptsTemperatureWithTopP(model)) return false;
+  return !/^claude-opus-4-1(?:$|[-@.])/.test(model.toLowerCase().slice(at));
+}
+
 /** Anthropic temperature is 0..1, OpenAI's 0..2: values above 1 are clamped. */
 export function clampAnthropicTemperature(temperature: number): number {
   return Math.min(1, Math.max(0, temperature));

@@ -13,13 +13,14 @@ import type {
   AnthropicToolUseBlock,
   ChatCompletionRequest,
   OpenaiAssistantMessage,
+  OpenaiFunctionTool,
   OpenaiTextPart,
   OpenaiToolMessage,
   OpenaiUserContentPart,
 } from '@gatewayd/shared';
 import { parseDataUrl, parseToolArguments, stopList, textParts } from '../../protocol/content.js';
 import { TranslationError } from '../../protocol/errors.js';
-import { acceptsTemperatureWithTopP, clampAnthropicTemperature, openaiToolChoiceToAnthropic, toAnthropicToolId } from './mapping.js';
+import { acceptsOutputFormat, acceptsTemperatureWithTopP, clampAnthropicTemperature, openaiToolChoiceToAnthropic, toAnthropicToolId } from './mapping.js';
 
 /**
  * Anthropic requires max_tokens; OpenAI callers often omit it. 4096 is accepted by every current
@@ -98,9 +99,16 @@ export function openaiToAnthropicRequest(
   // OpenAI takes both; newer Claude models refuse the pair, and temperature is the one callers tune.
   if (req.top_p != null && (req.temperature == null || acceptsTemperatureWithTopP(targetModel))) out.top_p = req.top_p;
   if (req.top_k != null) out.top_k = req.top_k;
+  // A JSON schema becomes Claude's structured output where the model has it; json_object has no
+  // Anthropic form (a schema is required) and, like a schema to an older model, is not sent.
+  const format = req.response_format;
+  if (format?.type === 'json_schema' && format.json_schema.schema && acceptsOutputFormat(targetModel)) {
+    out.output_config = { format: { type: 'json_schema', schema: format.json_schema.schema } };
+  }
   if (req.stream) out.stream = true;
   if (req.user) out.metadata = { user_id: req.user };
-  const tools = (req.tools ?? []).filter((t) => t.type === 'function').map(toAnthropicTool);
+  const strictTools = acceptsOutputFormat(targetModel);
+  const tools = (req.tools ?? []).filter((t) => t.type === 'function').map((tool) => toAnthropicTool(tool, strictTools));
   if (tools.length > 0) {
     out.tools = tools;
     const choice = openaiToolChoiceToAnthropic(req.tool_choice, req.parallel_tool_calls);
@@ -109,12 +117,14 @@ export function openaiToAnthropicRequest(
   return out;
 }
 
-function toAnthropicTool(tool: { function: { name: string; description?: string; parameters?: Record<string, unknown> } }): AnthropicCustomTool {
+/** `strictTools`: the model takes `strict` tools, so an OpenAI strict function keeps that guarantee. */
+function toAnthropicTool(tool: OpenaiFunctionTool, strictTools: boolean): AnthropicCustomTool {
   const params = tool.function.parameters;
   // input_schema must be an object schema; OpenAI allows omitting parameters entirely.
   const input_schema = params ? { ...params, type: 'object' } : { type: 'object', properties: {} };
   const out: AnthropicCustomTool = { name: tool.function.name, input_schema };
   if (tool.function.description) out.description = tool.function.description;
+  if (tool.function.strict === true && strictTools) out.strict = true;
   return out;
 }
 

@@ -17,7 +17,7 @@ import type {
   OpenaiToolCall,
   OpenaiUserContentPart,
 } from '@gatewayd/shared';
-import { textOf, toDataUrl } from '../../protocol/content.js';
+import { isPlainObject, textOf, toDataUrl } from '../../protocol/content.js';
 import { TranslationError } from '../../protocol/errors.js';
 import { HUB_THINKING, type HubRequest } from '../../protocol/reasoning.js';
 import { anthropicToolChoiceToOpenai } from './mapping.js';
@@ -49,6 +49,9 @@ export function anthropicToOpenaiRequest(
     // The Anthropic stream needs usage for message_delta, so it is always requested.
     out.stream_options = { include_usage: true };
   }
+  const format = (req as AnthropicMessagesRequest).output_config?.format;
+  // Not strict: OpenAI's strict mode also wants every property required, which Claude's does not.
+  if (format?.type === 'json_schema' && isPlainObject(format.schema)) out.response_format = { type: 'json_schema', json_schema: { name: 'output', schema: format.schema } };
   if (req.tools && req.tools.length > 0) {
     out.tools = req.tools.map(toOpenaiTool);
     if (req.tool_choice) Object.assign(out, anthropicToolChoiceToOpenai(req.tool_choice));
@@ -65,6 +68,7 @@ function toOpenaiTool(tool: AnthropicTool): OpenaiFunctionTool {
   }
   const fn: OpenaiFunctionTool['function'] = { name: tool.name, parameters: tool.input_schema as Record<string, unknown> };
   if (typeof tool.description === 'string' && tool.description) fn.description = tool.description;
+  // Not carried as OpenAI `strict`, which also wants every property required and no extra keys.
   return { type: 'function', function: fn };
 }
 
