@@ -4,11 +4,16 @@
  * of the request (key.ts). An entry is the complete successful answer in the caller's protocol;
  * plain and streamed requests share it (capture.ts folds a stream into it, serve.ts replays it).
  *
+ * Each worker keeps copies of the entries it read from the store (hot.ts), so a repeated hit
+ * costs no round trip; entries carry their expiry (entry.ts), so those copies end with them.
+ *
  * Per request: `x-cache: HIT | MISS | BYPASS` when cache.enabled; `cache-control: no-cache` or
  * `no-store` from the caller skips both the lookup and the store (BYPASS).
  */
 import type { ClientProtocol } from '../pipeline/types.js';
 import type { StateBackend } from '../state/index.js';
+import { frameEntry, unframeEntry } from './entry.js';
+import { HotEntries } from './hot.js';
 
 export { cacheKeyOf, sha256Hex, stableStringify } from './key.js';
 export { AnswerCapture, storablePlain, MAX_CAPTURE_BYTES } from './capture.js';
@@ -16,6 +21,8 @@ export { prepareHit, sendCached, type CachedAnswer } from './serve.js';
 export { replayAnthropic, replayChat, replayCompletion } from './replay.js';
 export { assembleAnthropic } from './assemble-anthropic.js';
 export { assembleChat, assembleCompletion } from './assemble-openai.js';
+export { frameEntry, unframeEntry } from './entry.js';
+export { HotEntries, HOT_MAX_BYTES, HOT_MAX_ENTRIES, HOT_MAX_ENTRY_BYTES } from './hot.js';
 
 /** The cache's verdict on one request (also what metrics record). */
 export type CacheStatus = 'hit' | 'miss' | 'bypass' | 'off';
@@ -34,10 +41,16 @@ export function bypassRequested(cacheControl: string): boolean {
 }
 
 export class ResponseCache {
+  private readonly hot: HotEntries;
+
   constructor(
     private readonly backend: StateBackend,
     readonly ttlMs: number,
-  ) {}
+    hot: HotEntries = new HotEntries(),
+    private readonly now: () => number = Date.now,
+  ) {
+    this.hot = hot;
+  }
 
   /** 'off' for endpoints never cached; 'bypass' when the caller asked; else the lookup decides. */
   statusFor(protocol: ClientProtocol, cacheControl: string): 'off' | 'bypass' | 'lookup' {
@@ -45,18 +58,26 @@ export class ResponseCache {
     return bypassRequested(cacheControl) ? 'bypass' : 'lookup';
   }
 
-  /** The entry, or null (miss, unreachable backend, timeout). */
+  /** The entry, or null (miss, unreachable backend, timeout, expired, unreadable). */
   get(key: string): Promise<Buffer | null> {
-    return this.backend.cacheGet(key);
+    const kept = this.hot.get(key, this.now());
+    if (kept !== null) return Promise.resolve(kept);
+    return this.backend.cacheGet(key).then((stored) => {
+      const entry = stored === null ? null : unframeEntry(stored);
+      // Expired by its own date: the store may keep it a little longer (a sweep, another host's clock).
+      if (entry === null || entry.expiresAt <= this.now()) return null;
+      this.hot.add(key, entry.answer, entry.expiresAt);
+      return entry.answer;
+    });
   }
 
   /** Fire-and-forget. */
   set(key: string, entry: Buffer): void {
-    this.backend.cacheSet(key, entry, this.ttlMs);
+    this.backend.cacheSet(key, frameEntry(entry, this.now() + this.ttlMs), this.ttlMs);
   }
 
   /** Stores the entry, then calls `send` (see StateBackend.cacheSetBeforeSend). */
   setBeforeSend(key: string, entry: Buffer, send: () => void): void {
-    this.backend.cacheSetBeforeSend(key, entry, this.ttlMs, send);
+    this.backend.cacheSetBeforeSend(key, frameEntry(entry, this.now() + this.ttlMs), this.ttlMs, send);
   }
 }

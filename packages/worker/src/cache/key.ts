@@ -17,7 +17,7 @@ import type { ClientCall } from '../pipeline/types.js';
 const EXCLUDED_FIELDS: ReadonlySet<string> = new Set(['model', 'stream', 'stream_options', 'user', 'metadata', 'store', 'service_tier']);
 
 /** Bumped when the stored format or the key recipe changes, so old entries are never read. */
-const KEY_VERSION = 'gw-cache-1';
+const KEY_VERSION = 'gw-cache-2';
 
 /** JSON with object keys sorted at every depth; undefined members are dropped, as JSON.stringify does. */
 export function stableStringify(value: unknown): string {
