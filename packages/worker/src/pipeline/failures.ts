@@ -104,7 +104,8 @@ export function keysCoolingFailure(target: RouteTarget, readyInMs: number | unde
     rateLimit !== undefined
       ? new GatewayError(rateLimit.error.code, rateLimit.error.message, headers)
       : new GatewayError('GW_ERR_UPSTREAM_UNAVAILABLE', `every api key of provider ${target.provider.name} is cooling down after 401/403/429 answers`, headers);
-  const failure: AttemptFailure = { kind: 'rate_limited', error };
+  // local: no upstream call was made, so the target's breaker hears nothing of it.
+  const failure: AttemptFailure = { kind: 'rate_limited', error, local: true };
   if (readyInMs !== undefined) failure.retryAfterMs = readyInMs;
   return failure;
 }

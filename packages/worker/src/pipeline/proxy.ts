@@ -28,7 +28,8 @@ export interface PipelineDeps {
   readonly logger: Logger;
 }
 
-const OK: AttemptResult = { ok: true };
+/** Answered by the gateway (no upstream call): not evidence of the target's health. */
+const LOCAL_OK: AttemptResult = { ok: true, local: true };
 
 export class ProxyRequest implements Cancellable {
   /** Token usage of the delivered answer, when known (for logs and, later, metrics and limits). */
@@ -89,7 +90,7 @@ export class ProxyRequest implements Cancellable {
     if (plan.localAnswer !== undefined) {
       const answer = plan.localAnswer();
       sendBody(this.ex, answer.status, answer.contentType, answer.body, null);
-      return Promise.resolve(OK);
+      return Promise.resolve(LOCAL_OK);
     }
     let apiKey: string | undefined;
     let keyFromConfig = false;

@@ -3,18 +3,27 @@
  * `threshold` it opens. open: requests are refused until `cooldownMs` after it opened; then it is
  * half-open. half-open: exactly one request (the probe) may pass at a time; its success closes the
  * breaker, its failure opens it again for another cooldown. Any success closes it (a late answer
- * from a request that started earlier is evidence too). Time comes from the caller (clock ms).
+ * from a request that started earlier is evidence too). A failure of a request that started
+ * before the breaker last opened or closed is not counted: with a request timeout far longer than
+ * the cooldown, timeouts of requests from before an outage arrive long after it, and they must
+ * neither extend the open period, nor re-open a breaker a probe has just closed, nor free the
+ * probe slot of a probe still running. Time comes from the caller (clock ms).
  */
 import type { BreakerState } from './types.js';
 
 /** 'pass': closed, no obligations. 'probe': the single half-open probe; report or release it. */
 export type Admission = 'pass' | 'probe' | false;
 
+/** What a refused request is told while the probe's verdict is pending: ask again in a second. */
+const PROBE_PENDING_RETRY_MS = 1_000;
+
 export class CircuitBreaker {
   private consecutive = 0;
   /** When it last opened; undefined while closed. */
   private openedAt: number | undefined;
   private probeInFlight = false;
+  /** When it last opened or closed (clock ms): failures of requests started before are stale. */
+  private changedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly threshold: number,
@@ -46,29 +55,38 @@ export class CircuitBreaker {
     this.probeInFlight = false;
   }
 
-  onSuccess(): void {
+  onSuccess(now: number): void {
+    if (this.openedAt !== undefined) this.changedAt = now;
     this.consecutive = 0;
     this.openedAt = undefined;
     this.probeInFlight = false;
   }
 
-  onFailure(now: number): void {
-    this.consecutive += 1;
-    const state = this.state(now);
-    // A failed probe (or any failure while half-open) re-opens for a full cooldown; while open,
-    // late failures of requests that started earlier do not extend it.
-    if (state === 'half_open' || (state === 'closed' && this.consecutive >= this.threshold)) {
-      this.openedAt = now;
+  /**
+   * `startedAt`: when the failed request was admitted. `probe`: it was this breaker's half-open
+   * probe, whose failure re-opens it for a full cooldown.
+   */
+  onFailure(now: number, startedAt: number = now, probe = false): void {
+    if (probe) {
+      this.consecutive += 1;
+      this.openedAt = this.changedAt = now;
+      this.probeInFlight = false;
+      return;
     }
-    this.probeInFlight = false;
+    if (startedAt < this.changedAt) return;
+    this.consecutive += 1;
+    if (this.state(now) === 'closed' && this.consecutive >= this.threshold) this.openedAt = this.changedAt = now;
   }
 
   get consecutiveFailures(): number {
     return this.consecutive;
   }
 
-  /** While open: when the next probe will be allowed. */
+  /** While refusing: when to ask again (open: when it half-opens; half-open with its probe out: shortly). */
   retryAt(now: number): number | undefined {
-    return this.state(now) === 'open' && this.openedAt !== undefined ? this.openedAt + this.cooldownMs : undefined;
+    const state = this.state(now);
+    if (state === 'open' && this.openedAt !== undefined) return this.openedAt + this.cooldownMs;
+    if (state === 'half_open' && this.probeInFlight) return now + PROBE_PENDING_RETRY_MS;
+    return undefined;
   }
 }

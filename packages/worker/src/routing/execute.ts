@@ -17,10 +17,11 @@
  *   GW_ERR_UPSTREAM_UNAVAILABLE failure (with retry-after until the first breaker half-opens).
  * - Every failure reported by an attempt is recorded on the target (breaker, counters, last error),
  *   and every success (with its latency: attempt start to resolution, so attempts should resolve once
- *   the upstream's response head is accepted) — callers must not record them again. Two exceptions,
- *   both because the target is not at fault: an 'auth' failure with clientKey (the caller's own
- *   provider key) and anything after the signal aborted. A probe that ends without a verdict gives
- *   its half-open slot back.
+ *   the upstream's response head is accepted) — callers must not record them again. Exceptions,
+ *   all because the target is not at fault: an 'auth' or 'rate_limited' failure with clientKey (the
+ *   caller's own provider key), a `local` failure (no upstream call was made), a `local` success
+ *   (an answer the gateway made itself) and anything after the signal aborted. A probe that ends
+ *   without a verdict gives its half-open slot back.
  * - Non-retryable: an 'auth' failure with clientKey resolves at once with that failure; a throw from
  *   attempt() (e.g. a client error the upstream returned, or a bug) is re-thrown at once. Upstream
  *   4xx other than 401/403/408/429 are not failures of the target: attempt() delivers or throws them.
@@ -46,7 +47,7 @@ export interface FailoverHost {
   releaseProbe(target: RouteTarget): void;
   retryAt(target: RouteTarget): number | undefined;
   recordSuccess(target: RouteTarget, latencyMs: number): void;
-  recordFailure(target: RouteTarget, failure: AttemptFailure): void;
+  recordFailure(target: RouteTarget, failure: AttemptFailure, attempt: { startedAt: number; probe: boolean }): void;
 }
 
 export type Attempt = (target: RouteTarget, attemptNo: number) => Promise<AttemptResult>;
@@ -101,7 +102,12 @@ export async function executeWithFailover(host: FailoverHost, model: ResolvedMod
       return abortedResult();
     }
     if (outcome.ok) {
-      host.recordSuccess(target, clock.now() - started);
+      // An answer the gateway made itself (count_tokens estimated) says nothing of the upstream.
+      if (outcome.local === true) {
+        if (admission === 'probe') host.releaseProbe(target);
+      } else {
+        host.recordSuccess(target, clock.now() - started);
+      }
       return outcome;
     }
     const failure = outcome.failure;
@@ -110,7 +116,14 @@ export async function executeWithFailover(host: FailoverHost, model: ResolvedMod
       if (admission === 'probe') host.releaseProbe(target);
       return outcome;
     }
-    if (failure.local !== true) host.recordFailure(target, failure);
+    // Not the target's fault: this worker's own connection limit or cooling keys (no upstream
+    // call was made), or the quota of a caller's own provider key (one tenant must not open the
+    // breaker every other caller shares).
+    if (failure.local === true || (failure.kind === 'rate_limited' && failure.clientKey === true)) {
+      if (admission === 'probe') host.releaseProbe(target);
+    } else {
+      host.recordFailure(target, failure, { startedAt: started, probe: admission === 'probe' });
+    }
     const failedAt = clock.now();
     if (failure.retryAfterMs === undefined) {
       slot.notBefore = failedAt + backoffDelay(slot.tries - 1, routing, () => clock.random());

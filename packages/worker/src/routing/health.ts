@@ -29,17 +29,18 @@ export class TargetStats {
     this.latency = new Ewma(routing.latency_alpha);
   }
 
-  success(latencyMs: number): void {
+  success(latencyMs: number, now: number): void {
     this.successes += 1;
-    this.breaker.onSuccess();
+    this.breaker.onSuccess(now);
     this.latency.update(latencyMs);
   }
 
-  failure(failure: AttemptFailure, now: number): void {
+  /** `startedAt` and `probe`: see CircuitBreaker.onFailure. */
+  failure(failure: AttemptFailure, now: number, startedAt = now, probe = false): void {
     this.failures += 1;
     this.lastFailureAt = now;
     this.lastError = { kind: failure.kind, status: failure.status, code: failure.error.code, message: failure.error.message, at: now };
-    this.breaker.onFailure(now);
+    this.breaker.onFailure(now, startedAt, probe);
   }
 }
 

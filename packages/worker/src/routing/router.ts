@@ -58,7 +58,7 @@ export class Router {
       releaseProbe: (target) => this.health.peek(target.id)?.breaker.releaseProbe(),
       retryAt: (target) => this.health.peek(target.id)?.breaker.retryAt(clock.now()),
       recordSuccess: (target, latencyMs) => this.recordSuccess(target, latencyMs),
-      recordFailure: (target, failure) => this.recordFailure(target, failure),
+      recordFailure: (target, failure, attempt) => this.recordFailure(target, failure, attempt),
     };
   }
 
@@ -79,13 +79,15 @@ export class Router {
     // use(), not peek(): being planned keeps a glob target's state (its breaker) from eviction.
     const usable = ordered.filter((t) => this.health.use(t.id)?.breaker.admits(now) ?? true);
     if (usable.length > 0 || ordered.length === 0) return usable;
+    // Every breaker refuses: the plan is the target that will take a request soonest, so the
+    // caller's retry-after (from the plan) is the shortest wait that can help.
     let pick = ordered[0] as RouteTarget;
-    let pickFailedAt = Number.POSITIVE_INFINITY;
+    let pickReadyAt = Number.POSITIVE_INFINITY;
     for (const target of ordered) {
-      const failedAt = this.health.peek(target.id)?.lastFailureAt ?? Number.NEGATIVE_INFINITY;
-      if (failedAt < pickFailedAt) {
+      const readyAt = this.health.peek(target.id)?.breaker.retryAt(now) ?? Number.NEGATIVE_INFINITY;
+      if (readyAt < pickReadyAt) {
         pick = target;
-        pickFailedAt = failedAt;
+        pickReadyAt = readyAt;
       }
     }
     return [pick];
@@ -108,12 +110,13 @@ export class Router {
 
   /** Closes the target's breaker and feeds its latency average (latency to the first byte). */
   recordSuccess(target: RouteTarget, latencyMs: number): void {
-    this.health.get(target).success(latencyMs);
+    this.health.get(target).success(latencyMs, this.clock.now());
     this.outcomes?.success(target, latencyMs);
   }
 
-  recordFailure(target: RouteTarget, failure: AttemptFailure): void {
-    this.health.get(target).failure(failure, this.clock.now());
+  /** `attempt`: when the failed attempt started and whether it was the breaker's probe (see CircuitBreaker). */
+  recordFailure(target: RouteTarget, failure: AttemptFailure, attempt?: { startedAt: number; probe: boolean }): void {
+    this.health.get(target).failure(failure, this.clock.now(), attempt?.startedAt, attempt?.probe);
     this.outcomes?.failure(target, failure);
   }
 

@@ -40,13 +40,15 @@ export interface AttemptFailure {
    */
   clientKey?: boolean;
   /**
-   * The gateway's own limit failed the attempt (no free connection in this worker's pool): the
-   * next target is tried, but the target's breaker and health do not count it.
+   * No upstream call was made: the gateway's own limit failed the attempt (no free connection in
+   * this worker's pool) or every api key of the provider was cooling down. The next target is
+   * tried, but the target's breaker and health do not count it.
    */
   local?: boolean;
 }
 
-export type AttemptResult = { ok: true } | { ok: false; failure: AttemptFailure };
+/** `local`: answered by the gateway itself, no upstream call (count_tokens estimated). */
+export type AttemptResult = { ok: true; local?: boolean } | { ok: false; failure: AttemptFailure };
 
 /** Time and randomness, injectable so tests are deterministic. now() is in milliseconds. */
 export interface RouterClock {

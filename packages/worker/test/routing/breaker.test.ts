@@ -12,7 +12,7 @@ t.test('closed -> open at the threshold -> half-open after the cooldown -> close
   b.onFailure(now);
   t.equal(b.state(now), 'closed', 'below the threshold');
   t.equal(b.acquire(now), 'pass');
-  b.onSuccess();
+  b.onSuccess(now);
   b.onFailure(now);
   b.onFailure(now);
   t.equal(b.state(now), 'closed', 'a success resets the count: failures must be consecutive');
@@ -29,7 +29,8 @@ t.test('closed -> open at the threshold -> half-open after the cooldown -> close
   t.equal(b.acquire(now), 'probe', 'one probe');
   t.equal(b.admits(now), false, 'no second caller while the probe is in flight');
   t.equal(b.acquire(now), false);
-  b.onSuccess();
+  t.equal(b.retryAt(now), 2000, 'refused while the probe is out: ask again in a second');
+  b.onSuccess(now);
   t.equal(b.state(now), 'closed');
   t.equal(b.consecutiveFailures, 0);
 });
@@ -42,13 +43,33 @@ t.test('half-open probe failure re-opens for a full cooldown; release gives the 
   b.releaseProbe();
   t.equal(b.state(500), 'half_open', 'a released probe leaves it half-open');
   t.equal(b.acquire(500), 'probe', 'and another probe may go');
-  b.onFailure(600);
+  b.onFailure(600, 500, true);
   t.equal(b.state(600), 'open');
   t.equal(b.state(1099), 'open', 'the cooldown restarts from the failed probe');
   t.equal(b.state(1100), 'half_open');
-  b.onFailure(1100);
-  b.onFailure(1200);
-  t.equal(b.retryAt(1200), 1600, 'a late failure while open does not extend the cooldown');
+  t.equal(b.acquire(1100), 'probe');
+  b.onFailure(1150, 1100, true);
+  b.onFailure(1200, 0);
+  t.equal(b.retryAt(1200), 1650, 'a late failure while open does not extend the cooldown');
+});
+
+t.test('failures of requests admitted before the breaker last changed are not counted', async (t) => {
+  const b = new CircuitBreaker(2, 1000);
+  b.onFailure(100, 10);
+  b.onFailure(110, 20);
+  t.equal(b.state(110), 'open', 'opened at 110');
+  t.equal(b.acquire(1110), 'probe');
+  b.onFailure(1200, 30);
+  t.same([b.state(1200), b.admits(1200), b.acquire(1200)], ['half_open', false, false], 'a timeout from before the outage neither re-opens it nor frees the running probe\'s slot');
+  b.onSuccess(1300);
+  t.equal(b.state(1300), 'closed', 'the probe succeeded');
+  b.onFailure(1400, 40);
+  b.onFailure(1500, 50);
+  b.onFailure(1600, 60);
+  t.same([b.state(1600), b.consecutiveFailures], ['closed', 0], 'stale timeouts arriving after the recovery do not re-open it');
+  b.onFailure(1700, 1350);
+  b.onFailure(1800, 1360);
+  t.equal(b.state(1800), 'open', 'failures of requests admitted after the recovery count');
 });
 
 const yaml = `
@@ -97,7 +118,7 @@ t.test('plan skips open targets; a half-open target allows exactly one probe thr
   t.equal(router.snapshot().find((h) => h.id === 'p1/a')?.breaker, 'closed', 'the probe succeeded: closed');
 });
 
-t.test('all breakers open: plan returns the least recently failed target; execute answers 503 without calling it', async (t) => {
+t.test('all breakers open: plan returns the target that half-opens first; execute answers 503 without calling it', async (t) => {
   const clock = fakeClock();
   const router = new Router(config(yaml), clock);
   const model = router.resolve('m');
@@ -108,7 +129,7 @@ t.test('all breakers open: plan returns the least recently failed target; execut
   clock.advance(1000);
   router.recordFailure(a, failure('timeout'));
   router.recordFailure(a, failure('timeout'));
-  t.strictSame(router.plan(model).map((x) => x.id), ['p2/b'], 'b failed longest ago');
+  t.strictSame(router.plan(model).map((x) => x.id), ['p2/b'], 'b opened first, so it half-opens first');
   let calls = 0;
   const result = await router.execute(model, async () => {
     calls++;
@@ -125,4 +146,38 @@ t.test('all breakers open: plan returns the least recently failed target; execut
   const probed = await router.execute(model, async (target) => (target.id === 'p2/b' ? { ok: true } : { ok: false, failure: failure('timeout') }));
   t.ok(probed.ok, 'after the cooldown b is probed and closes');
   t.strictSame(router.plan(model).map((x) => x.id), ['p2/b'], 'a is still open');
+});
+
+t.test('outcomes that say nothing of the upstream leave the breaker alone and give a probe slot back', async (t) => {
+  const clock = fakeClock();
+  const router = new Router(config(yaml.replace('breaker_threshold: 2', 'breaker_threshold: 1').replace('{ provider: p2, model: b }', '')), clock);
+  const model = router.resolve('m');
+  if (!model) throw new Error('no model');
+  const [a] = model.targets as [never];
+  const state = () => router.snapshot().find((h) => h.id === 'p1/a');
+  router.recordFailure(a, failure('server_error', { status: 500 }));
+  clock.advance(10_000);
+  t.equal(state()?.breaker, 'half_open');
+
+  // The probe meets this worker's own full connection pool: no upstream call, no verdict.
+  await router.execute(model, async () => ({ ok: false, failure: failure('timeout', { local: true }) }));
+  t.equal(state()?.breaker, 'half_open');
+  t.strictSame(router.plan(model).map((x) => x.id), ['p1/a'], 'the probe slot is free again (it used to stay taken for good)');
+
+  // count_tokens answered by the gateway's own estimate: not a success of the upstream.
+  const local = await router.execute(model, async () => ({ ok: true, local: true }));
+  t.ok(local.ok);
+  t.same([state()?.breaker, state()?.successes], ['half_open', 0], 'not closed by an answer the upstream never gave');
+
+  // A 429 on a caller's own provider key: that tenant's quota, not the target's health.
+  await router.execute(model, async () => ({ ok: false, failure: failure('rate_limited', { status: 429, clientKey: true }) }));
+  t.same([state()?.breaker, state()?.failures], ['half_open', 1], 'not re-opened, not counted');
+  const probe = await router.execute(model, async () => ({ ok: true }));
+  t.ok(probe.ok);
+  t.equal(state()?.breaker, 'closed', 'a real answer still closes it');
+
+  const refused = new CircuitBreaker(1, 30_000);
+  refused.onFailure(0);
+  t.equal(refused.acquire(30_000), 'probe');
+  t.equal(refused.retryAt(30_000), 31_000, 'a request refused while the probe is out is told to come back in a second');
 });
