@@ -181,3 +181,16 @@ t.test('${VAR} in numeric and boolean fields', async (t) => {
   t.equal(config.cache.enabled, false);
   t.match(errorsOf(() => loadConfigText('server: { port: "${PORT}" }\n', 'x.yaml', { PORT: 'eighty' }))[0], /server\.port: /);
 });
+
+t.test('a repeated provider api key is kept once, with a warning that does not show it', async (t) => {
+  const text = `
+providers:
+  - { name: o, type: openai, base_url: "http://127.0.0.1:1/v1", api_keys: ["\${K1}", "\${K2}", "sk-other", "\${K1}"] }
+models:
+  - { name: m, targets: [{ provider: o, model: x }] }
+`;
+  const { config, warnings } = loadConfigText(text, 'x.yaml', { K1: 'sk-same-secret', K2: 'sk-same-secret' });
+  t.same(config.providers[0]!.api_keys, ['sk-same-secret', 'sk-other']);
+  t.same(warnings.filter((w) => w.includes('repeats')), ['providers[0] (o): api_keys[1] repeats an earlier key; the copy is ignored', 'providers[0] (o): api_keys[3] repeats an earlier key; the copy is ignored']);
+  t.notOk(warnings.some((w) => w.includes('sk-same-secret')));
+});

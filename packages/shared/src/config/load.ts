@@ -123,9 +123,15 @@ function normalise(config: GatewayConfig, warnings: string[]): void {
     return false;
   });
   void before;
-  for (const provider of config.providers) {
-    provider.api_keys = provider.api_keys.filter((k) => k !== '');
+  config.providers.forEach((provider, p) => {
+    // A repeated key (two ${ENV} set to the same value) would be rotated to twice as often and,
+    // cooled down, still be picked as its copy.
+    provider.api_keys = provider.api_keys.filter((k, i, keys) => {
+      if (k === '' || keys.indexOf(k) === i) return k !== '';
+      warnings.push(`providers[${p}] (${provider.name}): api_keys[${i}] repeats an earlier key; the copy is ignored`);
+      return false;
+    });
     if (provider.type !== 'mock' && provider.base_url === undefined) provider.base_url = DEFAULT_BASE_URLS[provider.type];
     if (provider.base_url) provider.base_url = provider.base_url.replace(/\/+$/, '');
-  }
+  });
 }

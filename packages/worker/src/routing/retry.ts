@@ -27,15 +27,34 @@ type Headers = Record<string, string | string[] | undefined>;
  */
 export function parseRetryAfter(headers: Headers, now: number): number | undefined {
   const ms = header(headers, 'retry-after-ms');
-  if (ms !== undefined && /^\s*\d+(\.\d+)?\s*$/.test(ms)) return Math.ceil(Number(ms));
+  if (ms !== undefined && /^\s*\d+(\.\d+)?\s*$/.test(ms)) return capped(Math.ceil(Number(ms)));
   const value = header(headers, 'retry-after');
   if (value === undefined) return undefined;
-  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return Math.ceil(Number(value) * 1000);
-  // HTTP-dates always contain letters (day and month names); this keeps Date.parse's leniency
-  // about bare numbers and other junk out.
-  if (!/[a-z]/i.test(value)) return undefined;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return capped(Math.ceil(Number(value) * 1000));
+  // Only the three HTTP-date forms: Date.parse takes almost anything ("soon 2" is a date to it).
+  if (!HTTP_DATE.some((form) => form.test(value.trim()))) return undefined;
   const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  return Number.isNaN(at) ? undefined : capped(Math.max(0, at - now));
+}
+
+/**
+ * RFC 9110 5.6.7: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the obsolete RFC 850 form
+ * (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`).
+ */
+const HTTP_DATE: readonly RegExp[] = [
+  /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+  /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/,
+  /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/,
+];
+
+/**
+ * The longest wait believed: a day. An absurd value would otherwise reach the caller as
+ * `retry-after: 1e+26` and cool a key down for good (until a reload).
+ */
+export const MAX_RETRY_AFTER_MS = 86_400_000;
+
+function capped(ms: number): number {
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
 }
 
 function header(headers: Headers, name: string): string | undefined {

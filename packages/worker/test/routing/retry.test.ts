@@ -19,7 +19,11 @@ t.test('parseRetryAfter: seconds, HTTP-dates, retry-after-ms', async (t) => {
   t.equal(parseRetryAfter({ 'retry-after': ['4', '8'] }, now), 4000, 'repeated header: the first');
   t.equal(parseRetryAfter({}, now), undefined);
   t.equal(parseRetryAfter({ 'retry-after': undefined }, now), undefined);
-  for (const junk of ['', '-5', 'soon', '12abc', '2025-06-01', '1e3', 'Mon, 99 Foo 2025']) t.equal(parseRetryAfter({ 'retry-after': junk }, now), undefined, `junk ${JSON.stringify(junk)}`);
+  t.equal(parseRetryAfter({ 'retry-after': 'Sun Jun  1 12:00:05 2025' }, now), 5_000, 'asctime form');
+  t.equal(parseRetryAfter({ 'retry-after': '100000000000000000000000' }, now), 86_400_000, 'an absurd wait is capped at a day');
+  t.equal(parseRetryAfter({ 'retry-after-ms': '1e30'.replace('1e30', '9'.repeat(30)) }, now), 86_400_000);
+  t.equal(parseRetryAfter({ 'retry-after': 'Sun, 01 Jun 2125 12:00:00 GMT' }, now), 86_400_000, 'a date a century out too');
+  for (const junk of ['', '-5', 'soon', '12abc', '2025-06-01', '1e3', 'Mon, 99 Foo 2025', 'soon 2', 'June 1 2025', 'Sun, 01 Jun 2025 12:00:30']) t.equal(parseRetryAfter({ 'retry-after': junk }, now), undefined, `junk ${JSON.stringify(junk)}`);
 });
 
 t.test('classifyStatus', async (t) => {
