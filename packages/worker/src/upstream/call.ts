@@ -7,6 +7,7 @@
  */
 import type { H1Connection, Exchange } from './h1/connection.js';
 import type { H1Pool } from './h1/pool.js';
+import { guarded } from './h1/errors.js';
 import { requestHead } from './h1/request-head.js';
 import type { PoolRegistry } from './pools.js';
 import type { HttpUpstreamRequest, UpstreamHandle, UpstreamSink } from './types.js';
@@ -33,7 +34,7 @@ export class HttpCall implements Exchange, UpstreamHandle {
     } catch (err) {
       // Reported asynchronously, as every other failure is: the caller is still inside start().
       queueMicrotask(() => {
-        if (!this.aborted) this.sink.onError(err as Error);
+        if (!this.aborted) guarded(() => this.sink.onError(err as Error));
       });
       return;
     }

@@ -1,7 +1,7 @@
 /**
- * One keep-alive pool per upstream origin (h1/pool.ts), shared by every request of the worker:
- * provider.max_connections connections, no pipelining, TLS for https origins. Destroyed when the
- * worker exits.
+ * One keep-alive pool per upstream origin and connection limit (h1/pool.ts), shared by every
+ * request of the worker: provider.max_connections connections, no pipelining, TLS for https
+ * origins. Destroyed when the worker exits.
  */
 import { H1Pool } from './h1/pool.js';
 
@@ -13,13 +13,18 @@ export class PoolRegistry {
   private readonly pools = new Map<string, H1Pool>();
   private closed = false;
 
-  /** The pool of an origin, created on first use; throws for an origin that is not http(s). */
+  /**
+   * The pool of an origin and connection limit, created on first use; throws for an origin that
+   * is not http(s). Providers on one origin share a pool only when their max_connections agree:
+   * each keeps its own limit.
+   */
   get(origin: string, connections: number): H1Pool {
-    const existing = this.pools.get(origin);
+    const key = `${connections} ${origin}`;
+    const existing = this.pools.get(key);
     if (existing !== undefined) return existing;
     const pool = new H1Pool(origin, { maxConnections: connections, connectTimeoutMs: CONNECT_TIMEOUT_MS, keepAliveMs: KEEP_ALIVE_MS });
     if (this.closed) pool.destroy();
-    else this.pools.set(origin, pool);
+    else this.pools.set(key, pool);
     return pool;
   }
 

@@ -165,6 +165,15 @@ t.test('keep-alive: at most `connections` sockets, the rest queue in order', asy
   t.equal(pool.idleConnections, 2, 'both idle again');
 });
 
+t.test('providers on one origin keep their own max_connections', async (t) => {
+  const pools = registry(t);
+  const origin = 'http://127.0.0.1:9';
+  const small = pools.get(origin, 2);
+  t.equal(pools.get(origin, 200) === small, false, 'another limit: another pool (it used to be this one, capped at 2)');
+  t.equal(pools.get(origin, 2), small, 'the same limit shares the pool');
+  t.equal(pools.size, 2);
+});
+
 t.test("a server's keep-alive timeout is honoured: no reuse of a connection it is about to close", async (t) => {
   let connections = 0;
   const server = createHttpServer((_req, res) => res.end('{}'));
@@ -238,6 +247,19 @@ t.test('timeouts: headers, then body idle; the upstream connection is closed', a
   t.match(classifyTransportError(body.error!), { kind: 'timeout', phase: 'body' });
   await until(() => sockets.every((socket) => socket.destroyed || socket.readableEnded));
   t.pass('the server saw both connections go away');
+});
+
+t.test('a stalled TLS handshake is bounded by the headers timeout, not only by the 10 s connect timeout', async (t) => {
+  // A TCP server that accepts and never answers: the TLS client hello goes unanswered.
+  const { server } = rawServer(() => {});
+  const origin = (await listen(t, server)).replace('http:', 'https:');
+  const pools = registry(t);
+  const started = performance.now();
+  const stalled = await request(pools, { origin, headersTimeout: 300 }).answer;
+  const took = performance.now() - started;
+  t.equal(stalled.error?.code, 'UPSTREAM_CONNECT_TIMEOUT');
+  t.match(classifyTransportError(stalled.error!), { kind: 'connect' }, 'a connect failure: the router fails over');
+  t.ok(took >= 250 && took < 3_000, `failed after ${Math.round(took)} ms (headers timeout 300 ms)`);
 });
 
 t.test('connect refused, closed mid-answer, malformed answer: classified failures', async (t) => {

@@ -99,7 +99,8 @@ t.test('connection: close, HTTP/1.0, and a body that runs to the end of the conn
   t.equal(open.body, 'some bytes');
   t.equal(open.complete, 0, 'not complete until the connection ends');
   t.ok(open.endsAtClose);
-  t.ok(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzz').endsAtClose, 'a last coding other than chunked: read to the end');
+  t.equal(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nContent-Length: 2\r\n\r\nzz').body, 'zz', 'identity is no coding');
+  t.equal(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked \r\n\r\n2\r\nzz\r\n0\r\n\r\n').body, 'zz', 'the coding name in any case, with spaces');
 });
 
 t.test('both framings, or chunked from HTTP/1.0: the connection closes after the response', async (t) => {
@@ -126,6 +127,9 @@ t.test('malformed responses are errors with a stable code', async (t) => {
     ['bad chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
     ['no CRLF after chunk', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy'],
     ['switching protocols', 'HTTP/1.1 101 Switching Protocols\r\n\r\n'],
+    ['a coding it cannot decode (its bytes would reach the caller as the body)', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzz'],
+    ['gzip under chunked', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nzz\r\n0\r\n\r\n'],
+    ['a name that only ends in chunked', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: xchunked\r\n\r\n2\r\nzz\r\n0\r\n\r\n'],
     ['status with a fourth digit', 'HTTP/1.1 2001 OK\r\n\r\n'],
     ['status in exponent form', 'HTTP/1.1 1e2 OK\r\n\r\n'],
     ['space before the colon', 'HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\n'],

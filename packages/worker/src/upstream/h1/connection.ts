@@ -7,7 +7,7 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { UpstreamHeaders, UpstreamSink } from '../types.js';
-import { UpstreamClientError } from './errors.js';
+import { guarded, UpstreamClientError } from './errors.js';
 import { sendAtTurnEnd } from '../../http/turn-end.js';
 import { ResponseParser, type ResponseEvents } from './response-parser.js';
 
@@ -67,6 +67,9 @@ export class H1Connection implements ResponseEvents {
   private timerKind = TimerKind.None;
   /** The current exchange's headers timeout, less what it spent queued for this connection. */
   private headersMs = 0;
+  /** When the current exchange was assigned, and when connecting gives up (performance.now()). */
+  private assignedAt = 0;
+  private readonly connectBy: number;
   /** Set by the pool when the connection goes idle. */
   idleSince = 0;
   /** How long it may stay idle: ours, shortened by the server's `keep-alive: timeout=N`. */
@@ -85,13 +88,15 @@ export class H1Connection implements ResponseEvents {
     this.socket.setNoDelay(true);
     this.socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => {
       this.connected = true;
-      if (this.exchange !== null) this.arm(TimerKind.Headers, this.headersMs);
+      // The headers timeout runs from the assignment: connecting was part of it.
+      if (this.exchange !== null) this.arm(TimerKind.Headers, this.headersMs > 0 ? Math.max(1, this.headersMs - (performance.now() - this.assignedAt)) : 0);
       else this.disarm();
     });
     this.socket.on('data', (data: Buffer) => this.onData(data));
     this.socket.on('end', () => this.onEnd());
     this.socket.on('error', (err: Error) => this.fail(err));
     this.socket.on('close', () => this.onClose());
+    this.connectBy = performance.now() + endpoint.connectTimeoutMs;
     this.arm(TimerKind.Connect, endpoint.connectTimeoutMs);
   }
 
@@ -107,6 +112,10 @@ export class H1Connection implements ResponseEvents {
     this.exchange = exchange;
     // 0 is "no headers timeout": it stays 0 (arm() sets no timer for it).
     this.headersMs = exchange.headersTimeout > 0 ? Math.max(1, exchange.headersTimeout - waitedMs) : 0;
+    this.assignedAt = performance.now();
+    // Still connecting: a headers timeout shorter than what is left of the connect timeout bounds
+    // the connect (a black-holed address or a stalled TLS handshake must not outlast it).
+    if (!this.connected && this.headersMs > 0 && this.headersMs < this.connectBy - this.assignedAt) this.arm(TimerKind.Connect, this.headersMs);
     exchange.connection = this;
     this.parser = new ResponseParser(this);
     this.completed = false;
@@ -289,17 +298,5 @@ export class H1Connection implements ResponseEvents {
     const match = /timeout=(\d+)/i.exec(hint);
     // A second of margin: the server may close it while our next request is on its way.
     if (match !== null) this.idleLimitMs = Math.min(this.idleLimitMs, Math.max(0, Number(match[1]) * 1000 - 1000));
-  }
-}
-
-/**
- * Runs a sink's end or error callback from a socket or timer event: a bug in it must not escape
- * into the event loop and take the worker with every request in flight.
- */
-function guarded(callback: () => void): void {
-  try {
-    callback();
-  } catch (err) {
-    process.emitWarning(err instanceof Error ? err : new Error(String(err)), { code: 'GATEWAYD_UPSTREAM_SINK' });
   }
 }

@@ -30,3 +30,15 @@ export class UpstreamClientError extends Error {
     this.name = 'UpstreamClientError';
   }
 }
+
+/**
+ * Runs a sink's end or error callback from a socket, timer or microtask: a bug in it must not
+ * escape into the event loop and take the worker with every request in flight.
+ */
+export function guarded(callback: () => void): void {
+  try {
+    callback();
+  } catch (err) {
+    process.emitWarning(err instanceof Error ? err : new Error(String(err)), { code: 'GATEWAYD_UPSTREAM_SINK' });
+  }
+}

@@ -7,7 +7,7 @@
  * limit.
  */
 import { H1Connection, type ConnectionOwner, type Endpoint, type Exchange } from './connection.js';
-import { UpstreamClientError } from './errors.js';
+import { guarded, UpstreamClientError } from './errors.js';
 
 export interface PoolOptions {
   maxConnections: number;
@@ -53,7 +53,7 @@ export class H1Pool implements ConnectionOwner {
   /** Starts the exchange on an idle or new connection, or queues it. */
   dispatch(exchange: Exchange): void {
     if (this.destroyed) {
-      queueMicrotask(() => exchange.sink.onError(new UpstreamClientError('UPSTREAM_CLIENT_CLOSED', 'the upstream client is closed')));
+      queueMicrotask(() => guarded(() => exchange.sink.onError(new UpstreamClientError('UPSTREAM_CLIENT_CLOSED', 'the upstream client is closed'))));
       return;
     }
     const connection = this.takeIdle();
@@ -108,7 +108,7 @@ export class H1Pool implements ConnectionOwner {
     this.queued.clear();
     const err = new UpstreamClientError('UPSTREAM_CLIENT_CLOSED', 'the upstream client is closed');
     for (const connection of [...this.all]) connection.fail(err);
-    for (const exchange of waiting) exchange.sink.onError(err);
+    for (const exchange of waiting) guarded(() => exchange.sink.onError(err));
   }
 
   private enqueue(exchange: Exchange): void {
@@ -132,12 +132,7 @@ export class H1Pool implements ConnectionOwner {
     if (!this.queued.has(exchange)) return;
     this.unqueue(exchange);
     const err = new UpstreamClientError('UPSTREAM_POOL_TIMEOUT', `no connection to ${this.hostHeader} came free within ${exchange.headersTimeout} ms (all ${this.options.maxConnections} busy)`);
-    try {
-      exchange.sink.onError(err);
-    } catch (sinkErr) {
-      // As connection.ts guards its sink calls: a bug there must not take the worker down.
-      process.emitWarning(sinkErr instanceof Error ? sinkErr : new Error(String(sinkErr)), { code: 'GATEWAYD_UPSTREAM_SINK' });
-    }
+    guarded(() => exchange.sink.onError(err));
   }
 
   private open(): H1Connection {

@@ -191,8 +191,11 @@ export class ResponseParser {
     this.events.onHead(status, headers);
     if (status === 204 || status === 304) return this.finish();
     const coding = lower(headers['transfer-encoding']);
-    if (coding !== '') {
-      if (!coding.trimEnd().endsWith('chunked')) return this.untilClose();
+    // Only chunked is decoded here (no TE is sent, so a server has no reason to use another): a
+    // body in gzip or any other coding would reach the caller undecoded, so it is refused instead.
+    const codings = coding.split(',').map((name) => name.trim()).filter((name) => name !== '' && name !== 'identity');
+    if (codings.length > 0) {
+      if (codings.length > 1 || codings[0] !== 'chunked') throw malformed(`unsupported transfer-encoding "${coding}"`);
       // RFC 9112 6.1 / 6.3: a message with both framings, or chunked from HTTP/1.0, closes after it.
       if (http10 || headers['content-length'] !== undefined) this.keepAlive = false;
       this.phase = Phase.ChunkSize;
