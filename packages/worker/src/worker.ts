@@ -34,7 +34,7 @@ export async function startWorker(init: InitMessage, exit: (code: number) => voi
   setCallerScrubber(scrub); // and from what upstreams say to callers
   const { logger, reopen } = await createWorkerLogger({ logging: config.logging, workerId: init.workerId, generation: init.generation, logFile: init.logFile, scrub });
   if (httpEngine === 'fallback') {
-    logger.warn('uWebSockets.js native binary not loaded: serving with the slow pure-JS fallback engine (check the Node.js version and platform)');
+    logger.warn('uWebSockets.js native binary not loaded: serving with the slow pure-JS fallback engine, which cannot share the port between workers (only server.workers: 1 starts, and a reload finds the port in use); gatewayd needs Node 20 on Linux or macOS for the native engine (docs/operations.md)');
   }
 
   // issue 4: rate limits and response cache (backend local or redis), ready before serving.

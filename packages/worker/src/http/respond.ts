@@ -57,7 +57,7 @@ export function writeBody(ex: Exchange, status: number, contentType: string, bod
   if (ex.closeRequested) res.writeHeader('connection', 'close');
   ex.headersWritten = true;
   const close = closeConnection || ex.closing;
-  if (ex.method === 'head' && isNativeEngine) endHead(ex, close);
+  if (ex.method === 'head' && isNativeEngine) endWithoutContent(ex, close);
   else res.end(body, close);
   ex.finish(status);
 }
@@ -70,17 +70,19 @@ export function sendEmpty(ex: Exchange, status: number, extra: HeaderList | null
     writeCommonHeaders(ex, extra);
     if (ex.closeRequested) ex.res.writeHeader('connection', 'close');
     ex.headersWritten = true;
-    ex.res.end('', ex.closing);
+    // A 204 must not carry Content-Length (RFC 9110 8.6), which end('') writes.
+    if (isNativeEngine) endWithoutContent(ex, ex.closing);
+    else ex.res.end('', ex.closing);
     ex.finish(status);
   });
 }
 
 /**
- * uWS would send a body after a HEAD answer and desynchronise a keep-alive client. This build's
- * endWithoutBody(length) resets the connection, so: no body and no Content-Length, or an empty
- * body when the connection closes anyway.
+ * An answer with no content (HEAD, 204). uWS would send a body after a HEAD answer and
+ * desynchronise a keep-alive client. This build's endWithoutBody(length) resets the connection,
+ * so: no body and no Content-Length, or an empty body when the connection closes anyway.
  */
-function endHead(ex: Exchange, close: boolean): void {
+function endWithoutContent(ex: Exchange, close: boolean): void {
   if (close) ex.res.end('', true);
   else ex.res.endWithoutBody();
 }

@@ -69,6 +69,12 @@ cors: { origins: ["https://app.example.com"] }
     t.equal(preflight.headers['access-control-allow-origin'], 'https://app.example.com');
     t.match(preflight.headers['access-control-allow-methods'], /POST/);
     t.equal(preflight.headers['access-control-allow-headers'], 'authorization, content-type');
+    // Over keep-alive (fetch): the helper's requests ask for a close, where an empty body is sent.
+    const kept = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } });
+    t.equal(kept.status, 204);
+    t.equal(kept.headers.get('content-length'), null, 'a 204 carries no Content-Length (RFC 9110 8.6)');
+    const after = await fetch(`http://127.0.0.1:${port}/health`);
+    t.equal(after.status, 200, 'and the connection serves the next request');
     const denied = await call(port, '/v1/messages', undefined, { origin: 'https://evil.example.net', 'access-control-request-method': 'POST' }, 'OPTIONS');
     t.equal(denied.status, 204);
     t.equal(denied.headers['access-control-allow-origin'], undefined, 'an origin not configured gets no CORS grant');
