@@ -124,3 +124,8 @@ export function answerTooLargeFailure(limit: number, status: number, target: Rou
 export function emptyStreamFailure(target: RouteTarget): AttemptFailure {
   return { kind: 'reset', error: new GatewayError('GW_ERR_UPSTREAM_ERROR', `provider ${target.provider.name} ended the stream before sending anything`) };
 }
+
+/** The request cannot be expressed for the target (TranslationError): a 400 unless another target serves it. */
+export function unsupportedFailure(err: Error): AttemptFailure {
+  return { kind: 'server_error', local: true, unsupported: true, error: new GatewayError('GW_ERR_BAD_REQUEST', err.message) };
+}

@@ -15,7 +15,7 @@ import { Cancellation, type AttemptFailure, type AttemptResult, type ResolvedMod
 import type { PoolRegistry } from '../upstream/pools.js';
 import type { AdapterRegistry } from './adapter.js';
 import { Attempt } from './attempt.js';
-import { keysCoolingFailure } from './failures.js';
+import { keysCoolingFailure, unsupportedFailure } from './failures.js';
 import { ownKeyView } from './own-key.js';
 import { planFor } from './plan.js';
 import type { AttemptInput, ClientRequest, TokenUsage } from './types.js';
@@ -82,8 +82,17 @@ export class ProxyRequest implements Cancellable {
     sendGatewayError(this.ex, result.failure.error);
   }
 
-  /** One try against `target`. Throws (non-retryable) when the request cannot be expressed for it. */
+  /** One try against `target`; a request that cannot be expressed for it is an `unsupported` failure. */
   private attempt(target: RouteTarget): Promise<AttemptResult> {
+    try {
+      return this.tryTarget(target);
+    } catch (err) {
+      if (err instanceof TranslationError) return Promise.resolve({ ok: false, failure: unsupportedFailure(err) });
+      throw err;
+    }
+  }
+
+  private tryTarget(target: RouteTarget): Promise<AttemptResult> {
     const { deps, request } = this;
     this.ex.obs?.routedTo(target); // issue 5: the provider/target the request is (finally) served by
     const plan = planFor(request, deps.adapters[target.provider.type]);

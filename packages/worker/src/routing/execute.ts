@@ -23,7 +23,9 @@
  *   (an answer the gateway made itself) and anything after the signal aborted. A probe that ends
  *   without a verdict gives its half-open slot back.
  * - Non-retryable: an 'auth' failure with clientKey resolves at once with that failure; a throw from
- *   attempt() (e.g. a client error the upstream returned, or a bug) is re-thrown at once. Upstream
+ *   attempt() (e.g. a client error the upstream returned, or a bug) is re-thrown at once. An
+ *   `unsupported` failure (the request cannot be expressed for that target) bars the target
+ *   without using up an attempt; it is the result only if no upstream failure is. Upstream
  *   4xx other than 401/403/408/429 are not failures of the target: attempt() delivers or throws them.
  * - The Cancellation (client went away) stops everything at once: a pending wait is cleared, a pending
  *   attempt is no longer awaited (it must abort itself on the same signal), and the result is an
@@ -73,6 +75,7 @@ export async function executeWithFailover(host: FailoverHost, model: ResolvedMod
   // Refusals at acquire time are races with other requests; bounded so two flapping targets cannot loop.
   let refusalsLeft = plan.length * 2;
   let last: AttemptFailure | undefined;
+  let unsupported: AttemptFailure | undefined;
 
   while (made < total) {
     const index = nextIndex(host, plan, slots, cursor);
@@ -111,6 +114,15 @@ export async function executeWithFailover(host: FailoverHost, model: ResolvedMod
       return outcome;
     }
     const failure = outcome.failure;
+    if (failure.unsupported === true) {
+      // No request was made: not an attempt, and never the answer while an upstream's failure is known.
+      if (admission === 'probe') host.releaseProbe(target);
+      made--;
+      slot.tries -= 1;
+      slot.barred = true;
+      unsupported ??= failure;
+      continue;
+    }
     last = failure;
     if (signal?.aborted || (failure.kind === 'auth' && failure.clientKey === true)) {
       if (admission === 'probe') host.releaseProbe(target);
@@ -133,7 +145,8 @@ export async function executeWithFailover(host: FailoverHost, model: ResolvedMod
       slot.notBefore = failedAt + failure.retryAfterMs;
     }
   }
-  return last ? { ok: false, failure: last } : unavailableResult(host, model, plan);
+  const final = last ?? unsupported;
+  return final ? { ok: false, failure: final } : unavailableResult(host, model, plan);
 }
 
 /** The first plan index from `cursor` on (wrapping) that is not barred and whose breaker admits. */

@@ -45,6 +45,12 @@ export interface AttemptFailure {
    * tried, but the target's breaker and health do not count it.
    */
   local?: boolean;
+  /**
+   * The request cannot be expressed for this target (e.g. `n > 1` to Anthropic); also `local`.
+   * Another target may still serve it: this one is skipped without using up an attempt, and the
+   * caller gets this failure (a 400) only when no other target was tried.
+   */
+  unsupported?: boolean;
 }
 
 /** `local`: answered by the gateway itself, no upstream call (count_tokens estimated). */

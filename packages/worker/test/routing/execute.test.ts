@@ -236,3 +236,26 @@ t.test('abort during an attempt resolves at once, records nothing and frees a ha
   t.equal((await router.execute(model, none.attempt, already)).ok, false);
   t.equal(none.calls.length, 0, 'an aborted signal starts nothing');
 });
+
+t.test('a target that cannot express the request is skipped without using an attempt, and never hides an upstream failure', async (t) => {
+  const models = '  - { name: m, targets: [{ provider: p1, model: a }, { provider: p2, model: b }] }';
+  const unsupported = (): AttemptResult => ({ ok: false, failure: { ...failure('server_error'), local: true, unsupported: true, error: new GatewayError('GW_ERR_BAD_REQUEST', 'n > 1 is not supported by Anthropic models') } });
+
+  const first = setup(models, '{ retries: 0 }');
+  const served = scripted({ 'p1/a': [unsupported()], 'p2/b': [{ ok: true }] });
+  t.ok((await first.router.execute(first.model, served.attempt)).ok, 'with no retries left, the next target still serves it');
+  t.same(served.calls.map(([id]) => id), ['p1/a', 'p2/b']);
+
+  const second = setup(models, '{ retries: 1 }');
+  const hidden = scripted({ 'p1/a': [fail('server_error', { status: 503 }), fail('server_error', { status: 503 })], 'p2/b': [unsupported()] });
+  const result = await second.router.execute(second.model, hidden.attempt);
+  t.equal(result.ok, false);
+  if (!result.ok) t.equal(result.failure.status, 503, "the caller gets the upstream's failure, not a 400 for a request another target could take");
+  t.same(second.router.snapshot().find((h) => h.id === 'p2/b')?.failures ?? 0, 0, 'nothing recorded against the target that was not asked');
+
+  const only = setup('  - { name: m, targets: [{ provider: p1, model: a }] }', '{ retries: 2 }');
+  const alone = scripted({ 'p1/a': [unsupported(), unsupported(), unsupported()] });
+  const refused = await only.router.execute(only.model, alone.attempt);
+  t.equal(alone.calls.length, 1, 'tried once: it cannot change its mind');
+  if (!refused.ok) t.equal(refused.failure.error.code, 'GW_ERR_BAD_REQUEST', 'the only target: the 400');
+});
