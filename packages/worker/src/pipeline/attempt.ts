@@ -144,10 +144,11 @@ export class Attempt implements UpstreamSink, StreamOwner {
         this.size += chunk.length;
         return true;
       case 'error-body':
-        if (this.size < MAX_ERROR_BODY) {
-          this.chunks.push(chunk);
-          this.size += chunk.length;
-        }
+        this.chunks.push(chunk);
+        this.size += chunk.length;
+        // Enough to quote and pass on: the rest of a huge or trickling error body would only hold
+        // back the failover (the connection is closed instead of drained).
+        if (this.size >= MAX_ERROR_BODY) this.errorBodyRead();
         return true;
       case 'stream-head': {
         const leading = leadingStreamError(chunk);
@@ -182,6 +183,13 @@ export class Attempt implements UpstreamSink, StreamOwner {
       default:
         return;
     }
+  }
+
+  private errorBodyRead(): void {
+    this.phase = 'over';
+    this.abortUpstream();
+    this.ex.obs?.attemptEnded(); // issue 5: the sink hears nothing more after the abort
+    this.deliverErrorStatus();
   }
 
   onError(err: Error): void {

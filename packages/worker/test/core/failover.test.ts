@@ -22,6 +22,11 @@ t.test('failover, retries and mid-stream failures', async (t) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.write('data: {"id":"s","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"partial"},"finish_reason":null}]}\n\n');
   });
+  // A 500 whose error body is long and never ends: only its start is needed to fail over.
+  const trickle = await startScripted(t, (_req, res) => {
+    res.writeHead(500, { 'content-type': 'application/json' });
+    res.write(`{"error":{"message":"${'x'.repeat(70_000)}`);
+  });
   const dead = await closedPort();
   const { port, worker } = await startCoreWorker(
     t,
@@ -33,6 +38,7 @@ providers:
   - { name: dead, type: openai, base_url: "http://127.0.0.1:${dead}/v1", api_keys: ["sk-dead"] }
   - { name: an, type: anthropic, base_url: "${an.url}", api_keys: ["sk-an"] }
   - { name: stall, type: openai, base_url: "${stall.url}/v1" }
+  - { name: trickle, type: openai, base_url: "${trickle.url}/v1" }
   - { name: c, type: openai, base_url: "${c.url}", api_keys: ["sk-c1", "sk-c2"] }
 models:
   - { name: c-then-b, targets: [{ provider: c, model: gpt-4o-mini }, { provider: b, model: gpt-4o-mini }] }
@@ -42,6 +48,7 @@ models:
   - { name: only-a, targets: [{ provider: a, model: gpt-4o-mini }] }
   - { name: only-an, targets: [{ provider: an, model: claude-x }] }
   - { name: stall, targets: [{ provider: stall, model: m }] }
+  - { name: trickle-b, targets: [{ provider: trickle, model: m }, { provider: b, model: gpt-4o-mini }] }
 `,
     'request_timeout: 800ms, stream_idle_timeout: 800ms',
   );
@@ -129,6 +136,18 @@ models:
     t.equal(r.status, 504);
     t.match(r.json(), { error: { code: 'GW_ERR_UPSTREAM_TIMEOUT', message: /did not answer within 800 ms/ } });
     await a.waitFor('both hung requests closed by the gateway', (requests) => requests.length === 2 && requests.every((q) => q.aborted));
+  });
+
+  t.test('an error body that never ends: failover after its first 64 KiB, not after the idle timeout', async (t) => {
+    reset();
+    const started = performance.now();
+    const r = await call(port, '/v1/chat/completions', chat('trickle-b'));
+    const took = performance.now() - started;
+    t.equal(r.status, 200);
+    t.match(r.json(), { choices: [{ message: { content: 'from B' } }] });
+    t.ok(took < 600, `answered in ${Math.round(took)} ms (the stream idle timeout is 800 ms)`);
+    t.equal(trickle.requests.length, 1);
+    await until('the trickling upstream saw its connection closed', () => trickle.requests[0]?.aborted === true);
   });
 
   t.test('429 with retry-after: next target now; with several keys, the key cools down', async (t) => {
