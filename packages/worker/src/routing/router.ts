@@ -72,13 +72,18 @@ export class Router {
     return this.resolver.modelNames();
   }
 
-  /** Ordered targets for one request per the model's strategy; targets whose breaker refuses are left out. */
+  /**
+   * Ordered targets for one request per the model's strategy; targets whose breaker refuses are
+   * left out before the strategy orders the rest, so round_robin turns over the usable targets
+   * (rotating first and filtering after gave the target after an open one its turn too).
+   */
   plan(model: ResolvedModel): RouteTarget[] {
-    const ordered = orderTargets(model.config.strategy, model.config.name, model.targets, this.strategyContext);
     const now = this.clock.now();
     // use(), not peek(): being planned keeps a glob target's state (its breaker) from eviction.
-    const usable = ordered.filter((t) => this.health.use(t.id)?.breaker.admits(now) ?? true);
-    if (usable.length > 0 || ordered.length === 0) return usable;
+    const usable = model.targets.filter((t) => this.health.use(t.id)?.breaker.admits(now) ?? true);
+    if (usable.length > 0) return orderTargets(model.config.strategy, model.config.name, usable, this.strategyContext);
+    const ordered = model.targets;
+    if (ordered.length === 0) return [];
     // Every breaker refuses: the plan is the target that will take a request soonest, so the
     // caller's retry-after (from the plan) is the shortest wait that can help.
     let pick = ordered[0] as RouteTarget;

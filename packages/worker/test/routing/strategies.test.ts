@@ -2,7 +2,7 @@
 import t from 'tap';
 import { Router, type ResolvedModel } from '../../src/routing/index.js';
 import { weightedOrder } from '../../src/routing/strategies.js';
-import { config, fakeClock, seeded } from './fixtures/index.js';
+import { config, failure, fakeClock, seeded } from './fixtures/index.js';
 
 function modelWith(strategy: string, targets: string): { router: Router; model: ResolvedModel } {
   const router = new Router(config(`models:\n  - { name: m, strategy: ${strategy}, targets: ${targets} }\n`), fakeClock(seeded(42)));
@@ -83,4 +83,22 @@ t.test('cost: ascending input + output; config price beats the table; unknown la
       { provider: p3, model: gemini-2.5-flash }, { provider: p1, model: gpt-4o-mini, price: { input: 100, output: 100 } }]`,
   );
   t.strictSame(ids(router, model), ['p3/gemini-2.5-flash', 'p2/claude-3-5-haiku-20241022', 'p1/gpt-4o', 'p1/gpt-4o-mini', 'p1/my-finetune']);
+});
+
+t.test('round_robin turns over the targets a request may use: an open one does not double its neighbour\'s share', async (t) => {
+  const clock = fakeClock();
+  const router = new Router(config(`
+routing: { breaker_threshold: 1, breaker_cooldown: 1h }
+models:
+  - { name: rr, strategy: round_robin, targets: [{ provider: p1, model: a }, { provider: p2, model: b }, { provider: p3, model: c }] }
+`), clock);
+  const model = router.resolve('rr');
+  if (!model) throw new Error('no model');
+  router.recordFailure(model.targets[1] as never, failure('server_error', { status: 500 }));
+  const first: Record<string, number> = {};
+  for (let i = 0; i < 300; i++) {
+    const id = (router.plan(model)[0] as { id: string }).id;
+    first[id] = (first[id] ?? 0) + 1;
+  }
+  t.same(first, { 'p1/a': 150, 'p3/c': 150 });
 });
