@@ -256,15 +256,7 @@ export class RedisStateBackend implements StateBackend {
       return;
     }
     if (redis.status === 'ready') return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        redis.off('ready', done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(1_000, 4 * this.options.timeoutMs));
-      redis.once('ready', done);
-    });
+    await readyOrAfter(redis, Math.max(1_000, 4 * this.options.timeoutMs));
   }
 
   status(): HealthStatus {
@@ -319,15 +311,8 @@ export class RedisStateBackend implements StateBackend {
    */
   private whenReconnected(redis: ScriptedRedis): Promise<void> | null {
     if (this.options.cluster || redis.status === 'ready' || redis.status === 'end' || redis.status === 'wait') return null;
-    this.reconnected ??= new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        redis.off('ready', done);
-        this.reconnected = null;
-        resolve();
-      };
-      const timer = setTimeout(done, this.options.timeoutMs);
-      redis.once('ready', done);
+    this.reconnected ??= readyOrAfter(redis, this.options.timeoutMs).then(() => {
+      this.reconnected = null;
     });
     return this.reconnected;
   }
@@ -394,4 +379,17 @@ export class RedisStateBackend implements StateBackend {
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Resolves when the connection next reports 'ready', or after `ms`, whichever comes first. */
+function readyOrAfter(redis: ScriptedRedis, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    redis.once('ready', done);
+  });
 }
