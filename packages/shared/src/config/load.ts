@@ -116,18 +116,17 @@ function restoreOverriddenStrings(tree: Record<string, unknown>, overridden: rea
 
 /** Drops empty secrets (unset ${ENV}) with a warning and fills per-type default base URLs. */
 function normalise(config: GatewayConfig, warnings: string[]): void {
-  const before = config.auth.keys.length;
   config.auth.keys = config.auth.keys.filter((k, i) => {
     if (k.key !== '') return true;
     warnings.push(`auth.keys[${i}] (${k.name}) has an empty key; that key is disabled`);
     return false;
   });
-  void before;
   config.providers.forEach((provider, p) => {
     // A repeated key (two ${ENV} set to the same value) would be rotated to twice as often and,
     // cooled down, still be picked as its copy.
     provider.api_keys = provider.api_keys.filter((k, i, keys) => {
-      if (k === '' || keys.indexOf(k) === i) return k !== '';
+      if (k === '') return false;
+      if (keys.indexOf(k) === i) return true;
       warnings.push(`providers[${p}] (${provider.name}): api_keys[${i}] repeats an earlier key; the copy is ignored`);
       return false;
     });

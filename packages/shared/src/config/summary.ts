@@ -59,8 +59,11 @@ export function redactConfig(config: GatewayConfig): unknown {
   return copy;
 }
 
-/** Names of headers and query parameters whose values are secrets (a Redis URL takes `?password=`). */
-const SECRET_NAME = /key|token|auth|secret|sig|pass|pwd|cookie/i;
+/**
+ * Names of headers and query parameters whose values are secrets (a Redis URL takes `?password=`):
+ * what /admin/config redacts and what the log scrubber looks for (worker observe/secrets.ts).
+ */
+export const SECRET_NAME = /key|token|auth|secret|sig|pass|pwd|cookie/i;
 
 /** issue 5: a URL's password and key-like query values as fingerprints; other URLs unchanged (not re-serialised). */
 export function redactUrlSecrets(url: string): string {

@@ -14,6 +14,7 @@ import type {
   OpenaiUsage,
 } from '@gatewayd/shared';
 import type { SseEvent } from '../protocol/sse/index.js';
+import { continuedToolCall } from '../protocol/tool-call-deltas.js';
 import type { TokenUsage } from '../pipeline/types.js';
 
 interface ChoiceParts {
@@ -114,20 +115,13 @@ export function assembleChat(events: readonly SseEvent[], usage: TokenUsage | un
   return answer;
 }
 
-/**
- * The call a tool_calls entry adds to. A new id starts a new call even at a known index, and an
- * entry without an index is placed by its id (see OpenaiToAnthropicStream.toolBlockFor: servers
- * that omit or repeat `index` for parallel calls).
- */
+/** The call a tool_calls entry adds to (see continuedToolCall), made if new. */
 function toolCallSlot(parts: ChoiceParts, call: OpenaiToolCallDelta): OpenaiToolCall {
-  const index = typeof call.index === 'number' ? call.index : undefined;
-  const known = index === undefined ? undefined : parts.byIndex.get(index);
-  if (known !== undefined && (!call.id || !known.id || call.id === known.id)) return known;
-  const last = parts.toolCalls[parts.toolCalls.length - 1];
-  if (index === undefined && !call.id && last !== undefined) return last;
+  const known = continuedToolCall(call, parts.byIndex, (slot) => slot.id, parts.toolCalls[parts.toolCalls.length - 1]);
+  if (known !== undefined) return known;
   const slot: OpenaiToolCall = { id: '', type: 'function', function: { name: '', arguments: '' } };
   parts.toolCalls.push(slot);
-  if (index !== undefined) parts.byIndex.set(index, slot);
+  if (typeof call.index === 'number') parts.byIndex.set(call.index, slot);
   return slot;
 }
 

@@ -41,16 +41,12 @@ export function bypassRequested(cacheControl: string): boolean {
 }
 
 export class ResponseCache {
-  private readonly hot: HotEntries;
-
   constructor(
     private readonly backend: StateBackend,
     readonly ttlMs: number,
-    hot: HotEntries = new HotEntries(),
+    private readonly hot: HotEntries = new HotEntries(),
     private readonly now: () => number = Date.now,
-  ) {
-    this.hot = hot;
-  }
+  ) {}
 
   /** 'off' for endpoints never cached; 'bypass' when the caller asked; else the lookup decides. */
   statusFor(protocol: ClientProtocol, cacheControl: string): 'off' | 'bypass' | 'lookup' {

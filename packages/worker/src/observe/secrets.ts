@@ -6,12 +6,11 @@
  * collector passwords) and anything shaped like a well-known provider key. It runs on the final
  * JSON string (pino hooks.streamWrite): a few substring searches per line, no re-serialisation.
  */
-import type { GatewayConfig } from '@gatewayd/shared';
+import { SECRET_NAME, type GatewayConfig } from '@gatewayd/shared';
 
 export const REDACTED = '[REDACTED]';
 /** Shorter values are not scrubbed: they would match ordinary text. */
 const MIN_SECRET_LENGTH = 8;
-const CREDENTIAL_NAME = /key|token|auth|secret|sig|password|cookie/i;
 /** OpenAI/Anthropic (`sk-...`, `sk-ant-...`) and Google (`AIza...`) key shapes, e.g. a caller's own key. */
 const KEY_SHAPES = /\b(?:sk-[A-Za-z0-9_-]{16,}|AIza[0-9A-Za-z_-]{30,})/g;
 
@@ -32,8 +31,8 @@ export function configSecrets(config: GatewayConfig): string[] {
   for (const key of config.auth.keys) secrets.push(key.key);
   for (const provider of config.providers) {
     secrets.push(...provider.api_keys);
-    for (const [name, value] of Object.entries(provider.headers)) if (CREDENTIAL_NAME.test(name)) secrets.push(value.replace(/^(Bearer|Basic|Token)\s+/i, ''));
-    for (const [name, value] of Object.entries(provider.query)) if (CREDENTIAL_NAME.test(name)) secrets.push(value);
+    for (const [name, value] of Object.entries(provider.headers)) if (SECRET_NAME.test(name)) secrets.push(value.replace(/^(Bearer|Basic|Token)\s+/i, ''));
+    for (const [name, value] of Object.entries(provider.query)) if (SECRET_NAME.test(name)) secrets.push(value);
   }
   if (config.admin.token) secrets.push(config.admin.token);
   for (const value of Object.values(config.tracing.headers)) secrets.push(value.replace(/^(Bearer|Basic|Token)\s+/i, ''));

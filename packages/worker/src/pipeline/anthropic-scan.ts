@@ -95,9 +95,9 @@ export class AnthropicSseScanner {
   private inspect(event: Buffer): void {
     const stopAt = event.indexOf(MESSAGE_STOP);
     if (stopAt !== -1 && stopAt < HEAD_BYTES) this.complete = true;
-    const errorAt = event.indexOf(ERROR_EVENT);
-    const errorTypeAt = errorAt === -1 ? event.indexOf(ERROR_TYPE) : -1;
-    if ((errorAt !== -1 && errorAt < HEAD_BYTES) || (errorTypeAt !== -1 && errorTypeAt < HEAD_BYTES)) this.failed = true;
+    const eventAt = event.indexOf(ERROR_EVENT);
+    const errorAt = eventAt !== -1 ? eventAt : event.indexOf(ERROR_TYPE);
+    if (errorAt !== -1 && errorAt < HEAD_BYTES) this.failed = true;
     if (event.indexOf(USAGE) === -1) return;
     const dataAt = event.indexOf(DATA);
     if (dataAt === -1) return;

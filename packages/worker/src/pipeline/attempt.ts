@@ -186,10 +186,15 @@ export class Attempt implements UpstreamSink, StreamOwner {
   }
 
   private errorBodyRead(): void {
+    this.stopReading();
+    this.deliverErrorStatus();
+  }
+
+  /** The attempt has what it needs (or gives up): the rest of the upstream's answer is not read. */
+  private stopReading(): void {
     this.phase = 'over';
     this.abortUpstream();
     this.ex.obs?.attemptEnded(); // issue 5: the sink hears nothing more after the abort
-    this.deliverErrorStatus();
   }
 
   onError(err: Error): void {
@@ -225,9 +230,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
 
   /** A 200 stream whose first event is a retryable error: nothing reached the caller, so fail over as for that status. */
   private failBeforeFirstByte(status: number, body: Buffer): void {
-    this.phase = 'over';
-    this.abortUpstream();
-    this.ex.obs?.attemptEnded(); // issue 5: the sink hears nothing more after the abort
+    this.stopReading();
     const classified = classifyStatus(status);
     const kind = classified === 'ok' || classified === 'client_error' ? 'server_error' : classified;
     this.settle({ ok: false, failure: statusFailure(kind, status, scrubBodyForCallers(body), undefined, this.input.keyFromCaller, this.input.target) });
@@ -235,11 +238,9 @@ export class Attempt implements UpstreamSink, StreamOwner {
 
   /** The buffered answer passed MAX_ANSWER_BYTES: stop reading it and fail the attempt. */
   private answerTooLarge(): void {
-    this.phase = 'over';
+    this.stopReading();
     this.chunks = [];
     this.size = 0;
-    this.abortUpstream();
-    this.ex.obs?.attemptEnded(); // issue 5: the sink hears nothing more after the abort
     this.settle({ ok: false, failure: answerTooLargeFailure(MAX_ANSWER_BYTES, this.status, this.input.target) });
   }
 

@@ -90,49 +90,48 @@ export async function executeWithFailover(host: FailoverHost, model: ResolvedMod
       if (--refusalsLeft < 0) break;
       continue;
     }
-    const attemptNo = made++;
-    slot.tries += 1;
+    // A probe that ends without a verdict on the target gives its half-open slot back.
+    const noVerdict = (): void => {
+      if (admission === 'probe') host.releaseProbe(target);
+    };
     const started = clock.now();
     let outcome: AttemptResult | typeof ABORTED;
     try {
-      outcome = await raceAbort(attempt(target, attemptNo), signal);
+      outcome = await raceAbort(attempt(target, made), signal);
     } catch (error) {
-      if (admission === 'probe') host.releaseProbe(target);
+      noVerdict();
       throw error;
     }
     if (outcome === ABORTED) {
-      if (admission === 'probe') host.releaseProbe(target);
+      noVerdict();
       return abortedResult();
     }
     if (outcome.ok) {
       // An answer the gateway made itself (count_tokens estimated) says nothing of the upstream.
-      if (outcome.local === true) {
-        if (admission === 'probe') host.releaseProbe(target);
-      } else {
-        host.recordSuccess(target, clock.now() - started);
-      }
+      if (outcome.local === true) noVerdict();
+      else host.recordSuccess(target, clock.now() - started);
       return outcome;
     }
     const failure = outcome.failure;
     if (failure.unsupported === true) {
       // No request was made: not an attempt, and never the answer while an upstream's failure is known.
-      if (admission === 'probe') host.releaseProbe(target);
-      made--;
-      slot.tries -= 1;
+      noVerdict();
       slot.barred = true;
       unsupported ??= failure;
       continue;
     }
+    made++;
+    slot.tries += 1;
     last = failure;
     if (signal?.aborted || (failure.kind === 'auth' && failure.clientKey === true)) {
-      if (admission === 'probe') host.releaseProbe(target);
+      noVerdict();
       return outcome;
     }
     // Not the target's fault: this worker's own connection limit or cooling keys (no upstream
     // call was made), or the quota of a caller's own provider key (one tenant must not open the
     // breaker every other caller shares).
     if (failure.local === true || (failure.kind === 'rate_limited' && failure.clientKey === true)) {
-      if (admission === 'probe') host.releaseProbe(target);
+      noVerdict();
     } else {
       host.recordFailure(target, failure, { startedAt: started, probe: admission === 'probe' });
     }

@@ -82,13 +82,12 @@ export class Router {
     // use(), not peek(): being planned keeps a glob target's state (its breaker) from eviction.
     const usable = model.targets.filter((t) => this.health.use(t.id)?.breaker.admits(now) ?? true);
     if (usable.length > 0) return orderTargets(model.config.strategy, model.config.name, usable, this.strategyContext);
-    const ordered = model.targets;
-    if (ordered.length === 0) return [];
+    if (model.targets.length === 0) return [];
     // Every breaker refuses: the plan is the target that will take a request soonest, so the
     // caller's retry-after (from the plan) is the shortest wait that can help.
-    let pick = ordered[0] as RouteTarget;
+    let pick = model.targets[0] as RouteTarget;
     let pickReadyAt = Number.POSITIVE_INFINITY;
-    for (const target of ordered) {
+    for (const target of model.targets) {
       const readyAt = this.health.peek(target.id)?.breaker.retryAt(now) ?? Number.NEGATIVE_INFINITY;
       if (readyAt < pickReadyAt) {
         pick = target;

@@ -108,10 +108,8 @@ export function toAnthropicToolId(id: string): string {
  * assumed not to, as newer models will not.
  */
 export function acceptsTemperatureWithTopP(model: string): boolean {
-  const at = model.toLowerCase().indexOf('claude');
-  if (at < 0) return false;
-  const name = model.toLowerCase().slice(at);
-  return /^claude-(?:instant|[23](?:[-.@]|$))/.test(name) || /^claude-(?:sonnet|opus)-4(?:-0|[-@]\d{8}|$)/.test(name);
+  const name = claudeName(model);
+  return name !== null && (/^claude-(?:instant|[23](?:[-.@]|$))/.test(name) || /^claude-(?:sonnet|opus)-4(?:-0|[-@]\d{8}|$)/.test(name));
 }
 
 /**
@@ -120,9 +118,15 @@ export function acceptsTemperatureWithTopP(model: string): boolean {
  * over Anthropic's protocol.
  */
 export function acceptsOutputFormat(model: string): boolean {
-  const at = model.toLowerCase().indexOf('claude');
-  if (at < 0 || acceptsTemperatureWithTopP(model)) return false;
-  return !/^claude-opus-4-1(?:$|[-@.])/.test(model.toLowerCase().slice(at));
+  const name = claudeName(model);
+  return name !== null && !acceptsTemperatureWithTopP(model) && !/^claude-opus-4-1(?:$|[-@.])/.test(name);
+}
+
+/** The model id lower-cased from `claude` on (Bedrock and Vertex ids have a prefix); null for other makers' models. */
+function claudeName(model: string): string | null {
+  const lower = model.toLowerCase();
+  const at = lower.indexOf('claude');
+  return at < 0 ? null : lower.slice(at);
 }
 
 /** Anthropic temperature is 0..1, OpenAI's 0..2: values above 1 are clamped. */

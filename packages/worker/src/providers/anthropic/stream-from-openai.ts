@@ -21,6 +21,7 @@ import type {
 } from '@gatewayd/shared';
 import { UpstreamStreamError } from '../../protocol/errors.js';
 import { reasoningOf } from '../../protocol/reasoning.js';
+import { continuedToolCall } from '../../protocol/tool-call-deltas.js';
 import { openaiUsageToAnthropic, toAnthropicToolId } from './mapping.js';
 import { anthropicMessageId, anthropicStop } from './response.js';
 
@@ -32,6 +33,7 @@ export interface OpenaiToAnthropicStreamOptions {
 }
 
 type OpenBlock = { kind: 'text' | 'thinking' | 'tool'; index: number };
+type ToolBlock = { block: number; id: string | undefined };
 
 export class OpenaiToAnthropicStream {
   private readonly options: OpenaiToAnthropicStreamOptions;
@@ -41,10 +43,10 @@ export class OpenaiToAnthropicStream {
   private nextBlockIndex = 0;
   private open: OpenBlock | undefined;
   /** OpenAI tool_calls index -> the Anthropic block it feeds and the call id that opened it. */
-  private readonly toolBlocks = new Map<number, { block: number; id: string | undefined }>();
+  private readonly toolBlocks = new Map<number, ToolBlock>();
   private toolBlockCount = 0;
   /** The latest tool block: where an entry with neither index nor id belongs. */
-  private lastToolBlock: number | undefined;
+  private lastToolBlock: ToolBlock | undefined;
   private finish: OpenaiFinishReason | null = null;
   private vllmStopReason: string | number | null = null;
   private upstreamUsage: OpenaiUsage | undefined;
@@ -106,22 +108,17 @@ export class OpenaiToAnthropicStream {
     return events;
   }
 
-  /**
-   * The block a tool_calls entry feeds, opened if new. A new id opens a new block even at a known
-   * index, and an entry without an index is placed by its id: some OpenAI-compatible servers omit
-   * `index` (Gemini's) or repeat it (Ollama behind some proxies) for parallel calls, which would
-   * otherwise merge two calls into one tool_use with invalid JSON.
-   */
+  /** The block a tool_calls entry feeds (see continuedToolCall), opened if new. */
   private toolBlockFor(call: OpenaiToolCallDelta, events: AnthropicStreamEvent[]): number {
-    const index = typeof call.index === 'number' ? call.index : undefined;
-    const known = index === undefined ? undefined : this.toolBlocks.get(index);
-    if (known !== undefined && (call.id === undefined || known.id === undefined || call.id === known.id)) return known.block;
-    if (index === undefined && call.id === undefined && this.lastToolBlock !== undefined) return this.lastToolBlock;
+    const known = continuedToolCall(call, this.toolBlocks, (tool) => tool.id, this.lastToolBlock);
+    if (known !== undefined) return known.block;
     this.close(events);
+    const index = typeof call.index === 'number' ? call.index : undefined;
     const block = this.nextBlockIndex++;
-    if (index !== undefined) this.toolBlocks.set(index, { block, id: call.id });
+    const tool: ToolBlock = { block, id: call.id };
+    if (index !== undefined) this.toolBlocks.set(index, tool);
     this.toolBlockCount++;
-    this.lastToolBlock = block;
+    this.lastToolBlock = tool;
     this.open = { kind: 'tool', index: block };
     const id = toAnthropicToolId(call.id ?? `toolu_${this.messageId}_${index ?? block}`);
     events.push({ type: 'content_block_start', index: block, content_block: { type: 'tool_use', id, name: call.function?.name ?? '', input: {} } });
