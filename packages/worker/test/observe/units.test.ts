@@ -1,6 +1,6 @@
 /** Secret scrubbing, completion capture, OTLP span encoding and cost precedence, in isolation. */
 import t from 'tap';
-import { loadConfigText } from '@gatewayd/shared';
+import { loadConfigText, redactConfig } from '@gatewayd/shared';
 import { PriceTable } from '../../src/metrics/index.js';
 import { CostBook } from '../../src/observe/cost.js';
 import { configSecrets, secretScrubber } from '../../src/observe/index.js';
@@ -30,6 +30,22 @@ models: []
   const out = scrub(line);
   t.same(JSON.parse(out), { msg: 'x', err: '[REDACTED] [REDACTED] [REDACTED] [REDACTED] [REDACTED] [REDACTED]', k: '[REDACTED]', caller: '[REDACTED] [REDACTED]' }, 'still valid JSON, JSON-escaped secrets included');
   t.equal(scrub('{"msg":"nothing here"}'), '{"msg":"nothing here"}');
+});
+
+t.test('secrets: the header and query names /admin/config redacts are the ones scrubbed from logs', async (t) => {
+  const { config } = loadConfigText(
+    `
+providers:
+  - { name: p, type: openai, headers: { x-db-pwd: pwd-header-123456, x-passphrase: pass-header-123456 }, query: { password: pass-query-123456 } }
+models: []
+`,
+    '/t.yaml',
+    {},
+  );
+  const secrets = configSecrets(config);
+  for (const value of ['pwd-header-123456', 'pass-header-123456', 'pass-query-123456']) t.ok(secrets.includes(value), `${value} is scrubbed`);
+  const redacted = JSON.stringify(redactConfig(config));
+  for (const value of ['pwd-header-123456', 'pass-header-123456', 'pass-query-123456']) t.notOk(redacted.includes(value), `${value} is redacted`);
 });
 
 t.test('completion capture: plain answers and SSE streams of both protocols', async (t) => {
