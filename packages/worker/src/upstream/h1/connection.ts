@@ -41,6 +41,13 @@ export interface Endpoint {
   connectTimeoutMs: number;
 }
 
+/**
+ * Every upstream socket of this worker reads into this one buffer (`onread`): reads are handled one
+ * at a time, and each is copied out before anything keeps it. Node's default read path allocates a
+ * 64 KiB buffer per read and runs it through the Readable stream machinery.
+ */
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+
 const enum TimerKind {
   None,
   Connect,
@@ -81,7 +88,15 @@ export class H1Connection implements ResponseEvents {
     keepAliveMs: number,
   ) {
     this.idleLimitMs = keepAliveMs;
-    const options = { host: endpoint.host, port: endpoint.port };
+    // true: keep reading (pause() is explicit, for backpressure).
+    const onread = {
+      buffer: READ_BUFFER,
+      callback: (length: number, buffer: Uint8Array): boolean => {
+        this.onData(Buffer.from(buffer.subarray(0, length)));
+        return true;
+      },
+    };
+    const options = { host: endpoint.host, port: endpoint.port, onread };
     this.socket = endpoint.tls
       ? tlsConnect({ ...options, servername: isIP(endpoint.host) === 0 ? endpoint.host : undefined, ALPNProtocols: ['http/1.1'] })
       : netConnect(options);
@@ -92,7 +107,6 @@ export class H1Connection implements ResponseEvents {
       if (this.exchange !== null) this.arm(TimerKind.Headers, this.headersMs > 0 ? Math.max(1, this.headersMs - (performance.now() - this.assignedAt)) : 0);
       else this.disarm();
     });
-    this.socket.on('data', (data: Buffer) => this.onData(data));
     this.socket.on('end', () => this.onEnd());
     this.socket.on('error', (err: Error) => this.fail(err));
     this.socket.on('close', () => this.onClose());
