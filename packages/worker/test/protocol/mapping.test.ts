@@ -216,3 +216,43 @@ t.test('OpenAI temperature and top_p to Claude: both only where the model takes 
   t.equal(openaiToAnthropicRequest({ ...req, temperature: undefined }, 'claude-sonnet-4-5').top_p, 0.9, 'top_p alone is kept');
   t.ok(acceptsTemperatureWithTopP('claude-2.1') && acceptsTemperatureWithTopP('claude-instant-1.2'));
 });
+
+t.test('OpenAI to Claude: blank text is left out (Anthropic refuses "text content blocks must contain non-whitespace text")', async (t) => {
+  // Claude answers "\n\n" before a tool_use at times; an OpenAI caller sends it back in its history.
+  const out = openaiToAnthropicRequest(
+    {
+      model: 'm',
+      messages: [
+        { role: 'system', content: ' ' },
+        { role: 'user', content: 'list files' },
+        { role: 'assistant', content: '\n\n', tool_calls: [{ id: 'toolu_01', type: 'function', function: { name: 'ls', arguments: '{}' } }] },
+        { role: 'tool', tool_call_id: 'toolu_01', content: [{ type: 'text', text: '\t' }, { type: 'text', text: 'a.txt' }] },
+        { role: 'assistant', content: ' ' },
+        { role: 'user', content: [{ type: 'text', text: '  ' }, { type: 'text', text: 'thanks' }] },
+        { role: 'user', content: '\n' },
+        { role: 'assistant', content: [{ type: 'text', text: 'The files are ' }] },
+      ],
+      tools: [{ type: 'function', function: { name: 'ls', parameters: { type: 'object', properties: {} } } }],
+    },
+    'claude-sonnet-4-5',
+  );
+  t.equal(out.system, undefined, 'a blank system prompt is not sent');
+  t.strictSame(out.messages, [
+    { role: 'user', content: 'list files' },
+    { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_01', name: 'ls', input: {} }] },
+    { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_01', content: [{ type: 'text', text: 'a.txt' }] }] },
+    { role: 'user', content: [{ type: 'text', text: 'thanks' }] },
+    // The final assistant turn is a prefill: Anthropic refuses it with trailing whitespace.
+    { role: 'assistant', content: [{ type: 'text', text: 'The files are' }] },
+  ]);
+  const prefill = openaiToAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'JSON please' }, { role: 'assistant', content: '{ ' }] }, 'claude-sonnet-4-5');
+  t.strictSame(prefill.messages[1], { role: 'assistant', content: '{' });
+});
+
+t.test("top_k -1 (vLLM's \"disabled\") is not sent to Claude or Gemini, which take positive values only", async (t) => {
+  const req: ChatCompletionRequest = { model: 'm', messages: [{ role: 'user', content: 'Hi' }], top_k: -1 };
+  t.equal(openaiToAnthropicRequest(req, 'claude-sonnet-4-5').top_k, undefined);
+  t.equal(openaiToGeminiRequest(req).body.generationConfig?.topK, undefined);
+  t.equal(openaiToAnthropicRequest({ ...req, top_k: 40 }, 'claude-sonnet-4-5').top_k, 40);
+  t.equal(openaiToGeminiRequest({ ...req, top_k: 40 }).body.generationConfig?.topK, 40);
+});

@@ -65,12 +65,12 @@ export function openaiToAnthropicRequest(
       case 'system':
       case 'developer':
         // Anthropic has one top-level system prompt: system/developer messages are hoisted in order.
-        for (const part of textParts(message.content)) if (part.text) system.push({ type: 'text', text: part.text });
+        for (const part of textParts(message.content)) if (nonBlank(part.text)) system.push({ type: 'text', text: part.text });
         break;
       case 'user': {
-        // An empty user message (OpenAI accepts `content: ""`) is left out: Anthropic refuses
-        // messages with empty content.
-        const content = typeof message.content === 'string' ? message.content : userBlocks(message.content);
+        // An empty or blank user message (OpenAI accepts `content: ""`) is left out: Anthropic
+        // refuses messages with empty content and text blocks of whitespace only.
+        const content = typeof message.content === 'string' ? (nonBlank(message.content) ? message.content : '') : userBlocks(message.content);
         if (content.length > 0) messages.push({ role: 'user', content });
         break;
       }
@@ -82,6 +82,14 @@ export function openaiToAnthropicRequest(
       default:
         throw new TranslationError(`message role "${message.role}" cannot be sent to Anthropic (use tool messages)`);
     }
+  }
+
+  // A final assistant turn is a prefill, which Anthropic refuses with trailing whitespace.
+  const last = messages[messages.length - 1];
+  if (last?.role === 'assistant' && typeof last.content === 'string') last.content = last.content.trimEnd();
+  else if (last?.role === 'assistant' && Array.isArray(last.content)) {
+    const block = last.content[last.content.length - 1];
+    if (block?.type === 'text') block.text = block.text.trimEnd();
   }
 
   const out: AnthropicMessagesRequest = {
@@ -98,7 +106,8 @@ export function openaiToAnthropicRequest(
   if (req.temperature != null) out.temperature = clampAnthropicTemperature(req.temperature);
   // OpenAI takes both; newer Claude models refuse the pair, and temperature is the one callers tune.
   if (req.top_p != null && (req.temperature == null || acceptsTemperatureWithTopP(targetModel))) out.top_p = req.top_p;
-  if (req.top_k != null) out.top_k = req.top_k;
+  // vLLM's top_k -1 means "disabled"; Anthropic takes only positive values.
+  if (req.top_k != null && req.top_k > 0) out.top_k = req.top_k;
   // A JSON schema becomes Claude's structured output where the model has it; json_object has no
   // Anthropic form (a schema is required) and, like a schema to an older model, is not sent.
   const format = req.response_format;
@@ -128,10 +137,19 @@ function toAnthropicTool(tool: OpenaiFunctionTool, strictTools: boolean): Anthro
   return out;
 }
 
-/** Empty text parts are dropped: Anthropic rejects empty text blocks. */
+/**
+ * Anthropic refuses text blocks that are empty or whitespace only ("text content blocks must
+ * contain non-whitespace text"). Claude itself answers "\n\n" before a tool_use at times, which
+ * OpenAI callers get as content and send back in their history: such text is left out.
+ */
+function nonBlank(text: string | null | undefined): text is string {
+  return typeof text === 'string' && text.trim() !== '';
+}
+
+/** Empty and blank text parts are dropped (see nonBlank). */
 function userBlocks(content: string | OpenaiUserContentPart[]): AnthropicContentBlockParam[] {
-  if (typeof content === 'string') return content ? [{ type: 'text', text: content }] : [];
-  return content.filter((part) => part.type !== 'text' || part.text).map(userBlock);
+  if (typeof content === 'string') return nonBlank(content) ? [{ type: 'text', text: content }] : [];
+  return content.filter((part) => part.type !== 'text' || nonBlank(part.text)).map(userBlock);
 }
 
 function userBlock(part: OpenaiUserContentPart): AnthropicContentBlockParam {
@@ -163,15 +181,15 @@ export function imageBlock(url: string): AnthropicImageBlock {
 
 function assistantContent(message: OpenaiAssistantMessage): string | AnthropicContentBlockParam[] | undefined {
   const calls = message.tool_calls ?? [];
-  if (typeof message.content === 'string' && calls.length === 0) return message.content.length > 0 ? message.content : undefined;
+  if (typeof message.content === 'string' && calls.length === 0) return nonBlank(message.content) ? message.content : undefined;
   const blocks: AnthropicContentBlockParam[] = [];
-  // Anthropic rejects empty text blocks, so empty strings are dropped.
+  // Anthropic rejects empty and blank text blocks, so they are dropped (see nonBlank).
   if (typeof message.content === 'string') {
-    if (message.content) blocks.push({ type: 'text', text: message.content });
+    if (nonBlank(message.content)) blocks.push({ type: 'text', text: message.content });
   } else if (message.content) {
     for (const part of message.content) {
       const text = part.type === 'text' ? part.text : part.refusal;
-      if (text) blocks.push({ type: 'text', text });
+      if (nonBlank(text)) blocks.push({ type: 'text', text });
     }
   }
   for (const call of calls) {
@@ -190,6 +208,6 @@ function toolResultBlock(message: OpenaiToolMessage): AnthropicToolResultBlock {
   const content: string | AnthropicTextBlock[] =
     typeof message.content === 'string'
       ? message.content
-      : message.content.filter((p: OpenaiTextPart) => p.type === 'text' && p.text).map((p) => ({ type: 'text', text: p.text }));
+      : message.content.filter((p: OpenaiTextPart) => p.type === 'text' && nonBlank(p.text)).map((p) => ({ type: 'text', text: p.text }));
   return { type: 'tool_result', tool_use_id: toAnthropicToolId(message.tool_call_id), content };
 }

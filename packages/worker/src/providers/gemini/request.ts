@@ -160,7 +160,8 @@ function geminiGenerationConfig(req: ChatCompletionRequest, targetModel: string)
   if (maxTokens != null) config.maxOutputTokens = maxTokens;
   if (req.temperature != null) config.temperature = req.temperature;
   if (req.top_p != null) config.topP = req.top_p;
-  if (req.top_k != null) config.topK = req.top_k;
+  // vLLM's top_k -1 means "disabled"; Gemini takes only positive values.
+  if (req.top_k != null && req.top_k > 0) config.topK = req.top_k;
   const stop = stopList(req.stop);
   if (stop) config.stopSequences = stop;
   if (req.n != null && req.n > 1) config.candidateCount = req.n;
