@@ -1,7 +1,8 @@
 /**
  * The response cache's key: sha256 of a canonical serialisation (object keys sorted, undefined
  * dropped) of everything that shapes the answer: the caller's protocol (entries hold answers in
- * that protocol), the RESOLVED model name (aliases share entries), and the request body minus the
+ * that protocol), the RESOLVED model (its name and targets: aliases share entries, names matching
+ * one glob do not, see ResolvedModel.cacheIdentity), and the request body minus the
  * fields that only concern delivery or bookkeeping. Everything else stays in the key on purpose:
  * an unknown sampling field wrongly left out would serve a wrong answer, one wrongly kept only
  * costs a miss.
@@ -17,15 +18,22 @@ import type { ClientCall } from '../pipeline/types.js';
 const EXCLUDED_FIELDS: ReadonlySet<string> = new Set(['model', 'stream', 'stream_options', 'user', 'metadata', 'store', 'service_tier']);
 
 /** Bumped when the stored format or the key recipe changes, so old entries are never read. */
-const KEY_VERSION = 'gw-cache-2';
+const KEY_VERSION = 'gw-cache-3';
 
 /** JSON with object keys sorted at every depth; undefined members are dropped, as JSON.stringify does. */
 export function stableStringify(value: unknown): string {
   return write(value);
 }
 
+/**
+ * Thrown for a body the canonical form cannot tell apart from another: an integer beyond 2^53
+ * (an int64 `seed`) was rounded by JSON.parse, while the upstream gets the caller's exact digits.
+ */
+class UncacheableBody extends Error {}
+
 // String concatenation (V8 ropes) rather than an array of parts: about half the cost here.
 function write(value: unknown): string {
+  if (typeof value === 'number' && !Number.isSafeInteger(value) && Number.isInteger(value)) throw new UncacheableBody();
   // Primitives (and a top-level undefined, which cannot occur in parsed JSON) as JSON does.
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (!Array.isArray(value)) return writeObject(value as Record<string, unknown>, null);
@@ -59,12 +67,18 @@ export function sha256Hex(data: string): string {
 }
 
 /**
- * The cache key of a validated call whose model resolved to `modelName` (64 hex characters).
- * `partition` separates callers who must not share answers: a caller that brings its own
- * provider key (auth modes client / hybrid) gets entries of its own, so a hit never skips the
- * upstream's check of a key that was not the one that paid for the answer.
+ * The cache key (64 hex characters) of a validated call whose model resolved to one with
+ * `modelIdentity` (ResolvedModel.cacheIdentity); null when the body cannot be cached (see
+ * UncacheableBody). `partition` separates callers who must not share answers: a caller that
+ * brings its own provider key (auth modes client / hybrid) gets entries of its own, so a hit
+ * never skips the upstream's check of a key that was not the one that paid for the answer.
  */
-export function cacheKeyOf(call: ClientCall, modelName: string, partition = ''): string {
-  const head = `${JSON.stringify(KEY_VERSION)}|${JSON.stringify(partition)}|${JSON.stringify(call.protocol)}|${JSON.stringify(modelName)}|`;
-  return sha256Hex(head + writeObject(call.body as unknown as Record<string, unknown>, EXCLUDED_FIELDS));
+export function cacheKeyOf(call: ClientCall, modelIdentity: string, partition = ''): string | null {
+  const head = `${JSON.stringify(KEY_VERSION)}|${JSON.stringify(partition)}|${JSON.stringify(call.protocol)}|${JSON.stringify(modelIdentity)}|`;
+  try {
+    return sha256Hex(head + writeObject(call.body as unknown as Record<string, unknown>, EXCLUDED_FIELDS));
+  } catch (err) {
+    if (err instanceof UncacheableBody) return null;
+    throw err;
+  }
 }

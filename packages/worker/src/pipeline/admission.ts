@@ -118,6 +118,11 @@ export function startProxied(deps: PipelineDeps, ex: Exchange, request: ClientRe
 }
 
 /** Names a violated scope for the caller, without its key's fingerprint. */
+/** The scopes with their rpm and concurrency limits only: what a cached answer counts against. */
+function withoutTokenLimits(scopes: LimitScope[]): LimitScope[] {
+  return scopes.map(({ tpm: _tpm, ...rest }) => rest);
+}
+
 function describeScope(scope: string, caller: Caller): string {
   if (scope.startsWith('key:')) return caller.keyName !== null ? `key "${caller.keyName}"` : 'this key';
   if (scope.startsWith('model:')) return `model "${scope.slice('model:'.length)}"`;
@@ -175,16 +180,20 @@ class GuardedRequest implements Cancellable {
       const own = this.caller.providerKey === undefined ? '' : `client-key:${sha256Hex(this.caller.providerKey)}`;
       const { anthropicBeta, openaiOrganization, openaiProject } = request.forward;
       const forwarded = anthropicBeta === '' && openaiOrganization === '' && openaiProject === '' ? '' : `|forward:${JSON.stringify([anthropicBeta, openaiOrganization, openaiProject])}`;
-      this.cacheKey = cacheKeyOf(request.call, this.model.config.name, own + forwarded);
-      lookup = state.cache.get(this.cacheKey);
+      // The mock provider's x-mock-chunks sets the length of its answer (delays do not change it).
+      const mock = request.mock === null ? '' : `|mock:${JSON.stringify(request.mock.chunks)}`;
+      this.cacheKey = cacheKeyOf(request.call, this.model.cacheIdentity, own + forwarded + mock);
+      if (this.cacheKey !== null) lookup = state.cache.get(this.cacheKey);
+      else this.cacheStatus = ex.cacheStatus = 'off'; // a body the key cannot tell apart from others
     }
     let admission = await state.backend.admit(this.scopes, this.estimate.prompt + this.estimate.output);
     const entry = lookup === null ? null : await lookup;
     const hit = entry === null || ex.done ? null : prepareHit(request, entry);
     if (hit !== null && !admission.ok && admission.violated?.kind === 'tpm') {
       // A cached answer costs no tokens: only its request counts (rpm, concurrency). Rare: the
-      // reservation of a miss did not fit, so ask again without one.
-      admission = await state.backend.admit(this.scopes, 0);
+      // reservation of a miss did not fit, so ask again without the tpm limits (asking for 0
+      // tokens is still refused by a window that real usage took over its limit).
+      admission = await state.backend.admit(withoutTokenLimits(this.scopes), 0);
     }
     this.ticket = admission.ticket;
     if (ex.done) {

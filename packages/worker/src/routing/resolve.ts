@@ -67,7 +67,7 @@ export class ModelResolver {
     if (this.named.has(name)) return;
     const targets = this.buildTargets(model, []);
     if (targets.length === 0) return;
-    this.named.set(name, { requested: name, config: model, targets });
+    this.named.set(name, { requested: name, config: model, targets, cacheIdentity: cacheIdentityOf(model, targets) });
     this.names.push(name);
   }
 
@@ -76,7 +76,7 @@ export class ModelResolver {
       const runs = globRuns(glob.literals, requested);
       if (runs === undefined) continue;
       const targets = this.buildTargets(glob.config, runs);
-      if (targets.length > 0) return { requested, config: glob.config, targets };
+      if (targets.length > 0) return { requested, config: glob.config, targets, cacheIdentity: cacheIdentityOf(glob.config, targets) };
     }
     return undefined;
   }
@@ -101,6 +101,11 @@ export function makeTarget(provider: ProviderConfig, target: TargetConfig, model
     weight: target.weight,
     price: target.price ?? builtinPrice(model),
   };
+}
+
+/** See ResolvedModel.cacheIdentity. */
+export function cacheIdentityOf(model: ModelConfig, targets: readonly RouteTarget[]): string {
+  return JSON.stringify([model.name, ...targets.map((t) => [t.provider.name, t.provider.type, t.provider.base_url ?? '', t.model])]);
 }
 
 export function isGlob(name: string): boolean {

@@ -22,6 +22,12 @@ export interface ResolvedModel {
   config: ModelConfig;
   /** In config order; the strategy orders them per request (Router.plan). */
   targets: RouteTarget[];
+  /**
+   * What the response cache keys on for the model: its name and every target (provider, type,
+   * base_url, upstream model). Aliases share it; names matching one glob differ by their targets;
+   * a reload that points a model elsewhere starts new entries rather than serve the old ones.
+   */
+  cacheIdentity: string;
 }
 
 export type FailureKind = 'connect' | 'timeout' | 'rate_limited' | 'server_error' | 'reset' | 'auth';

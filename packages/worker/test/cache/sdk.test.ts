@@ -31,9 +31,12 @@ cache: { enabled: true, ttl: 5m, max_entries: 100 }
 providers:
   - { name: oa, type: openai, base_url: "${oa.url}", api_keys: ["sk-oa"] }
   - { name: an, type: anthropic, base_url: "${an.url}", api_keys: ["sk-ant"] }
+  - { name: mock, type: mock, chunks: 3 }
 models:
   - { name: oa-model, aliases: [oa-alias], targets: [{ provider: oa, model: gpt-4o-mini }] }
   - { name: an-model, targets: [{ provider: an, model: claude-sonnet-4-20250514 }] }
+  - { name: "glob/*", targets: [{ provider: oa, model: "*" }] }
+  - { name: mocked, targets: [{ provider: mock, model: demo }] }
 `,
 );
 const openai = new OpenAI({ apiKey: KEY, baseURL: `${gw.url}/v1`, maxRetries: 0 });
@@ -220,6 +223,38 @@ t.test('headers the upstream gets from the caller (anthropic-beta, openai-organi
   t.equal((await orgA.chat.completions.create(question).withResponse()).response.headers.get('x-cache'), 'HIT');
   t.equal((await orgB.chat.completions.create(question).withResponse()).response.headers.get('x-cache'), 'MISS', "another organization's answer is not served");
   t.equal(oa.requests.length, 2);
+});
+
+t.test('names matching one glob are different models: never one entry', async (t) => {
+  oa.reset();
+  const first = await raw('/v1/chat/completions', prompt('glob/gpt-4o', 'glob'));
+  const again = await raw('/v1/chat/completions', prompt('glob/gpt-4o', 'glob'));
+  const other = await raw('/v1/chat/completions', prompt('glob/gpt-4o-mini', 'glob'));
+  t.same([first.xCache, again.xCache, other.xCache], ['MISS', 'HIT', 'MISS']);
+  t.same(
+    oa.requests.map((r) => (r.body as Json).model),
+    ['gpt-4o', 'gpt-4o-mini'],
+    'each upstream model answered its own request',
+  );
+});
+
+t.test("the mock provider's x-mock-chunks (the answer's length) is part of the key", async (t) => {
+  const body = prompt('mocked', 'mock');
+  const short = await raw('/v1/chat/completions', body, { 'x-mock-chunks': '3' });
+  const long = await raw('/v1/chat/completions', body, { 'x-mock-chunks': '40' });
+  const longAgain = await raw('/v1/chat/completions', body, { 'x-mock-chunks': '40', 'x-mock-latency': '1' });
+  t.same([short.xCache, long.xCache, longAgain.xCache], ['MISS', 'MISS', 'HIT']);
+  t.not(long.text, short.text);
+});
+
+t.test('an integer beyond 2^53 (a provider-specific field passed through) is not cached: JSON.parse cannot tell two of them apart', async (t) => {
+  oa.reset();
+  const send = (seed: string) => fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: `{"model":"oa-model","messages":[{"role":"user","content":"seeded"}],"extra_seed":${seed}}` });
+  const first = await send('9007199254740993');
+  const second = await send('9007199254740992');
+  t.same([first.status, second.status], [200, 200]);
+  t.same([first.headers.get('x-cache'), second.headers.get('x-cache')], [null, null], 'neither looked up nor stored');
+  t.equal(oa.requests.length, 2, 'both reached the upstream');
 });
 
 t.test('embeddings are cached too; a changed sampling field is another entry', async (t) => {

@@ -50,6 +50,7 @@ for (const backend of ['local', 'redis'] as const) {
       - { name: thrifty, limits: { tpm: 100 }, targets: [{ provider: thrifty, model: gpt-4o-mini }] }
       - { name: hungry, limits: { tpm: 100 }, targets: [{ provider: hungry, model: claude-sonnet-4-20250514 }] }
       - { name: cached, limits: { tpm: 100 }, targets: [{ provider: thrifty, model: gpt-4o-mini }] }
+      - { name: overdrawn, limits: { tpm: 50 }, targets: [{ provider: hungry, model: claude-sonnet-4-20250514 }] }
       - { name: single, limits: { concurrency: 1 }, targets: [{ provider: local, model: demo }] }
       - { name: single-failing, limits: { concurrency: 1 }, targets: [{ provider: failing, model: gpt-4o-mini }] }
     `,
@@ -105,6 +106,21 @@ for (const backend of ['local', 'redis'] as const) {
       t.equal(other.status, 200, 'the hits used none of the budget: 34 + 61 still fits');
       t.equal(header(other, 'x-cache'), 'MISS');
       t.equal(header(other, 'x-ratelimit-remaining-tokens'), '5', '100 - 34 - (11 + 50)');
+    });
+
+    t.test('a hit is served while the window is over its tpm limit (real usage beyond the reservation)', async (t) => {
+      // Reserves 10 + 30 = 40 of 50; really uses 95, so the window is over the limit for a minute.
+      const body = messagesBody('overdrawn', PROMPT, { max_tokens: 30 });
+      const first = await post(gw.url, '/v1/messages', body, AN_AUTH);
+      t.equal(first.status, 200);
+      t.equal(header(first, 'x-cache'), 'MISS');
+      for (let i = 0; i < 2; i++) {
+        const hit = await post(gw.url, '/v1/messages', { ...body, stream: i === 1 }, AN_AUTH);
+        t.equal(hit.status, 200, `hit ${i}: a cached answer needs no tokens, even from an overdrawn window`);
+        t.equal(header(hit, 'x-cache'), 'HIT');
+      }
+      const miss = await post(gw.url, '/v1/messages', messagesBody('overdrawn', 'Something else.', { max_tokens: 1 }), AN_AUTH);
+      t.equal(miss.status, 429, 'a miss is still refused');
     });
 
     async function firstBytes(path: string, body: unknown, headers: Record<string, string>): Promise<{ abort(): void; status: number }> {

@@ -90,3 +90,24 @@ models:
   t.equal(globs.resolve(`${dashes}x`), undefined);
   t.strictSame(globs.resolve('a/b/c')?.targets.map((x) => x.model), ['a/b'], 'the first star still takes the longest run');
 });
+
+t.test('the cache identity: one per model and its targets, shared by aliases, distinct per glob match and per reload that moves a model', async (t) => {
+  const identity = (name: string) => router.resolve(name)?.cacheIdentity;
+  t.equal(identity('smart'), identity('gpt-4o'), 'an alias shares its model\'s entries');
+  t.not(identity('openai/gpt-4o'), identity('openai/gpt-4o-mini'), 'two names of one glob are two upstream models');
+  t.equal(identity('openai/gpt-4o'), router.resolve('openai/gpt-4o')?.cacheIdentity, 'stable');
+  const moved = new Router(
+    config(`
+models:
+  - { name: gpt-4o, aliases: [smart, "literal*star"], targets: [{ provider: p1, model: gpt-4o-2024-11-20 }, { provider: p2, model: claude-sonnet-4-20250514, weight: 3 }] }
+`),
+  );
+  t.not(moved.resolve('gpt-4o')?.cacheIdentity, identity('gpt-4o'), 'another upstream model after a reload: new entries');
+  const reweighted = new Router(
+    config(`
+models:
+  - { name: gpt-4o, targets: [{ provider: p1, model: gpt-4o-2024-08-06, weight: 5 }, { provider: p2, model: claude-sonnet-4-20250514 }] }
+`),
+  );
+  t.equal(reweighted.resolve('gpt-4o')?.cacheIdentity, identity('gpt-4o'), 'weights do not change what answers');
+});
