@@ -256,3 +256,21 @@ t.test("top_k -1 (vLLM's \"disabled\") is not sent to Claude or Gemini, which ta
   t.equal(openaiToAnthropicRequest({ ...req, top_k: 40 }, 'claude-sonnet-4-5').top_k, 40);
   t.equal(openaiToGeminiRequest({ ...req, top_k: 40 }).body.generationConfig?.topK, 40);
 });
+
+t.test("OpenAI stream to Anthropic: Azure's opening prompt-filter chunk (no id, model or choices) does not name the message", async (t) => {
+  const { OpenaiToAnthropicStream } = await import('../../src/providers/anthropic/index.js');
+  const stream = new OpenaiToAnthropicStream({ inputTokensEstimate: 5 });
+  const chunks = [
+    { choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: [{ prompt_index: 0, content_filter_results: {} }] },
+    { id: 'chatcmpl-AzUre123', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-2024-08-06', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }] },
+    { id: 'chatcmpl-AzUre123', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-2024-08-06', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
+  ];
+  const events = chunks.flatMap((chunk) => stream.push(chunk as never));
+  t.match(events[0], { type: 'message_start', message: { id: 'msg_AzUre123', model: 'gpt-4o-2024-08-06' } });
+  t.equal(events.filter((e) => e.type === 'message_start').length, 1);
+  const nameless = new OpenaiToAnthropicStream({});
+  const [start] = nameless.push({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: 'x' }, finish_reason: null }] } as never);
+  const other = new OpenaiToAnthropicStream({}).push({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: 'x' }, finish_reason: null }] } as never)[0];
+  t.match(start, { type: 'message_start', message: { id: /^msg_gw[0-9a-f]{24}$/ } }, 'no upstream id: an id of our own');
+  t.not((start as { message: { id: string } }).message.id, (other as { message: { id: string } }).message.id, 'not a constant');
+});

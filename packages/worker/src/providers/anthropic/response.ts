@@ -1,4 +1,5 @@
 /** Non-streamed responses: Anthropic Message <-> OpenAI chat.completion. */
+import { randomBytes } from 'node:crypto';
 import type {
   AnthropicContentBlock,
   AnthropicMessage,
@@ -95,6 +96,7 @@ export function anthropicStop(
 
 /** Anthropic message ids start with `msg_`. */
 export function anthropicMessageId(openaiId: string | undefined): string {
-  if (!openaiId) return 'msg_gateway';
+  // Callers tell messages apart by id: one of our own rather than a constant.
+  if (!openaiId) return `msg_gw${randomBytes(12).toString('hex')}`;
   return openaiId.startsWith('msg_') ? openaiId : `msg_${openaiId.replace(/^chatcmpl-/, '')}`;
 }

@@ -82,6 +82,9 @@ export class OpenaiToAnthropicStream {
     if (this.ended) return [];
     const maybeError = (chunk as unknown as { error?: { message?: string; type?: string } }).error;
     if (maybeError) throw new UpstreamStreamError(maybeError.type ?? 'api_error', maybeError.message ?? 'upstream stream error');
+    // Azure opens with a prompt-filter chunk: no id, no model, no choices. message_start takes
+    // its id and model from the first chunk that has them.
+    if (!this.started && !chunk.id && !chunk.usage && (chunk.choices?.length ?? 0) === 0) return [];
     const events: AnthropicStreamEvent[] = [];
     this.start(events, chunk);
     if (chunk.usage) this.upstreamUsage = chunk.usage;
