@@ -274,3 +274,43 @@ t.test("OpenAI stream to Anthropic: Azure's opening prompt-filter chunk (no id, 
   t.match(start, { type: 'message_start', message: { id: /^msg_gw[0-9a-f]{24}$/ } }, 'no upstream id: an id of our own');
   t.not((start as { message: { id: string } }).message.id, (other as { message: { id: string } }).message.id, 'not a constant');
 });
+
+t.test('legacy functions / function_call reach Claude and Gemini as tools, calls and results', async (t) => {
+  const weather = { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } };
+  const req = {
+    model: 'm',
+    functions: [weather],
+    function_call: { name: 'get_weather' },
+    messages: [
+      { role: 'user', content: 'Weather in Paris and Rome?' },
+      { role: 'assistant', content: null, function_call: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+      { role: 'function', name: 'get_weather', content: '18C' },
+      { role: 'assistant', content: null, function_call: { name: 'get_weather', arguments: '{"city":"Rome"}' } },
+      { role: 'function', name: 'get_weather', content: '21C' },
+    ],
+  } as unknown as ChatCompletionRequest;
+  const claude = openaiToAnthropicRequest(req, 'claude-sonnet-4-5');
+  t.strictSame(claude.tools, [{ name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }]);
+  t.strictSame(claude.tool_choice, { type: 'tool', name: 'get_weather' }, 'a forced function is a forced tool');
+  t.strictSame(claude.messages.slice(1), [
+    { role: 'assistant', content: [{ type: 'tool_use', id: 'call_fn_0', name: 'get_weather', input: { city: 'Paris' } }] },
+    { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'call_fn_0', content: '18C' }] },
+    { role: 'assistant', content: [{ type: 'tool_use', id: 'call_fn_1', name: 'get_weather', input: { city: 'Rome' } }] },
+    { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'call_fn_1', content: '21C' }] },
+  ]);
+  const gemini = openaiToGeminiRequest(req, 'gemini-2.5-flash').body;
+  t.equal(gemini.tools?.[0]?.functionDeclarations?.[0]?.name, 'get_weather');
+  t.match(gemini.toolConfig, { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['get_weather'] } });
+  t.match(gemini.contents.slice(1), [
+    { role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } } }] },
+    { role: 'user', parts: [{ functionResponse: { name: 'get_weather' } }] },
+    { role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { city: 'Rome' } } }] },
+    { role: 'user', parts: [{ functionResponse: { name: 'get_weather' } }] },
+  ]);
+  t.strictSame(openaiToAnthropicRequest({ ...req, function_call: 'none' } as ChatCompletionRequest, 'claude-sonnet-4-5').tool_choice, { type: 'none' });
+  t.throws(
+    () => openaiToAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }, { role: 'function', name: 'f', content: '1' }] } as ChatCompletionRequest, 'claude-sonnet-4-5'),
+    /follows no assistant function_call/,
+    'a result without its call is refused, not sent',
+  );
+});

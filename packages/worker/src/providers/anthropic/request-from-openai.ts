@@ -20,6 +20,7 @@ import type {
 } from '@gatewayd/shared';
 import { parseDataUrl, parseToolArguments, stopList, textParts } from '../../protocol/content.js';
 import { TranslationError } from '../../protocol/errors.js';
+import { legacyFunctionsAsTools } from '../../protocol/legacy-functions.js';
 import { acceptsOutputFormat, acceptsTemperatureWithTopP, clampAnthropicTemperature, openaiToolChoiceToAnthropic, toAnthropicToolId } from './mapping.js';
 
 /**
@@ -34,10 +35,11 @@ export interface OpenaiToAnthropicOptions {
 }
 
 export function openaiToAnthropicRequest(
-  req: ChatCompletionRequest,
+  request: ChatCompletionRequest,
   targetModel: string,
   options: OpenaiToAnthropicOptions = {},
 ): AnthropicMessagesRequest {
+  const req = legacyFunctionsAsTools(request);
   if (req.n != null && req.n > 1) throw new TranslationError('n > 1 is not supported by Anthropic models');
   const system: AnthropicTextBlock[] = [];
   const messages: AnthropicMessageParam[] = [];

@@ -14,6 +14,7 @@ import type {
 } from '@gatewayd/shared';
 import { isPlainObject, parseDataUrl, parseToolArguments, stopList, textOf, textParts } from '../../protocol/content.js';
 import { TranslationError } from '../../protocol/errors.js';
+import { legacyFunctionsAsTools } from '../../protocol/legacy-functions.js';
 import { hubThinkingOf } from '../../protocol/reasoning.js';
 import { geminiMethodPath } from './endpoint.js';
 import { geminiCallIdOf, thoughtSignatureOf } from './mapping.js';
@@ -28,7 +29,8 @@ export interface GeminiRequestPlan {
   body: GeminiGenerateContentRequest;
 }
 
-export function openaiToGeminiRequest(req: ChatCompletionRequest, targetModel: string = req.model): GeminiRequestPlan {
+export function openaiToGeminiRequest(request: ChatCompletionRequest, targetModel: string = request.model): GeminiRequestPlan {
+  const req = legacyFunctionsAsTools(request);
   const systemParts: GeminiPart[] = [];
   const contents: GeminiContent[] = [];
   // functionResponse needs the function NAME; OpenAI tool messages only carry the call id.
@@ -54,9 +56,6 @@ export function openaiToGeminiRequest(req: ChatCompletionRequest, targetModel: s
         append(contents, 'user', [{ functionResponse: id === undefined ? { name, response } : { id, name, response } }]);
         break;
       }
-      case 'function':
-        append(contents, 'user', [{ functionResponse: { name: message.name, response: functionResponse(message.content ?? '') } }]);
-        break;
     }
   }
 
