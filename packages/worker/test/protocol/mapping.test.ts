@@ -314,3 +314,37 @@ t.test('legacy functions / function_call reach Claude and Gemini as tools, calls
     'a result without its call is refused, not sent',
   );
 });
+
+t.test('Anthropic tool results to OpenAI: text documents join the tool text, PDFs move to the next user message like images', async (t) => {
+  const { anthropicToOpenaiRequest } = await import('../../src/providers/anthropic/index.js');
+  const hub = anthropicToOpenaiRequest(
+    {
+      model: 'gpt-4o',
+      max_tokens: 256,
+      tools: [{ name: 'read_file', input_schema: { type: 'object', properties: { path: { type: 'string' } } } }],
+      messages: [
+        { role: 'user', content: 'Summarise notes.txt' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'read_file', input: { path: 'notes.txt' } }] },
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: 'toolu_1',
+              content: [
+                { type: 'text', text: 'Two files:' },
+                { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'Q3 revenue up 12%.' } },
+                { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0xLjQK' } },
+              ],
+            },
+          ],
+        },
+      ],
+    } as never,
+    'gpt-4o',
+  );
+  t.strictSame(hub.messages.slice(2), [
+    { role: 'tool', tool_call_id: 'toolu_1', content: 'Two files:\nQ3 revenue up 12%.' },
+    { role: 'user', content: [{ type: 'file', file: { filename: 'document.pdf', file_data: 'data:application/pdf;base64,JVBERi0xLjQK' } }] },
+  ]);
+});

@@ -115,17 +115,23 @@ function appendAssistant(out: OpenaiChatMessage[], blocks: AnthropicContentBlock
 }
 
 /**
- * OpenAI tool messages carry text only: text blocks are joined, images in the result are moved to
- * the user message that follows. `is_error` has no OpenAI field; the result text usually says so.
+ * OpenAI tool messages carry text only: text blocks and text documents are joined, images and PDF
+ * documents in the result are moved to the user message that follows. `is_error` has no OpenAI
+ * field; the result text usually says so.
  */
 function toolMessage(block: AnthropicToolResultBlock, trailingParts: OpenaiUserContentPart[]): OpenaiChatMessage {
-  let content = '';
-  if (typeof block.content === 'string') content = block.content;
-  else if (block.content) {
-    content = textOf(block.content, BLOCK_SEPARATOR);
-    for (const inner of block.content) if (inner.type === 'image') trailingParts.push(imagePart(inner));
+  if (typeof block.content === 'string' || !block.content) return { role: 'tool', tool_call_id: block.tool_use_id, content: block.content ?? '' };
+  const texts: string[] = [];
+  for (const inner of block.content) {
+    if (inner.type === 'text') texts.push(inner.text);
+    else if (inner.type === 'image') trailingParts.push(imagePart(inner));
+    else if (inner.type === 'document') {
+      const part = documentPart(inner);
+      if (part.type === 'text') texts.push(part.text);
+      else trailingParts.push(part);
+    }
   }
-  return { role: 'tool', tool_call_id: block.tool_use_id, content };
+  return { role: 'tool', tool_call_id: block.tool_use_id, content: texts.join(BLOCK_SEPARATOR) };
 }
 
 function userPart(block: AnthropicContentBlockParam): OpenaiUserContentPart | undefined {
