@@ -35,7 +35,7 @@ export const CONFIG_DEFAULTS = {
     key_cooldown: 60_000,
     latency_alpha: 0.3,
   },
-  cache: { enabled: false, ttl: 3_600_000, max_entries: 10_000 },
+  cache: { enabled: false, ttl: 3_600_000, max_entries: 10_000, max_bytes: 256 * 1024 * 1024 },
   cors: { origins: [] as string[] },
   // issue 5: active provider health checks (worker 0) and OpenTelemetry tracing
   health_checks: { enabled: true, interval: 30_000, timeout: 5_000 },

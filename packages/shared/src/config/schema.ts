@@ -162,6 +162,7 @@ export const ConfigSchema = z.strictObject({
     enabled: flag().default(D.cache.enabled),
     ttl: duration.default(D.cache.ttl),
     max_entries: numeric(z.number().int().positive()).default(D.cache.max_entries),
+    max_bytes: size.refine((bytes) => bytes > 0, { message: 'must be positive' }).default(D.cache.max_bytes),
   }).prefault({}),
   cors: z.strictObject({
     origins: z.array(nonEmpty).default([...D.cors.origins]),

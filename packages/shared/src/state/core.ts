@@ -29,6 +29,8 @@ interface DeferredBatch {
 export interface StateCoreOptions {
   /** cache.max_entries */
   maxEntries: number;
+  /** cache.max_bytes: the stored entries' bytes (base64, as they travel). Default: no limit. */
+  maxBytes?: number;
   now?: () => number;
 }
 
@@ -47,7 +49,7 @@ export class StateCore {
   constructor(options: StateCoreOptions) {
     this.now = options.now ?? (() => performance.now());
     this.limits = new LimitStore(this.now);
-    this.cache = new LruTtlCache<Buffer>(options.maxEntries, this.now);
+    this.cache = new LruTtlCache<Buffer>({ maxEntries: options.maxEntries, maxBytes: options.maxBytes ?? Infinity, sizeOf: (value) => value.length, now: this.now });
   }
 
   /** Credits open or overdue; the owner of the core calls tick() while > 0, to decide them on time. */

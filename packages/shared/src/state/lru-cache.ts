@@ -1,50 +1,76 @@
 /**
- * The response cache of backend `local`: least-recently-used eviction at `maxEntries`, and a TTL
- * per entry (cache.ttl, or what the caller passes). Pure: the clock is injected.
- * The recency order is a LinkedLru (O(1) eviction; see lru.ts for why not a plain Map).
+ * The response cache of backend `local`: least-recently-used eviction beyond `maxEntries` or
+ * beyond `maxBytes` (the sum of `sizeOf` over the values), and a TTL per entry (cache.ttl, or what
+ * the caller passes). Pure: the clock is injected. The recency order is a LinkedLru (O(1)
+ * eviction; see lru.ts for why not a plain Map), one slot larger than used so that every eviction
+ * happens here, where its bytes are counted.
  */
 import { LinkedLru } from '../lru.js';
 
 interface Entry<V> {
   value: V;
   expiresAt: number;
+  size: number;
+}
+
+export interface LruTtlCacheOptions<V> {
+  maxEntries: number;
+  /** Infinity: entries are counted, not weighed. */
+  maxBytes?: number;
+  sizeOf?: (value: V) => number;
+  now?: () => number;
 }
 
 export class LruTtlCache<V> {
   private readonly entries: LinkedLru<string, Entry<V>>;
+  private maxEntries: number;
+  private maxBytes: number;
+  private bytes = 0;
+  private readonly sizeOf: (value: V) => number;
+  private readonly now: () => number;
 
-  constructor(
-    maxEntries: number,
-    private readonly now: () => number = () => performance.now(),
-  ) {
-    this.entries = new LinkedLru(maxEntries);
+  constructor(options: LruTtlCacheOptions<V>) {
+    this.maxEntries = options.maxEntries;
+    this.maxBytes = options.maxBytes ?? Infinity;
+    this.sizeOf = options.sizeOf ?? (() => 0);
+    this.now = options.now ?? (() => performance.now());
+    this.entries = new LinkedLru(this.maxEntries + 1);
   }
 
   get size(): number {
     return this.entries.size;
   }
 
-  /** A reload may change cache.max_entries: shrinking evicts the least recently used at once. */
-  resize(maxEntries: number): void {
-    this.entries.resize(maxEntries);
+  get totalBytes(): number {
+    return this.bytes;
+  }
+
+  /** A reload may change cache.max_entries and cache.max_bytes: shrinking evicts the least recently used at once. */
+  resize(maxEntries: number, maxBytes = this.maxBytes): void {
+    this.maxEntries = maxEntries;
+    this.maxBytes = maxBytes;
+    this.evictBeyond(0, 0);
+    this.entries.resize(maxEntries + 1);
   }
 
   get(key: string): V | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= this.now()) {
-      this.entries.delete(key);
+      this.delete(key);
       return undefined;
     }
     return entry.value;
   }
 
+  /** An entry larger than the whole byte budget is not kept (nor is the older value of its key). */
   set(key: string, value: V, ttlMs: number): void {
-    if (!(ttlMs > 0)) {
-      this.entries.delete(key);
-      return;
-    }
-    this.entries.set(key, { value, expiresAt: this.now() + ttlMs });
+    this.delete(key);
+    const size = this.sizeOf(value);
+    if (!(ttlMs > 0) || size > this.maxBytes) return;
+    this.evictBeyond(1, size);
+    this.entries.set(key, { value, expiresAt: this.now() + ttlMs, size });
+    this.bytes += size;
   }
 
   /** Drops expired entries (the LRU order is not the expiry order, so this walks everything). */
@@ -53,7 +79,7 @@ export class LruTtlCache<V> {
     let purged = 0;
     for (const [key, entry] of this.entries.entries()) {
       if (entry.expiresAt <= now) {
-        this.entries.delete(key);
+        this.delete(key);
         purged++;
       }
     }
@@ -62,5 +88,20 @@ export class LruTtlCache<V> {
 
   clear(): void {
     this.entries.clear();
+    this.bytes = 0;
+  }
+
+  /** Evicts the least recently used until `entries` more entries of `bytes` in all would fit. */
+  private evictBeyond(entries: number, bytes: number): void {
+    while (this.entries.size > 0 && (this.entries.size + entries > this.maxEntries || this.bytes + bytes > this.maxBytes)) {
+      this.delete(this.entries.oldestKey() as string);
+    }
+  }
+
+  private delete(key: string): void {
+    const entry = this.entries.peek(key);
+    if (entry === undefined) return;
+    this.entries.delete(key);
+    this.bytes -= entry.size;
   }
 }

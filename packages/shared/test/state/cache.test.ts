@@ -4,7 +4,7 @@ import { LruTtlCache, StateCore } from '@gatewayd/shared/state';
 
 t.test('entries expire after their ttl', async (t) => {
   let now = 0;
-  const cache = new LruTtlCache<string>(10, () => now);
+  const cache = new LruTtlCache<string>({ maxEntries: 10, now: () => now });
   cache.set('a', 'A', 100);
   t.equal(cache.get('a'), 'A');
   now = 99;
@@ -22,7 +22,7 @@ t.test('entries expire after their ttl', async (t) => {
 });
 
 t.test('the least recently used entry is evicted at max_entries', async (t) => {
-  const cache = new LruTtlCache<string>(3, () => 0);
+  const cache = new LruTtlCache<string>({ maxEntries: 3, now: () => 0 });
   cache.set('a', 'A', 1000);
   cache.set('b', 'B', 1000);
   cache.set('c', 'C', 1000);
@@ -33,6 +33,26 @@ t.test('the least recently used entry is evicted at max_entries', async (t) => {
   cache.resize(1);
   t.equal(cache.size, 1);
   t.equal(cache.get('d'), 'D', 'shrinking keeps the most recently used');
+});
+
+t.test('the least recently used entries are evicted beyond max_bytes; an entry over the whole budget is not kept', async (t) => {
+  const cache = new LruTtlCache<string>({ maxEntries: 10, maxBytes: 10, sizeOf: (value) => value.length, now: () => 0 });
+  cache.set('a', 'aaaa', 1000);
+  cache.set('b', 'bbbb', 1000);
+  t.equal(cache.get('a'), 'aaaa', 'a is now the most recently used');
+  cache.set('c', 'cccc', 1000);
+  t.same([cache.get('b'), cache.size, cache.totalBytes], [undefined, 2, 8], 'b went for the bytes (12 > 10)');
+  cache.set('c', 'cc', 1000);
+  t.same([cache.size, cache.totalBytes], [2, 6], 'a replaced value counts its bytes once');
+  cache.set('big', 'x'.repeat(11), 1000);
+  t.same([cache.get('big'), cache.size, cache.totalBytes], [undefined, 2, 6], 'larger than the whole budget: not kept, nothing evicted for it');
+  cache.set('c', 'y'.repeat(11), 1000);
+  t.same([cache.get('c'), cache.totalBytes], [undefined, 4], 'nor is the older value of its key');
+  cache.resize(10, 3);
+  t.same([cache.size, cache.totalBytes], [0, 0], 'a smaller max_bytes evicts at once');
+  cache.set('d', 'ddd', 1000);
+  cache.clear();
+  t.same([cache.size, cache.totalBytes], [0, 0]);
 });
 
 t.test('a batch answers its admit and cache-get ops in order, and nothing for the rest', async (t) => {

@@ -18,6 +18,7 @@ export interface StateStoreStats {
   tickets: number;
   credits: number;
   cacheEntries: number;
+  cacheBytes: number;
 }
 
 export class SupervisorStateStore {
@@ -31,14 +32,14 @@ export class SupervisorStateStore {
 
   constructor(config: GatewayConfig, private readonly logger: Logger, now?: () => number) {
     this.now = now ?? (() => performance.now());
-    this.core = new StateCore({ maxEntries: config.cache.max_entries, now: this.now });
+    this.core = new StateCore({ maxEntries: config.cache.max_entries, maxBytes: config.cache.max_bytes, now: this.now });
     this.timer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.timer.unref();
   }
 
-  /** A reload committed a new config: limits travel with each request, only the cache size is ours. */
+  /** A reload committed a new config: limits travel with each request, only the cache's size is ours. */
   configure(config: GatewayConfig): void {
-    this.core.cache.resize(config.cache.max_entries);
+    this.core.cache.resize(config.cache.max_entries, config.cache.max_bytes);
   }
 
   /**
@@ -67,7 +68,7 @@ export class SupervisorStateStore {
 
   stats(): StateStoreStats {
     const { scopes, tickets, credits } = this.core.limits.size;
-    return { scopes, tickets, credits, cacheEntries: this.core.cache.size };
+    return { scopes, tickets, credits, cacheEntries: this.core.cache.size, cacheBytes: this.core.cache.totalBytes };
   }
 
   close(): void {

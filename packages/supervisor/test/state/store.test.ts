@@ -11,7 +11,7 @@ function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>>
   return { logger, lines };
 }
 
-const config = (maxEntries: number) => loadConfigText(`cache: { enabled: true, max_entries: ${maxEntries} }\n`, '/test/gatewayd.yaml', {}).config;
+const config = (maxEntries: number, maxBytes = '256mb') => loadConfigText(`cache: { enabled: true, max_entries: ${maxEntries}, max_bytes: ${maxBytes} }\n`, '/test/gatewayd.yaml', {}).config;
 
 t.test('answers admits, frees a dead owner, resizes the cache on reload, drops bad batches', async (t) => {
   const { logger, lines } = capture();
@@ -26,7 +26,7 @@ t.test('answers admits, frees a dead owner, resizes the cache on reload, drops b
   t.equal(replies.length, 2);
   t.equal((replies[0]!.results[0] as AdmitResult).ok, true);
   t.equal((replies[1]!.results[0] as AdmitResult).ok, false, "owner 2 waits for owner 1's slot");
-  t.same(store.stats(), { scopes: 1, tickets: 1, credits: 0, cacheEntries: 0 });
+  t.same(store.stats(), { scopes: 1, tickets: 1, credits: 0, cacheEntries: 0, cacheBytes: 0 });
 
   store.releaseOwner(1);
   t.same(store.stats().tickets, 0);
@@ -38,7 +38,11 @@ t.test('answers admits, frees a dead owner, resizes the cache on reload, drops b
   t.equal(replies.length, 3, 'cache-set needs no answer');
   t.equal(store.stats().cacheEntries, 2);
   store.configure(config(1));
-  t.equal(store.stats().cacheEntries, 1, 'a smaller max_entries evicts at once');
+  t.same([store.stats().cacheEntries, store.stats().cacheBytes], [1, 4], 'a smaller max_entries evicts at once');
+  store.onBatch(2, { type: 'state-batch', id: 3, ops: [{ op: 'cache-set', key: 'big', value: 'eHh4eHh4eHh4eA==', ttlMs: 60_000 }] }, reply);
+  t.equal(store.stats().cacheBytes, 16, 'counted in stored (base64) bytes');
+  store.configure(config(10, '10b'));
+  t.same([store.stats().cacheEntries, store.stats().cacheBytes], [0, 0], 'a smaller max_bytes evicts at once');
 
   store.onBatch(2, { type: 'state-batch', id: 4, ops: 'nonsense' } as never, reply);
   t.equal(replies.length, 3);

@@ -65,6 +65,6 @@ export function createStateBackend(config: GatewayConfig, options: StateBackendO
       cluster: state.redis.cluster,
     });
   }
-  const channel = options.channel ?? (typeof process.send === 'function' ? processChannel() : inProcessChannel(new StateCore({ maxEntries: config.cache.max_entries })));
+  const channel = options.channel ?? (typeof process.send === 'function' ? processChannel() : inProcessChannel(new StateCore({ maxEntries: config.cache.max_entries, maxBytes: config.cache.max_bytes })));
   return new LocalStateBackend({ ...common, channel, timeoutMs: options.timeoutMs ?? LOCAL_TIMEOUT_MS });
 }
