@@ -105,6 +105,9 @@ export class StateCore {
         case 'cache-set':
           this.cache.set(op.key, offHeap(op.value), op.ttlMs);
           break;
+        case 'cache-touch':
+          this.cache.get(op.key);
+          break;
       }
     }
     if (waiting.length > 0) {

@@ -4,7 +4,7 @@
  * A worker sends every state operation of one event-loop turn in ONE `state-batch` message; the
  * supervisor answers with ONE `state-batch-result` holding the answers of the operations that
  * have one (admit, cache-get), in the order of those operations. A batch of fire-and-forget
- * operations only (settle, cache-set, credit-close, credit-settle) gets no answer at all. Cache
+ * operations only (settle, cache-set, cache-touch, credit-close, credit-settle) gets no answer at all. Cache
  * values travel as base64: cluster IPC is JSON, where a Buffer would become an array of numbers.
  * The supervisor may hold a batch's answer back while one of its admissions waits for another
  * worker's credit to close (credits.ts); the batches of one worker are still answered by id.
@@ -85,7 +85,13 @@ export interface CacheSetOp {
   ttlMs: number;
 }
 
-export type StateOp = AdmitOp | SettleOp | CacheGetOp | CacheSetOp | CreditCloseOp | CreditSettleOp;
+/** A worker answered from its copy of the entry: it counts as recently used in the store too. */
+export interface CacheTouchOp {
+  op: 'cache-touch';
+  key: string;
+}
+
+export type StateOp = AdmitOp | SettleOp | CacheGetOp | CacheSetOp | CacheTouchOp | CreditCloseOp | CreditSettleOp;
 
 /** An admission as the store decided it (a worker adds `degraded: false`). */
 export interface AdmitResult {

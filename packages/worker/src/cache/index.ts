@@ -56,16 +56,20 @@ export class ResponseCache {
 
   /** The entry, or null (miss, unreachable backend, timeout, expired, unreadable). */
   get(key: string): Promise<Buffer | null> {
-    const kept = this.hot.get(key, this.now());
+    const kept = this.hot.get(key, this.now(), this.touch);
     if (kept !== null) return Promise.resolve(kept);
     return this.backend.cacheGet(key).then((stored) => {
       const entry = stored === null ? null : unframeEntry(stored);
       // Expired by its own date: the store may keep it a little longer (a sweep, another host's clock).
-      if (entry === null || entry.expiresAt <= this.now()) return null;
-      this.hot.add(key, entry.answer, entry.expiresAt);
+      const now = this.now();
+      if (entry === null || entry.expiresAt <= now) return null;
+      this.hot.add(key, entry.answer, entry.expiresAt, now);
       return entry.answer;
     });
   }
+
+  /** A hit from this worker's copy keeps the entry recently used in the store (its LRU order). */
+  private readonly touch = (key: string): void => this.backend.cacheTouch(key);
 
   /** Fire-and-forget. */
   set(key: string, entry: Buffer): void {

@@ -155,6 +155,10 @@ export class LocalStateBackend implements StateBackend {
     this.flush();
   }
 
+  cacheTouch(key: string): void {
+    this.enqueue({ op: 'cache-touch', key });
+  }
+
   cacheSetBeforeSend(key: string, value: Buffer, ttlMs: number, send: () => void): void {
     if (!this.closed) this.enqueue({ op: 'cache-set', key, value: value.toString('base64'), ttlMs });
     this.sendAfterQueued(send);

@@ -153,6 +153,9 @@ export class RedisStateBackend implements StateBackend {
     this.queue().sets.push({ key: this.keys.cache(key), value, ttlMs });
   }
 
+  /** Entries end by their TTL here; Redis's own eviction (maxmemory) is its business. */
+  cacheTouch(): void {}
+
   cacheSetBeforeSend(key: string, value: Buffer, ttlMs: number, send: () => void): void {
     this.cacheSet(key, value, ttlMs);
     this.sendAfterQueued(send);

@@ -30,6 +30,11 @@ export interface StateBackend {
   /** Fire-and-forget; ttlMs is usually config.cache.ttl. */
   cacheSet(key: string, value: Buffer, ttlMs: number): void;
   /**
+   * The entry was used from a worker's copy: it counts as recently used in the store (local: its
+   * LRU order). Fire-and-forget, batched; redis: nothing (entries there end by their TTL).
+   */
+  cacheTouch(key: string): void;
+  /**
    * cacheSet, then `send` (the caller's answer) once the write is on its way: a later lookup of
    * the key, from any worker, cannot overtake it (read-your-writes). The backend may hold `send`
    * back to the end of the event-loop turn, so that the turn's writes travel together.

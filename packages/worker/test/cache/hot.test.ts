@@ -38,10 +38,12 @@ t.test('kept copies: least recently used out by count and by bytes, expired drop
 });
 
 /** A store that counts its reads. */
-function countingBackend(): { backend: StateBackend; stored: Map<string, Buffer>; reads: () => number } {
+function countingBackend(): { backend: StateBackend; stored: Map<string, Buffer>; reads: () => number; touched: string[] } {
   const stored = new Map<string, Buffer>();
+  const touched: string[] = [];
   let reads = 0;
   const backend = {
+    cacheTouch: (key: string) => void touched.push(key),
     cacheGet: async (key: string) => {
       reads++;
       return stored.get(key) ?? null;
@@ -52,7 +54,7 @@ function countingBackend(): { backend: StateBackend; stored: Map<string, Buffer>
       send();
     },
   } as unknown as StateBackend;
-  return { backend, stored, reads: () => reads };
+  return { backend, stored, reads: () => reads, touched };
 }
 
 t.test('the response cache answers a repeated hit from its copy, until the entry expires', async (t) => {
@@ -78,4 +80,36 @@ t.test('the response cache answers a repeated hit from its copy, until the entry
   t.equal(unframeEntry(stored.get('s')!)?.expiresAt, 1_120_000);
   stored.set('old', Buffer.from('{"object":"chat.completion"}'));
   t.equal(await cache.get('old'), null, 'bytes of another format are a miss, never served');
+});
+
+t.test('hits from the copy touch the entry in the store at most once a second, so its LRU order sees them', async (t) => {
+  let now = 1_000_000;
+  const { backend, touched } = countingBackend();
+  const cache = new ResponseCache(backend, 60_000, new HotEntries(), () => now);
+  cache.set('k', Buffer.from('answer'));
+  await cache.get('k'); // read from the store: the store saw this use
+  for (let i = 0; i < 5; i++) await cache.get('k');
+  t.same(touched, [], 'within a second of the read: nothing to tell');
+  now += 1_000;
+  for (let i = 0; i < 5; i++) await cache.get('k');
+  t.same(touched, ['k'], 'one touch for the hits of the next second');
+  now += 999;
+  await cache.get('k');
+  now += 1;
+  await cache.get('k');
+  t.same(touched, ['k', 'k']);
+});
+
+t.test('a touch moves the entry up in the local store: the popular entry outlives one-off answers', async (t) => {
+  const { StateCore } = await import('@gatewayd/shared/state');
+  const core = new StateCore({ maxEntries: 3, now: () => 0 });
+  const set = (key: string) => core.applyBatch(1, { type: 'state-batch', id: 1, ops: [{ op: 'cache-set', key, value: 'eA==', ttlMs: 60_000 }] });
+  set('popular');
+  set('a');
+  set('b');
+  t.equal(core.applyBatch(1, { type: 'state-batch', id: 2, ops: [{ op: 'cache-touch', key: 'popular' }] }), null, 'no answer');
+  set('c');
+  const [popular, a] = core.applyBatch(1, { type: 'state-batch', id: 3, ops: [{ op: 'cache-get', key: 'popular' }, { op: 'cache-get', key: 'a' }] })!.results;
+  t.equal(popular, 'eA==', 'kept');
+  t.equal(a, null, 'the least recently used went instead');
 });
