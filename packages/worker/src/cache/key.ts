@@ -33,17 +33,40 @@ class UncacheableBody extends Error {}
 
 // String concatenation (V8 ropes) rather than an array of parts: about half the cost here.
 function write(value: unknown): string {
-  if (typeof value === 'number' && !Number.isSafeInteger(value) && Number.isInteger(value)) throw new UncacheableBody();
-  // Primitives (and a top-level undefined, which cannot occur in parsed JSON) as JSON does.
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (!Array.isArray(value)) return writeObject(value as Record<string, unknown>, null);
+  switch (typeof value) {
+    case 'string':
+      return quote(value);
+    case 'number':
+      if (Number.isInteger(value) && !Number.isSafeInteger(value)) throw new UncacheableBody();
+      // Number to string is JSON's own algorithm; parsed JSON holds no NaN or Infinity.
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      if (value === null) return 'null';
+      return Array.isArray(value) ? writeArray(value) : writeObject(value as Record<string, unknown>, null);
+    default:
+      // A top-level undefined (which cannot occur in parsed JSON) as JSON does.
+      return JSON.stringify(value) ?? 'null';
+  }
+}
+
+function writeArray(array: readonly unknown[]): string {
   let out = '[';
-  for (let i = 0; i < value.length; i++) {
+  for (let i = 0; i < array.length; i++) {
     if (i > 0) out += ',';
-    const item: unknown = value[i];
+    const item: unknown = array[i];
     out += item === undefined ? 'null' : write(item);
   }
   return `${out}]`;
+}
+
+/** What JSON.stringify would escape: quotes, backslashes, control characters, lone surrogates (checked by JSON.stringify itself). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify of a string, without its call for the common string that needs no escape. */
+function quote(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
 function writeObject(object: Record<string, unknown>, skip: ReadonlySet<string> | null): string {
@@ -56,7 +79,7 @@ function writeObject(object: Record<string, unknown>, skip: ReadonlySet<string> 
     if (member === undefined || (skip !== null && skip.has(key))) continue;
     if (!first) out += ',';
     first = false;
-    out += `${JSON.stringify(key)}:${write(member)}`;
+    out += `${quote(key)}:${write(member)}`;
   }
   return `${out}}`;
 }
@@ -74,7 +97,8 @@ export function sha256Hex(data: string): string {
  * never skips the upstream's check of a key that was not the one that paid for the answer.
  */
 export function cacheKeyOf(call: ClientCall, modelIdentity: string, partition = ''): string | null {
-  const head = `${JSON.stringify(KEY_VERSION)}|${JSON.stringify(partition)}|${JSON.stringify(call.protocol)}|${JSON.stringify(modelIdentity)}|`;
+  // Each part is a fixed token or self-delimiting JSON (the identity is a JSON array), so no two differ only in where one ends.
+  const head = `${KEY_VERSION}|${JSON.stringify(partition)}|${call.protocol}|${modelIdentity}|`;
   try {
     return sha256Hex(head + writeObject(call.body as unknown as Record<string, unknown>, EXCLUDED_FIELDS));
   } catch (err) {

@@ -30,6 +30,13 @@ t.test('the key: sorted keys, client-only fields and the alias do not matter, co
   t.not(cacheKeyOf(call(base), 'another-model'), key, 'resolved model');
   t.not(cacheKeyOf({ protocol: 'openai-completions', body: base as never }, 'canonical'), key, 'protocol');
   t.equal(stableStringify({ b: [1, { d: 1, c: undefined, a: null }], a: 'x' }), '{"a":"x","b":[1,{"a":null,"d":1}]}');
+  // Strings and numbers are written as JSON.stringify writes them (strings needing no escape skip its call).
+  for (const value of ['plain', 'quo"te', 'back\\slash', 'ctl\u0001', 'nl\n', 'tab\t', 'emoji \u{1F600}', 'lone \ud800', 'lone \udc00 end', 'del\u007f', 'é', 'line\u2028sep', '', 0, -0, 1.5, -2.25e-7, 123456789, 2 ** 53 - 1, true, false, null]) {
+    // The message is escaped: a raw U+2028 would end the TAP line.
+    const name = encodeURI(JSON.stringify(value));
+    t.equal(stableStringify(value), JSON.stringify(value), name);
+    t.equal(stableStringify({ [String(value)]: [value] }), JSON.stringify({ [String(value)]: [value] }), `as a key and in an array: ${name}`);
+  }
 });
 
 t.test('bypass directives', async (t) => {
