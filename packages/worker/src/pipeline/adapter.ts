@@ -39,12 +39,22 @@ export interface EmbeddingsProviderSide {
   parse(body: Buffer, request: EmbeddingRequest, input: AttemptInput): EmbeddingResponse;
 }
 
+/** What an error body says beyond its status (see ProviderAdapter.errorHint). */
+export interface UpstreamErrorHint {
+  /** The status the error stands for, where the upstream's own is misleading. */
+  status?: number;
+  /** A wait given in the body rather than a retry-after header. */
+  retryAfterMs?: number;
+}
+
 export interface ProviderAdapter {
   readonly type: ProviderType;
   readonly chat: ChatProviderSide;
   readonly embeddings: EmbeddingsProviderSide | null;
   /** The plan that forwards bytes when this provider speaks the caller's protocol; else undefined. */
   native(request: ClientRequest): ExchangePlan | undefined;
+  /** An error answer's meaning read from its (capped) body, where the status alone misleads. */
+  errorHint?(status: number, body: Buffer): UpstreamErrorHint | undefined;
 }
 
 export type AdapterRegistry = Readonly<Record<ProviderType, ProviderAdapter>>;

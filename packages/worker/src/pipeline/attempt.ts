@@ -9,7 +9,7 @@ import type { AttemptFailure, AttemptResult } from '../routing/index.js';
 import type { Exchange, HeaderList } from '../http/exchange.js';
 import { sendAtTurnEnd } from '../http/turn-end.js';
 import { sendBody, sendGatewayError } from '../http/respond.js';
-import { classifyStatus, parseRetryAfter } from '../routing/index.js';
+import { classifyStatus, MAX_RETRY_AFTER_MS, parseRetryAfter } from '../routing/index.js';
 import { HttpCall } from '../upstream/call.js';
 import type { UpstreamHandle, UpstreamHeaders, UpstreamSink } from '../upstream/types.js';
 import { MAX_ANSWER_BYTES } from './answer-limit.js';
@@ -268,9 +268,12 @@ export class Attempt implements UpstreamSink, StreamOwner {
   }
 
   private deliverErrorStatus(): void {
-    const { status, headers, input } = this;
+    const { headers, input } = this;
     const { target, apiKey } = input;
-    const body = scrubBodyForCallers(this.body());
+    const raw = this.body();
+    const hint = this.proxy.deps.adapters[target.provider.type].errorHint?.(this.status, raw);
+    const status = hint?.status ?? this.status;
+    const body = scrubBodyForCallers(raw);
     const kind = classifyStatus(status);
     const clientKey = this.input.keyFromCaller;
     const passThrough = this.plan.sameProtocol && status >= 400 && status < 500;
@@ -281,7 +284,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
       this.settle(OK);
       return;
     }
-    const retryAfterMs = parseRetryAfter(headers, Date.now());
+    const retryAfterMs = parseRetryAfter(headers, Date.now()) ?? (hint?.retryAfterMs === undefined ? undefined : Math.min(hint.retryAfterMs, MAX_RETRY_AFTER_MS));
     if (kind === 'auth' && clientKey && passThrough) {
       // The caller's own key was refused: its provider's answer, as it is.
       sendBody(this.ex, status, first(headers['content-type']) ?? JSON_TYPE, body, upstreamHeaderList(headers));

@@ -3,12 +3,13 @@
  * speaks no client protocol the gateway offers, so every caller is translated through the hub.
  */
 import type { ChatCompletionRequest, ChatCompletionResponse, EmbeddingRequest, EmbeddingResponse, GeminiBatchEmbedContentsResponse, GeminiGenerateContentResponse, ProviderConfig } from '@gatewayd/shared';
-import type { ChatProviderSide, EmbeddingsProviderSide, ProviderAdapter } from '../../pipeline/adapter.js';
+import type { ChatProviderSide, EmbeddingsProviderSide, ProviderAdapter, UpstreamErrorHint } from '../../pipeline/adapter.js';
 import { GeminiSseDecoder } from '../../pipeline/decoders.js';
 import { baseUrlOf, httpRequest, KEY_SENTINEL, makeTemplate, requestHeaders, TemplateCache, type EndpointTemplate } from '../../pipeline/endpoint-template.js';
 import type { AttemptInput, ExchangePlan, UpstreamRequest } from '../../pipeline/types.js';
 import { estimateEmbeddingTokens } from '../../protocol/tokens.js';
 import { geminiToOpenaiEmbeddings, openaiToGeminiEmbeddings } from './embeddings.js';
+import { geminiErrorHint } from './errors.js';
 import { buildGeminiEndpoint, type GeminiMethod } from './endpoint.js';
 import { openaiToGeminiRequest } from './request.js';
 import { geminiToOpenaiResponse } from './response.js';
@@ -21,6 +22,10 @@ export class GeminiAdapter implements ProviderAdapter {
 
   native(): ExchangePlan | undefined {
     return undefined;
+  }
+
+  errorHint(status: number, body: Buffer): UpstreamErrorHint | undefined {
+    return geminiErrorHint(status, body);
   }
 
   template(provider: ProviderConfig, model: string, method: GeminiMethod): EndpointTemplate {
