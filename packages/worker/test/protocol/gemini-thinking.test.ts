@@ -9,7 +9,35 @@ t.test('disabled: off where the model allows it, else its least thinking', async
   t.same(geminiThinkingConfig({ type: 'disabled' }, 'models/gemini-2.5-pro-preview-06-05'), { thinkingBudget: 128 }, 'a models/ prefix and a dated preview are the same family');
   t.same(geminiThinkingConfig({ type: 'disabled' }, 'gemini-3-pro-preview'), { thinkingLevel: 'low' });
   t.same(geminiThinkingConfig({ type: 'disabled' }, 'publishers/google/models/gemini-3-flash'), { thinkingLevel: 'low' });
-  t.same(geminiThinkingConfig({ type: 'disabled' }, 'gemini-2.0-flash'), { thinkingBudget: 0 }, 'unknown families keep the documented off switch');
+  t.same(geminiThinkingConfig({ type: 'disabled' }, 'gemini-2.6-flash'), { thinkingBudget: 0 }, 'unknown families keep the documented off switch');
+});
+
+t.test('models without thinking get no thinkingConfig (they refuse one); -latest aliases take their flavour\'s range', async (t) => {
+  for (const model of ['gemini-2.0-flash', 'models/gemini-2.0-flash-lite', 'gemini-1.5-pro-002', 'gemma-3-27b-it']) {
+    t.equal(geminiThinkingConfig({ type: 'disabled' }, model), undefined, `${model}, disabled`);
+    t.equal(geminiThinkingConfig({ type: 'enabled', budget_tokens: 2048 }, model), undefined, `${model}, enabled`);
+  }
+  t.same(geminiThinkingConfig({ type: 'enabled', budget_tokens: 31_999 }, 'gemini-flash-latest'), { thinkingBudget: 24_576, includeThoughts: true });
+  t.same(geminiThinkingConfig({ type: 'enabled', budget_tokens: 100 }, 'gemini-flash-lite-latest'), { thinkingBudget: 512, includeThoughts: true });
+  t.same(geminiThinkingConfig({ type: 'disabled' }, 'gemini-pro-latest'), { thinkingBudget: 128 });
+});
+
+t.test('penalties go only to models that take them (Gemini 2.5 and later refuse them)', async (t) => {
+  const { openaiToGeminiRequest } = await import('../../src/providers/gemini/index.js');
+  const req = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }], frequency_penalty: 0.5, presence_penalty: 0.2 };
+  for (const model of ['gemini-2.5-flash', 'gemini-3-pro-preview', 'gemini-flash-latest']) {
+    const config = openaiToGeminiRequest(req, model).body.generationConfig;
+    t.same([config?.frequencyPenalty, config?.presencePenalty], [undefined, undefined], model);
+  }
+  const older = openaiToGeminiRequest(req, 'gemini-2.0-flash').body.generationConfig;
+  t.same([older?.frequencyPenalty, older?.presencePenalty], [0.5, 0.2], 'gemini-2.0-flash takes them');
+});
+
+t.test('a chat of system messages only: their text is the one user turn (Gemini refuses empty contents)', async (t) => {
+  const { openaiToGeminiRequest } = await import('../../src/providers/gemini/index.js');
+  const body = openaiToGeminiRequest({ model: 'm', messages: [{ role: 'system', content: 'Classify: I love it' }] }, 'gemini-2.5-flash').body;
+  t.same(body.contents, [{ role: 'user', parts: [{ text: 'Classify: I love it' }] }]);
+  t.equal(body.systemInstruction, undefined);
 });
 
 t.test('enabled: the budget within the family range, thoughts included', async (t) => {

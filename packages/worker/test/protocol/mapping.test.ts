@@ -186,6 +186,13 @@ t.test('Gemini schema cleaning', async (t) => {
   );
   t.strictSame(toGeminiSchema({ type: 'null' }), { nullable: true });
   t.strictSame(toGeminiSchema({ enum: ['a', 'b'] }), { enum: ['a', 'b'], type: 'string' });
+  // A null among the enum values (zod's .nullable() enums, OpenAI strict schemas) keeps the enum.
+  t.strictSame(toGeminiSchema({ type: ['string', 'null'], enum: ['a', 'b', null] }), { nullable: true, type: 'string', enum: ['a', 'b'] });
+  t.strictSame(toGeminiSchema({ enum: ['a', null] }), { nullable: true, enum: ['a'], type: 'string' });
+  // Gemini refuses an array without typed items ("items: missing field"), common in MCP tools.
+  t.strictSame(toGeminiSchema({ type: 'array' }), { type: 'array', items: { type: 'string' } });
+  t.strictSame(toGeminiSchema({ type: 'array', items: {} }), { type: 'array', items: { type: 'string' } });
+  t.strictSame(toGeminiSchema({ type: 'array', items: { type: 'integer' } }), { type: 'array', items: { type: 'integer' } });
 });
 
 t.test('OpenAI to Gemini: an empty text part is left out (Gemini refuses "an empty text parameter")', async (t) => {

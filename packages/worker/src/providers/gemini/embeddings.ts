@@ -1,6 +1,7 @@
-/** OpenAI /v1/embeddings <-> Gemini batchEmbedContents (one call for any number of inputs). */
+/** OpenAI /v1/embeddings <-> Gemini batchEmbedContents (one call, up to 100 inputs). */
 import type { EmbeddingRequest, EmbeddingResponse, GeminiBatchEmbedContentsRequest, GeminiBatchEmbedContentsResponse } from '@gatewayd/shared';
 import { embeddingInputs, encodeEmbeddingBase64 } from '../../protocol/embeddings.js';
+import { TranslationError } from '../../protocol/errors.js';
 import { geminiMethodPath } from './endpoint.js';
 
 export interface GeminiEmbeddingPlan {
@@ -9,8 +10,12 @@ export interface GeminiEmbeddingPlan {
   inputs: string[];
 }
 
+/** Gemini refuses larger batches ("at most 100 requests can be in one batch"). */
+export const GEMINI_MAX_EMBEDDING_INPUTS = 100;
+
 export function openaiToGeminiEmbeddings(req: EmbeddingRequest, targetModel: string = req.model): GeminiEmbeddingPlan {
   const inputs = embeddingInputs(req);
+  if (inputs.length > GEMINI_MAX_EMBEDDING_INPUTS) throw new TranslationError(`Gemini embeds at most ${GEMINI_MAX_EMBEDDING_INPUTS} inputs per request (this one has ${inputs.length}); send them in smaller batches`);
   const model = targetModel.includes('/') ? targetModel : `models/${targetModel}`;
   const body: GeminiBatchEmbedContentsRequest = {
     requests: inputs.map((text) => {

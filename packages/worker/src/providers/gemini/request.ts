@@ -18,7 +18,7 @@ import { legacyFunctionsAsTools } from '../../protocol/legacy-functions.js';
 import { hubThinkingOf } from '../../protocol/reasoning.js';
 import { geminiMethodPath } from './endpoint.js';
 import { geminiCallIdOf, thoughtSignatureOf } from './mapping.js';
-import { geminiThinkingConfig } from './thinking.js';
+import { acceptsPenalties, geminiThinkingConfig } from './thinking.js';
 import { isEmptyObjectSchema, toGeminiSchema } from './schema.js';
 
 export interface GeminiRequestPlan {
@@ -59,6 +59,9 @@ export function openaiToGeminiRequest(request: ChatCompletionRequest, targetMode
     }
   }
 
+  // Gemini refuses a request without contents ("contents is not specified"); OpenAI takes a chat of
+  // system messages only, whose text is then the one user turn.
+  if (contents.length === 0 && systemParts.length > 0) contents.push({ role: 'user', parts: systemParts.splice(0) });
   const body: GeminiGenerateContentRequest = { contents };
   if (systemParts.length > 0) body.systemInstruction = { parts: systemParts };
   const declarations = (req.tools ?? []).filter((t) => t.type === 'function').map(declaration);
@@ -164,11 +167,15 @@ function geminiGenerationConfig(req: ChatCompletionRequest, targetModel: string)
   const stop = stopList(req.stop);
   if (stop) config.stopSequences = stop;
   if (req.n != null && req.n > 1) config.candidateCount = req.n;
-  if (req.presence_penalty != null) config.presencePenalty = req.presence_penalty;
-  if (req.frequency_penalty != null) config.frequencyPenalty = req.frequency_penalty;
+  // Gemini 2.5 and later refuse penalties ("Penalty is not enabled for models/..."): dropped there.
+  if (acceptsPenalties(targetModel)) {
+    if (req.presence_penalty != null) config.presencePenalty = req.presence_penalty;
+    if (req.frequency_penalty != null) config.frequencyPenalty = req.frequency_penalty;
+  }
   if (req.seed != null) config.seed = req.seed;
   const thinking = hubThinkingOf(req);
-  if (thinking !== undefined) config.thinkingConfig = geminiThinkingConfig(thinking, targetModel);
+  const thinkingConfig = thinking === undefined ? undefined : geminiThinkingConfig(thinking, targetModel);
+  if (thinkingConfig !== undefined) config.thinkingConfig = thinkingConfig;
   const format = req.response_format;
   if (format?.type === 'json_object') config.responseMimeType = 'application/json';
   else if (format?.type === 'json_schema') {

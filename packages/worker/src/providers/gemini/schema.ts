@@ -6,7 +6,8 @@
  * `type: [T, "null"]` -> `type: T, nullable: true`; `const` -> one-value enum; oneOf -> anyOf;
  * local `$ref`s (`#/$defs/X`, `#/definitions/X`) are inlined up to a fixed depth (recursive schemas
  * end in a bare object); formats Gemini does not know are dropped; non-string enums are dropped
- * (Gemini enums are strings); empty `properties` maps are dropped (Gemini rejects them).
+ * (Gemini enums are strings; a null among them is `nullable`); empty `properties` maps are dropped
+ * (Gemini rejects them); an array without typed `items` gets string items (Gemini requires them).
  */
 import type { GeminiSchema, JsonSchema } from '@gatewayd/shared';
 import { isPlainObject } from '../../protocol/content.js';
@@ -58,9 +59,14 @@ function convert(node: unknown, defs: Record<string, unknown>, refDepth: number)
     if (allowed?.has(node.format)) out.format = node.format;
   }
   const enumValues = node.const !== undefined ? [node.const] : node.enum;
-  if (Array.isArray(enumValues) && enumValues.every((v) => typeof v === 'string')) {
-    out.enum = enumValues;
-    if (out.type === undefined) out.type = 'string';
+  if (Array.isArray(enumValues)) {
+    // A null among the values (zod's nullable enums) is Gemini's nullable; the rest stays the enum.
+    const values = enumValues.filter((v) => v !== null);
+    if (values.length < enumValues.length) out.nullable = true;
+    if (values.length > 0 && values.every((v) => typeof v === 'string')) {
+      out.enum = values;
+      if (out.type === undefined) out.type = 'string';
+    }
   }
   if (isPlainObject(node.properties)) {
     const props: Record<string, GeminiSchema> = {};
@@ -75,6 +81,9 @@ function convert(node: unknown, defs: Record<string, unknown>, refDepth: number)
   }
   if (isPlainObject(node.items)) out.items = convert(node.items, defs, refDepth);
   else if (Array.isArray(node.items) && node.items.length > 0) out.items = convert(node.items[0], defs, refDepth);
+  // Gemini refuses an array without a typed `items` ("items: missing field"), common in MCP tool
+  // schemas: any item type is closest to a string there.
+  if (typeof out.type === 'string' && out.type.toLowerCase() === 'array' && (out.items === undefined || Object.keys(out.items as object).length === 0)) out.items = { type: 'string' };
   const variants = Array.isArray(node.anyOf) ? node.anyOf : Array.isArray(node.oneOf) ? node.oneOf : undefined;
   if (variants) {
     // A `{type:"null"}` variant is expressed as nullable, the way Gemini wants it.

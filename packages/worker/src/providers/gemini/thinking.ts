@@ -9,6 +9,8 @@
  *   `thinkingBudget`, which Gemini 3 accepts for compatibility.
  * Budgets are capped at the family's maximum (Pro 32768, Flash 24576) and raised to its minimum
  * (Pro 128, Flash-Lite 512): Anthropic allows budgets up to max_tokens, Gemini refuses them.
+ * Models without thinking (Gemini 1.x and 2.0, Gemma) refuse any thinkingConfig: none is sent.
+ * The `-latest` aliases take the range of their flavour (flash-lite, flash, pro).
  */
 import type { AnthropicThinkingConfig, GeminiGenerationConfig } from '@gatewayd/shared';
 
@@ -35,7 +37,13 @@ function isGemini3OrLater(name: string): boolean {
   return major !== undefined && Number(major) >= 3;
 }
 
+/** Models that refuse a thinkingConfig ("thinking is not supported by this model"). */
+function cannotThink(name: string): boolean {
+  return /^gemini-(?:1\.|2\.0-)/.test(name) || name.startsWith('gemma-') || name.startsWith('learnlm-');
+}
+
 function budgetRange(name: string): BudgetRange | undefined {
+  if (/^gemini-.*-latest$/.test(name)) return name.includes('flash-lite') ? FLASH_LITE_25 : name.includes('flash') ? FLASH_25 : name.includes('pro') ? PRO_25 : undefined;
   if (!name.startsWith('gemini-2.5-')) return undefined;
   if (name.startsWith('gemini-2.5-pro')) return PRO_25;
   if (name.startsWith('gemini-2.5-flash-lite')) return FLASH_LITE_25;
@@ -43,8 +51,16 @@ function budgetRange(name: string): BudgetRange | undefined {
   return undefined;
 }
 
-export function geminiThinkingConfig(thinking: AnthropicThinkingConfig, targetModel: string): ThinkingConfig {
+/** What a model that penalties are not enabled for refuses ("Penalty is not enabled for models/..."). */
+export function acceptsPenalties(targetModel: string): boolean {
   const name = baseName(targetModel);
+  return !(name.startsWith('gemini-2.5-') || isGemini3OrLater(name) || /^gemini-.*-latest$/.test(name));
+}
+
+/** undefined: the model takes no thinkingConfig at all. */
+export function geminiThinkingConfig(thinking: AnthropicThinkingConfig, targetModel: string): ThinkingConfig | undefined {
+  const name = baseName(targetModel);
+  if (cannotThink(name)) return undefined;
   const range = budgetRange(name);
   if (thinking.type === 'disabled') {
     if (isGemini3OrLater(name)) return { thinkingLevel: 'low' };
