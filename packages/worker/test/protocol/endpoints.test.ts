@@ -1,6 +1,6 @@
 /** URL/header builders and OpenAI upstream request normalisation. */
 import t from 'tap';
-import type { ChatCompletionRequest } from '@gatewayd/shared';
+import type { ChatCompletionRequest, CompletionRequest } from '@gatewayd/shared';
 import { buildAnthropicEndpoint } from '../../src/providers/anthropic/index.js';
 import { buildGeminiEndpoint, geminiMethodPath } from '../../src/providers/gemini/index.js';
 import { anthropicToOpenaiRequest } from '../../src/providers/anthropic/index.js';
@@ -65,6 +65,10 @@ t.test('prepareOpenaiChatRequest: usage always requested for streams, caller int
   t.equal(base.top_k, 5);
   const legacy = prepareOpenaiCompletionRequest({ model: 'x', prompt: 'p', stream: true }, { model: 'y' });
   t.strictSame(legacy.body.stream_options, { include_usage: true });
+  // Legacy completions likewise: top_k (vLLM's extension) is stripped for strict upstreams only.
+  const legacyTopK = { model: 'x', prompt: 'p', top_k: 5 } as CompletionRequest;
+  t.notOk('top_k' in prepareOpenaiCompletionRequest(legacyTopK, { model: 'y', allowExtensions: false }).body);
+  t.equal((prepareOpenaiCompletionRequest(legacyTopK, { model: 'y', allowExtensions: true }).body as { top_k?: number }).top_k, 5);
   t.equal(acceptsExtensions('https://api.openai.com/v1'), false);
   t.equal(acceptsExtensions('https://r.openai.azure.com/openai'), false);
   t.equal(acceptsExtensions('http://localhost:8000/v1'), true);

@@ -81,8 +81,10 @@ class OpenaiNativePlan implements ExchangePlan {
       if (edits !== null) body = editBody(raw, edits) ?? JSON.stringify(prepareOpenaiChatRequest(call.body, { model, allowExtensions: extensions }).body);
     } else if (call.protocol === 'openai-completions') {
       endpoint = 'completions';
-      const edits = openaiNativeEdits(call.body, model, this.client.callerWantsUsage, false);
-      if (edits !== null) body = editBody(raw, edits) ?? JSON.stringify(prepareOpenaiCompletionRequest(call.body, { model }).body);
+      // top_k too: api.openai.com and Azure refuse unknown fields on /completions as on chat.
+      const extensions = this.adapter.allowsExtensions(provider);
+      const edits = openaiNativeEdits(call.body, model, this.client.callerWantsUsage, !extensions);
+      if (edits !== null) body = editBody(raw, edits) ?? JSON.stringify(prepareOpenaiCompletionRequest(call.body, { model, allowExtensions: extensions }).body);
     } else {
       endpoint = 'embeddings';
       if (call.body.model !== model) body = renameModel(raw, model) ?? JSON.stringify({ ...call.body, model });

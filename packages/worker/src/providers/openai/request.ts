@@ -38,7 +38,9 @@ export function prepareOpenaiChatRequest(req: ChatCompletionRequest, options: Op
 }
 
 export function prepareOpenaiCompletionRequest(req: CompletionRequest, options: OpenaiUpstreamOptions): PreparedOpenaiRequest<CompletionRequest> {
-  return withStreamUsage({ ...req, model: options.model });
+  const body = { ...req, model: options.model };
+  if (!options.allowExtensions) delete (body as { top_k?: unknown }).top_k; // vLLM's extension, sent by some callers
+  return withStreamUsage(body);
 }
 
 function withStreamUsage<T extends { stream?: boolean | null; stream_options?: { include_usage?: boolean } | null }>(body: T): PreparedOpenaiRequest<T> {
