@@ -1,7 +1,8 @@
 /** Rolling reload that fails: bad config, new workers never ready. The old generation serves on. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import t from 'tap';
-import { httpRequest, makeSandbox, runCli, startForeground, statusOf } from './helpers/gatewayd.js';
+import { httpRequest, makeSandbox, runCli, startForeground, statusOf, waitFor } from './helpers/gatewayd.js';
 
 t.test('a bad-config reload exits 1 and the old workers keep serving', async (t) => {
   const sb = await makeSandbox(t);
@@ -43,4 +44,32 @@ t.test('a reload whose new workers never become ready exits 1; the old generatio
   const retry = await runCli(['reload', '--pid-file', sb.pidFile]);
   t.equal(retry.code, 0, 'a later good reload succeeds');
   t.equal((await statusOf(sb)).generation, 3, 'the failed attempt used up generation 2');
+});
+
+t.test('a reload failing at its second new worker drains the new worker already serving, never kills it', async (t) => {
+  const sb = await makeSandbox(t, { workers: 2 });
+  const fg = await startForeground(t, sb);
+  const old = new Set((await statusOf(sb)).workers.map((w) => w.pid));
+  const reload = runCli(['reload', '--pid-file', sb.pidFile]);
+  // New workers start one at a time: the second is forked once the first serves. It is killed
+  // before it can be ready, so the reload fails with the first new worker already on the port.
+  const children = (): number[] => {
+    try {
+      return readFileSync(`/proc/${fg.pid}/task/${fg.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  let fresh: number[] = [];
+  const deadline = Date.now() + 20_000;
+  while ((fresh = children().filter((pid) => !old.has(pid))).length < 2 && Date.now() < deadline) await delay(2);
+  t.equal(fresh.length, 2, 'the second new worker was forked');
+  process.kill(fresh[1]!, 'SIGKILL');
+  const result = await reload;
+  t.equal(result.code, 1, 'the reload failed');
+  const lines = () => fg.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+  await waitFor(() => lines().some((l) => l.msg === 'worker draining' && l.workerPid === fresh[0]), 10_000, 'the serving new worker drains');
+  const after = await statusOf(sb);
+  t.same(after.workers.filter((w) => w.state === 'ready').map((w) => w.pid).sort(), [...old].sort(), 'the old generation serves on');
+  t.equal((await httpRequest(sb.port, '/health')).status, 200);
 });

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '@gatewayd/shared';
 import { describeConfigFailure, formatAddress, workerCountOf } from './config.js';
+import { drainWorkers } from './drain.js';
 import { checkPortFree } from './preflight.js';
 import type { GenerationSpec, WorkerHandle, WorkerPool } from './worker-pool.js';
 import { WorkerStartError } from './worker-pool.js';
@@ -26,7 +27,7 @@ const fail = (error: string, code: string): ReloadResult => ({ ok: false, error,
 
 /**
  * Rolling reload. Phase 1 starts the new workers one at a time, each within ready_timeout; any
- * failure kills only the new ones and leaves the old generation serving, untouched. Phase 2
+ * failure drains only the new ones and leaves the old generation serving, untouched. Phase 2
  * (commit) switches generations and drains the old workers; the result is success as soon as the
  * new generation serves, the old workers finish draining in the background.
  */
@@ -51,7 +52,9 @@ export async function performReload(host: ReloadHost): Promise<ReloadResult> {
   host.logger.info({ generation: spec.generation, workers: count, configFile: spec.configFile }, 'reload: starting new workers');
   const fresh: WorkerHandle[] = [];
   const abort = (error: string, code: string): ReloadResult => {
-    for (const handle of fresh) host.pool.kill(handle);
+    // New workers that serve already share the port and may hold requests: drained like an old
+    // generation, not killed (drainWorker kills those still starting).
+    void drainWorkers(host.pool, fresh, () => config.server.drain_timeout, host.logger);
     host.logger.error({ generation: spec.generation, err: error }, 'reload failed; the previous generation keeps serving');
     return fail(error, code);
   };
