@@ -194,3 +194,10 @@ models:
   t.same(warnings.filter((w) => w.includes('repeats')), ['providers[0] (o): api_keys[1] repeats an earlier key; the copy is ignored', 'providers[0] (o): api_keys[3] repeats an earlier key; the copy is ignored']);
   t.notOk(warnings.some((w) => w.includes('sk-same-secret')));
 });
+
+t.test('admin.token present but empty (an unset ${ENV}) is an error, not an open admin API', async (t) => {
+  const errors = errorsOf(() => loadConfigText('admin: { token: "${ADMIN_TOKEN}" }\n', '/test/gatewayd.yaml', {}));
+  t.match(errors.join('\n'), /admin\.token.*is empty \(an unset \$\{ENV\}\?\)/);
+  t.equal(loadConfigText('admin: { token: "${ADMIN_TOKEN}" }\n', '/test/gatewayd.yaml', { ADMIN_TOKEN: 's3cret-token' }).config.admin.token, 's3cret-token');
+  t.equal(loadConfigText('admin: { port: 9999 }\n', '/test/gatewayd.yaml', {}).config.admin.token, undefined, 'left out: no token');
+});

@@ -109,7 +109,8 @@ export const ConfigSchema = z.strictObject({
     enabled: flag().default(D.admin.enabled),
     host: nonEmpty.default(D.admin.host),
     port: port.default(D.admin.port),
-    token: z.string().optional(),
+    // Present but empty is an unset ${ENV} far more often than a wish for an open admin API.
+    token: z.string().min(1, { message: 'is empty (an unset ${ENV}?); leave the key out to serve the admin API without a token' }).optional(),
   }).prefault({}),
   logging: z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default(D.logging.level),

@@ -77,7 +77,6 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Er
 /** Binds admin.host:admin.port (exclusively: a port already in use fails the start) and serves. */
 export function startAdminServer(host: AdminHost, bind: { host: string; port: number }, logger: Logger): Promise<AdminServer> {
   const token = host.current.config.admin.token;
-  if (token === '') logger.warn('admin.token is empty (an unset ${ENV}?): the admin API is served without a token');
   if (!isLoopbackHost(bind.host) && !token) logger.warn({ admin: formatAddress(bind.host, bind.port) }, 'the admin API listens beyond loopback without admin.token: anyone who can reach it can read stats and the (redacted) config');
   const server: Server = createServer((req, res) => {
     handle(host, logger, req, res).catch((err: unknown) => {
