@@ -1,5 +1,6 @@
 /** Rolling reload that succeeds: CLI `reload` and SIGHUP, with a stream in flight. */
 import t from 'tap';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { httpRequest, isProcessAlive, makeSandbox, runCli, startForeground, statusOf, streamChat, waitFor } from './helpers/gatewayd.js';
 
 t.test('reload starts a new generation with new worker pids; the old workers exit', async (t) => {
@@ -39,4 +40,16 @@ t.test('SIGHUP reloads, and a stream in flight finishes across the reload', asyn
   t.notOk(result.error);
   const after = await statusOf(sb);
   t.ok(after.workers.filter((w) => w.generation === 2).every((w) => !before.workers.some((o) => o.pid === w.pid)));
+});
+
+t.test('a reload that changes only server.host on the same port succeeds (our own workers hold the port)', async (t) => {
+  const sb = await makeSandbox(t);
+  await startForeground(t, sb);
+  writeFileSync(sb.configFile, readFileSync(sb.configFile, 'utf8').replace(/server: \{ host: 127\.0\.0\.1,/, 'server: { host: 0.0.0.0,'));
+  t.match(readFileSync(sb.configFile, 'utf8'), 'host: 0.0.0.0', 'the host changed');
+  const result = await runCli(['reload', '--pid-file', sb.pidFile]);
+  t.equal(result.code, 0, result.stderr);
+  const after = await statusOf(sb);
+  t.equal(after.generation, 2);
+  t.equal((await httpRequest(sb.port, '/health')).status, 200);
 });

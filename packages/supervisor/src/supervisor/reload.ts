@@ -42,7 +42,9 @@ export async function performReload(host: ReloadHost): Promise<ReloadResult> {
   for (const warning of loaded.warnings) host.logger.warn({ configFile: loaded.file }, warning);
   const { config } = loaded;
   const previous = host.current.config.server;
-  if (config.server.host !== previous.host || config.server.port !== previous.port) {
+  // A new port is checked first; on the same port (a new host included) our own workers hold it,
+  // and the new workers' own bind (SO_REUSEPORT) is the test.
+  if (config.server.port !== previous.port) {
     const busy = await checkPortFree(config.server.host, config.server.port);
     if (busy) return fail(busy, 'GW_ERR_PORT_IN_USE');
   }
