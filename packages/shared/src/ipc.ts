@@ -139,6 +139,8 @@ export interface StatusReport {
   uptimeSeconds: number;
   generation: number;
   configFile: string;
+  /** The serving generation's server.drain_timeout (ms): what `stop` waits for by default. */
+  drainTimeoutMs: number;
   pidFile: string;
   listen: { data: string; admin: string | null };
   httpEngine: HttpEngine | 'unknown';

@@ -1,9 +1,11 @@
 /** CLI commands other than start/stop: test, status, version, and their exit codes. */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import t from 'tap';
 import type { StatusReport } from '@gatewayd/shared';
-import { httpRequest, makeSandbox, runCli, startForeground } from './helpers/gatewayd.js';
+import { CLI, httpRequest, makeSandbox, runCli, startForeground } from './helpers/gatewayd.js';
 
 const fingerprint = (secret: string): string => createHash('sha256').update(secret).digest('hex').slice(0, 16);
 
@@ -71,6 +73,7 @@ t.test('status --json reports the running supervisor', async (t) => {
   t.equal(status.generation, 1);
   t.equal(status.configFile, sb.configFile);
   t.equal(status.pidFile, sb.pidFile);
+  t.equal(status.drainTimeoutMs, 1_000, 'the serving drain_timeout, which stop waits for by default');
   t.equal(status.listen.data, `127.0.0.1:${sb.port}`);
   t.ok(status.httpEngine === 'native' || status.httpEngine === 'fallback', `engine ${status.httpEngine}`);
   t.equal(status.stateBackend, 'local');
@@ -95,6 +98,24 @@ t.test('status --json reports the running supervisor', async (t) => {
   t.match(text.stdout, /http engine: +(native|fallback)/);
   t.match(text.stdout, /state backend: +local/);
   for (const w of status.workers) t.match(text.stdout, new RegExp(`\\b${w.pid}\\b`));
+});
+
+t.test('stop --timeout that is not a number is refused', async (t) => {
+  const result = await runCli(['stop', '--timeout', 'abc', '--pid-file', '/nonexistent/gatewayd.pid']);
+  t.equal(result.code, 1);
+  t.match(result.stderr, '--timeout must be a number of seconds');
+});
+
+t.test('a reader that closes the pipe early does not change the exit code (EPIPE)', async (t) => {
+  const sb = await makeSandbox(t);
+  // The read end is closed before the CLI writes anything: every write of it meets EPIPE.
+  const child = spawn(process.execPath, [CLI, 'test', '--config', sb.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  t.equal(code, 0, stderr);
+  t.notMatch(stderr, 'EPIPE');
 });
 
 t.test('version prints the version', async (t) => {

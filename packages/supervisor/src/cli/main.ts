@@ -7,6 +7,14 @@ import { withConfig, withPidFile, withStartOptions, withStopOptions } from './op
 // which is most of this CLI's start-up time.
 
 /** gatewayd's CLI; exit codes follow the SPEC's CLI table. */
+// `gatewayd status | head`: a reader that leaves early is no failure of the command, whose exit
+// code stays its own (an unhandled EPIPE made every such run exit 1 with a stack trace).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 await yargs(hideBin(process.argv))
   .scriptName('gatewayd')
   .usage('$0 <command> [options]')

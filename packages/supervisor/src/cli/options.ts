@@ -9,6 +9,16 @@ function positiveInteger(name: string, max: number) {
   };
 }
 
+/** Seconds, fractions allowed; a value that is not a number is an error, not a wait that never ends. */
+function seconds(name: string) {
+  return (value: unknown): number | undefined => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number of seconds (0 or more), got ${String(value)}`);
+    return n;
+  };
+}
+
 export function withPidFile<T>(y: Argv<T>) {
   return y.option('pid-file', {
     type: 'string',
@@ -38,7 +48,7 @@ export function withStartOptions<T>(y: Argv<T>) {
 
 export function withStopOptions<T>(y: Argv<T>) {
   return withPidFile(y)
-    .option('timeout', { type: 'number', describe: 'seconds to wait for the drain (default: server.drain_timeout + 5s)' })
+    .option('timeout', { type: 'number', describe: 'seconds to wait for the drain (default: server.drain_timeout + 5s)', coerce: seconds('timeout') })
     .option('force', { type: 'boolean', default: false, describe: 'SIGKILL the supervisor and its workers after the timeout' });
 }
 

@@ -191,6 +191,7 @@ export class Supervisor implements ReloadHost {
       uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
       generation: this.current.generation,
       configFile: this.current.configFile,
+      drainTimeoutMs: server.drain_timeout,
       pidFile: this.options.pidFile,
       listen: { data: formatAddress(server.host, port), admin: this.adminAddress },
       httpEngine: engines.has('fallback') ? 'fallback' : engines.has('native') ? 'native' : 'unknown',

@@ -1,4 +1,4 @@
-import { CONFIG_DEFAULTS, loadConfigFile, type StatusReport } from '@gatewayd/shared';
+import { CONFIG_DEFAULTS, type StatusReport } from '@gatewayd/shared';
 import { sendControlRequest } from '../../control/client.js';
 import { removeStaleArtifacts } from '../../pidfile.js';
 import { isProcessAlive, signalProcess, waitForProcessExit } from '../../process.js';
@@ -16,17 +16,13 @@ export async function fetchStatus(target: SupervisorTarget, timeoutMs: number): 
   }
 }
 
-/** The supervisor's own deadline is drain_timeout + 5s; wait that long by default. */
+/**
+ * The supervisor's own deadline is drain_timeout + 5s; wait that long by default. The serving
+ * generation's drain_timeout, as the supervisor reports it: the file on disk may have changed
+ * since it was loaded.
+ */
 function defaultTimeoutMs(status: StatusReport | undefined): number {
-  let drainTimeout: number = CONFIG_DEFAULTS.server.drain_timeout;
-  if (status) {
-    try {
-      drainTimeout = loadConfigFile(status.configFile).config.server.drain_timeout;
-    } catch {
-      // the file changed into something invalid since: keep the default
-    }
-  }
-  return drainTimeout + DRAIN_KILL_GRACE_MS;
+  return (status?.drainTimeoutMs ?? CONFIG_DEFAULTS.server.drain_timeout) + DRAIN_KILL_GRACE_MS;
 }
 
 /** SIGTERM (graceful drain), then poll until the supervisor is gone; --force SIGKILLs after the timeout. */
