@@ -32,6 +32,11 @@ export interface InitMessage {
 export interface DrainMessage {
   type: 'drain';
   timeoutMs: number;
+  /**
+   * A new generation serves in this worker's place (a reload): the gateway stays ready, so
+   * readiness keeps answering 200 (with Connection: close) instead of 503.
+   */
+  replaced?: boolean;
 }
 
 export interface ReopenLogsMessage {

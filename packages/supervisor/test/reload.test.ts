@@ -1,6 +1,8 @@
 /** Rolling reload that succeeds: CLI `reload` and SIGHUP, with a stream in flight. */
 import t from 'tap';
+import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { httpRequest, isProcessAlive, makeSandbox, runCli, startForeground, statusOf, streamChat, waitFor } from './helpers/gatewayd.js';
 
 t.test('reload starts a new generation with new worker pids; the old workers exit', async (t) => {
@@ -52,4 +54,26 @@ t.test('a reload that changes only server.host on the same port succeeds (our ow
   const after = await statusOf(sb);
   t.equal(after.generation, 2);
   t.equal((await httpRequest(sb.port, '/health')).status, 200);
+});
+
+t.test('readiness stays 200 on a kept-alive connection to a worker a reload replaces (with Connection: close)', async (t) => {
+  const sb = await makeSandbox(t);
+  await startForeground(t, sb);
+  const socket = connect(sb.port, '127.0.0.1');
+  t.teardown(() => socket.destroy());
+  await once(socket, 'connect');
+  let received = '';
+  socket.setEncoding('latin1').on('data', (d: string) => (received += d));
+  const probe = async (): Promise<string> => {
+    const from = received.length;
+    socket.write(`GET /health/ready HTTP/1.1\r\nHost: 127.0.0.1:${sb.port}\r\n\r\n`);
+    await waitFor(() => /\r\n\r\n\{[^}]*\}/.test(received.slice(from)), 5_000, 'the readiness answer');
+    return received.slice(from);
+  };
+  t.match(await probe(), /^HTTP\/1\.1 200 /);
+  const result = await runCli(['reload', '--pid-file', sb.pidFile]);
+  t.equal(result.code, 0, result.stderr);
+  const during = await probe();
+  t.match(during, /^HTTP\/1\.1 200 /, 'the gateway is ready: a new generation serves');
+  t.match(during, /\r\nconnection: close\r\n/i, 'and the probe is told to reconnect (to a new worker)');
 });

@@ -72,7 +72,7 @@ function handle(message: SupervisorToWorker): void {
       });
       return;
     case 'drain':
-      if (worker !== null) worker.drain(message.timeoutMs, 'supervisor');
+      if (worker !== null) worker.drain(message.timeoutMs, message.replaced === true ? 'reload' : 'supervisor', message.replaced === true);
       else exit(0);
       return;
     case 'reopen-logs':

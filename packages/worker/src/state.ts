@@ -12,6 +12,8 @@ export class WorkerState {
   activeStreams = 0;
   requestsTotal = 0;
   draining = false;
+  /** Draining because a new generation serves in this worker's place (reload): readiness stays 200. */
+  replaced = false;
   /**
    * performance.now() of the last request start or response end, for the drain idle rule
    * (drain.ts). A worker that never served a request has no keep-alive connection to wait for.

@@ -17,7 +17,8 @@ import { WorkerState } from './state.js';
 export interface RunningWorker {
   logger: Logger;
   port: number;
-  drain(timeoutMs: number, reason: string): void;
+  /** `replaced`: a new generation serves in this worker's place (see DrainMessage). */
+  drain(timeoutMs: number, reason: string, replaced?: boolean): void;
   reopenLogs(): void;
   stats(): WorkerStats;
 }
@@ -61,7 +62,8 @@ export async function startWorker(init: InitMessage, exit: (code: number) => voi
     worker: {
       logger,
       port,
-      drain: (timeoutMs, reason) => {
+      drain: (timeoutMs, reason, replaced = false) => {
+        if (replaced) state.replaced = true;
         health.stop(); // issue 5: a draining worker 0 stops probing (its successor takes over)
         retireSharedState(); // issue 4: credits go back now, for the next generation's workers
         drainer.start(timeoutMs, reason);

@@ -8,11 +8,11 @@ export const DRAIN_KILL_GRACE_MS = 5_000;
  * Asks one worker to drain (stop accepting, finish in-flight work within `timeoutMs`, exit) and
  * arms the SIGKILL deadline. A worker that is still starting serves nobody, so it is just killed.
  */
-export function drainWorker(pool: WorkerPool, handle: WorkerHandle, timeoutMs: number, logger: Logger): Promise<WorkerExit> {
+export function drainWorker(pool: WorkerPool, handle: WorkerHandle, timeoutMs: number, logger: Logger, replaced = false): Promise<WorkerExit> {
   if (handle.state === 'stopped') return handle.exited;
   if (handle.state === 'draining') return handle.exited;
   handle.retiring = true;
-  if (handle.state === 'starting' || !pool.send(handle, { type: 'drain', timeoutMs })) {
+  if (handle.state === 'starting' || !pool.send(handle, { type: 'drain', timeoutMs, ...(replaced ? { replaced } : {}) })) {
     pool.kill(handle);
     return handle.exited;
   }
@@ -32,7 +32,8 @@ export async function drainWorkers(
   handles: WorkerHandle[],
   timeoutFor: (handle: WorkerHandle) => number,
   logger: Logger,
+  replaced = false,
 ): Promise<void> {
-  const exits = handles.map((handle) => drainWorker(pool, handle, timeoutFor(handle), logger));
+  const exits = handles.map((handle) => drainWorker(pool, handle, timeoutFor(handle), logger, replaced));
   await Promise.all(exits);
 }

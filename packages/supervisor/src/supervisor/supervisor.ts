@@ -133,7 +133,7 @@ export class Supervisor implements ReloadHost {
     this.logger.level = spec.config.logging.level;
     this.stateStore.configure(spec.config);
     // One drain message after the other; they finish in the background.
-    void drainWorkers(this.pool, old, () => oldDrainTimeout, this.logger);
+    void drainWorkers(this.pool, old, () => oldDrainTimeout, this.logger, true);
   }
 
   /** Graceful: drain every worker (drain_timeout, then SIGKILL). Fast: SIGKILL them. Then clean up. */

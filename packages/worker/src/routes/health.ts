@@ -12,8 +12,11 @@ const DRAINING = Buffer.from('{"status":"draining"}');
 
 const health: Handler = (ex) => sendJson(ex, 200, ex.worker.draining ? DRAINING : OK);
 const live: Handler = (ex) => sendJson(ex, 200, OK);
+// A worker replaced by a reload is draining, but the gateway is not: a load balancer probing on a
+// kept-alive connection must not take the instance out. The answer carries Connection: close (as
+// every answer while draining), so its next probe reaches a new worker.
 const ready: Handler = (ex) => {
-  const answer = readinessAnswer(ex.worker.draining);
+  const answer = readinessAnswer(ex.worker.draining && !ex.worker.replaced);
   sendJson(ex, answer.status, answer.body);
 };
 
