@@ -7,14 +7,15 @@ import { MetricsHub } from '../../src/metrics/index.js';
 import { httpRequest } from '../helpers/gatewayd.js';
 import { report, workerRef } from './fixtures.js';
 
-const YAML = `
-admin: { host: 127.0.0.1, port: 0, token: "\${ADMIN_TOKEN}" }
+// Without a token the key is left out: present but empty is a config error (an unset ${ENV}).
+const yaml = (withToken: boolean) => `
+admin: { host: 127.0.0.1, port: 0${withToken ? ', token: "${ADMIN_TOKEN}"' : ''} }
 providers: [{ name: openai, type: openai, api_keys: ["\${OPENAI_KEY}"] }]
 models: [{ name: gpt-4o-mini, targets: [{ provider: openai, model: gpt-4o-mini }] }]
 `;
 
 async function serve(t: { teardown(fn: () => unknown): void }, token: string): Promise<{ port: number; host: AdminHost }> {
-  const { config } = loadConfigText(YAML, '/t/gatewayd.yaml', { ADMIN_TOKEN: token, OPENAI_KEY: 'sk-very-secret-openai' });
+  const { config } = loadConfigText(yaml(token !== ''), '/t/gatewayd.yaml', { ADMIN_TOKEN: token, OPENAI_KEY: 'sk-very-secret-openai' });
   const workers = [workerRef(0, 999)];
   const metrics = new MetricsHub({ workers: () => workers, generation: () => 1, providers: () => ['openai'] });
   metrics.applyReport(workers[0]!, report(1, 4));
@@ -67,7 +68,7 @@ t.test('without a token: open; JSON errors; /metrics in the Prometheus text form
 
 t.test('a port already in use fails with a clear reason', async (t) => {
   const { port } = await serve(t, '');
-  const { config } = loadConfigText(YAML, '/t/gatewayd.yaml', {});
+  const { config } = loadConfigText(yaml(false), '/t/gatewayd.yaml', {});
   const host = { current: { config } } as unknown as AdminHost;
   await t.rejects(startAdminServer(host, { host: '127.0.0.1', port }, pino({ level: 'silent' })), { message: `admin port 127.0.0.1:${port} is already in use` });
 });
