@@ -7,8 +7,9 @@
  * Each worker keeps copies of the entries it read from the store (hot.ts), so a repeated hit
  * costs no round trip; entries carry their expiry (entry.ts), so those copies end with them.
  *
- * Per request: `x-cache: HIT | MISS | BYPASS` when cache.enabled; `cache-control: no-cache` or
- * `no-store` from the caller skips both the lookup and the store (BYPASS).
+ * Per request: `x-cache: HIT | MISS` when cache.enabled; `cache-control: no-cache` or `no-store`
+ * from the caller skips both the lookup and the store: a MISS on the wire (the answer did not come
+ * from the cache), `bypass` in the access log and metrics.
  */
 import type { ClientProtocol } from '../pipeline/types.js';
 import type { StateBackend } from '../state/index.js';
@@ -28,7 +29,7 @@ export { HotEntries, HOT_MAX_BYTES, HOT_MAX_ENTRIES, HOT_MAX_ENTRY_BYTES } from 
 export type CacheStatus = 'hit' | 'miss' | 'bypass' | 'off';
 
 export const X_CACHE = 'x-cache';
-export const X_CACHE_VALUE: Readonly<Record<Exclude<CacheStatus, 'off'>, string>> = { hit: 'HIT', miss: 'MISS', bypass: 'BYPASS' };
+export const X_CACHE_VALUE: Readonly<Record<Exclude<CacheStatus, 'off'>, string>> = { hit: 'HIT', miss: 'MISS', bypass: 'MISS' };
 
 /** Endpoints whose answers are cached; count_tokens is answered cheaply and never cached. */
 export function isCacheable(protocol: ClientProtocol): boolean {
