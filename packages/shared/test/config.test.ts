@@ -201,3 +201,13 @@ t.test('admin.token present but empty (an unset ${ENV}) is an error, not an open
   t.equal(loadConfigText('admin: { token: "${ADMIN_TOKEN}" }\n', '/test/gatewayd.yaml', { ADMIN_TOKEN: 's3cret-token' }).config.admin.token, 's3cret-token');
   t.equal(loadConfigText('admin: { port: 9999 }\n', '/test/gatewayd.yaml', {}).config.admin.token, undefined, 'left out: no token');
 });
+
+t.test('secrets with surrounding whitespace (a newline from echo) are trimmed, with a warning', async (t) => {
+  const text = 'auth: { mode: hybrid, keys: [{ name: d, key: "${GW_KEY}" }] }\nproviders: [{ name: p, type: openai, api_keys: ["${P_KEY}"] }]\n';
+  const { config, warnings } = loadConfigText(text, '/test/gatewayd.yaml', { GW_KEY: 'sk-gw-dddd\n', P_KEY: ' sk-provider \n' });
+  t.equal(config.auth.keys[0]!.key, 'sk-gw-dddd', 'the gateway key as callers present it');
+  t.same(config.providers[0]!.api_keys, ['sk-provider']);
+  t.ok(warnings.some((w) => w.includes('auth.keys[0] (d) has leading or trailing whitespace')));
+  t.ok(warnings.some((w) => w.includes('api_keys[0] has leading or trailing whitespace')));
+  t.notMatch(warnings.join('\n'), 'sk-gw-dddd', 'the warning never shows the key');
+});

@@ -114,14 +114,27 @@ function restoreOverriddenStrings(tree: Record<string, unknown>, overridden: rea
   return restored;
 }
 
+/**
+ * A secret with surrounding whitespace (a trailing newline from `echo` into a secret file) is
+ * trimmed: callers' keys are compared trimmed, so an untrimmed gateway key could never match, and
+ * in hybrid mode the caller's copy would then be taken for a provider key and sent upstream.
+ */
+function trimmedSecret(value: string, where: string, warnings: string[]): string {
+  const trimmed = value.trim();
+  if (trimmed !== value) warnings.push(`${where} has leading or trailing whitespace; it is trimmed`);
+  return trimmed;
+}
+
 /** Drops empty secrets (unset ${ENV}) with a warning and fills per-type default base URLs. */
 function normalise(config: GatewayConfig, warnings: string[]): void {
+  config.auth.keys.forEach((k, i) => (k.key = trimmedSecret(k.key, `auth.keys[${i}] (${k.name})`, warnings)));
   config.auth.keys = config.auth.keys.filter((k, i) => {
     if (k.key !== '') return true;
     warnings.push(`auth.keys[${i}] (${k.name}) has an empty key; that key is disabled`);
     return false;
   });
   config.providers.forEach((provider, p) => {
+    provider.api_keys = provider.api_keys.map((k, i) => trimmedSecret(k, `providers[${p}] (${provider.name}): api_keys[${i}]`, warnings));
     // A repeated key (two ${ENV} set to the same value) would be rotated to twice as often and,
     // cooled down, still be picked as its copy.
     provider.api_keys = provider.api_keys.filter((k, i, keys) => {
