@@ -27,9 +27,12 @@ export class ApiRequest implements BodySink {
     private readonly caller: Caller | GatewayError,
   ) {}
 
-  onBody(raw: Buffer): void {
+  onBody(body: Buffer): void {
     const { deps, ex, headers, caller } = this;
     if (caller instanceof GatewayError) return sendGatewayError(ex, caller);
+    // A UTF-8 byte order mark carries no meaning and is not JSON: the raw bytes forwarded upstream
+    // (a strict parser such as Ollama's refuses it) leave it behind, as the parser does.
+    const raw = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body;
     const json = parseJsonBody(raw);
     if (json instanceof GatewayError) return sendGatewayError(ex, json);
     const call = validateCall(this.protocol, json);

@@ -3,10 +3,13 @@
  * position (and sometimes quote the body), so on failure the text is scanned once more by
  * locateJsonError to report where and what went wrong, without echoing the body.
  */
+import { isUtf8 } from 'node:buffer';
 import { GatewayError } from '@gatewayd/shared/errors';
 import { locateJsonError } from './json-locate.js';
 
 export function parseJsonBody(body: Buffer): unknown | GatewayError {
+  // Decoding would replace bad bytes with U+FFFD, while the raw bytes may be forwarded unchanged.
+  if (!isUtf8(body)) return new GatewayError('GW_ERR_BAD_JSON', 'the request body is not valid UTF-8 text');
   let text: string;
   try {
     text = body.toString('utf8');

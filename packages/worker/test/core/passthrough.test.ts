@@ -101,6 +101,25 @@ models:
     t.equal(last().headers['openai-organization'], 'org-7', 'openai-organization forwarded');
   });
 
+  t.test('a UTF-8 byte order mark is left behind, not forwarded (strict parsers refuse it)', async (t) => {
+    const json = '{"model":"gpt-x","messages":[{"role":"user","content":"hi"}]}';
+    const r = await call(port, '/v1/chat/completions', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(json)]));
+    t.equal(r.status, 200);
+    t.equal(last().body.toString('latin1'), json, 'the bytes after the BOM, unchanged');
+  });
+
+  t.test('a body that is not valid UTF-8 is a 400 in the caller\'s shape, never forwarded', async (t) => {
+    const before = up.requests.length;
+    const bad = Buffer.concat([Buffer.from('{"model":"gpt-x","messages":[{"role":"user","content":"h'), Buffer.from([0xff, 0xfe]), Buffer.from('i"}]}')]);
+    const openai = await call(port, '/v1/chat/completions', bad);
+    t.equal(openai.status, 400);
+    t.match(JSON.parse(openai.body.toString()), { error: { code: 'GW_ERR_BAD_JSON', message: /not valid UTF-8/ } });
+    const anthropic = await call(port, '/v1/messages', Buffer.from(bad.toString('latin1').replace('"gpt-x"', '"claude-x","max_tokens":5'), 'latin1'), { 'anthropic-version': '2023-06-01' });
+    t.equal(anthropic.status, 400);
+    t.match(JSON.parse(anthropic.body.toString()), { type: 'error', error: { type: 'invalid_request_error', message: /not valid UTF-8/ } });
+    t.equal(up.requests.length, before, 'nothing reached the upstream');
+  });
+
   t.test('OpenAI chat, plain, through an alias: only the model changes', async (t) => {
     const r = await call(port, '/v1/chat/completions', { model: 'alias-x', messages: [{ role: 'user', content: 'x' }] });
     t.ok(r.body.equals(OPENAI_PLAIN));
