@@ -137,7 +137,10 @@ export class Exchange {
     // The fallback engine also reports the socket closing after a completed response: ignore it.
     if (this.done) return;
     const work = this.cancel;
-    this.finish(CLIENT_CLOSED_STATUS);
+    this.cancel = null;
+    // The work stops first, so what it counted (the tokens a stream reported) is there when
+    // finish() records the request and settles its rate-limit reservation.
     work?.cancel();
+    this.finish(CLIENT_CLOSED_STATUS);
   }
 }

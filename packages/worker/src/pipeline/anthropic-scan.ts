@@ -31,7 +31,8 @@ export class AnthropicSseScanner {
     return anthropicUsageOf(this.usageSoFar);
   }
 
-  push(chunk: Buffer): void {
+  /** One read; returns the offset in it just past its last complete event (0: none completed). */
+  push(chunk: Buffer): number {
     let start = 0;
     // A blank line split between reads (\n|\n, \r\n\r|\n, ...): look at the junction.
     if (this.pendingBytes > 0) {
@@ -57,6 +58,7 @@ export class AnthropicSseScanner {
       start = end;
     }
     if (start < chunk.length) this.hold(chunk.subarray(start));
+    return start;
   }
 
   /** Upstream EOF: an event without a final blank line still counts. */

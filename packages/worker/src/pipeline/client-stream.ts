@@ -131,10 +131,22 @@ export class ClientStream implements ChunkWriter {
     else this.endWithError('GW_ERR_STREAM_INTERRUPTED', `provider ${this.input.target.provider.name} ended the stream before it was complete`);
   }
 
+  /** What the upstream reported so far (an aborted or failed stream counts its tokens too). */
+  usage(): TokenUsage | undefined {
+    return this.relay.usage();
+  }
+
   private failNow(err: unknown): void {
     if (this.ex.done || this.over) return;
+    if (this.relay.complete?.() === true) {
+      // The answer was whole: what broke afterwards is no failure of it, nor of the target.
+      this.owner.abortUpstream();
+      this.endNow();
+      return;
+    }
     this.over = true;
     this.owner.abortUpstream();
+    this.owner.streamEnded(this.relay.usage());
     if (!this.ex.headersWritten) this.begin();
     const name = this.input.target.provider.name;
     if (err instanceof UpstreamStreamError) {

@@ -97,6 +97,11 @@ export interface StreamRelay {
   /** Upstream EOF: writes what remains. False when the upstream stream ended early. */
   finish(out: ChunkWriter): boolean;
   usage(): TokenUsage | undefined;
+  /**
+   * The upstream already sent its protocol's end (message_stop, [DONE]): a failure after it (a
+   * reset, an idle timeout before EOF) ends the answer normally. Absent: never known early.
+   */
+  complete?(): boolean;
 }
 
 /** How a client call is served by one kind of provider. */

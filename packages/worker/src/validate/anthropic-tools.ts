@@ -17,8 +17,9 @@ export function checkAnthropicTools(req: Record<string, unknown>): void {
 
 function checkTool(tool: unknown, i: number): void {
   if (!isObject(tool)) return expected(['tools', i], 'a tool object', tool);
-  requiredString(tool, 'name', ['tools', i]);
   const type = tool.type;
+  // The MCP connector's mcp_toolset names its server (mcp_server_name), not itself.
+  if (type !== 'mcp_toolset') requiredString(tool, 'name', ['tools', i]);
   if (type !== undefined && type !== null && type !== 'custom') {
     // Server tools (web_search_20250305, bash_20250124, ...) carry their own fields.
     if (typeof type !== 'string') expected(['tools', i, 'type'], 'a string', type);

@@ -17,6 +17,12 @@ t.test('interleaved thinking: a budget above max_tokens is the upstream\'s to ju
   passesUnchanged(t, validateMessagesRequest, [['budget 4000, max_tokens 2000', req({ max_tokens: 2000, thinking: { type: 'enabled', budget_tokens: 4000 } })]]);
 });
 
+t.test('MCP connector: an mcp_toolset tool names its server, not itself', async (t) => {
+  const mcp = req({ mcp_servers: [{ type: 'url', url: 'https://mcp.example.com/sse', name: 'ex' }], tools: [{ type: 'mcp_toolset', mcp_server_name: 'ex' }] });
+  passesUnchanged(t, validateMessagesRequest, [['mcp_toolset', mcp]]);
+  passesUnchanged(t, validateCountTokensRequest, [['mcp_toolset', { model: 'claude-sonnet-4-5', messages: [user], tools: [{ type: 'mcp_toolset', mcp_server_name: 'ex' }] }]]);
+});
+
 t.test('messages: bad input', async (t) => {
   const cases: BadCase[] = [
     ['body is an array', [req({})], '', /must be a JSON object, got an array/],

@@ -76,18 +76,39 @@ class AnthropicNativePlan implements ExchangePlan {
   }
 }
 
+/**
+ * Anthropic bytes as they come, whole events only: the unfinished tail of a read waits for the
+ * rest of its event, so an error event written after a failure never lands inside a half event
+ * (the SDK could not parse either). Complete events are never held back.
+ */
 class AnthropicPassthroughRelay implements StreamRelay {
   private readonly scanner = new AnthropicSseScanner();
+  /** The reads (or their tails) of the event not finished yet. */
+  private held: Buffer[] = [];
 
   push(chunk: Buffer, out: ChunkWriter): void {
-    this.scanner.push(chunk);
-    out.write(chunk);
+    const end = this.scanner.push(chunk);
+    if (end === 0) {
+      this.held.push(chunk);
+      return;
+    }
+    for (const piece of this.held) out.write(piece);
+    this.held = [];
+    out.write(end === chunk.length ? chunk : chunk.subarray(0, end));
+    if (end < chunk.length) this.held.push(chunk.subarray(end));
   }
 
-  finish(): boolean {
+  finish(out: ChunkWriter): boolean {
     this.scanner.end();
+    // At EOF an event without its final blank line still counts (as the scanner counts it).
+    for (const piece of this.held) out.write(piece);
+    this.held = [];
     // An upstream `error` event already told the caller what went wrong.
     return this.scanner.complete || this.scanner.failed;
+  }
+
+  complete(): boolean {
+    return this.scanner.complete;
   }
 
   usage(): TokenUsage | undefined {

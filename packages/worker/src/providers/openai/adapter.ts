@@ -120,6 +120,10 @@ class OpenaiPassthroughRelay implements StreamRelay {
     return this.tap.sawDone || this.tap.sawError;
   }
 
+  complete(): boolean {
+    return this.tap.sawDone;
+  }
+
   usage(): TokenUsage | undefined {
     return usageFromOpenai(this.tap.usage);
   }
