@@ -10,6 +10,11 @@ export interface NumberRule {
   min?: number;
   max?: number;
   integer?: boolean;
+  /**
+   * An int64 field (OpenAI's `seed`): integers up to ±2^63 are taken, although beyond 2^53 the
+   * parsed number is rounded (the raw bytes, forwarded unchanged, keep the caller's digits).
+   */
+  int64?: boolean;
   /** Defaults to true: most optional OpenAI fields are nullable, and null is treated as absent. */
   nullable?: boolean;
 }
@@ -27,8 +32,12 @@ function rangeText(rule: NumberRule): string {
 /** Validates a number (not a field): used for required numbers and array items. */
 export function checkNumberValue(value: unknown, rule: NumberRule, path: () => readonly PathSegment[]): void {
   const integer = rule.integer === true;
-  if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isSafeInteger(value))) {
+  if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
     expected(path(), integer ? 'an integer' : 'a number', value);
+  }
+  if (integer && !Number.isSafeInteger(value)) {
+    const limit = rule.int64 === true ? 2 ** 63 : Number.MAX_SAFE_INTEGER;
+    if (Math.abs(value) > limit) fail(path(), `is too large: at most ${rule.int64 === true ? '2^63' : '2^53 - 1'} in magnitude`);
   }
   if ((rule.min !== undefined && value < rule.min) || (rule.max !== undefined && value > rule.max)) {
     fail(path(), `must be ${integer ? 'an integer ' : ''}${rangeText(rule)}, got ${value}`);

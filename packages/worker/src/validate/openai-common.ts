@@ -38,7 +38,7 @@ export function checkSampling(req: Record<string, unknown>): void {
   numberField(req, 'n', { integer: true, min: 1, max: 128 });
   numberField(req, 'presence_penalty', { min: -2, max: 2 });
   numberField(req, 'frequency_penalty', { min: -2, max: 2 });
-  numberField(req, 'seed', { integer: true });
+  numberField(req, 'seed', { integer: true, int64: true });
   checkStop(req);
   checkLogitBias(req);
 }

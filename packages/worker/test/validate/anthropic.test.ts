@@ -35,7 +35,7 @@ t.test('messages: bad input', async (t) => {
     ['max_tokens fractional', req({ max_tokens: 10.5 }), 'max_tokens', /expected an integer, got the number 10.5/],
     ['max_tokens a string', req({ max_tokens: '1024' }), 'max_tokens', /got the string "1024"/],
     ['max_tokens null', req({ max_tokens: null }), 'max_tokens', /got null/],
-    ['max_tokens huge', req({ max_tokens: 1e20 }), 'max_tokens', /expected an integer/],
+    ['max_tokens huge', req({ max_tokens: 1e20 }), 'max_tokens', /too large/],
     ['messages missing', { model: 'm', max_tokens: 1 }, 'messages', /required/],
     ['messages empty', req({ messages: [] }), 'messages', /at least one message is required/],
     ['messages an object', req({ messages: user }), 'messages', /got an object/],

@@ -14,6 +14,10 @@ t.test('valid SDK payloads pass unchanged', async (t) => {
   passesUnchanged(t, validateEmbeddingRequest, validEmbeddingRequests);
 });
 
+t.test('seed is an int64: integers beyond 2^53 are taken, up to 2^63', async (t) => {
+  passesUnchanged(t, validateChatRequest, [['seed 2^62', chat({ seed: 4611686018427387904 })], ['seed -2^63', chat({ seed: -9223372036854775808 })]]);
+});
+
 t.test('chat completions: bad input', async (t) => {
   const cases: BadCase[] = [
     ['body is an array', [], '', /must be a JSON object, got an array/],
@@ -69,11 +73,13 @@ t.test('chat completions: bad input', async (t) => {
     ['n zero', chat({ n: 0 }), 'n', /between 1 and 128/],
     ['n fractional', chat({ n: 1.5 }), 'n', /expected an integer, got the number 1.5/],
     ['max_tokens zero', chat({ max_tokens: 0 }), 'max_tokens', /at least 1/],
-    ['max_tokens huge', chat({ max_tokens: 1e300 }), 'max_tokens', /expected an integer/],
+    ['max_tokens huge', chat({ max_tokens: 1e300 }), 'max_tokens', /too large/],
     ['max_tokens a string', chat({ max_tokens: '100' }), 'max_tokens', /expected an integer, got the string "100"/],
     ['max_completion_tokens negative', chat({ max_completion_tokens: -1 }), 'max_completion_tokens', /at least 1/],
     ['presence_penalty out of range', chat({ presence_penalty: 3 }), 'presence_penalty', /between -2 and 2/],
     ['seed fractional', chat({ seed: 0.5 }), 'seed', /integer/],
+    ['seed beyond int64', chat({ seed: 2 ** 64 }), 'seed', /too large: at most 2\^63/],
+    ['max_tokens beyond 2^53', chat({ max_tokens: 1e20 }), 'max_tokens', /too large/],
     ['top_logprobs too large', chat({ top_logprobs: 21 }), 'top_logprobs', /between 0 and 20/],
     ['logprobs a string', chat({ logprobs: 'yes' }), 'logprobs', /expected a boolean/],
     ['logit_bias an array', chat({ logit_bias: [1] }), 'logit_bias', /expected an object, got an array/],
