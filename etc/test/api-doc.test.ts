@@ -41,11 +41,11 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Rows of api.md's endpoint tables: `| \`GET\`, \`HEAD\` | \`/path\` | ...`. */
+/** Rows of api.md's endpoint tables: `| \`GET\`, \`HEAD\` | \`/path\` | ...`; a `{param}` segment is the router's `*`. */
 function documentedRoutes(markdown: string): Map<string, string[]> {
   const rows = new Map<string, string[]>();
   for (const m of markdown.matchAll(/^\| ((?:`[A-Z]+`(?:, )?)+) \| `(\/[^`]*)` \|/gm)) {
-    rows.set(m[2]!, [...m[1]!.matchAll(/`([A-Z]+)`/g)].map((x) => x[1]!));
+    rows.set(m[2]!.replace(/\{[^}/]+\}/g, '*'), [...m[1]!.matchAll(/`([A-Z]+)`/g)].map((x) => x[1]!));
   }
   return rows;
 }

@@ -1,16 +1,17 @@
 /**
- * The data-plane API routes: the five POST endpoints (OpenAI and Anthropic protocols), GET
- * /v1/models, and CORS preflight (OPTIONS) on every route of the table.
+ * The data-plane API routes: the five POST endpoints (OpenAI and Anthropic protocols), GET (and
+ * HEAD) /v1/models and /v1/models/{id}, and CORS preflight (OPTIONS) on every route of the table.
  */
 import type { Cors } from '../auth/index.js';
 import { readBody } from '../http/body.js';
 import { sendEmpty } from '../http/respond.js';
-import type { Handler, RouteTable } from '../http/router.js';
+import type { HeaderList } from '../http/exchange.js';
+import { allowedMethods, type Handler, type RouteTable } from '../http/router.js';
 import { observeApiCall } from '../observe/index.js';
 import type { ClientProtocol } from '../pipeline/types.js';
 import { ApiRequest } from './api-request.js';
 import type { EndpointDeps } from './deps.js';
-import { modelsHandler } from './models.js';
+import { MODEL_PREFIX, modelHandler, modelsHandler } from './models.js';
 import { readRequestHeaders } from './request-headers.js';
 
 export type { EndpointDeps } from './deps.js';
@@ -23,8 +24,6 @@ const API_ROUTES: ReadonlyArray<readonly [string, ClientProtocol]> = [
   ['/v1/messages/count_tokens', 'anthropic-count-tokens'],
 ];
 
-const ALLOW = [['allow', 'GET, POST, OPTIONS']] as const;
-
 function apiHandler(deps: EndpointDeps, protocol: ClientProtocol): Handler {
   const anthropic = protocol.startsWith('anthropic');
   return (ex, req) => {
@@ -36,20 +35,23 @@ function apiHandler(deps: EndpointDeps, protocol: ClientProtocol): Handler {
   };
 }
 
-/** OPTIONS: a 204 with the preflight headers when the Origin is allowed, else a bare 204. */
-function preflightHandler(cors: Cors): Handler {
+/** OPTIONS: a 204 with the preflight headers when the Origin is allowed, else a bare 204 with the route's Allow. */
+function preflightHandler(cors: Cors, allow: string): Handler {
+  const allowHeader: HeaderList = [['allow', allow]];
   return (ex, req) => {
     const headers = cors.preflight(req.getHeader('origin'), req.getHeader('access-control-request-method'), req.getHeader('access-control-request-headers'));
     // The preflight set already holds the origin headers the dispatcher prepared.
     ex.cors = null;
-    sendEmpty(ex, 204, headers ?? ALLOW);
+    sendEmpty(ex, 204, headers ?? allowHeader);
   };
 }
 
 /** Adds the API routes, then OPTIONS to every route already in the table (health included). */
 export function addApiRoutes(routes: RouteTable, deps: EndpointDeps): void {
   for (const [path, protocol] of API_ROUTES) routes.set(path, { post: apiHandler(deps, protocol) });
-  routes.set('/v1/models', { get: modelsHandler(deps) });
-  const preflight = preflightHandler(deps.cors);
-  for (const handlers of routes.values()) handlers.options ??= preflight;
+  const models = modelsHandler(deps);
+  const model = modelHandler(deps);
+  routes.set('/v1/models', { get: models, head: models });
+  routes.set(`${MODEL_PREFIX}*`, { get: model, head: model });
+  for (const handlers of routes.values()) handlers.options ??= preflightHandler(deps.cors, `${allowedMethods(handlers)}, OPTIONS`);
 }

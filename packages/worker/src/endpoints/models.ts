@@ -6,7 +6,7 @@
  */
 import { GatewayError } from '@gatewayd/shared/errors';
 import type { Caller } from '../auth/index.js';
-import { sendGatewayError, sendJson } from '../http/respond.js';
+import { sendError, sendGatewayError, sendJson } from '../http/respond.js';
 import type { Handler } from '../http/router.js';
 import type { EndpointDeps } from './deps.js';
 
@@ -22,6 +22,48 @@ function anthropicList(names: readonly string[], created: number): string {
     first_id: names[0] ?? null,
     last_id: names[names.length - 1] ?? null,
   });
+}
+
+function openaiModel(id: string, created: number): string {
+  return JSON.stringify({ id, object: 'model', created, owned_by: 'gatewayd' });
+}
+
+function anthropicModel(id: string, created: number): string {
+  return JSON.stringify({ type: 'model', id, display_name: id, created_at: new Date(created * 1000).toISOString() });
+}
+
+/** The part of GET /v1/models/{id} after the prefix, percent-decoded; null when malformed. */
+function modelIdOf(path: string): string | null {
+  try {
+    return decodeURIComponent(path.slice(MODEL_PREFIX.length));
+  } catch {
+    return null;
+  }
+}
+
+export const MODEL_PREFIX = '/v1/models/';
+
+/**
+ * GET /v1/models/{id} (the SDKs' models.retrieve): one model of the list above, in the same shape
+ * rules; a name the caller may not use, or no such name, is 404 GW_ERR_UNKNOWN_MODEL.
+ */
+export function modelHandler(deps: EndpointDeps): Handler {
+  const names = new Set(deps.router.modelNames());
+  return (ex, req) => {
+    const anthropic = req.getHeader('anthropic-version') !== '';
+    if (anthropic) ex.errorShape = 'anthropic';
+    const caller = deps.auth.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'));
+    if (caller instanceof GatewayError) {
+      sendGatewayError(ex, caller);
+      return;
+    }
+    const id = modelIdOf(ex.path);
+    if (id === null || !names.has(id) || !deps.auth.allows(caller, id)) {
+      sendError(ex, 'GW_ERR_UNKNOWN_MODEL', `the model ${JSON.stringify((id ?? ex.path.slice(MODEL_PREFIX.length)).slice(0, 200))} does not exist`);
+      return;
+    }
+    sendJson(ex, 200, anthropic ? anthropicModel(id, deps.createdAt) : openaiModel(id, deps.createdAt));
+  };
 }
 
 export function modelsHandler(deps: EndpointDeps): Handler {

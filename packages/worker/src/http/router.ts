@@ -1,6 +1,7 @@
 /**
  * One uWS catch-all handler and a plain map from path to per-method handlers: one lookup per
- * request, and the request id, counters, 404/405 and the exception guard live in one place.
+ * request, and the request id, counters, 404/405 and the exception guard live in one place. A
+ * path not in the map is looked up once more as its parent with `*` (`/v1/models/*`).
  */
 import { Exchange, type HeaderList } from './exchange.js';
 import { failExchange, sendError } from './respond.js';
@@ -19,6 +20,13 @@ const ANTHROPIC_PREFIX = '/v1/messages';
 export interface DispatcherOptions {
   /** CORS headers for a request's Origin ('' when absent); null: none. */
   corsFor?(origin: string): HeaderList | null;
+}
+
+/** The Allow header of a route: its methods, upper case (RFC 9110 wants it on a 405). */
+export function allowedMethods(entry: MethodHandlers): string {
+  return Object.keys(entry)
+    .map((method) => method.toUpperCase())
+    .join(', ');
 }
 
 export function createDispatcher(worker: WorkerState, routes: RouteTable, options: DispatcherOptions = {}): (res: HttpResponse, req: HttpRequest) => void {
@@ -44,10 +52,10 @@ export function createDispatcher(worker: WorkerState, routes: RouteTable, option
       else if (/(?:^|,)\s*close\s*(?:,|$)/i.test(connection)) ex.closeListed = true;
     }
     try {
-      const entry = routes.get(path);
+      const entry = routes.get(path) ?? routes.get(`${path.slice(0, path.lastIndexOf('/') + 1)}*`);
       const handler = entry?.[method as keyof MethodHandlers];
       if (handler !== undefined) handler(ex, req);
-      else if (entry !== undefined) sendError(ex, 'GW_ERR_METHOD_NOT_ALLOWED', `method ${method.toUpperCase()} is not allowed on ${path}`);
+      else if (entry !== undefined) sendError(ex, 'GW_ERR_METHOD_NOT_ALLOWED', `method ${method.toUpperCase()} is not allowed on ${path}`, false, [['allow', allowedMethods(entry)]]);
       else sendError(ex, 'GW_ERR_NOT_FOUND', `no route for ${method.toUpperCase()} ${path.slice(0, MAX_PATH_IN_MESSAGE)}`);
       // Native uWS aborts the whole process when a handler returns without answering or
       // watching for aborts: turn such a bug into a 500 instead.

@@ -200,6 +200,22 @@ t.test('unknown paths and wrong methods', async (t) => {
   openaiError(t, await send('POST', '/v1/nope', openaiHeaders(), '{}'), 404, 'GW_ERR_NOT_FOUND', 'invalid_request_error', 'unknown path');
   openaiError(t, await send('GET', '/v1/chat/completions', openaiHeaders()), 405, 'GW_ERR_METHOD_NOT_ALLOWED', 'invalid_request_error', 'GET chat');
   anthropicError(t, await send('GET', '/v1/messages', anthropicHeaders()), 405, 'invalid_request_error', 'GET messages');
+  t.equal((await send('GET', '/v1/chat/completions', openaiHeaders())).headers.allow, 'POST, OPTIONS', 'a 405 says what is allowed (RFC 9110)');
+  t.equal((await send('OPTIONS', '/v1/chat/completions', {})).headers.allow, 'POST, OPTIONS', 'so does OPTIONS, per route');
+  t.equal((await send('OPTIONS', '/v1/models', {})).headers.allow, 'GET, HEAD, OPTIONS');
+  const head = await send('HEAD', '/v1/models', openaiHeaders());
+  t.same([head.status, head.text], [200, ''], 'HEAD /v1/models as GET, without a body');
+});
+
+t.test('GET /v1/models/{id} (models.retrieve): the model, or 404 in the caller\'s shape', async (t) => {
+  const found = await send('GET', `/v1/models/${encodeURIComponent(MODELS.mock)}`, openaiHeaders());
+  t.equal(found.status, 200);
+  t.match(JSON.parse(found.text), { id: MODELS.mock, object: 'model', owned_by: 'gatewayd' });
+  const anthropic = await send('GET', `/v1/models/${encodeURIComponent(MODELS.mock)}`, anthropicHeaders());
+  t.match(JSON.parse(anthropic.text), { type: 'model', id: MODELS.mock, display_name: MODELS.mock });
+  openaiError(t, await send('GET', '/v1/models/nope', openaiHeaders()), 404, 'GW_ERR_UNKNOWN_MODEL', 'invalid_request_error', 'unknown model');
+  anthropicError(t, await send('GET', '/v1/models/nope', anthropicHeaders()), 404, 'not_found_error', 'unknown model, Anthropic shape');
+  openaiError(t, await send('GET', `/v1/models/${encodeURIComponent(MODELS.anthropic)}`, openaiHeaders({ authorization: `Bearer ${LIMITED_KEY}` })), 404, 'GW_ERR_UNKNOWN_MODEL', 'invalid_request_error', 'a model the key may not use does not exist for it');
 });
 
 t.test('a model name over 256 characters: 400 on every endpoint', async (t) => {
