@@ -30,6 +30,7 @@ export interface Caller {
 export type AuthMode = GatewayConfig['auth']['mode'];
 
 const MISSING_KEY = 'missing API key: send it as "Authorization: Bearer <key>" or "x-api-key: <key>"';
+const UNSUPPORTED_SCHEME = 'the Authorization header is not "Bearer <key>": send the key as "Authorization: Bearer <key>" or "x-api-key: <key>"';
 const GATEWAY_KEY_IN_CLIENT_MODE = 'a gateway key cannot be used here (auth mode "client"): send your provider API key';
 
 export class Authenticator {
@@ -46,7 +47,8 @@ export class Authenticator {
     const presented = presentedKeys(authorization, xApiKey);
     if (presented.length === 0) {
       if (this.mode !== 'gateway' && this.keys.size === 0) return openCaller(undefined);
-      return unauthorized(MISSING_KEY);
+      // An Authorization header of another scheme (Basic, a bare key) is a key sent wrongly, not none.
+      return unauthorized(authorization.trim() === '' ? MISSING_KEY : UNSUPPORTED_SCHEME);
     }
     // Nothing to match against: skip hashing (a gateway mode without keys still fails closed below).
     if (this.keys.size === 0 && this.mode !== 'gateway') return openCaller(presented[0]);

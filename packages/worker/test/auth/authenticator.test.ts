@@ -64,7 +64,12 @@ t.test('every mode x key presence x key kind', async (t) => {
   for (const mode of ['gateway', 'client', 'hybrid'] as const) {
     const auth = new Authenticator(authConfig(mode));
     t.test(`${mode}: no key`, async (t) => assertUnauthorized(t, auth.authenticate('', '')));
-    t.test(`${mode}: non-bearer authorization only`, async (t) => assertUnauthorized(t, auth.authenticate(`Basic ${TEAM_A}`, ''), TEAM_A));
+    t.test(`${mode}: non-bearer authorization only`, async (t) => {
+      const result = auth.authenticate(`Basic ${TEAM_A}`, '');
+      assertUnauthorized(t, result, TEAM_A);
+      t.match((result as GatewayError).message, /not "Bearer <key>"/, 'a key sent wrongly is not called missing');
+      t.match((auth.authenticate('', '') as GatewayError).message, /^missing API key/);
+    });
     for (const p of presentations(TEAM_A)) {
       t.test(`${mode}: gateway key via ${p.label}`, async (t) => {
         const result = auth.authenticate(p.authorization, p.xApiKey);
