@@ -7,7 +7,9 @@
 import { GatewayError } from '@gatewayd/shared/errors';
 import type { Caller } from '../auth/index.js';
 import { sendError, sendGatewayError, sendJson } from '../http/respond.js';
+import type { Exchange } from '../http/exchange.js';
 import type { Handler } from '../http/router.js';
+import type { HttpRequest } from '../http/uws.js';
 import type { EndpointDeps } from './deps.js';
 
 function openaiList(names: readonly string[], created: number): string {
@@ -22,6 +24,21 @@ function anthropicList(names: readonly string[], created: number): string {
     first_id: names[0] ?? null,
     last_id: names[names.length - 1] ?? null,
   });
+}
+
+/**
+ * The caller of a /v1/models* request and its shape: the Anthropic SDK (anthropic-version) gets
+ * its answers and errors (a bad key) in Anthropic's shape. null: refused (the answer is sent).
+ */
+function modelsCall(deps: EndpointDeps, ex: Exchange, req: HttpRequest): { caller: Caller; anthropic: boolean } | null {
+  const anthropic = req.getHeader('anthropic-version') !== '';
+  if (anthropic) ex.errorShape = 'anthropic';
+  const caller = deps.auth.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'));
+  if (caller instanceof GatewayError) {
+    sendGatewayError(ex, caller);
+    return null;
+  }
+  return { caller, anthropic };
 }
 
 function openaiModel(id: string, created: number): string {
@@ -50,13 +67,9 @@ export const MODEL_PREFIX = '/v1/models/';
 export function modelHandler(deps: EndpointDeps): Handler {
   const names = new Set(deps.router.modelNames());
   return (ex, req) => {
-    const anthropic = req.getHeader('anthropic-version') !== '';
-    if (anthropic) ex.errorShape = 'anthropic';
-    const caller = deps.auth.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'));
-    if (caller instanceof GatewayError) {
-      sendGatewayError(ex, caller);
-      return;
-    }
+    const call = modelsCall(deps, ex, req);
+    if (call === null) return;
+    const { caller, anthropic } = call;
     const id = modelIdOf(ex.path);
     if (id === null || !names.has(id) || !deps.auth.allows(caller, id)) {
       sendError(ex, 'GW_ERR_UNKNOWN_MODEL', `the model ${JSON.stringify((id ?? ex.path.slice(MODEL_PREFIX.length)).slice(0, 200))} does not exist`);
@@ -73,14 +86,9 @@ export function modelsHandler(deps: EndpointDeps): Handler {
   const visibleTo = (caller: Caller): string[] => names.filter((name) => deps.auth.allows(caller, name));
 
   return (ex, req) => {
-    const anthropic = req.getHeader('anthropic-version') !== '';
-    // The Anthropic SDK's models.list(): its errors (a bad key) in Anthropic's shape too.
-    if (anthropic) ex.errorShape = 'anthropic';
-    const caller = deps.auth.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'));
-    if (caller instanceof GatewayError) {
-      sendGatewayError(ex, caller);
-      return;
-    }
+    const call = modelsCall(deps, ex, req);
+    if (call === null) return;
+    const { caller, anthropic } = call;
     if (caller.allowedModels === undefined) {
       sendJson(ex, 200, anthropic ? anthropicBody : openaiBody);
       return;
