@@ -10,13 +10,14 @@ import type { Exchange, HeaderList } from '../http/exchange.js';
 import { sendAtTurnEnd } from '../http/turn-end.js';
 import { sendBody, sendGatewayError } from '../http/respond.js';
 import { classifyStatus, MAX_RETRY_AFTER_MS, parseRetryAfter } from '../routing/index.js';
+import { BatchedCall } from '../upstream/batched-call.js';
 import { HttpCall } from '../upstream/call.js';
 import type { UpstreamHandle, UpstreamHeaders, UpstreamSink } from '../upstream/types.js';
 import { MAX_ANSWER_BYTES } from './answer-limit.js';
 import { ClientStream, type StreamOwner } from './client-stream.js';
 import { answerTooLargeFailure, clientErrorFrom, emptyStreamFailure, statusFailure, transportFailure, unreadableFailure } from './failures.js';
 import type { ProxyRequest } from './proxy.js';
-import { isInProcess, type AttemptInput, type ExchangePlan, type TokenUsage, type UpstreamRequest } from './types.js';
+import { isBatched, isInProcess, type AttemptInput, type ExchangePlan, type TokenUsage, type UpstreamRequest } from './types.js';
 import { scrubBodyForCallers } from '../observe/secrets.js';
 import { leadingStreamError } from './leading-error.js';
 
@@ -70,6 +71,10 @@ export class Attempt implements UpstreamSink, StreamOwner {
     const promise = new Promise<AttemptResult>((resolve) => (this.resolve = resolve));
     if (isInProcess(request)) {
       this.handle = request.open(this);
+    } else if (isBatched(request)) {
+      const call = new BatchedCall(this, request, this.proxy.deps.pools);
+      this.handle = call;
+      call.start();
     } else {
       const call = new HttpCall(this);
       this.handle = call;

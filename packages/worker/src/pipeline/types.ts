@@ -11,7 +11,7 @@ import type {
 } from '@gatewayd/shared';
 import type { MockOverrideHeaders } from '../providers/mock/options.js';
 import type { RouteTarget } from '../routing/index.js';
-import type { HttpUpstreamRequest, UpstreamHandle, UpstreamSink } from '../upstream/types.js';
+import type { BatchedUpstreamRequest, HttpUpstreamRequest, UpstreamHandle, UpstreamSink } from '../upstream/types.js';
 
 export type ClientProtocol = 'openai-chat' | 'openai-completions' | 'openai-embeddings' | 'anthropic-messages' | 'anthropic-count-tokens';
 
@@ -71,10 +71,14 @@ export interface InProcessUpstream {
   open(sink: UpstreamSink): UpstreamHandle;
 }
 
-export type UpstreamRequest = HttpUpstreamRequest | InProcessUpstream;
+export type UpstreamRequest = HttpUpstreamRequest | InProcessUpstream | BatchedUpstreamRequest;
 
 export function isInProcess(request: UpstreamRequest): request is InProcessUpstream {
   return typeof (request as Partial<InProcessUpstream>).open === 'function';
+}
+
+export function isBatched(request: UpstreamRequest): request is BatchedUpstreamRequest {
+  return Array.isArray((request as Partial<BatchedUpstreamRequest>).batches);
 }
 
 /** A complete (non-streamed) answer for the caller. */

@@ -22,6 +22,16 @@ export interface HttpUpstreamRequest {
   bodyTimeout: number;
 }
 
+/**
+ * Several calls made one after another and answered as one, for a provider's batch limit (Gemini
+ * embeds at most 100 inputs per call). The first answer that is not a 2xx is the answer.
+ */
+export interface BatchedUpstreamRequest {
+  batches: HttpUpstreamRequest[];
+  /** The 2xx bodies of every batch, in order, as one body; throws when they do not add up. */
+  merge(bodies: Buffer[]): Buffer;
+}
+
 /** Receives one upstream answer. After onEnd or onError nothing more arrives. */
 export interface UpstreamSink {
   onStart(status: number, headers: UpstreamHeaders): void;

@@ -92,6 +92,7 @@ export function startFakeGemini(opts: FakeOptions = {}): Promise<FakeUpstream> {
         case 'batchEmbedContents': {
           const requests = body.requests;
           if (!Array.isArray(requests) || requests.length === 0) return ex.json(400, geminiError(400, '* BatchEmbedContentsRequest.requests: requests is not specified'), JSON_TYPE);
+          if (requests.length > 100) return ex.json(400, geminiError(400, '* BatchEmbedContentsRequest.requests: at most 100 requests can be in one batch'), JSON_TYPE);
           for (const [i, r] of (requests as Json[]).entries()) {
             if (r.model !== resource) return ex.json(400, geminiError(400, `* BatchEmbedContentsRequest.requests[${i}].model: Model name in request (${String(r.model)}) does not match the model in the URL (${resource}).`), JSON_TYPE);
           }

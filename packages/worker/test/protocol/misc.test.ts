@@ -59,8 +59,6 @@ t.test('requests that cannot be expressed raise TranslationError (a 400), never 
   t.throws(() => openaiToAnthropicRequest({ model: 'm', messages: [{ role: 'function', name: 'f', content: 'x' }] }, 'c'), TranslationError);
   t.throws(() => openaiToGeminiRequest({ model: 'm', messages: [user, { role: 'tool', tool_call_id: 'nope', content: 'x' }] }), /unknown tool_call_id/);
   t.throws(() => openaiToGeminiEmbeddings({ model: 'e', input: [[1, 2, 3]] }), TranslationError);
-  t.throws(() => openaiToGeminiEmbeddings({ model: 'e', input: Array.from({ length: 101 }, (_, i) => `text ${i}`) }), /at most 100 inputs/, 'Gemini refuses larger batches');
-  t.equal(openaiToGeminiEmbeddings({ model: 'e', input: Array.from({ length: 100 }, (_, i) => `text ${i}`) }).body.requests.length, 100);
   const badEscape = { model: 'm', messages: [{ role: 'user' as const, content: [{ type: 'image_url' as const, image_url: { url: 'data:image/png,%E0%A4%A' } }] }] };
   t.throws(() => openaiToAnthropicRequest(badEscape, 'c'), TranslationError, 'a bad % escape in a data: URL (was a URIError)');
   t.throws(() => openaiToGeminiRequest(badEscape), TranslationError);

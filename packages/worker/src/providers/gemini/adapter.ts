@@ -8,7 +8,7 @@ import { GeminiSseDecoder } from '../../pipeline/decoders.js';
 import { baseUrlOf, httpRequest, KEY_SENTINEL, makeTemplate, requestHeaders, TemplateCache, type EndpointTemplate } from '../../pipeline/endpoint-template.js';
 import type { AttemptInput, ExchangePlan, UpstreamRequest } from '../../pipeline/types.js';
 import { estimateEmbeddingTokens } from '../../protocol/tokens.js';
-import { geminiToOpenaiEmbeddings, openaiToGeminiEmbeddings } from './embeddings.js';
+import { geminiEmbeddingBatches, geminiToOpenaiEmbeddings, mergeGeminiEmbeddings, openaiToGeminiEmbeddings } from './embeddings.js';
 import { geminiErrorHint } from './errors.js';
 import { buildGeminiEndpoint, type GeminiMethod } from './endpoint.js';
 import { openaiToGeminiRequest } from './request.js';
@@ -64,7 +64,13 @@ class GeminiEmbeddingsSide implements EmbeddingsProviderSide {
     const { provider, model } = input.target;
     const plan = openaiToGeminiEmbeddings(body, model);
     const template = this.adapter.template(provider, model, 'batchEmbedContents');
-    return httpRequest(template, requestHeaders(template, input), JSON.stringify(plan.body), input);
+    const headers = requestHeaders(template, input);
+    const batches = geminiEmbeddingBatches(plan);
+    if (batches.length === 1) return httpRequest(template, headers, JSON.stringify(plan.body), input);
+    return {
+      batches: batches.map((batch) => httpRequest(template, headers, JSON.stringify(batch), input)),
+      merge: (bodies) => mergeGeminiEmbeddings(bodies, plan.inputs.length),
+    };
   }
 
   parse(body: Buffer, request: EmbeddingRequest): EmbeddingResponse {
