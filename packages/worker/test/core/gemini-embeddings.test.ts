@@ -4,10 +4,9 @@
  * one list in the caller's order; a failing batch is the answer (and fails over like any other).
  */
 import t from 'tap';
-import { startFakeGemini } from '../fakes/index.js';
 import { embeddingOf } from '../fakes/server.js';
 import { geminiEmbeddingBatches, mergeGeminiEmbeddings, openaiToGeminiEmbeddings } from '../../src/providers/gemini/index.js';
-import { call, startCoreWorker } from './helpers.js';
+import { call, startGeminiModel } from './helpers.js';
 
 type Json = Record<string, any>;
 
@@ -26,18 +25,7 @@ t.test('the batches and their merge', async (t) => {
 });
 
 t.test('through the gateway: 250 inputs in three calls, one answer in order', async (t) => {
-  const gemini = await startFakeGemini();
-  t.teardown(() => gemini.close());
-  const { port } = await startCoreWorker(
-    t,
-    `
-routing: { retries: 0 }
-providers:
-  - { name: ge, type: gemini, base_url: "${gemini.url}", api_keys: ["k"] }
-models:
-  - { name: emb, targets: [{ provider: ge, model: text-embedding-004 }] }
-`,
-  );
+  const { gemini, port } = await startGeminiModel(t, 'emb', 'text-embedding-004');
   const input = Array.from({ length: 250 }, (_, i) => `text ${i}`);
   const answer = await call(port, '/v1/embeddings', { model: 'emb', input });
   t.equal(answer.status, 200, answer.body.toString().slice(0, 300));

@@ -7,7 +7,7 @@ import t from 'tap';
 import { startFakeGemini, startFakeOpenai } from '../fakes/index.js';
 import { geminiError } from '../fakes/gemini.js';
 import { geminiErrorHint } from '../../src/providers/gemini/errors.js';
-import { call, startCoreWorker } from './helpers.js';
+import { call, startCoreWorker, startGeminiModel } from './helpers.js';
 
 const chat = (model: string) => ({ model, messages: [{ role: 'user', content: 'hi' }] });
 
@@ -54,18 +54,7 @@ models:
 });
 
 t.test("Gemini's retryDelay is honoured like a retry-after header", async (t) => {
-  const gemini = await startFakeGemini();
-  t.teardown(() => gemini.close());
-  const { port } = await startCoreWorker(
-    t,
-    `
-routing: { retries: 0 }
-providers:
-  - { name: ge, type: gemini, base_url: "${gemini.url}", api_keys: ["k"] }
-models:
-  - { name: g, targets: [{ provider: ge, model: gemini-2.5-flash }] }
-`,
-  );
+  const { gemini, port } = await startGeminiModel(t, 'g', 'gemini-2.5-flash');
   const quota = { error: { code: 429, message: 'Quota exceeded', status: 'RESOURCE_EXHAUSTED', details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '37s' }] } };
   gemini.script([{ kind: 'status', status: 429, body: quota }]);
   const answer = await call(port, '/v1/chat/completions', chat('g'));

@@ -6,6 +6,7 @@
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { loadConfigText } from '@gatewayd/shared';
+import { startFakeGemini, type FakeUpstream } from '../fakes/index.js';
 import { forkWorker, freePort, type ForkedWorker } from '../helpers.js';
 
 type Tap = { teardown(fn: () => unknown): void };
@@ -13,6 +14,23 @@ type Tap = { teardown(fn: () => unknown): void };
 export interface CoreWorker {
   port: number;
   worker: ForkedWorker;
+}
+
+/** A fake Gemini upstream and a worker with one model `name` on it (no retries), both stopped at teardown. */
+export async function startGeminiModel(t: Tap, name: string, model: string): Promise<{ gemini: FakeUpstream; port: number }> {
+  const gemini = await startFakeGemini();
+  t.teardown(() => gemini.close());
+  const { port } = await startCoreWorker(
+    t,
+    `
+routing: { retries: 0 }
+providers:
+  - { name: ge, type: gemini, base_url: "${gemini.url}", api_keys: ["k"] }
+models:
+  - { name: ${name}, targets: [{ provider: ge, model: ${model} }] }
+`,
+  );
+  return { gemini, port };
 }
 
 /** A worker on a free port; `yaml` holds everything but the server address. */
