@@ -55,8 +55,9 @@ export async function performReload(host: ReloadHost): Promise<ReloadResult> {
   const fresh: WorkerHandle[] = [];
   const abort = (error: string, code: string): ReloadResult => {
     // New workers that serve already share the port and may hold requests: drained like an old
-    // generation, not killed (drainWorker kills those still starting).
-    void drainWorkers(host.pool, fresh, () => config.server.drain_timeout, host.logger);
+    // generation, not killed (drainWorker kills those still starting). The old generation serves
+    // on, so they stay ready for probes (replaced).
+    void drainWorkers(host.pool, fresh, () => config.server.drain_timeout, host.logger, true);
     host.logger.error({ generation: spec.generation, err: error }, 'reload failed; the previous generation keeps serving');
     return fail(error, code);
   };

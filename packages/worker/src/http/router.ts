@@ -1,7 +1,7 @@
 /**
  * One uWS catch-all handler and a plain map from path to per-method handlers: one lookup per
  * request, and the request id, counters, 404/405 and the exception guard live in one place. A
- * path not in the map is looked up once more as its parent with `*` (`/v1/models/*`).
+ * path not in the map is looked up as its nearest ancestor with `*` (`/v1/models/*`).
  */
 import { Exchange, type HeaderList } from './exchange.js';
 import { failExchange, sendError } from './respond.js';
@@ -20,6 +20,18 @@ const ANTHROPIC_PREFIX = '/v1/messages';
 export interface DispatcherOptions {
   /** CORS headers for a request's Origin ('' when absent); null: none. */
   corsFor?(origin: string): HeaderList | null;
+}
+
+/**
+ * A path not in the table, as the nearest ancestor with `*` (`/v1/models/*` also serves
+ * `/v1/models/meta-llama/Llama-3.1-8B`: model names may hold slashes). Only misses get here.
+ */
+function wildcardEntry(routes: RouteTable, path: string): MethodHandlers | undefined {
+  for (let end = path.lastIndexOf('/'); end > 0; end = path.lastIndexOf('/', end - 1)) {
+    const entry = routes.get(`${path.slice(0, end + 1)}*`);
+    if (entry !== undefined) return entry;
+  }
+  return undefined;
 }
 
 /** The Allow header of a route: its methods, upper case (RFC 9110 wants it on a 405). */
@@ -52,10 +64,10 @@ export function createDispatcher(worker: WorkerState, routes: RouteTable, option
       else if (/(?:^|,)\s*close\s*(?:,|$)/i.test(connection)) ex.closeListed = true;
     }
     try {
-      const entry = routes.get(path) ?? routes.get(`${path.slice(0, path.lastIndexOf('/') + 1)}*`);
+      const entry = routes.get(path) ?? wildcardEntry(routes, path);
       const handler = entry?.[method as keyof MethodHandlers];
       if (handler !== undefined) handler(ex, req);
-      else if (entry !== undefined) sendError(ex, 'GW_ERR_METHOD_NOT_ALLOWED', `method ${method.toUpperCase()} is not allowed on ${path}`, false, [['allow', allowedMethods(entry)]]);
+      else if (entry !== undefined) sendError(ex, 'GW_ERR_METHOD_NOT_ALLOWED', `method ${method.toUpperCase()} is not allowed on ${path.slice(0, MAX_PATH_IN_MESSAGE)}`, false, [['allow', allowedMethods(entry)]]);
       else sendError(ex, 'GW_ERR_NOT_FOUND', `no route for ${method.toUpperCase()} ${path.slice(0, MAX_PATH_IN_MESSAGE)}`);
       // Native uWS aborts the whole process when a handler returns without answering or
       // watching for aborts: turn such a bug into a 500 instead.

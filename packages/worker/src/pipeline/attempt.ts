@@ -72,7 +72,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
     if (isInProcess(request)) {
       this.handle = request.open(this);
     } else if (isBatched(request)) {
-      const call = new BatchedCall(this, request, this.proxy.deps.pools);
+      const call = new BatchedCall(this, request, this.proxy.deps.pools, MAX_ANSWER_BYTES);
       this.handle = call;
       call.start();
     } else {

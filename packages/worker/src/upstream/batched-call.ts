@@ -1,11 +1,12 @@
 /**
- * A BatchedUpstreamRequest: its calls one after another over the pools, each answer read whole,
- * then one answer for the sink: the merged 2xx bodies, or the first answer that is not a 2xx (with
- * its own status, headers and body, so failover and error mapping treat it as any other). The
- * bodies are held here (the pipeline holds a plain answer whole anyway), so pause() and resume()
- * have nothing to do; abort() cancels the call under way.
+ * A BatchedUpstreamRequest: its calls one after another over the pools, then one answer for the
+ * sink. A call answering other than 2xx is passed to the sink as it comes (status, headers, body
+ * chunks, backpressure), so the sink's own limits and early stops apply to it as to any single
+ * call, and no call follows. 2xx bodies are held until the last call, then merged; past
+ * `maxBytes` they go to the sink as they are (whose answer limit then stops the request).
  */
 import { HttpCall } from './call.js';
+import { UpstreamClientError } from './h1/errors.js';
 import type { PoolRegistry } from './pools.js';
 import type { BatchedUpstreamRequest, UpstreamHandle, UpstreamHeaders, UpstreamSink } from './types.js';
 
@@ -15,14 +16,17 @@ export class BatchedCall implements UpstreamSink, UpstreamHandle {
   private status = 0;
   private headers: UpstreamHeaders = {};
   private chunks: Buffer[] = [];
-  private size = 0;
+  private held = 0;
   private readonly bodies: Buffer[] = [];
+  /** The current call's answer goes straight to the sink (not a 2xx, or too large to hold). */
+  private passing = false;
   private aborted = false;
 
   constructor(
     private readonly sink: UpstreamSink,
     private readonly request: BatchedUpstreamRequest,
     private readonly pools: PoolRegistry,
+    private readonly maxBytes: number,
   ) {}
 
   start(): void {
@@ -30,58 +34,75 @@ export class BatchedCall implements UpstreamSink, UpstreamHandle {
     const batch = this.request.batches[this.index];
     if (batch === undefined) return;
     this.chunks = [];
-    this.size = 0;
     this.current = new HttpCall(this);
     this.current.start(this.pools, batch);
   }
 
   onStart(status: number, headers: UpstreamHeaders): void {
     this.status = status;
-    this.headers = headers;
+    this.headers = withoutLength(headers);
+    if (status < 200 || status >= 300) this.pass();
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.passing) return this.sink.onData(chunk);
     this.chunks.push(chunk);
-    this.size += chunk.length;
+    this.held += chunk.length;
+    if (this.held > this.maxBytes) {
+      // Too large to merge: what is held goes on, and the sink's own limit ends the request.
+      const heldSoFar = [...this.bodies, ...this.chunks];
+      this.chunks = [];
+      this.pass();
+      for (const piece of heldSoFar) if (!this.aborted) this.sink.onData(piece);
+    }
     return true;
   }
 
   onEnd(): void {
     if (this.aborted) return;
-    const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
+    if (this.passing) return this.sink.onEnd();
+    this.bodies.push(this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks));
     this.chunks = [];
-    if (this.status < 200 || this.status >= 300) return this.answer(body);
-    this.bodies.push(body);
     this.index++;
     if (this.index < this.request.batches.length) return this.start();
     let merged: Buffer;
     try {
       merged = this.request.merge(this.bodies);
     } catch (err) {
-      this.sink.onError(err as Error);
+      this.sink.onError(new UpstreamClientError('UPSTREAM_BAD_RESPONSE', `the batched answers do not add up: ${(err as Error).message}`));
       return;
     }
-    this.answer(merged);
+    this.sink.onStart(this.status, this.headers);
+    if (merged.length > 0 && !this.aborted) this.sink.onData(merged);
+    if (!this.aborted) this.sink.onEnd();
   }
 
   onError(err: Error): void {
     if (!this.aborted) this.sink.onError(err);
   }
 
-  pause(): void {}
+  pause(): void {
+    this.current?.pause();
+  }
 
-  resume(): void {}
+  resume(): void {
+    this.current?.resume();
+  }
 
   abort(): void {
     this.aborted = true;
     this.current?.abort();
   }
 
-  /** One answer for the sink; the last call's content-length does not describe a merged body. */
-  private answer(body: Buffer): void {
-    const { 'content-length': _length, ...headers } = this.headers;
-    this.sink.onStart(this.status, headers);
-    if (body.length > 0 && !this.aborted) this.sink.onData(body);
-    if (!this.aborted) this.sink.onEnd();
+  private pass(): void {
+    this.passing = true;
+    this.sink.onStart(this.status, this.headers);
   }
+}
+
+/** The content-length of one call does not describe the answer the sink gets. */
+function withoutLength(headers: UpstreamHeaders): UpstreamHeaders {
+  if (headers['content-length'] === undefined) return headers;
+  const { 'content-length': _length, ...rest } = headers;
+  return rest;
 }

@@ -214,6 +214,7 @@ t.test('GET /v1/models/{id} (models.retrieve): the model, or 404 in the caller\'
   const anthropic = await send('GET', `/v1/models/${encodeURIComponent(MODELS.mock)}`, anthropicHeaders());
   t.match(JSON.parse(anthropic.text), { type: 'model', id: MODELS.mock, display_name: MODELS.mock });
   openaiError(t, await send('GET', '/v1/models/nope', openaiHeaders()), 404, 'GW_ERR_UNKNOWN_MODEL', 'invalid_request_error', 'unknown model');
+  openaiError(t, await send('GET', '/v1/models/meta-llama/Llama-3.1-8B', openaiHeaders()), 404, 'GW_ERR_UNKNOWN_MODEL', 'invalid_request_error', 'a name with a slash reaches the model route');
   anthropicError(t, await send('GET', '/v1/models/nope', anthropicHeaders()), 404, 'not_found_error', 'unknown model, Anthropic shape');
   openaiError(t, await send('GET', `/v1/models/${encodeURIComponent(MODELS.anthropic)}`, openaiHeaders({ authorization: `Bearer ${LIMITED_KEY}` })), 404, 'GW_ERR_UNKNOWN_MODEL', 'invalid_request_error', 'a model the key may not use does not exist for it');
 });
