@@ -53,10 +53,11 @@ export class LruTtlCache<V> {
     this.entries.resize(maxEntries + 1);
   }
 
-  get(key: string): V | undefined {
+  /** `now`: the caller's reading of this cache's clock, when it has one at hand. */
+  get(key: string, now = this.now()): V | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt <= this.now()) {
+    if (entry.expiresAt <= now) {
       this.delete(key);
       return undefined;
     }
@@ -65,11 +66,17 @@ export class LruTtlCache<V> {
 
   /** An entry larger than the whole byte budget is not kept (nor is the older value of its key). */
   set(key: string, value: V, ttlMs: number): void {
+    if (ttlMs > 0) this.setUntil(key, value, this.now() + ttlMs);
+    else this.delete(key);
+  }
+
+  /** set() with the expiry as a time on this cache's clock (an entry that carries its own). */
+  setUntil(key: string, value: V, expiresAt: number): void {
     this.delete(key);
     const size = this.sizeOf(value);
-    if (!(ttlMs > 0) || size > this.maxBytes) return;
+    if (size > this.maxBytes) return;
     this.evictBeyond(1, size);
-    this.entries.set(key, { value, expiresAt: this.now() + ttlMs, size });
+    this.entries.set(key, { value, expiresAt, size });
     this.bytes += size;
   }
 

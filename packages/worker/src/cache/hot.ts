@@ -7,10 +7,10 @@
  * the shared entry: it is dropped at the same instant. Only entries read from the store are kept
  * (a second use of an answer predicts a third), not every answer stored, so a workload of misses
  * costs nothing here. Bounded by entries and bytes, least recently used out first; an entry
- * larger than HOT_MAX_ENTRY_BYTES is not kept. An entry answered from here is touched in the
+ * larger than HOT_MAX_ENTRY_BYTES (or the whole budget) is not kept. An entry answered from here is touched in the
  * store at most every HOT_TOUCH_EVERY_MS, so the store's LRU order still sees it used.
  */
-import { LinkedLru } from '@gatewayd/shared/lru';
+import { LruTtlCache } from '@gatewayd/shared/state';
 
 export const HOT_MAX_ENTRIES = 1_024;
 export const HOT_MAX_BYTES = 16 * 1024 * 1024;
@@ -19,22 +19,16 @@ export const HOT_TOUCH_EVERY_MS = 1_000;
 
 interface HotEntry {
   answer: Buffer;
-  /** Epoch ms. */
-  expiresAt: number;
   /** Epoch ms: when the store last heard of a use (read or touch). */
   touchedAt: number;
 }
 
 export class HotEntries {
-  private readonly entries: LinkedLru<string, HotEntry>;
-  private bytes = 0;
+  /** Expiries are epoch ms (entries carry their own, entry.ts): the clock is the caller's `now`. */
+  private readonly entries: LruTtlCache<HotEntry>;
 
-  constructor(
-    private readonly maxEntries = HOT_MAX_ENTRIES,
-    private readonly maxBytes = HOT_MAX_BYTES,
-  ) {
-    // One more slot than used: evictions happen here, where their bytes are counted, never inside LinkedLru.
-    this.entries = new LinkedLru(maxEntries + 1);
+  constructor(maxEntries = HOT_MAX_ENTRIES, maxBytes = HOT_MAX_BYTES) {
+    this.entries = new LruTtlCache<HotEntry>({ maxEntries, maxBytes, sizeOf: (entry) => entry.answer.length, now: Date.now });
   }
 
   get size(): number {
@@ -42,7 +36,7 @@ export class HotEntries {
   }
 
   get totalBytes(): number {
-    return this.bytes;
+    return this.entries.totalBytes;
   }
 
   /**
@@ -50,12 +44,8 @@ export class HotEntries {
    * not heard of a use of it for HOT_TOUCH_EVERY_MS.
    */
   get(key: string, now: number, touch?: (key: string) => void): Buffer | null {
-    const entry = this.entries.get(key);
+    const entry = this.entries.get(key, now);
     if (entry === undefined) return null;
-    if (entry.expiresAt <= now) {
-      this.delete(key);
-      return null;
-    }
     if (touch !== undefined && now - entry.touchedAt >= HOT_TOUCH_EVERY_MS) {
       entry.touchedAt = now;
       touch(key);
@@ -68,21 +58,9 @@ export class HotEntries {
    * an IPC read) that the copy must not hold on to.
    */
   add(key: string, answer: Buffer, expiresAt: number, now = 0): void {
-    if (answer.length > HOT_MAX_ENTRY_BYTES || answer.length > this.maxBytes) return;
-    this.delete(key);
+    if (answer.length > HOT_MAX_ENTRY_BYTES) return;
     const copy = Buffer.allocUnsafeSlow(answer.length);
     answer.copy(copy);
-    while (this.entries.size > 0 && (this.entries.size >= this.maxEntries || this.bytes + copy.length > this.maxBytes)) {
-      this.delete(this.entries.oldestKey() as string);
-    }
-    this.entries.set(key, { answer: copy, expiresAt, touchedAt: now });
-    this.bytes += copy.length;
-  }
-
-  private delete(key: string): void {
-    const entry = this.entries.peek(key);
-    if (entry === undefined) return;
-    this.entries.delete(key);
-    this.bytes -= entry.answer.length;
+    this.entries.setUntil(key, { answer: copy, touchedAt: now }, expiresAt);
   }
 }

@@ -11,7 +11,7 @@ import { observeCall, observeModel } from '../observe/index.js';
 import { sendError, sendGatewayError } from '../http/respond.js';
 import { startProxied } from '../pipeline/admission.js';
 import type { ClientProtocol, ClientRequest } from '../pipeline/types.js';
-import { parseJsonBody } from '../validate/index.js';
+import { parseJsonBody, withoutBom } from '../validate/index.js';
 import type { EndpointDeps } from './deps.js';
 import type { RequestHeaders } from './request-headers.js';
 import { streamFlags, validateCall } from './validate-call.js';
@@ -30,9 +30,7 @@ export class ApiRequest implements BodySink {
   onBody(body: Buffer): void {
     const { deps, ex, headers, caller } = this;
     if (caller instanceof GatewayError) return sendGatewayError(ex, caller);
-    // A UTF-8 byte order mark carries no meaning and is not JSON: the raw bytes forwarded upstream
-    // (a strict parser such as Ollama's refuses it) leave it behind, as the parser does.
-    const raw = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body;
+    const raw = withoutBom(body);
     const json = parseJsonBody(raw);
     if (json instanceof GatewayError) return sendGatewayError(ex, json);
     const call = validateCall(this.protocol, json);

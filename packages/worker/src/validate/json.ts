@@ -7,14 +7,20 @@ import { isUtf8 } from 'node:buffer';
 import { GatewayError } from '@gatewayd/shared/errors';
 import { locateJsonError } from './json-locate.js';
 
+/**
+ * The body without a leading UTF-8 byte order mark: not JSON, but some clients send one, and it
+ * carries no meaning. Bytes forwarded upstream leave it behind too (strict parsers refuse it).
+ */
+export function withoutBom(body: Buffer): Buffer {
+  return body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body;
+}
+
 export function parseJsonBody(body: Buffer): unknown | GatewayError {
   // Decoding would replace bad bytes with U+FFFD, while the raw bytes may be forwarded unchanged.
   if (!isUtf8(body)) return new GatewayError('GW_ERR_BAD_JSON', 'the request body is not valid UTF-8 text');
   let text: string;
   try {
-    text = body.toString('utf8');
-    // A UTF-8 byte order mark is not JSON, but some clients send one; it carries no meaning.
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    text = withoutBom(body).toString('utf8');
   } catch {
     // Only a body too large for a string gets here (the body limit normally prevents it).
     return new GatewayError('GW_ERR_BAD_JSON', 'the request body could not be decoded as UTF-8 text');

@@ -103,7 +103,7 @@ export function openaiToAnthropicRequest(
   else if (system.length > 1) out.system = system;
   // Anthropic refuses the whole request (400) for a stop sequence of whitespace only, such as the
   // "\n" OpenAI clients often send: such a sequence cannot be honoured there, so it is dropped.
-  const stop = stopList(req.stop)?.filter((sequence) => sequence.trim().length > 0);
+  const stop = stopList(req.stop)?.filter(nonBlank);
   if (stop && stop.length > 0) out.stop_sequences = stop;
   if (req.temperature != null) out.temperature = clampAnthropicTemperature(req.temperature);
   // OpenAI takes both; newer Claude models refuse the pair, and temperature is the one callers tune.
