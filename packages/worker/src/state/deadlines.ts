@@ -33,7 +33,16 @@ export class Deadlines {
   private queue: Entry[] = [];
   private head = 0;
   private timer: NodeJS.Timeout | null = null;
-  private readonly onTimer = (): void => this.expireDue();
+  /**
+   * Timers run before the turn's I/O is read: when the event loop was busy past a deadline, the
+   * answer may be waiting in the socket already. It is read first (setImmediate runs after the
+   * poll phase), so only a call Redis really did not answer in time fails.
+   */
+  private readonly onTimer = (): void => void setImmediate(this.onCheck);
+  private readonly onCheck = (): void => {
+    if (!this.stopped) this.expireDue();
+  };
+  private stopped = false;
 
   /** How late past its deadline a call may be failed: a quarter of the timeout, at most 25 ms. */
   private readonly granularityMs: number;
@@ -77,6 +86,7 @@ export class Deadlines {
 
   /** Stops the timer (the backend is closing); pending calls settle on their own. */
   stop(): void {
+    this.stopped = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
   }

@@ -271,7 +271,17 @@ export class LocalStateBackend implements StateBackend {
     if (result.credits) for (const grant of result.credits) this.credits.refuse(grant);
   }
 
+  /**
+   * Timers run before the turn's I/O is read: when the event loop was busy past the timeout (a
+   * burst of large bodies), the answer may be waiting in the channel already. It is read first
+   * (setImmediate runs after the poll phase), so only a supervisor that really did not answer
+   * counts as down.
+   */
   private onTimeout(id: number): void {
+    if (this.pending.has(id)) setImmediate(() => this.expire(id));
+  }
+
+  private expire(id: number): void {
     const batch = this.pending.get(id);
     if (!batch) return;
     this.pending.delete(id);

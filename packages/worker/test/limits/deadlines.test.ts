@@ -1,4 +1,5 @@
 /** The shared-timer bound on awaited Redis calls (src/state/deadlines.ts). */
+import { spawn } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import t from 'tap';
@@ -62,4 +63,21 @@ t.test('an answered call is not kept alive by its queued deadline', async (t) =>
   await new Promise((resolve) => setImmediate(resolve)); // a WeakRef target lives to the end of its job
   gc();
   t.equal(held.deref(), undefined, 'collected while its deadline is still queued');
+});
+
+t.test('an answer that arrived while the event loop was busy past the deadline is taken, not timed out', async (t) => {
+  // An echo in another process: its answer reaches the socket while this loop is blocked, as
+  // Redis's does while a worker parses a burst of large bodies.
+  const echo = spawn(process.execPath, ['-e', 'process.stdin.pipe(process.stdout)'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.teardown(() => void echo.kill());
+  const answer = () => new Promise<string>((resolve) => echo.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+  echo.stdin.write('warm-up');
+  await answer(); // the child is up
+  const deadlines = new Deadlines(100);
+  t.teardown(() => deadlines.stop());
+  const call = deadlines.bound(answer());
+  echo.stdin.write('pong');
+  const blockedUntil = performance.now() + 600;
+  while (performance.now() < blockedUntil); // busy past the deadline, with the answer on its way
+  t.equal(await call, 'pong');
 });

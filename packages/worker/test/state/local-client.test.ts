@@ -175,6 +175,55 @@ t.test('a stalled supervisor with on_error closed: rejected as unavailable withi
   t.same(transitions(lines), ['state backend unavailable: rejecting limited requests (state.on_error: closed)']);
 });
 
+t.test('an answer that arrived while the event loop was busy past the timeout is taken, not timed out', async (t) => {
+  // A supervisor in another process that answers at once: its answer reaches the pipe while this
+  // loop is blocked (a worker parsing a burst of large bodies).
+  const answerer = spawn(process.execPath, ['-e', SUPERVISOR_STUB], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.teardown(() => void answerer.kill());
+  const handlers = new Set<(m: StateBatchResultMessage) => void>();
+  let buffered = '';
+  let up!: () => void;
+  const started = new Promise<void>((resolve) => (up = resolve));
+  answerer.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (buffered + chunk).split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      if (line === 'ready') up();
+      else for (const handler of handlers) handler(JSON.parse(line) as StateBatchResultMessage);
+    }
+  });
+  await started;
+  const channel: StateChannel = { send: (m) => void answerer.stdin.write(`${JSON.stringify(m)}\n`), subscribe: (h) => (handlers.add(h), () => handlers.delete(h)) };
+  const { logger, lines } = captureLogger();
+  const state = createStateBackend(stateConfig('{ backend: local, on_error: open }'), { workerId: 0, logger, channel, timeoutMs: 100 });
+  t.teardown(() => state.close());
+  const scopes = [{ id: 'g', rpm: 1_000_000 }];
+  t.equal((await state.admit(scopes, 0)).degraded, false, 'the stub answers');
+  const admission = state.admit(scopes, 0);
+  await new Promise((resolve) => setImmediate(resolve)); // the batch is flushed
+  const blockedUntil = performance.now() + 600;
+  while (performance.now() < blockedUntil); // busy past the timeout, with the answer on its way
+  const admitted = await admission;
+  t.equal(admitted.degraded, false, 'counted by the store, not admitted by on_error');
+  t.equal(admitted.ticket, 'stub-ticket');
+  t.same(transitions(lines), [], 'the store was never taken for down');
+});
+
+/** Answers every admit of a state batch (one JSON line each way) with an admission at once. */
+const SUPERVISOR_STUB = `
+let buffered = '';
+process.stdout.write('ready\\n');
+process.stdin.setEncoding('utf8').on('data', (chunk) => {
+  const lines = (buffered + chunk).split('\\n');
+  buffered = lines.pop();
+  for (const line of lines) {
+    const batch = JSON.parse(line);
+    const results = batch.ops.filter((op) => op.op === 'admit').map(() => ({ ok: true, ticket: 'stub-ticket', retryAfterMs: 0, violated: null, requests: null, tokens: null }));
+    process.stdout.write(JSON.stringify({ type: 'state-batch-result', id: batch.id, results }) + '\\n');
+  }
+});
+`;
+
 t.test('without a supervisor the default channel is a store in this process', async (t) => {
   const fixture = fileURLToPath(new URL('./fixtures/no-supervisor.ts', import.meta.url));
   const tsx = process.execArgv.filter((arg) => arg.includes('tsx'));
