@@ -21,6 +21,7 @@ import type {
 import { parseDataUrl, parseToolArguments, stopList, textParts } from '../../protocol/content.js';
 import { TranslationError } from '../../protocol/errors.js';
 import { legacyFunctionsAsTools } from '../../protocol/legacy-functions.js';
+import { strictSchemaForClaude } from './strict-schema.js';
 import { acceptsOutputFormat, acceptsTemperatureWithTopP, clampAnthropicTemperature, openaiToolChoiceToAnthropic, toAnthropicToolId } from './mapping.js';
 
 /**
@@ -114,7 +115,7 @@ export function openaiToAnthropicRequest(
   // Anthropic form (a schema is required) and, like a schema to an older model, is not sent.
   const format = req.response_format;
   if (format?.type === 'json_schema' && format.json_schema.schema && acceptsOutputFormat(targetModel)) {
-    out.output_config = { format: { type: 'json_schema', schema: format.json_schema.schema } };
+    out.output_config = { format: { type: 'json_schema', schema: strictSchemaForClaude(format.json_schema.schema) as Record<string, unknown> } };
   }
   if (req.stream) out.stream = true;
   if (req.user) out.metadata = { user_id: req.user };
@@ -133,9 +134,11 @@ function toAnthropicTool(tool: OpenaiFunctionTool, strictTools: boolean): Anthro
   const params = tool.function.parameters;
   // input_schema must be an object schema; OpenAI allows omitting parameters entirely.
   const input_schema = params ? { ...params, type: 'object' } : { type: 'object', properties: {} };
-  const out: AnthropicCustomTool = { name: tool.function.name, input_schema };
+  const strict = tool.function.strict === true && strictTools;
+  // A strict tool's input is decoded under the same constraints as structured outputs.
+  const out: AnthropicCustomTool = { name: tool.function.name, input_schema: strict ? (strictSchemaForClaude(input_schema) as typeof input_schema) : input_schema };
   if (tool.function.description) out.description = tool.function.description;
-  if (tool.function.strict === true && strictTools) out.strict = true;
+  if (strict) out.strict = true;
   return out;
 }
 
