@@ -54,12 +54,15 @@ export function estimateRequest(call: ClientCall): TokenEstimate {
 /**
  * What a finished request costs against tpm:
  * - the upstream reported usage: prompt + completion, exactly;
+ * - a stream cut before its final usage (usage.partial): the prompt as reported and the
+ *   reserved output, since the rest of the answer may have been generated (and billed) anyway;
  * - an answer was delivered without usage (a server that reports none, a stream cut by an abort,
  *   a failure or the drain): the reservation, since how much was generated is unknown;
  * - no answer was delivered (every attempt failed, or nothing was sent upstream at all): the
  *   prompt estimate, which is what was sent.
  */
 export function settledTokens(usage: TokenUsage | undefined, estimate: TokenEstimate, answered: boolean): number {
+  if (usage?.partial === true) return usage.prompt + Math.max(usage.completion, estimate.output);
   if (usage !== undefined) return usage.prompt + usage.completion;
   return answered ? estimate.prompt + estimate.output : estimate.prompt;
 }

@@ -89,7 +89,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
     this.phase = 'over';
     this.abortUpstream();
     // Tokens a stream reported before the cut were spent (and billed) all the same.
-    if (this.stream !== null) this.streamEnded(this.stream.usage());
+    if (this.stream !== null) this.streamEnded(this.stream.usageSoFar());
     this.ex.obs?.attemptEnded(); // issue 5
     // The router stopped waiting on its abort signal; this only releases the promise.
     this.settle({ ok: false, failure: { kind: 'reset', error: transportFailure(new Error('cancelled'), this.input).error } }, false);

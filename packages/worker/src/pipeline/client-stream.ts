@@ -125,15 +125,19 @@ export class ClientStream implements ChunkWriter {
       return;
     }
     this.over = true;
-    this.owner.streamEnded(this.relay.usage());
+    this.owner.streamEnded(complete ? this.relay.usage() : this.usageSoFar());
     this.capture?.streamEnd(complete); // issue 4: only a complete stream is cached
     if (complete) endSse(ex, '');
     else this.endWithError('GW_ERR_STREAM_INTERRUPTED', `provider ${this.input.target.provider.name} ended the stream before it was complete`);
   }
 
-  /** What the upstream reported so far (an aborted or failed stream counts its tokens too). */
-  usage(): TokenUsage | undefined {
-    return this.relay.usage();
+  /**
+   * What the upstream reported so far (an aborted or failed stream counts its tokens too), marked
+   * partial unless the answer was whole.
+   */
+  usageSoFar(): TokenUsage | undefined {
+    const usage = this.relay.usage();
+    return usage === undefined || this.relay.complete?.() === true ? usage : { ...usage, partial: true };
   }
 
   private failNow(err: unknown): void {
@@ -146,7 +150,7 @@ export class ClientStream implements ChunkWriter {
     }
     this.over = true;
     this.owner.abortUpstream();
-    this.owner.streamEnded(this.relay.usage());
+    this.owner.streamEnded(this.usageSoFar());
     if (!this.ex.headersWritten) this.begin();
     const name = this.input.target.provider.name;
     if (err instanceof UpstreamStreamError) {

@@ -52,6 +52,11 @@ export interface TokenUsage {
   completion: number;
   /** issue 5: the part of `prompt` read from the provider's prompt cache (cost at cached_input); absent: 0. */
   cached?: number;
+  /**
+   * The stream was cut (abort, failure) before its final usage: `completion` is what was counted
+   * so far (Anthropic's message_start says 1, Gemini's counts grow), a lower bound.
+   */
+  partial?: true;
 }
 
 /** One attempt against one target. */
