@@ -87,6 +87,14 @@ export function openaiToAnthropicRequest(
     }
   }
 
+  // Anthropic refuses a request without messages; OpenAI takes a chat of system messages only,
+  // whose text is then the one user turn (as for Gemini).
+  if (messages.length === 0) {
+    if (system.length === 0) throw new TranslationError('the chat has no message with content to send to Anthropic (empty or blank messages are left out)');
+    const only = system.splice(0);
+    messages.push({ role: 'user', content: only.length === 1 ? (only[0] as AnthropicTextBlock).text : only });
+  }
+
   // A final assistant turn is a prefill, which Anthropic refuses with trailing whitespace.
   const last = messages[messages.length - 1];
   if (last?.role === 'assistant' && typeof last.content === 'string') last.content = last.content.trimEnd();
