@@ -111,7 +111,8 @@ export type AnthropicToolChoice =
   | { type: 'tool'; name: string; disable_parallel_tool_use?: boolean }
   | { type: 'none' };
 
-export type AnthropicThinkingConfig = { type: 'enabled'; budget_tokens: number } | { type: 'disabled' };
+/** `adaptive`: the model decides how much to think (Claude Opus 4.6 and later). */
+export type AnthropicThinkingConfig = { type: 'enabled'; budget_tokens: number } | { type: 'disabled' } | { type: 'adaptive' };
 
 export interface AnthropicMessagesRequest {
   model: string;

@@ -153,7 +153,7 @@ export interface ChatCompletionRequest {
   tool_choice?: OpenaiToolChoice;
   parallel_tool_calls?: boolean;
   response_format?: OpenaiResponseFormat;
-  reasoning_effort?: 'minimal' | 'low' | 'medium' | 'high' | null;
+  reasoning_effort?: 'none' | 'minimal' | 'low' | 'medium' | 'high' | null;
   metadata?: Record<string, string> | null;
   store?: boolean | null;
   service_tier?: string | null;

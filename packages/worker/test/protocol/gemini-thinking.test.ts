@@ -47,3 +47,24 @@ t.test('enabled: the budget within the family range, thoughts included', async (
   t.same(geminiThinkingConfig({ type: 'enabled', budget_tokens: 256 }, 'gemini-2.5-flash-lite'), { thinkingBudget: 512, includeThoughts: true });
   t.same(geminiThinkingConfig({ type: 'enabled', budget_tokens: 50_000 }, 'gemini-3-pro-preview'), { thinkingBudget: 50_000, includeThoughts: true }, 'Gemini 3 budgets are passed on as given');
 });
+
+t.test("adaptive thinking is Gemini's dynamic thinking (it was a budget of null)", async (t) => {
+  t.same(geminiThinkingConfig({ type: 'adaptive' }, 'gemini-2.5-flash'), { thinkingBudget: -1, includeThoughts: true });
+  t.same(geminiThinkingConfig({ type: 'adaptive' }, 'gemini-2.5-pro'), { thinkingBudget: -1, includeThoughts: true });
+  t.same(geminiThinkingConfig({ type: 'adaptive' }, 'gemini-3-pro-preview'), { includeThoughts: true });
+  t.equal(geminiThinkingConfig({ type: 'adaptive' }, 'gemini-2.0-flash'), undefined);
+});
+
+t.test("an OpenAI caller's reasoning_effort is a thinking budget, as on Gemini's own OpenAI endpoint", async (t) => {
+  const { openaiToGeminiRequest } = await import('../../src/providers/gemini/index.js');
+  const config = (effort: string | undefined, model = 'gemini-2.5-flash') =>
+    openaiToGeminiRequest({ model: 'm', messages: [{ role: 'user' as const, content: 'hi' }], ...(effort === undefined ? {} : { reasoning_effort: effort as 'low' }) }, model).body.generationConfig?.thinkingConfig;
+  t.same(config('low'), { thinkingBudget: 1024, includeThoughts: true });
+  t.same(config('medium'), { thinkingBudget: 8192, includeThoughts: true });
+  t.same(config('high', 'gemini-2.5-pro'), { thinkingBudget: 24_576, includeThoughts: true });
+  t.same(config('minimal', 'gemini-2.5-flash-lite'), { thinkingBudget: 512, includeThoughts: true });
+  t.same(config('none'), { thinkingBudget: 0 }, 'none turns thinking off where the model can');
+  t.same(config('none', 'gemini-2.5-pro'), { thinkingBudget: 128 });
+  t.equal(config(undefined), undefined, 'no effort, no thinkingConfig: the model thinks as it does by default');
+  t.equal(config('high', 'gemini-2.0-flash'), undefined, 'a model without thinking gets none');
+});

@@ -18,7 +18,7 @@ import { legacyFunctionsAsTools } from '../../protocol/legacy-functions.js';
 import { hubThinkingOf } from '../../protocol/reasoning.js';
 import { geminiMethodPath } from './endpoint.js';
 import { geminiCallIdOf, thoughtSignatureOf } from './mapping.js';
-import { acceptsPenalties, geminiThinkingConfig } from './thinking.js';
+import { acceptsPenalties, geminiThinkingConfig, thinkingFromEffort } from './thinking.js';
 import { isEmptyObjectSchema, toGeminiSchema } from './schema.js';
 
 export interface GeminiRequestPlan {
@@ -173,7 +173,7 @@ function geminiGenerationConfig(req: ChatCompletionRequest, targetModel: string)
     if (req.frequency_penalty != null) config.frequencyPenalty = req.frequency_penalty;
   }
   if (req.seed != null) config.seed = req.seed;
-  const thinking = hubThinkingOf(req);
+  const thinking = hubThinkingOf(req) ?? thinkingFromEffort(req.reasoning_effort);
   const thinkingConfig = thinking === undefined ? undefined : geminiThinkingConfig(thinking, targetModel);
   if (thinkingConfig !== undefined) config.thinkingConfig = thinkingConfig;
   const format = req.response_format;

@@ -11,6 +11,9 @@
  * (Pro 128, Flash-Lite 512): Anthropic allows budgets up to max_tokens, Gemini refuses them.
  * Models without thinking (Gemini 1.x and 2.0, Gemma) refuse any thinkingConfig: none is sent.
  * The `-latest` aliases take the range of their flavour (flash-lite, flash, pro).
+ * `adaptive` (the model decides) is Gemini's dynamic thinking: `thinkingBudget: -1` on 2.5, the
+ * default level on Gemini 3. An OpenAI caller's `reasoning_effort` is a budget as Gemini's own
+ * OpenAI endpoint reads it (thinkingFromEffort).
  */
 import type { AnthropicThinkingConfig, GeminiGenerationConfig } from '@gatewayd/shared';
 
@@ -67,6 +70,17 @@ export function geminiThinkingConfig(thinking: AnthropicThinkingConfig, targetMo
     if (range !== undefined && !range.canDisable) return { thinkingBudget: range.min };
     return { thinkingBudget: 0 };
   }
+  if (thinking.type !== 'enabled') return isGemini3OrLater(name) ? { includeThoughts: true } : { thinkingBudget: -1, includeThoughts: true };
   const budget = range === undefined ? thinking.budget_tokens : Math.min(range.max, Math.max(range.min, thinking.budget_tokens));
   return { thinkingBudget: budget, includeThoughts: true };
+}
+
+/** Budgets of OpenAI's reasoning efforts, as Gemini's OpenAI-compatible endpoint maps them. */
+const EFFORT_BUDGETS: Readonly<Record<string, number>> = { minimal: 512, low: 1024, medium: 8192, high: 24_576 };
+
+/** An OpenAI caller's reasoning_effort as thinking; undefined: none asked for (or an unknown effort). */
+export function thinkingFromEffort(effort: string | null | undefined): AnthropicThinkingConfig | undefined {
+  if (effort === 'none') return { type: 'disabled' };
+  const budget = effort == null ? undefined : EFFORT_BUDGETS[effort];
+  return budget === undefined ? undefined : { type: 'enabled', budget_tokens: budget };
 }
