@@ -1,6 +1,6 @@
 /**
  * Writing responses: JSON answers, errors in the caller's protocol shape, and the failure and
- * drain-cut paths. Every response carries x-request-id and the request's CORS headers; while
+ * drain-cut paths. Every response carries x-request-id (and request-id for Anthropic callers) and the request's CORS headers; while
  * draining, every response ends with `Connection: close` so keep-alive clients reconnect to a
  * sibling worker.
  */
@@ -31,9 +31,17 @@ export function corked(ex: Exchange, write: () => void): void {
 export function writeCommonHeaders(ex: Exchange, extra: HeaderList | null): void {
   const res = ex.res;
   res.writeHeader('x-request-id', ex.id);
+  // Anthropic's SDKs read `request-id` (message._request_id, APIError.requestID): the upstream's
+  // when Anthropic answered (it is in `extra`), else the gateway's own.
+  if (ex.errorShape === 'anthropic' && !hasHeader(extra, 'request-id')) res.writeHeader('request-id', ex.id);
   if (ex.cors !== null) for (const [name, value] of ex.cors) res.writeHeader(name, value);
   if (ex.stateHeaders !== null) for (const [name, value] of ex.stateHeaders) res.writeHeader(name, value); // issue 4
   if (extra !== null) for (const [name, value] of extra) res.writeHeader(name, value);
+}
+
+function hasHeader(list: HeaderList | null, name: string): boolean {
+  if (list !== null) for (const [key] of list) if (key === name) return true;
+  return false;
 }
 
 export function sendJson(ex: Exchange, status: number, body: Body, closeConnection = false): void {

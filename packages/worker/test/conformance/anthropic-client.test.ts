@@ -57,8 +57,11 @@ for (const provider of PROVIDERS) {
 
   t.test(`anthropic client -> ${provider}: plain`, async (t) => {
     up.resetAll();
-    const { data, response } = await client.messages.create(fixtures.anthropic.text(model)).withResponse();
+    const { data, response, request_id } = await client.messages.create(fixtures.anthropic.text(model)).withResponse();
     t.ok(response.headers.get('x-request-id'), 'x-request-id');
+    // The SDK's request id: Anthropic's own on pass-through, else the gateway's (one header either way).
+    t.equal(request_id, provider === 'anthropic' ? response.headers.get('request-id') : response.headers.get('x-request-id'));
+    if (provider === 'anthropic') t.match(request_id, /^req_011C/);
     t.match(response.headers.get('content-type'), /^application\/json/);
     t.equal(data.type, 'message');
     t.equal(data.role, 'assistant');
@@ -232,6 +235,8 @@ t.test('anthropic client: gateway errors', async (t) => {
   t.ok(unknown instanceof Anthropic.NotFoundError, `NotFoundError (got ${unknown.constructor.name})`);
   t.equal(unknown.status, 404);
   t.equal(unknown.error?.error?.type, 'not_found_error');
+  t.equal(unknown.requestID, unknown.headers?.get('x-request-id'), "the SDK's requestID is the gateway's request id");
+  t.ok(unknown.requestID);
   t.ok(String(unknown.error?.error?.message).includes('no-such-model'), 'the message names the model');
   const wrongKey = await rejection(anthropicClient(gw, 'sk-not-a-gateway-key').messages.create(fixtures.anthropic.text(MODELS.mock)));
   t.ok(wrongKey instanceof Anthropic.AuthenticationError, `AuthenticationError (got ${wrongKey.constructor.name})`);
