@@ -155,6 +155,14 @@ t.test("Gemini's own function-call ids (Gemini 3) come back on the call and its 
   t.strictSame(indexes, [0, 1]);
 });
 
+t.test('Gemini answers without a responseId: tool-call ids still differ from one answer to the next', async (t) => {
+  const answer = { candidates: [{ index: 0, content: { role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } } }] }, finishReason: 'STOP' }] };
+  const plainIds = [0, 1].map(() => geminiToOpenaiResponse(answer as never, 'g').choices[0]?.message.tool_calls?.[0]?.id);
+  t.ok(plainIds[0] && plainIds[1] && plainIds[0] !== plainIds[1], `plain: ${plainIds.join(' / ')}`);
+  const streamedIds = [0, 1].map(() => new GeminiToOpenaiStream({ model: 'g' }).push(answer as never).flatMap((chunk) => chunk.choices[0]?.delta.tool_calls ?? [])[0]?.id);
+  t.ok(streamedIds[0] && streamedIds[1] && streamedIds[0] !== streamedIds[1], `streamed: ${streamedIds.join(' / ')}`);
+});
+
 t.test('Gemini schema cleaning', async (t) => {
   t.strictSame(
     toGeminiSchema({

@@ -1,4 +1,5 @@
 /** Field-level mappings between Gemini and OpenAI Chat: finish reasons, usage, tool-call ids. */
+import { randomBytes } from 'node:crypto';
 import type { GeminiFinishReason, GeminiUsageMetadata, OpenaiFinishReason, OpenaiUsage } from '@gatewayd/shared';
 import { makeOpenaiUsage } from '../../protocol/content.js';
 
@@ -47,6 +48,11 @@ export function geminiUsageToOpenai(usage: GeminiUsageMetadata | undefined): Ope
 const SIGNATURE_MARK = '__ts_';
 const GEMINI_ID_PREFIX = 'gcall_';
 const GEMINI_ID = /^gcall_((?:[0-9a-f]{2})+)(?:__ts_|$)/;
+
+/** A response key for an answer without a responseId: `gw` and 24 hex digits. */
+export function freshResponseKey(): string {
+  return `gw${randomBytes(12).toString('hex')}`;
+}
 
 export function geminiToolCallId(responseKey: string, n: number, thoughtSignature?: string, geminiId?: string): string {
   const base = geminiId ? GEMINI_ID_PREFIX + Buffer.from(geminiId, 'utf8').toString('hex') : `call_${responseKey.replace(/[^a-zA-Z0-9]/g, '')}_${n}`;

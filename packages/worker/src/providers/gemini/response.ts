@@ -7,7 +7,7 @@ import type {
   GeminiGenerateContentResponse,
   OpenaiToolCall,
 } from '@gatewayd/shared';
-import { geminiFinishToOpenai, geminiToolCallId, geminiUsageToOpenai } from './mapping.js';
+import { freshResponseKey, geminiFinishToOpenai, geminiToolCallId, geminiUsageToOpenai } from './mapping.js';
 
 export interface GeminiResponseContext {
   /** Unix seconds for `created` (the caller owns the clock). */
@@ -17,7 +17,8 @@ export interface GeminiResponseContext {
 }
 
 export function geminiToOpenaiResponse(res: GeminiGenerateContentResponse, model: string, ctx: GeminiResponseContext = {}): ChatCompletionResponse {
-  const responseKey = res.responseId ?? ctx.id ?? 'gemini';
+  // Without a responseId (proxies, older Vertex builds) a fresh key: tool-call ids must differ across turns.
+  const responseKey = res.responseId ?? ctx.id ?? freshResponseKey();
   const candidates = res.candidates ?? [];
   let toolCallCount = 0;
   const choices: ChatCompletionChoice[] = candidates.map((candidate, i) => {
@@ -37,7 +38,7 @@ export function geminiToOpenaiResponse(res: GeminiGenerateContentResponse, model
     choices.push({ index: 0, message: { role: 'assistant', content: null, refusal: null }, logprobs: null, finish_reason: res.promptFeedback?.blockReason ? 'content_filter' : 'stop' });
   }
   return {
-    id: ctx.id ?? `chatcmpl-${res.responseId ?? 'gemini'}`,
+    id: ctx.id ?? `chatcmpl-${res.responseId ?? responseKey}`,
     object: 'chat.completion',
     created: ctx.created ?? 0,
     model,

@@ -15,7 +15,7 @@ import type {
   OpenaiUsage,
 } from '@gatewayd/shared';
 import { UpstreamStreamError } from '../../protocol/errors.js';
-import { geminiFinishToOpenai, geminiUsageToOpenai } from './mapping.js';
+import { freshResponseKey, geminiFinishToOpenai, geminiUsageToOpenai } from './mapping.js';
 import { candidateContent } from './response.js';
 
 export interface GeminiToOpenaiStreamOptions {
@@ -61,8 +61,9 @@ export class GeminiToOpenaiStream {
     const maybeError = (chunk as { error?: { status?: string; message?: string } }).error;
     if (maybeError) throw new UpstreamStreamError(maybeError.status ?? 'UNKNOWN', maybeError.message ?? 'upstream stream error');
     if (this.id === undefined) {
-      this.responseKey = chunk.responseId ?? this.options.id ?? 'gemini';
-      this.id = this.options.id ?? `chatcmpl-${chunk.responseId ?? 'gemini'}`;
+      // Without a responseId a fresh key: tool-call ids must differ across turns.
+      this.responseKey = chunk.responseId ?? this.options.id ?? freshResponseKey();
+      this.id = this.options.id ?? `chatcmpl-${chunk.responseId ?? this.responseKey}`;
     }
     if (chunk.usageMetadata) this.lastUsage = chunk.usageMetadata;
     const out: ChatCompletionChunk[] = [];
