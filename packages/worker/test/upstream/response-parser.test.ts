@@ -117,6 +117,17 @@ t.test('bytes after a complete response: the connection is not reused', async (t
   t.notOk(p.reusable);
 });
 
+t.test('empty lines before the status line are ignored (RFC 9112 2.2), split anywhere', async (t) => {
+  everySplit('\r\n\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', (p, how) => {
+    t.equal(p.body, 'ok', how);
+    t.equal(p.complete, 1, how);
+  });
+});
+
+t.test('a head in bare LFs is refused at its status line, not waited on until the headers timeout', async (t) => {
+  for (const cuts of [[], [5], [16], [17]]) t.throws(() => parse('HTTP/1.1 200 OK\nContent-Length: 2\n\nok', cuts), { code: 'UPSTREAM_BAD_RESPONSE' }, `cut at ${cuts.join(',')}`);
+});
+
 t.test('malformed responses are errors with a stable code', async (t) => {
   const bad: Array<[string, string | Buffer]> = [
     ['not HTTP', 'SSH-2.0-OpenSSH_9.2\r\n\r\n'],

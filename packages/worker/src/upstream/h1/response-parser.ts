@@ -21,6 +21,15 @@ export interface ResponseEvents {
   onComplete(): void;
 }
 
+/**
+ * A head whose lines end in a bare LF never shows the CRLFCRLF that ends it: refused as soon as
+ * its status line is seen to end that way, rather than waited on until the headers timeout.
+ */
+function checkStatusLineEnd(data: Buffer, at: number): void {
+  const lf = data.indexOf(0x0a, at);
+  if (lf !== -1 && (lf === at || data[lf - 1] !== 0x0d)) throw malformed('response lines end in a bare LF, not CRLF');
+}
+
 const enum Phase {
   Head,
   Fixed,
@@ -111,9 +120,13 @@ export class ResponseParser {
 
   private readHead(data: Buffer, at: number): number {
     if (this.pendingHead === null) {
+      // RFC 9112 2.2: empty lines before the status line are ignored.
+      while (at < data.length && (data[at] === 0x0d || data[at] === 0x0a)) at++;
+      if (at === data.length) return at;
       const end = data.indexOf(CRLF_CRLF, at);
       if (end === -1) {
         if (data.length - at > MAX_HEAD_BYTES) throw malformed('response head too large');
+        checkStatusLineEnd(data, at);
         this.appendPendingHead(data, at);
         return data.length;
       }
@@ -128,6 +141,7 @@ export class ResponseParser {
     const end = joined.indexOf(CRLF_CRLF, Math.max(0, before - 3));
     if (end === -1) {
       if (this.pendingLength > MAX_HEAD_BYTES) throw malformed('response head too large');
+      checkStatusLineEnd(joined, 0);
       return data.length;
     }
     if (end > MAX_HEAD_BYTES) throw malformed('response head too large');
