@@ -8,7 +8,7 @@
 import type { AttemptFailure, AttemptResult } from '../routing/index.js';
 import type { Exchange, HeaderList } from '../http/exchange.js';
 import { sendAtTurnEnd } from '../http/turn-end.js';
-import { sendBody, sendGatewayError } from '../http/respond.js';
+import { corked, sendBody, sendGatewayError } from '../http/respond.js';
 import { classifyStatus, MAX_RETRY_AFTER_MS, parseRetryAfter } from '../routing/index.js';
 import { BatchedCall } from '../upstream/batched-call.js';
 import { HttpCall } from '../upstream/call.js';
@@ -118,6 +118,13 @@ export class Attempt implements UpstreamSink, StreamOwner {
   streamEnded(usage: TokenUsage | undefined): void {
     this.proxy.usage = usage;
     if (this.ex.obs !== null) this.ex.obs.usage = usage; // issue 5: tokens and cost
+  }
+
+  endAfterState(end: () => void): void {
+    // issue 4: as for a complete plain answer, the settle (and cache write) go before the end.
+    const sendAfterState = this.proxy.sendAfterState;
+    if (sendAfterState === null) end();
+    else sendAfterState(() => corked(this.ex, end), 200);
   }
 
   /** `observed` false: the caller went away, which says nothing about the provider (issue 5). */

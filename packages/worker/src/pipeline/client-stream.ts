@@ -23,6 +23,11 @@ export interface StreamOwner {
   /** A failure after the first byte still counts against the target (breaker). */
   recordFailure(failure: AttemptFailure): void;
   streamEnded(usage: TokenUsage | undefined): void;
+  /**
+   * A complete stream's end (its last bytes are out): `end` runs once the request's concurrency
+   * slot is free, so a caller's next request is not refused for the stream it just finished.
+   */
+  endAfterState(end: () => void): void;
 }
 
 export class ClientStream implements ChunkWriter {
@@ -127,7 +132,7 @@ export class ClientStream implements ChunkWriter {
     this.over = true;
     this.owner.streamEnded(complete ? this.relay.usage() : this.usageSoFar());
     this.capture?.streamEnd(complete); // issue 4: only a complete stream is cached
-    if (complete) endSse(ex, '');
+    if (complete) this.owner.endAfterState(() => endSse(ex, ''));
     else this.endWithError('GW_ERR_STREAM_INTERRUPTED', `provider ${this.input.target.provider.name} ended the stream before it was complete`);
   }
 
