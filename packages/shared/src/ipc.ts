@@ -48,8 +48,20 @@ export interface StatsRequestMessage {
   id: number;
 }
 
+/**
+ * issue 4, backend redis: a worker of this gateway died (crash, kill) holding concurrency slots;
+ * its requests are gone, so are their slots. Sent to a live worker, which removes them from Redis
+ * at once instead of leaving them until their leases expire. `instance`: the dead worker's
+ * GATEWAYD_STATE_INSTANCE, the prefix of its slot members.
+ */
+export interface StateReleaseInstanceMessage {
+  type: 'state-release-instance';
+  instance: string;
+}
+
 export type SupervisorToWorker =
   | InitMessage
+  | StateReleaseInstanceMessage
   | DrainMessage
   | ReopenLogsMessage
   | StatsRequestMessage
@@ -112,7 +124,7 @@ export type WorkerToSupervisor =
   | StateHealthMessage;
 
 const WORKER_MESSAGE_TYPES = new Set<string>(['hello', 'ready', 'start-failed', 'stats', 'state-batch', 'state-health', 'metrics', 'provider-health']);
-const SUPERVISOR_MESSAGE_TYPES = new Set<string>(['init', 'drain', 'reopen-logs', 'stats-request', 'state-batch-result', 'provider-health-view']);
+const SUPERVISOR_MESSAGE_TYPES = new Set<string>(['init', 'drain', 'reopen-logs', 'stats-request', 'state-batch-result', 'provider-health-view', 'state-release-instance']);
 
 export function isWorkerMessage(value: unknown): value is WorkerToSupervisor {
   return typeof value === 'object' && value !== null && WORKER_MESSAGE_TYPES.has((value as { type?: unknown }).type as string);

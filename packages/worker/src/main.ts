@@ -6,6 +6,7 @@
 import type { InitMessage, SupervisorToWorker } from '@gatewayd/shared';
 import { httpEngine } from './http/uws.js';
 import { flushMetrics } from './metrics/index.js';
+import { releaseDeadWorkerSlots } from './pipeline/admission.js';
 import { hasSupervisor, onSupervisorMessage, sendToSupervisor } from './supervisor-link.js';
 import { startWorker, type RunningWorker } from './worker.js';
 
@@ -77,6 +78,9 @@ function handle(message: SupervisorToWorker): void {
       return;
     case 'reopen-logs':
       worker?.reopenLogs();
+      return;
+    case 'state-release-instance': // issue 4, backend redis: a sibling died holding slots
+      releaseDeadWorkerSlots(message.instance);
       return;
     case 'stats-request': {
       const stats = worker?.stats() ?? { inFlight: 0, activeStreams: 0, requestsTotal: 0, draining: false };

@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   formatDuration,
@@ -47,7 +48,12 @@ export interface WorkerHandle {
   stats: WorkerStats;
   /** The supervisor asked it to go (drain or kill): its exit is not a crash. */
   retiring: boolean;
+  /** issue 4: its GATEWAYD_STATE_INSTANCE, the prefix of its concurrency slots in Redis. */
+  readonly stateInstance: string;
 }
+
+/** Dead workers' slot releases kept while no worker is ready to run them. */
+const MAX_PENDING_RELEASES = 64;
 
 /** A worker that did not become ready: start-failed, exited early, or ready_timeout passed. */
 export class WorkerStartError extends Error {
@@ -104,6 +110,7 @@ export class WorkerPool {
   private readonly handles = new Set<WorkerHandle>();
   private readonly readyWaiters = new Map<WorkerHandle, ReadyWaiter>();
   private readonly statsWaiters = new Map<number, (stats: WorkerStats) => void>();
+  private pendingReleases: string[] = [];
   private nextStatsId = 1;
 
   constructor(private readonly options: WorkerPoolOptions) {
@@ -184,7 +191,8 @@ export class WorkerPool {
   }
 
   private fork(spec: GenerationSpec, slot: number, restarts: number): WorkerHandle {
-    const worker = cluster.fork({ GATEWAYD_GENERATION: String(spec.generation), GATEWAYD_WORKER_ID: String(slot) });
+    const stateInstance = randomBytes(6).toString('hex');
+    const worker = cluster.fork({ GATEWAYD_GENERATION: String(spec.generation), GATEWAYD_WORKER_ID: String(slot), GATEWAYD_STATE_INSTANCE: stateInstance });
     let resolveExit!: (exit: WorkerExit) => void;
     const handle: WorkerHandle = {
       slot,
@@ -200,6 +208,7 @@ export class WorkerPool {
       address: undefined,
       stats: { ...EMPTY_STATS },
       retiring: false,
+      stateInstance,
     };
     this.handles.add(handle);
     // node:cluster drops (does not queue) a message that arrives before the worker's ESM entry
@@ -223,9 +232,18 @@ export class WorkerPool {
         new WorkerStartError(`worker ${slot} (pid ${handle.pid}) exited before it was ready (${describeExit(exit)})`, 'GW_ERR_WORKER_EXITED'),
       );
       resolveExit(exit);
+      // issue 4: backend redis keeps a dead worker's slots until their leases expire; a live worker frees them now.
+      if (code !== 0 && spec.config.state.backend === 'redis') this.releaseStateInstance(handle.stateInstance);
       if (wasServing && !handle.retiring) this.options.onUnexpectedExit(handle, exit);
     });
     return handle;
+  }
+
+  /** To a serving worker, or the next to become ready. */
+  private releaseStateInstance(instance: string): void {
+    const live = [...this.handles].find((handle) => handle.state === 'ready');
+    if (live !== undefined) this.send(live, { type: 'state-release-instance', instance });
+    else if (this.pendingReleases.push(instance) > MAX_PENDING_RELEASES) this.pendingReleases.shift();
   }
 
   private onMessage(handle: WorkerHandle, message: WorkerToSupervisor): void {
@@ -236,6 +254,7 @@ export class WorkerPool {
         handle.readyAt = Date.now();
         handle.engine = message.engine;
         handle.address = { host: message.host, port: message.port };
+        for (const instance of this.pendingReleases.splice(0)) this.send(handle, { type: 'state-release-instance', instance });
         this.readyWaiters.get(handle)?.resolve();
         return;
       case 'start-failed':

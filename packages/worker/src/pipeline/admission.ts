@@ -19,7 +19,7 @@ import type { Logger } from '../log.js';
 import { recorder } from '../metrics/index.js';
 import { configSecrets, secretScrubber } from '../observe/secrets.js';
 import type { ResolvedModel } from '../routing/index.js';
-import { createStateBackend, scopesFor, type StateBackend } from '../state/index.js';
+import { concurrencyScopeIds, createStateBackend, scopesFor, type StateBackend } from '../state/index.js';
 import { supervisorHealthReporter } from '../state/health-report.js';
 import { hasSupervisor } from '../supervisor-link.js';
 import { rateLimitHeaders, retryAfterSeconds, type HeaderPairs } from './admission-headers.js';
@@ -34,6 +34,8 @@ interface SharedState {
   readonly globalLimits: LimitsConfig | undefined;
   /** Scopes per (gateway key, model): both come from the config, so the set is bounded. */
   readonly scopes: Map<string, LimitScope[]>;
+  /** Scopes with a concurrency limit: where a dead worker's slots may be (releaseDeadWorkerSlots). */
+  readonly concurrencyScopes: readonly string[];
 }
 
 let shared: SharedState | null = null;
@@ -60,6 +62,7 @@ export async function startSharedState(config: GatewayConfig, workerId: number, 
   const backend = createStateBackend(config, {
     workerId,
     logger,
+    ...(process.env.GATEWAYD_STATE_INSTANCE ? { instance: process.env.GATEWAYD_STATE_INSTANCE } : {}),
     ...(kind === 'redis'
       ? {
           onHealthChange: (healthy: boolean, reason: string | null) => {
@@ -78,8 +81,14 @@ export async function startSharedState(config: GatewayConfig, workerId: number, 
     cache: config.cache.enabled ? new ResponseCache(backend, config.cache.ttl) : null,
     globalLimits: config.limits,
     scopes: new Map(),
+    concurrencyScopes: concurrencyScopeIds(config),
   };
   return backend;
+}
+
+/** Another worker of this gateway died (supervisor's state-release-instance): free its slots now. */
+export function releaseDeadWorkerSlots(instance: string): void {
+  shared?.backend.releaseInstance?.(instance, shared.concurrencyScopes);
 }
 
 /** The worker is draining: its share of the limits goes back to the store (StateBackend.retire). */

@@ -26,7 +26,7 @@ import type { StateBackend } from './types.js';
 export type { Admission, HealthStatus, LimitKind, LimitScope, LimitViolation, LimitWindow, StateBackend } from './types.js';
 export type { StateChannel } from './channel.js';
 export { inProcessChannel, processChannel } from './channel.js';
-export { scopesFor, type ScopeSources } from './scopes.js';
+export { concurrencyScopeIds, scopesFor, type ScopeSources } from './scopes.js';
 
 /** Backend local: how long a batch may wait for the supervisor before state.on_error applies. */
 export const LOCAL_TIMEOUT_MS = 1_000;
@@ -45,6 +45,8 @@ export interface StateBackendOptions {
   onHealthChange?: HealthChange;
   /** The caller forwards the transitions to a supervisor that logs them: this process logs at debug. */
   supervisorLogs?: boolean;
+  /** Backend redis: the prefix of this worker's slot members (GATEWAYD_STATE_INSTANCE); random without one. */
+  instance?: string;
 }
 
 export function createStateBackend(config: GatewayConfig, options: StateBackendOptions): StateBackend {
@@ -63,6 +65,7 @@ export function createStateBackend(config: GatewayConfig, options: StateBackendO
       timeoutMs: options.timeoutMs ?? state.redis.timeout,
       workerId: options.workerId,
       cluster: state.redis.cluster,
+      ...(options.instance ? { instance: options.instance } : {}),
     });
   }
   const channel = options.channel ?? (typeof process.send === 'function' ? processChannel() : inProcessChannel(new StateCore({ maxEntries: config.cache.max_entries, maxBytes: config.cache.max_bytes })));

@@ -75,6 +75,8 @@ export interface RedisBackendOptions {
   windowMs?: number;
   /** `url` is a seed node of a Redis Cluster (state.redis.cluster). */
   cluster?: boolean;
+  /** The prefix of this worker's slot members (its supervisor knows it); random by default. */
+  instance?: string;
 }
 
 /** A connection silent this many timeouts (at least STALL_MIN_MS) while calls wait is dropped. */
@@ -90,7 +92,7 @@ export class RedisStateBackend implements StateBackend {
   private readonly tickets = new Map<string, RedisTicket>();
   private readonly renewTimer: NodeJS.Timeout;
   /** Request ids: unique across hosts and processes without coordination. */
-  private readonly instance = `${randomBytes(6).toString('hex')}.`;
+  private readonly instance: string;
   private seq = 0;
   private closed = false;
   private readonly leaseMs: number;
@@ -118,6 +120,7 @@ export class RedisStateBackend implements StateBackend {
   };
 
   constructor(private readonly options: RedisBackendOptions) {
+    this.instance = `${options.instance ?? randomBytes(6).toString('hex')}.`;
     this.deadlines = new Deadlines(options.timeoutMs);
     this.keys = new RedisKeys(options.prefix);
     this.leaseMs = options.leaseMs ?? LEASE_MS;
@@ -361,6 +364,18 @@ export class RedisStateBackend implements StateBackend {
   }
 
   /** Extends the leases of this process's requests still in flight, one script call per zset. */
+  releaseInstance(instance: string, scopes: readonly string[]): void {
+    if (this.closed || scopes.length === 0 || `${instance}.` === this.instance) return;
+    const keys = scopes.map((scope) => this.keys.concurrency(scope));
+    // A replacement worker may get this before its first connection: the call waits for it.
+    this.client.then((redis) => redis.gwRelease(keys.length, ...keys, `${instance}.`)).then(
+      (released) => {
+        if (released > 0) this.options.logger.info({ backend: 'redis', released }, 'released the concurrency slots of a dead worker');
+      },
+      (err: unknown) => this.options.logger.warn({ backend: 'redis', err: describe(err) }, 'could not release the concurrency slots of a dead worker; they expire with their leases'),
+    );
+  }
+
   private renewLeases(): void {
     const redis = this.redis;
     if (!redis || this.closed) return;

@@ -4,10 +4,11 @@
  * backend `local` workers never load it.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { BATCH_LUA, RENEW_LUA, SET_MANY_LUA } from './redis-scripts.js';
+import { BATCH_LUA, RELEASE_LUA, RENEW_LUA, SET_MANY_LUA } from './redis-scripts.js';
 
 export type ScriptedRedis = (Redis | Cluster) & {
   gwRenew(...args: Array<string | number>): Promise<number>;
+  gwRelease(...args: Array<string | number>): Promise<number>;
 };
 
 export interface RedisClientOptions {
@@ -42,6 +43,7 @@ export async function createRedisClient(options: RedisClientOptions): Promise<Sc
   ) as ScriptedRedis;
   redis.defineCommand('gwBatch', { lua: BATCH_LUA });
   redis.defineCommand('gwRenew', { lua: RENEW_LUA });
+  redis.defineCommand('gwRelease', { lua: RELEASE_LUA });
   redis.defineCommand('gwSetMany', { lua: SET_MANY_LUA });
   return redis;
 }

@@ -286,3 +286,21 @@ for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now + lease, ARGV[i]) end
 redis.call('PEXPIRE', KEYS[1], lease + 1000)
 return 1
 `;
+
+/**
+ * KEYS: concurrency zsets; ARGV[1]: a dead worker's member prefix. Removes its slots (members are
+ * `<instance>.<seq>`), returns how many. A scan of each zset: called once per dead worker.
+ */
+export const RELEASE_LUA = `
+local prefix = ARGV[1]
+local released = 0
+for i = 1, #KEYS do
+  local gone = {}
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[i], 0, -1)) do
+    if string.sub(member, 1, #prefix) == prefix then gone[#gone + 1] = member end
+  end
+  for j = 1, #gone, 500 do redis.call('ZREM', KEYS[i], unpack(gone, j, math.min(j + 499, #gone))) end
+  released = released + #gone
+end
+return released
+`;

@@ -2,7 +2,8 @@
  * Which limits a request counts against: its gateway key's, its model's and the global ones
  * (each only when configured). Scope ids are stable across workers, hosts and reloads.
  */
-import type { LimitsConfig } from '@gatewayd/shared';
+import type { GatewayConfig, LimitsConfig } from '@gatewayd/shared';
+import { fingerprintOf, sha256 } from '../auth/key-table.js';
 import type { LimitScope } from '@gatewayd/shared/state';
 
 export interface ScopeSources {
@@ -28,4 +29,13 @@ function scopeOf(id: string, limits: LimitsConfig): LimitScope {
   if (limits.tpm !== undefined) scope.tpm = limits.tpm;
   if (limits.concurrency !== undefined) scope.concurrency = limits.concurrency;
   return scope;
+}
+
+/** Every scope of `config` with a concurrency limit (for freeing a dead worker's slots). */
+export function concurrencyScopeIds(config: GatewayConfig): string[] {
+  const ids: string[] = [];
+  for (const key of config.auth.keys) if (key.limits?.concurrency !== undefined && key.key !== '') ids.push(`key:${fingerprintOf(sha256(key.key))}`);
+  for (const model of config.models) if (model.limits?.concurrency !== undefined) ids.push(`model:${model.name}`);
+  if (config.limits?.concurrency !== undefined) ids.push('global');
+  return ids;
 }

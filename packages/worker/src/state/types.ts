@@ -40,6 +40,12 @@ export interface StateBackend {
    * back to the end of the event-loop turn, so that the turn's writes travel together.
    */
   cacheSetBeforeSend(key: string, value: Buffer, ttlMs: number, send: () => void): void;
+  /**
+   * Backend redis: another worker of this gateway died; frees the concurrency slots it held in
+   * `scopes` (their members start with its `instance`) instead of leaving them to their leases.
+   * Backend local needs none: the supervisor frees a dead worker's slots itself.
+   */
+  releaseInstance?(instance: string, scopes: readonly string[]): void;
   /** Calls `send` once the operations queued so far (a settle) are on their way. */
   sendAfterQueued(send: () => void): void;
   /**
