@@ -124,7 +124,8 @@ export class Attempt implements UpstreamSink, StreamOwner {
     // issue 4: as for a complete plain answer, the settle (and cache write) go before the end.
     const sendAfterState = this.proxy.sendAfterState;
     if (sendAfterState === null) end();
-    else sendAfterState(() => corked(this.ex, end), 200);
+    // The caller may leave (or a drain cut the request) while the end waits: nothing to end then.
+    else sendAfterState(() => void (this.ex.done || corked(this.ex, end)), 200);
   }
 
   /** `observed` false: the caller went away, which says nothing about the provider (issue 5). */

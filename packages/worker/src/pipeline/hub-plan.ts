@@ -67,4 +67,9 @@ export class TranslatedRelay implements StreamRelay {
   usage(): TokenUsage | undefined {
     return usageFromOpenai(this.decoder.usage);
   }
+
+  /** The upstream's end event arrived: what breaks afterwards does not make the answer partial. */
+  complete(): boolean {
+    return this.decoder.complete;
+  }
 }

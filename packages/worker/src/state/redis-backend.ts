@@ -363,7 +363,6 @@ export class RedisStateBackend implements StateBackend {
     return redis;
   }
 
-  /** Extends the leases of this process's requests still in flight, one script call per zset. */
   releaseInstance(instance: string, scopes: readonly string[]): void {
     if (this.closed || scopes.length === 0 || `${instance}.` === this.instance) return;
     const keys = scopes.map((scope) => this.keys.concurrency(scope));
@@ -376,6 +375,7 @@ export class RedisStateBackend implements StateBackend {
     );
   }
 
+  /** Extends the leases of this process's requests still in flight, one script call per zset. */
   private renewLeases(): void {
     const redis = this.redis;
     if (!redis || this.closed) return;

@@ -77,6 +77,14 @@ models:
     t.equal(message.stop_reason, 'end_turn');
   });
 
+  t.test('translated for an OpenAI caller, a reset after message_stop ends the stream normally too', async (t) => {
+    const raw = await call(port, '/v1/chat/completions', { model: 'whole', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const text = raw.body.toString();
+    t.ok(text.endsWith('data: [DONE]\n\n'), `[DONE] is the last event: ${text.slice(-120)}`);
+    t.notMatch(text, '"error"');
+    t.match(text, '"finish_reason":"stop"');
+  });
+
   t.test("a client's abort counts the prompt tokens the stream reported, and its output at the reservation", async (t) => {
     // Limits need the supervisor's store: a whole gateway, one worker.
     const gw = await startGateway(

@@ -17,9 +17,13 @@ const ZOD_LIKE = {
     kind: { oneOf: [{ $ref: '#/$defs/cat' }, { type: 'object', properties: { bark: { type: 'boolean' } }, required: ['bark'] }] },
     extra: { type: 'object', additionalProperties: { type: 'number' } },
     pick: { enum: ['a', 'b', null] },
+    typedPick: { type: ['string', 'null'], enum: ['low', 'high', null] },
+    phone: { type: 'string', nullable: true, maxLength: 20 },
+    level: { type: 'string', enum: ['a', 'b'], nullable: true },
+    ref: { $ref: '#/$defs/cat', nullable: true },
     shape: { enum: [{ x: 1 }] },
   },
-  required: ['n', 'age', 'email', 'code', 'tags', 'maybe', 'kind', 'extra', 'pick', 'shape'],
+  required: ['n', 'age', 'email', 'code', 'tags', 'maybe', 'kind', 'extra', 'pick', 'shape', 'typedPick', 'phone', 'level', 'ref'],
   additionalProperties: false,
   $defs: { cat: { type: 'object', properties: { lives: { type: 'integer', exclusiveMinimum: 0 } }, required: ['lives'], additionalProperties: false } },
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -39,6 +43,10 @@ t.test('keywords Claude refuses move into descriptions; the rest stays, objects 
   t.same(p.kind, { anyOf: [{ $ref: '#/$defs/cat' }, { type: 'object', properties: { bark: { type: 'boolean' } }, required: ['bark'], additionalProperties: false }] }, 'oneOf is anyOf');
   t.same(p.extra, { type: 'object', properties: {}, additionalProperties: false, description: '{additionalProperties: {"type":"number"}}' });
   t.same(p.pick, { enum: ['a', 'b', null] });
+  t.same(p.typedPick, { enum: ['low', 'high', null] }, 'beside an enum, type is left out (Claude refuses values the type does not name)');
+  t.same(p.phone, { anyOf: [{ type: 'string', description: '{maxLength: 20}' }, { type: 'null' }] }, "zod v3's nullable: true stays nullable");
+  t.same(p.level, { enum: ['a', 'b', null] });
+  t.same(p.ref, { anyOf: [{ $ref: '#/$defs/cat' }, { type: 'null' }] });
   t.same(p.shape, { description: '{enum: [{"x":1}]}' });
   t.same(out.$defs.cat.properties.lives, { type: 'integer', description: '{exclusiveMinimum: 0}' }, '$defs are rewritten too');
   t.equal(out.$schema, undefined, '$schema names a dialect and constrains nothing');

@@ -5,7 +5,8 @@
  * string lengths and patterns, array sizes beyond minItems 0 or 1, unknown formats. Those are
  * not dropped silently: they move into the node's description, where the model still reads them.
  *
- * Kept as they are: type, enum and const of plain values, anyOf (oneOf becomes anyOf), allOf,
+ * Kept as they are: type (left out beside enum or const), enum and const of plain values, anyOf
+ * (oneOf becomes anyOf), allOf,
  * $ref with $defs / definitions, properties, required, items, description, title, and the string
  * formats Claude knows; objects get additionalProperties: false, which it requires.
  */
@@ -16,7 +17,7 @@ const CLAUDE_STRING_FORMATS: ReadonlySet<string> = new Set(['date-time', 'time',
 /** Keys handled below; every other keyword of a node becomes part of its description. */
 const HANDLED: ReadonlySet<string> = new Set([
   'type', 'enum', 'const', 'anyOf', 'oneOf', 'allOf', '$ref', '$defs', 'definitions', 'description', 'title',
-  'properties', 'required', 'additionalProperties', 'items', 'minItems', 'format', '$schema',
+  'properties', 'required', 'additionalProperties', 'items', 'minItems', 'format', '$schema', 'nullable',
 ]);
 
 type Schema = Record<string, unknown>;
@@ -54,7 +55,8 @@ export function strictSchemaForClaude(schema: unknown): unknown {
   else if (schema.enum !== undefined) moved.push(`enum: ${JSON.stringify(schema.enum)}`);
   if (schema.const !== undefined && isPlainValue(schema.const)) out.const = schema.const;
   else if (schema.const !== undefined) moved.push(`const: ${JSON.stringify(schema.const)}`);
-  if (schema.type !== undefined) out.type = schema.type;
+  // Values listed: they are the constraint (Claude refuses an enum value its `type` does not name).
+  if (schema.type !== undefined && out.enum === undefined && !('const' in out)) out.type = schema.type;
   const variants = Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : undefined;
   if (variants !== undefined) out.anyOf = variants.map(strictSchemaForClaude);
   if (Array.isArray(schema.allOf)) out.allOf = schema.allOf.map(strictSchemaForClaude);
@@ -83,5 +85,17 @@ export function strictSchemaForClaude(schema: unknown): unknown {
   const description = typeof schema.description === 'string' ? schema.description : '';
   if (moved.length > 0) out.description = `${description === '' ? '' : `${description}\n\n`}{${moved.join(', ')}}`;
   else if (description !== '') out.description = description;
-  return out;
+  return schema.nullable === true ? orNull(out) : out;
+}
+
+/**
+ * OpenAPI's `nullable: true` (zod v3 through the OpenAI SDK's helpers writes it): null allowed
+ * too, said the way JSON Schema does, which is what Claude reads.
+ */
+function orNull(node: Schema): Schema {
+  if (Array.isArray(node.enum)) {
+    if (!node.enum.includes(null)) node.enum = [...node.enum, null];
+    return node;
+  }
+  return { anyOf: [node, { type: 'null' }] };
 }
