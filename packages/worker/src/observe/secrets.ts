@@ -78,9 +78,15 @@ export function scrubForCallers(text: string): string {
   return callerScrubber(text);
 }
 
-/** scrubForCallers for a body: the same bytes when nothing was found. */
-export function scrubBodyForCallers(body: Buffer): Buffer {
+/**
+ * scrubForCallers for a body: the same bytes when nothing was found. `callerKey`: the caller's
+ * own provider key the request went with (auth modes client / hybrid), which no config lists and
+ * whose shape may be any provider's (gsk_..., xai-...): an echo of it must not reach the admin
+ * plane (/health/providers) or the logs through an error message.
+ */
+export function scrubBodyForCallers(body: Buffer, callerKey?: string): Buffer {
   const text = body.toString('utf8');
-  const scrubbed = callerScrubber(text);
+  let scrubbed = callerScrubber(text);
+  if (callerKey !== undefined && callerKey.length >= 8 && scrubbed.includes(callerKey)) scrubbed = scrubbed.split(callerKey).join(REDACTED);
   return scrubbed === text ? body : Buffer.from(scrubbed, 'utf8');
 }

@@ -95,6 +95,11 @@ export class Attempt implements UpstreamSink, StreamOwner {
     this.settle({ ok: false, failure: { kind: 'reset', error: transportFailure(new Error('cancelled'), this.input).error } }, false);
   }
 
+  /** The caller's own provider key, when the attempt went with it (scrubbed from upstream error text). */
+  private get callerKey(): string | undefined {
+    return this.input.keyFromCaller ? this.input.apiKey : undefined;
+  }
+
   private get ex(): Exchange {
     return this.proxy.ex;
   }
@@ -248,7 +253,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
     this.stopReading();
     const classified = classifyStatus(status);
     const kind = classified === 'ok' || classified === 'client_error' ? 'server_error' : classified;
-    this.settle({ ok: false, failure: statusFailure(kind, status, scrubBodyForCallers(body), undefined, this.input.keyFromCaller, this.input.target) });
+    this.settle({ ok: false, failure: statusFailure(kind, status, scrubBodyForCallers(body, this.callerKey), undefined, this.input.keyFromCaller, this.input.target) });
   }
 
   /** The buffered answer passed MAX_ANSWER_BYTES: stop reading it and fail the attempt. */
@@ -288,7 +293,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
     const raw = this.body();
     const hint = this.proxy.deps.adapters[target.provider.type].errorHint?.(this.status, raw);
     const status = hint?.status ?? this.status;
-    const body = scrubBodyForCallers(raw);
+    const body = scrubBodyForCallers(raw, this.callerKey);
     const kind = classifyStatus(status);
     const clientKey = this.input.keyFromCaller;
     const passThrough = this.plan.sameProtocol && status >= 400 && status < 500;

@@ -55,3 +55,38 @@ models:
   }
   t.match(failed.text, '[REDACTED]', 'scrubbed, not dropped');
 });
+
+t.test("a caller's own provider key (hybrid mode), of any shape, echoed in an upstream error: not in /health/providers or logs", async (t) => {
+  const CALLER_KEY = 'gsk_callers-own-groq-style-key-77aa88bb';
+  const echo = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `I received ${JSON.stringify(req.headers)}`, type: 'server_error', code: null } }));
+    });
+  });
+  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => echo.close(() => resolve())));
+  const base = `http://127.0.0.1:${(echo.address() as { port: number }).port}`;
+  const gw = await startGateway(
+    t,
+    `
+logging: { level: debug }
+auth: { mode: hybrid, keys: [{ name: echo, key: "${GW_KEY}" }] }
+routing: { retries: 0 }
+providers:
+  - { name: byok, type: openai, base_url: "${base}/v1" }
+models:
+  - { name: byok, targets: [{ provider: byok, model: m }] }
+`,
+    { workers: 1 },
+  );
+  const failed = await http(gw.port, 'POST', '/v1/chat/completions', chatBody('byok', 'hi'), { authorization: `Bearer ${CALLER_KEY}` });
+  t.equal(failed.status, 502);
+  await until("/health/providers shows the upstream's last error", async () => (await admin(gw, '/health/providers')).text.includes('I received'));
+  const health = (await admin(gw, '/health/providers')).text;
+  t.notMatch(health, CALLER_KEY, "/health/providers: no caller's key");
+  t.match(health, '[REDACTED]', 'scrubbed, not dropped');
+  t.notMatch(failed.text, CALLER_KEY, 'nor in the error message');
+  t.notMatch(gw.logs(), CALLER_KEY, 'nor in the logs');
+});
