@@ -79,9 +79,15 @@ export class ActiveHealthChecker {
     }
   }
 
-  private report(provider: ProviderConfig, result: ProbeResult): void {
+  private report(provider: ProviderConfig, probed: ProbeResult): void {
     if (this.stopped) return;
     const name = provider.name;
+    // A provider that answers the probe but whose every target has an open breaker here (its
+    // requests failed) has every request refused: down, until a request gets through again.
+    const result: ProbeResult =
+      probed.state !== 'down' && this.router?.allBreakersOpen(name) === true
+        ? { state: 'down', latencyMs: probed.latencyMs, error: { message: 'circuit breakers open: requests to this provider failed and are refused until one gets through (the health probe itself answered)', status: null } }
+        : probed;
     this.recorder.setProviderHealth(name, result.state === 'healthy' || result.state === 'degraded', { state: result.state, latencyMs: result.latencyMs, error: result.error, force: true });
     const previous = this.last.get(name);
     this.last.set(name, result.state);

@@ -70,3 +70,36 @@ models:
   await until('llm_gateway_provider_health 1', async () => sample(await scrape(gw), HEALTH) === 1);
   t.equal((await http(gw.port, 'GET', '/health/ready')).status, 200, 'ready again');
 });
+
+t.test('active checks on: a provider whose probe answers but whose breaker is open stays down', async (t) => {
+  const fake = await startFakeOpenai();
+  t.teardown(() => fake.close());
+  // startGateway turns checks off by default; on here, every 200 ms.
+  const gw = await startGateway(
+    t,
+    `
+logging: { level: info }
+routing: { retries: 0, breaker_threshold: 2, breaker_cooldown: 30s }
+providers:
+  - { name: flaky, type: openai, base_url: "${fake.url}", api_keys: ["sk-passive-health-0002"] }
+models:
+  - { name: gpt, targets: [{ provider: flaky, model: gpt-4o-mini }] }
+`,
+    { workers: 1, env: { GATEWAYD__HEALTH_CHECKS__ENABLED: 'true', GATEWAYD__HEALTH_CHECKS__INTERVAL: '200ms' } },
+  );
+  await until('the first check', async () => (await flaky(gw))?.state === 'healthy');
+  // Chat fails, the models endpoint the probe asks keeps answering.
+  fake.script([{ kind: 'status', status: 500 }, { kind: 'status', status: 500 }]);
+  t.equal((await ask(gw)).status, 502);
+  t.equal((await ask(gw)).status, 502, 'the breaker opens');
+  t.equal((await ask(gw)).status, 503, 'requests are refused');
+  await until('the provider to be down', async () => (await flaky(gw))?.state === 'down');
+  // Several checks and metric reports later: still down (the probe's 200 had flipped it back).
+  for (let i = 0; i < 8; i++) {
+    await delay(250);
+    t.equal((await flaky(gw))?.state, 'down', `still down after ${(i + 1) * 250} ms`);
+  }
+  t.equal(sample(await scrape(gw), HEALTH), 0, 'llm_gateway_provider_health 0');
+  t.match((await flaky(gw))?.lastError?.message, /circuit breakers open/);
+  t.equal((await http(gw.port, 'GET', '/health/ready')).status, 503);
+});
