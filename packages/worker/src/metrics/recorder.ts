@@ -26,6 +26,8 @@ export interface RequestRecord {
   durationMs: number;
   /** Time spent waiting on / streaming from the upstream, ms; null when no upstream was called (cache hit, rejected). */
   upstreamMs: number | null;
+  /** Time spent waiting between attempts on purpose (retry backoff, a provider's retry-after), ms; absent: none. */
+  retryWaitMs?: number;
   /** Streams only: request received -> first content byte sent, ms. */
   ttftMs: number | null;
   /** Input tokens INCLUDING cached ones (OpenAI prompt_tokens; Anthropic input + cache read + cache creation). */
@@ -92,7 +94,8 @@ export class MetricsRecorder {
     key.usage.add(figures);
     if (status >= 400 || status === 0) key.errors += 1;
 
-    if (r.upstreamMs !== null) this.overhead.observe(Math.max(0, r.durationMs - r.upstreamMs) / 1000);
+    // The gateway's own time: neither the upstream's nor the waits between retries it was asked for.
+    if (r.upstreamMs !== null) this.overhead.observe(Math.max(0, r.durationMs - r.upstreamMs - (r.retryWaitMs ?? 0)) / 1000);
   }
 
   /** A request rejected by a rate limit; scope e.g. 'key', 'model', 'global' (bounded). */

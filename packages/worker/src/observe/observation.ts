@@ -53,6 +53,8 @@ export class RequestObservation {
   prompt: unknown = undefined;
   capture: CompletionCapture | null = null;
   private upstreamMs = 0;
+  /** Waits between attempts (retry backoff, retry-after), ms: see ProxyRequest. */
+  retryWaitMs = 0;
   /** performance.now() when the running attempt started; -1: none running. */
   private openedAt = -1;
   private firstByteAt = -1;
@@ -161,6 +163,7 @@ export class RequestObservation {
       ttftMs: this.stream && this.firstByteAt >= 0 ? round3(this.firstByteAt - ex.startedAt) : null,
       durationMs: round3(now - ex.startedAt),
       upstreamMs: this.attempts > 0 ? round3(this.upstreamMs) : null,
+      retryWaitMs: round3(this.retryWaitMs),
       cache: ex.cacheStatus,
       stream: this.stream,
       attempts: this.attempts,

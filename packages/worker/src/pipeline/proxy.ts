@@ -66,11 +66,16 @@ export class ProxyRequest implements Cancellable {
     this.current?.abort();
   }
 
+  /** issue 5: waits between attempts are neither upstream time nor the gateway's overhead. */
+  private readonly onRetryWait = (ms: number): void => {
+    if (this.ex.obs !== null) this.ex.obs.retryWaitMs += ms;
+  };
+
   private async run(): Promise<void> {
     let result: AttemptResult;
     try {
       const model = this.caller.providerKey === undefined ? this.model : ownKeyView(this.model);
-      result = await this.deps.router.execute(model, this.attemptFn, this.cancellation);
+      result = await this.deps.router.execute(model, this.attemptFn, this.cancellation, this.onRetryWait);
     } catch (err) {
       if (this.ex.done) return;
       if (err instanceof GatewayError) sendGatewayError(this.ex, err);

@@ -64,7 +64,8 @@ interface Slot {
 
 const ABORTED = Symbol('aborted');
 
-export async function executeWithFailover(host: FailoverHost, model: ResolvedModel, attempt: Attempt, signal?: Cancellation): Promise<AttemptResult> {
+/** `onWait`: told how long each wait between attempts (backoff, retry-after) lasted, for the overhead metric. */
+export async function executeWithFailover(host: FailoverHost, model: ResolvedModel, attempt: Attempt, signal?: Cancellation, onWait?: (ms: number) => void): Promise<AttemptResult> {
   if (signal?.aborted) return abortedResult();
   const { routing, clock } = host;
   const plan = host.plan(model);
@@ -83,7 +84,12 @@ export async function executeWithFailover(host: FailoverHost, model: ResolvedMod
     cursor = index + 1;
     const target = plan[index] as RouteTarget;
     const slot = slots[index] as Slot;
-    if (slot.tries > 0 && !(await wait(slot.notBefore - clock.now(), signal))) return abortedResult();
+    if (slot.tries > 0) {
+      const waitStarted = clock.now();
+      const waited = await wait(slot.notBefore - waitStarted, signal);
+      onWait?.(clock.now() - waitStarted);
+      if (!waited) return abortedResult();
+    }
 
     const admission = host.admit(target);
     if (admission === false) {

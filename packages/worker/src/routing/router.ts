@@ -130,8 +130,8 @@ export class Router {
   }
 
   /** Runs attempts with failover, retries and backoff; semantics in execute.ts. */
-  execute(model: ResolvedModel, attempt: Attempt, signal?: Cancellation): Promise<AttemptResult> {
-    return executeWithFailover(this.host, model, attempt, signal);
+  execute(model: ResolvedModel, attempt: Attempt, signal?: Cancellation, onWait?: (ms: number) => void): Promise<AttemptResult> {
+    return executeWithFailover(this.host, model, attempt, signal, onWait);
   }
 
   /**

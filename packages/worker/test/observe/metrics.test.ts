@@ -187,3 +187,33 @@ t.test('response cache verdicts reach the metrics and the per-key cache hit rati
     t.equal(stats.keys[name]?.cacheHitRatio, v.hit / (v.hit + v.miss), `${name}: ${v.hit} hits, ${v.miss} misses`);
   }
 });
+
+t.test("overhead excludes the waits between attempts: a provider's retry-after is not the gateway's time", async (t) => {
+  const waiting = await startFakeOpenai();
+  t.teardown(() => waiting.close());
+  const gw = await startGateway(
+    t,
+    `
+logging: { level: info }
+routing: { retries: 1 }
+providers:
+  - { name: busy, type: openai, base_url: "${waiting.url}", api_keys: ["sk-overhead-wait-0001"] }
+models:
+  - { name: busy, targets: [{ provider: busy, model: gpt-4o-mini }] }
+`,
+    { workers: 1 },
+  );
+  waiting.script([{ kind: 'status', status: 429, headers: { 'retry-after': '1' } }]);
+  const started = performance.now();
+  const reply = await http(gw.port, 'POST', '/v1/chat/completions', chatBody('busy', 'after a wait'));
+  t.equal(reply.status, 200, 'answered by the retry');
+  t.ok(performance.now() - started >= 950, 'after the retry-after');
+  const accessLine = (): string | undefined => gw.logs().split('\n').find((l) => l.includes('"msg":"access"') && l.includes('"model":"busy"'));
+  await until('the access line', () => accessLine() !== undefined);
+  const access = JSON.parse(accessLine() as string) as { retryWaitMs: number; durationMs: number; upstreamMs: number };
+  t.ok(access.retryWaitMs >= 900 && access.retryWaitMs <= access.durationMs, `retryWaitMs ${access.retryWaitMs}`);
+  await until('the metrics', async () => sample(await scrape(gw), 'llm_gateway_overhead_seconds_count') === 1);
+  const text = await scrape(gw);
+  const overhead = sample(text, 'llm_gateway_overhead_seconds_sum') ?? -1;
+  t.ok(overhead >= 0 && overhead < 0.5, `overhead ${overhead} s: without the ~1 s retry-after`);
+});
