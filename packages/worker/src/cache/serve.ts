@@ -44,6 +44,7 @@ export function sendCached(ex: Exchange, answer: CachedAnswer): void {
   corked(ex, () => {
     if (ex.done) return;
     beginSse(ex);
+    ex.obs?.firstToken(); // the whole answer goes out in this cork
     endSse(ex, answer.text);
   });
 }

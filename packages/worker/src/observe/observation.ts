@@ -57,7 +57,7 @@ export class RequestObservation {
   retryWaitMs = 0;
   /** performance.now() when the running attempt started; -1: none running. */
   private openedAt = -1;
-  private firstByteAt = -1;
+  private firstTokenAt = -1;
   private streamCounted = false;
   private finished = false;
   private attemptSpan: SpanBuilder | null = null;
@@ -118,16 +118,13 @@ export class RequestObservation {
     this.attemptSpan?.fail(failure.error.message);
   }
 
-  firstByte(): void {
-    if (this.firstByteAt < 0) this.firstByteAt = performance.now();
+  /** The first bytes with generated content went to the caller (observe/first-token.ts; a cached replay sends it all at once). */
+  firstToken(): void {
+    if (this.firstTokenAt < 0) this.firstTokenAt = performance.now();
   }
 
-  /**
-   * The stream's headers are written (http/sse.ts beginSse): its first bytes go out in this same
-   * cork, so this is also the time to first token, for relayed and replayed (cached) streams alike.
-   */
+  /** The stream's headers are written (http/sse.ts beginSse). */
   streamStarted(): void {
-    this.firstByte();
     if (this.streamCounted || this.finished) return;
     this.streamCounted = true;
     this.ctx.recorder.streamStarted();
@@ -160,7 +157,7 @@ export class RequestObservation {
       completionTokens: usage?.completion ?? 0,
       cachedTokens: usage?.cached ?? 0,
       costUsd: ctx.costs.costOf(target, this.model, usage),
-      ttftMs: this.stream && this.firstByteAt >= 0 ? round3(this.firstByteAt - ex.startedAt) : null,
+      ttftMs: this.stream && this.firstTokenAt >= 0 ? round3(this.firstTokenAt - ex.startedAt) : null,
       durationMs: round3(now - ex.startedAt),
       upstreamMs: this.attempts > 0 ? round3(this.upstreamMs) : null,
       retryWaitMs: round3(this.retryWaitMs),

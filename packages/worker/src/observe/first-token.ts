@@ -1,0 +1,21 @@
+/**
+ * Time to first token (llm_gateway_time_to_first_token_seconds, the access line's ttftMs): when
+ * the first bytes that carry generated content reach the caller, not the stream's first bytes.
+ * Upstreams send events without content first (OpenAI's role chunk, Anthropic's message_start
+ * and ping, keep-alive comments of routers such as OpenRouter), seconds before the first token.
+ *
+ * Looked for in what is written to the caller, in its protocol, until found (one search per
+ * write, for the first few writes of a stream only). On JSON text a key followed by `":` can
+ * only be a key: inside a string every quote is escaped.
+ */
+import type { ErrorShape } from '../http/exchange.js';
+
+/** A text, reasoning or refusal delta that is not empty, a tool call, a legacy function call, or completion text. */
+const OPENAI_TOKEN = /"(?:content|reasoning_content|reasoning|refusal|text)":"[^"]|"tool_calls":\[|"function_call":\{/;
+const ANTHROPIC_TOKEN = 'content_block_delta';
+
+export function carriesToken(data: string | Uint8Array, shape: ErrorShape): boolean {
+  // latin1: one char per byte, no UTF-8 decoding; the markers are ASCII.
+  const text = typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+  return shape === 'anthropic' ? text.includes(ANTHROPIC_TOKEN) : OPENAI_TOKEN.test(text);
+}
