@@ -84,6 +84,9 @@ export class ProxyRequest implements Cancellable {
       return;
     }
     if (result.ok || this.ex.done) return;
+    // Refused by open breakers: counted under the provider that is failing, not under none.
+    const refused = result.failure.refusedTarget;
+    if (refused !== undefined && this.ex.obs !== null && this.ex.obs.target === null) this.ex.obs.routedTo(refused);
     sendGatewayError(this.ex, result.failure.error);
   }
 

@@ -212,5 +212,7 @@ function unavailableResult(host: FailoverHost, model: ResolvedModel, plan: Route
   const headers: Record<string, string> = {};
   if (reopen.length > 0) headers['retry-after'] = String(Math.max(1, Math.ceil((Math.min(...reopen) - now) / 1000)));
   const error = new GatewayError('GW_ERR_UPSTREAM_UNAVAILABLE', `no target of model ${model.requested} is available: circuit breakers open`, headers);
-  return { ok: false, failure: { kind: 'server_error', error } };
+  const failure: AttemptFailure = { kind: 'server_error', error };
+  if (plan[0] !== undefined) failure.refusedTarget = plan[0];
+  return { ok: false, failure };
 }

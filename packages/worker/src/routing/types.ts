@@ -34,6 +34,11 @@ export type FailureKind = 'connect' | 'timeout' | 'rate_limited' | 'server_error
 
 export interface AttemptFailure {
   kind: FailureKind;
+  /**
+   * Set when no attempt could be made because every target's breaker was open: the plan's first
+   * target, so the request is counted under its provider (metrics, access line).
+   */
+  refusedTarget?: RouteTarget;
   /** Upstream HTTP status when there was one. */
   status?: number;
   /** Parsed from retry-after / retry-after-ms (parseRetryAfter). */

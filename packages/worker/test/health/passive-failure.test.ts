@@ -62,6 +62,8 @@ models:
   const refused = await ask(gw);
   t.equal(refused.status, 503, 'breaker open: refused without calling the upstream');
   t.equal(fake.requests.length, 2, 'the upstream saw only the two failing requests');
+  await until('the refusal counted under the failing provider', async () => sample(await scrape(gw), 'llm_gateway_requests_total{provider="flaky",model="gpt",status="503"}') === 1);
+  t.equal(sample(await scrape(gw), 'llm_gateway_requests_total{provider="none",model="gpt",status="503"}'), undefined, 'not under provider none');
 
   // After the cooldown the breaker lets one probe through; the fake answers normally again.
   await delay(COOLDOWN_MS + 100);
