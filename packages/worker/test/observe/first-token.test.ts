@@ -9,7 +9,7 @@ import { startGateway } from '../fakes/index.js';
 import { http, until } from './helpers.js';
 
 t.test('which written bytes carry a token, per caller protocol', async (t) => {
-  const yes = (data: string, shape: 'openai' | 'anthropic') => t.ok(carriesToken(data, shape), `${shape}: ${data}`);
+  const yes = (data: string | Uint8Array, shape: 'openai' | 'anthropic') => t.ok(carriesToken(data, shape), `${shape}: ${String(data)}`);
   const no = (data: string, shape: 'openai' | 'anthropic') => t.notOk(carriesToken(data, shape), `${shape}: ${data}`);
   no('data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n', 'openai');
   no(': OPENROUTER PROCESSING\n\n', 'openai');
