@@ -56,7 +56,7 @@ t.test('every top-level and nested key is documented', async (t) => {
 });
 
 t.test('no documented key is unknown to the schema', async (t) => {
-  const rows = [...doc.matchAll(/^\| `([a-z_.[\]]+)` \|/gm)].map((m) => m[1]!);
+  const rows = [...doc.matchAll(/^\| `([a-z0-9_.[\]]+)` \|/gm)].map((m) => m[1]!);
   t.ok(rows.length >= schemaKeys.length, 'the key tables were found');
   t.same(rows.filter((key) => !schemaKeys.includes(key)), [], 'every table key exists in ConfigSchema');
 });
@@ -94,7 +94,7 @@ function valueAt(root: unknown, path: string): unknown {
 function tableRows(markdown: string): Map<string, string[]> {
   const rows = new Map<string, string[]>();
   for (const line of markdown.split('\n')) {
-    const m = /^\| `([a-z_.[\]]+)` \|/.exec(line);
+    const m = /^\| `([a-z0-9_.[\]]+)` \|/.exec(line);
     if (!m) continue;
     rows.set(m[1]!, line.split(/(?<!\\)\|/).slice(1, -1).map((cell) => cell.trim()));
   }

@@ -76,6 +76,10 @@ export const PriceSchema = z.strictObject({
   input: numeric(z.number().min(0)),
   output: numeric(z.number().min(0)),
   cached_input: numeric(z.number().min(0)).optional(),
+  /** Prompt tokens written to the provider's prompt cache (Anthropic: 1.25 x input), default input. */
+  cache_write: numeric(z.number().min(0)).optional(),
+  /** The same with a 1-hour lifetime (Anthropic: 2 x input), default cache_write. */
+  cache_write_1h: numeric(z.number().min(0)).optional(),
 });
 
 export const TargetSchema = z.strictObject({

@@ -13,20 +13,41 @@ import { dirname, join } from 'node:path';
 import type { PriceConfig } from '@gatewayd/shared';
 
 export interface TokenUsage {
-  /** Input tokens including cached ones. */
+  /** Input tokens including cached ones and cache writes. */
   promptTokens: number;
   completionTokens: number;
   cachedTokens: number;
+  /** Prompt tokens written to the provider's prompt cache (part of promptTokens); absent: 0. */
+  cacheWriteTokens?: number;
+  /** The part of cacheWriteTokens with a 1-hour lifetime; absent: 0. */
+  cacheWrite1hTokens?: number;
 }
 
-/** USD for `usage` at `price` (per million tokens); cached input at cached_input, else full input price. */
+/**
+ * USD for `usage` at `price` (per million tokens): cache reads at cached_input, cache writes at
+ * cache_write (1-hour ones at cache_write_1h), the rest of the prompt at input; each defaults to
+ * the plainer price.
+ */
 export function costUsd(price: PriceConfig | undefined, usage: TokenUsage): number {
   if (!price) return 0;
   const prompt = Math.max(0, usage.promptTokens);
   const cached = Math.min(Math.max(0, usage.cachedTokens), prompt);
+  const written = Math.min(Math.max(0, usage.cacheWriteTokens ?? 0), prompt - cached);
+  const writtenHour = Math.min(Math.max(0, usage.cacheWrite1hTokens ?? 0), written);
   const completion = Math.max(0, usage.completionTokens);
-  return ((prompt - cached) * price.input + cached * (price.cached_input ?? price.input) + completion * price.output) / 1_000_000;
+  const writePrice = price.cache_write ?? price.input;
+  return (
+    ((prompt - cached - written) * price.input +
+      cached * (price.cached_input ?? price.input) +
+      (written - writtenHour) * writePrice +
+      writtenHour * (price.cache_write_1h ?? writePrice) +
+      completion * price.output) /
+    1_000_000
+  );
 }
+
+/** The fields of a price, in the file as in a target's `price`. */
+const PRICE_FIELDS = ['input', 'output', 'cached_input', 'cache_write', 'cache_write_1h'] as const;
 
 const BOUNDARY = new Set(['-', '@', ':']);
 
@@ -89,17 +110,19 @@ export async function parsePriceFile(text: string, file: string): Promise<Map<st
     throw new PriceFileError(`${file}: ${(err as Error).message}`);
   }
   const models = (doc as { models?: unknown } | null)?.models;
-  if (typeof models !== 'object' || models === null || Array.isArray(models)) throw new PriceFileError(`${file}: models: expected a map of model name -> { input, output, cached_input }`);
+  if (typeof models !== 'object' || models === null || Array.isArray(models)) throw new PriceFileError(`${file}: models: expected a map of model name -> { ${PRICE_FIELDS.join(', ')} }`);
   const entries = new Map<string, PriceConfig>();
   for (const [name, raw] of Object.entries(models as Record<string, unknown>)) {
     const where = `${file}: models.${name}`;
-    if (typeof raw !== 'object' || raw === null) throw new PriceFileError(`${where}: expected { input, output, cached_input }`);
+    if (typeof raw !== 'object' || raw === null) throw new PriceFileError(`${where}: expected { ${PRICE_FIELDS.join(', ')} }`);
     const entry = raw as Record<string, unknown>;
-    for (const field of Object.keys(entry)) if (!['input', 'output', 'cached_input'].includes(field)) throw new PriceFileError(`${where}.${field}: unknown field (input, output, cached_input)`);
-    const input = priceField(entry, 'input', where, true)!;
-    const output = priceField(entry, 'output', where, true)!;
-    const cached = priceField(entry, 'cached_input', where, false);
-    entries.set(name, cached === undefined ? { input, output } : { input, output, cached_input: cached });
+    for (const field of Object.keys(entry)) if (!(PRICE_FIELDS as readonly string[]).includes(field)) throw new PriceFileError(`${where}.${field}: unknown field (${PRICE_FIELDS.join(', ')})`);
+    const price: PriceConfig = { input: priceField(entry, 'input', where, true)!, output: priceField(entry, 'output', where, true)! };
+    for (const optional of ['cached_input', 'cache_write', 'cache_write_1h'] as const) {
+      const value = priceField(entry, optional, where, false);
+      if (value !== undefined) price[optional] = value;
+    }
+    entries.set(name, price);
   }
   return entries;
 }

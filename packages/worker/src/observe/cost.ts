@@ -26,6 +26,6 @@ export class CostBook {
 
   costOf(target: RouteTarget | null, model: ModelConfig | null, usage: TokenUsage | undefined): number {
     if (target === null || usage === undefined) return 0;
-    return costUsd(this.priceOf(target, model), { promptTokens: usage.prompt, completionTokens: usage.completion, cachedTokens: usage.cached ?? 0 });
+    return costUsd(this.priceOf(target, model), { promptTokens: usage.prompt, completionTokens: usage.completion, cachedTokens: usage.cached ?? 0, cacheWriteTokens: usage.cacheWrite ?? 0, cacheWrite1hTokens: usage.cacheWrite1h ?? 0 });
   }
 }

@@ -7,6 +7,7 @@
  */
 import type { ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse, EmbeddingRequest, EmbeddingResponse, OpenaiUsage, ProviderType } from '@gatewayd/shared';
 import type { AttemptInput, ClientRequest, ExchangePlan, TokenUsage, UpstreamRequest } from './types.js';
+import { CACHE_WRITES, type HubUsage } from '../protocol/content.js';
 
 /** Provider stream bytes -> hub chunks. One per attempt; all state inside. */
 export interface HubStreamDecoder {
@@ -65,5 +66,10 @@ export function usageFromOpenai(usage: OpenaiUsage | null | undefined): TokenUsa
   const result: TokenUsage = { prompt: usage.prompt_tokens ?? 0, completion: usage.completion_tokens ?? 0 };
   const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
   if (cached > 0) result.cached = cached;
+  const writes = (usage as HubUsage)[CACHE_WRITES]; // translated from Anthropic
+  if (writes !== undefined) {
+    result.cacheWrite = writes.tokens;
+    if (writes.hour > 0) result.cacheWrite1h = writes.hour;
+  }
   return result;
 }

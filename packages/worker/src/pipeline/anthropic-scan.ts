@@ -115,7 +115,7 @@ export class AnthropicSseScanner {
     if (typeof usage !== 'object' || usage === null) return;
     // message_delta counts are cumulative; fields it leaves null keep message_start's value.
     const merged = this.usageSoFar ?? {};
-    for (const [key, value] of Object.entries(usage)) if (typeof value === 'number') merged[key] = value;
+    for (const [key, value] of Object.entries(usage)) if (typeof value === 'number' || (key === 'cache_creation' && typeof value === 'object' && value !== null)) merged[key] = value;
     this.usageSoFar = merged;
   }
 }

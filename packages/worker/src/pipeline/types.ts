@@ -52,6 +52,10 @@ export interface TokenUsage {
   completion: number;
   /** issue 5: the part of `prompt` read from the provider's prompt cache (cost at cached_input); absent: 0. */
   cached?: number;
+  /** The part of `prompt` written to the provider's prompt cache (Anthropic: cost at cache_write); absent: 0. */
+  cacheWrite?: number;
+  /** The part of `cacheWrite` with a 1-hour lifetime (cost at cache_write_1h); absent: 0. */
+  cacheWrite1h?: number;
   /**
    * The stream was cut (abort, failure) before its final usage: `completion` is what was counted
    * so far (Anthropic's message_start says 1, Gemini's counts grow), a lower bound.

@@ -102,7 +102,18 @@ export function openaiUsageOf(body: Buffer): TokenUsage | undefined {
 export function anthropicUsageOf(usage: Record<string, unknown> | undefined): TokenUsage | undefined {
   if (usage === undefined) return undefined;
   const prompt = count(usage.input_tokens) + count(usage.cache_read_input_tokens) + count(usage.cache_creation_input_tokens);
-  return withCached({ prompt, completion: count(usage.output_tokens) }, count(usage.cache_read_input_tokens));
+  return withCacheWrites(withCached({ prompt, completion: count(usage.output_tokens) }, count(usage.cache_read_input_tokens)), usage);
+}
+
+/** Anthropic's cache writes (and their 1-hour part), priced above plain input. */
+export function withCacheWrites(usage: TokenUsage, anthropic: Record<string, unknown>): TokenUsage {
+  const written = count(anthropic.cache_creation_input_tokens);
+  if (written <= 0) return usage;
+  usage.cacheWrite = written;
+  const breakdown = anthropic.cache_creation;
+  const hour = typeof breakdown === 'object' && breakdown !== null ? Math.min(written, count((breakdown as Record<string, unknown>).ephemeral_1h_input_tokens)) : 0;
+  if (hour > 0) usage.cacheWrite1h = hour;
+  return usage;
 }
 
 /** issue 5: adds the cached prompt tokens (cost at the cached_input price) when there are any. */

@@ -73,6 +73,14 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 }
 
 /** OpenAI usage object in the shape api.openai.com returns (details always present). */
+/**
+ * Anthropic's prompt-cache writes on a hub (OpenAI-shaped) usage object, which has no field for
+ * them: under a symbol, which JSON.stringify leaves out, so callers never see it while the cost
+ * of a translated answer still prices them (pipeline/adapter.ts usageFromOpenai).
+ */
+export const CACHE_WRITES: unique symbol = Symbol('gatewayd.cacheWrites');
+export type HubUsage = OpenaiUsage & { [CACHE_WRITES]?: { tokens: number; hour: number } };
+
 export function makeOpenaiUsage(prompt: number, completion: number, cached: number, reasoning = 0): OpenaiUsage {
   return {
     prompt_tokens: prompt,

@@ -9,7 +9,7 @@
  */
 import type { PriceConfig } from '@gatewayd/shared';
 
-type Row = readonly [input: number, output: number, cachedInput?: number];
+type Row = readonly [input: number, output: number, cachedInput?: number, cacheWrite?: number, cacheWrite1h?: number];
 
 const TABLE: Record<string, Row> = {
   // OpenAI
@@ -35,18 +35,18 @@ const TABLE: Record<string, Row> = {
   'text-embedding-3-small': [0.02, 0],
   'text-embedding-3-large': [0.13, 0],
   'text-embedding-ada-002': [0.1, 0],
-  // Anthropic (cached_input: cache read)
-  'claude-opus-4-5': [5, 25, 0.5],
-  'claude-opus-4-1': [15, 75, 1.5],
-  'claude-opus-4': [15, 75, 1.5],
-  'claude-sonnet-4-5': [3, 15, 0.3],
-  'claude-sonnet-4': [3, 15, 0.3],
-  'claude-haiku-4-5': [1, 5, 0.1],
-  'claude-3-7-sonnet': [3, 15, 0.3],
-  'claude-3-5-sonnet': [3, 15, 0.3],
-  'claude-3-5-haiku': [0.8, 4, 0.08],
-  'claude-3-opus': [15, 75, 1.5],
-  'claude-3-haiku': [0.25, 1.25, 0.03],
+  // Anthropic (cached_input: cache read; cache writes: 1.25 x input for 5 minutes, 2 x for 1 hour)
+  'claude-opus-4-5': [5, 25, 0.5, 6.25, 10],
+  'claude-opus-4-1': [15, 75, 1.5, 18.75, 30],
+  'claude-opus-4': [15, 75, 1.5, 18.75, 30],
+  'claude-sonnet-4-5': [3, 15, 0.3, 3.75, 6],
+  'claude-sonnet-4': [3, 15, 0.3, 3.75, 6],
+  'claude-haiku-4-5': [1, 5, 0.1, 1.25, 2],
+  'claude-3-7-sonnet': [3, 15, 0.3, 3.75, 6],
+  'claude-3-5-sonnet': [3, 15, 0.3, 3.75, 6],
+  'claude-3-5-haiku': [0.8, 4, 0.08, 1, 1.6],
+  'claude-3-opus': [15, 75, 1.5, 18.75, 30],
+  'claude-3-haiku': [0.25, 1.25, 0.03, 0.3, 0.5],
   // Gemini
   'gemini-2.5-pro': [1.25, 10, 0.31],
   'gemini-2.5-flash': [0.3, 2.5, 0.075],
@@ -72,8 +72,12 @@ export function builtinPrice(model: string): PriceConfig | undefined {
     if (best === undefined || family.length > best.length) best = family;
   }
   if (best === undefined) return undefined;
-  const [input, output, cachedInput] = TABLE[best] as Row;
-  return cachedInput === undefined ? { input, output } : { input, output, cached_input: cachedInput };
+  const [input, output, cachedInput, cacheWrite, cacheWrite1h] = TABLE[best] as Row;
+  const price: PriceConfig = { input, output };
+  if (cachedInput !== undefined) price.cached_input = cachedInput;
+  if (cacheWrite !== undefined) price.cache_write = cacheWrite;
+  if (cacheWrite1h !== undefined) price.cache_write_1h = cacheWrite1h;
+  return price;
 }
 
 /** Sort key of the `cost` strategy: input + output per million; Infinity when unknown. */

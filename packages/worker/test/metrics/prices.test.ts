@@ -32,6 +32,22 @@ t.test('cost: prompt minus cached at input, cached at cached_input, completion a
   t.equal(costUsd(undefined, { promptTokens: 1000, completionTokens: 1000, cachedTokens: 0 }), 0, 'no price, no cost');
 });
 
+t.test("Anthropic's prompt-cache writes: at cache_write, 1-hour ones at cache_write_1h; the shipped table and the built-in prices have them", async (t) => {
+  const sonnet = { input: 3, output: 15, cached_input: 0.3, cache_write: 3.75, cache_write_1h: 6 };
+  // 1,000 prompt tokens: 100 plain input, 200 read, 700 written of which 300 for an hour.
+  const usage = { promptTokens: 1000, completionTokens: 10, cachedTokens: 200, cacheWriteTokens: 700, cacheWrite1hTokens: 300 };
+  t.equal(costUsd(sonnet, usage), (100 * 3 + 200 * 0.3 + 400 * 3.75 + 300 * 6 + 10 * 15) / 1e6);
+  t.equal(costUsd({ input: 3, output: 15, cache_write: 3.75 }, usage), (100 * 3 + 200 * 3 + 700 * 3.75 + 10 * 15) / 1e6, 'no cache_write_1h: every write at cache_write');
+  t.equal(costUsd({ input: 3, output: 15 }, usage), (1000 * 3 + 10 * 15) / 1e6, 'no write prices: the input price');
+  t.equal(costUsd(sonnet, { ...usage, cacheWriteTokens: 5000 }), (200 * 0.3 + 500 * 3.75 + 300 * 6 + 10 * 15) / 1e6, 'writes never exceed the prompt left after reads');
+  const table = new PriceTable();
+  await loadPriceTable(table, SHIPPED_CONFIG, {});
+  t.match(table.lookup('claude-sonnet-4-5-20250929'), sonnet);
+  const { builtinPrice } = await import('../../src/routing/prices.js');
+  t.same(builtinPrice('claude-sonnet-4-5-20250929'), sonnet);
+  t.same(builtinPrice('claude-haiku-4-5'), { input: 1, output: 5, cached_input: 0.1, cache_write: 1.25, cache_write_1h: 2 });
+});
+
 t.test("a target's configured price wins over the table", async (t) => {
   const table = new PriceTable();
   table.replace(new Map([['gpt-4o', { input: 2.5, output: 10 }]]), 'x');

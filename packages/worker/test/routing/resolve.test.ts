@@ -68,7 +68,7 @@ t.test('modelNames lists names and aliases, not globs', async (t) => {
 t.test('prices: the target price wins, else the built-in table, else none', async (t) => {
   t.strictSame(router.resolve('cheap')?.targets[0]?.price, { input: 1, output: 2, cached_input: 0.5 });
   t.strictSame(router.resolve('gpt-4o')?.targets[0]?.price, { input: 2.5, output: 10, cached_input: 1.25 }, 'dated snapshot finds gpt-4o');
-  t.strictSame(router.resolve('gpt-4o')?.targets[1]?.price, { input: 3, output: 15, cached_input: 0.3 });
+  t.strictSame(router.resolve('gpt-4o')?.targets[1]?.price, { input: 3, output: 15, cached_input: 0.3, cache_write: 3.75, cache_write_1h: 6 });
   t.strictSame(router.resolve('openai/gpt-4o-mini-2024-07-18')?.targets[0]?.price?.input, 0.15, 'longest family wins');
   t.equal(router.resolve('openai/gpt-4omega')?.targets[0]?.price, undefined, 'prefix only on a name boundary');
   t.equal(router.resolve('any/gemini-2.5-flash')?.targets[1]?.price?.input, 0.3, 'models/ prefix stripped');

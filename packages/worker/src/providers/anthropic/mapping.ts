@@ -10,7 +10,7 @@ import type {
   OpenaiToolChoice,
   OpenaiUsage,
 } from '@gatewayd/shared';
-import { makeOpenaiUsage } from '../../protocol/content.js';
+import { CACHE_WRITES, makeOpenaiUsage, type HubUsage } from '../../protocol/content.js';
 
 export function anthropicStopToOpenaiFinish(reason: AnthropicStopReason | null | undefined): OpenaiFinishReason {
   switch (reason) {
@@ -50,7 +50,9 @@ export function anthropicUsageToOpenai(usage: Partial<AnthropicUsage> | undefine
   const cacheRead = usage?.cache_read_input_tokens ?? 0;
   const cacheWrite = usage?.cache_creation_input_tokens ?? 0;
   const prompt = (usage?.input_tokens ?? 0) + cacheRead + cacheWrite;
-  return makeOpenaiUsage(prompt, usage?.output_tokens ?? 0, cacheRead);
+  const out: HubUsage = makeOpenaiUsage(prompt, usage?.output_tokens ?? 0, cacheRead);
+  if (cacheWrite > 0) out[CACHE_WRITES] = { tokens: cacheWrite, hour: Math.min(cacheWrite, usage?.cache_creation?.ephemeral_1h_input_tokens ?? 0) };
+  return out;
 }
 
 /** Inverse of anthropicUsageToOpenai; OpenAI does not report cache writes, so those are 0. */
