@@ -4,5 +4,5 @@ export { DEFAULT_TOOL_ARGUMENTS, DEFAULT_USAGE } from './types.js';
 export { startFakeOpenai, openaiError } from './openai.js';
 export { startFakeAnthropic, anthropicError } from './anthropic.js';
 export { startFakeGemini, geminiError } from './gemini.js';
-export { startGateway, freePort, type Gateway, type GatewayOptions, type CliResult } from './gateway.js';
+export { startGateway, freePort, type Gateway, type GatewayOptions, type CliResult, type TestLike } from './gateway.js';
 export * as fixtures from './fixtures.js';

@@ -3,34 +3,15 @@
  * supervisor knows, on backend local (its store frees the dead worker's slots) and on backend
  * redis (a live worker removes them from Redis), not after redis's 30-second leases.
  */
-import { randomBytes } from 'node:crypto';
 import t from 'tap';
-import { startRedis } from '../state/redis-server.js';
-import { startGateway } from '../fakes/index.js';
-import { chatBody, post, until } from './helpers.js';
+import { chatBody, post, startSlotGateway, until } from './helpers.js';
 
 const KEY = 'gw-dead-worker-key-000001';
 const AUTH = { authorization: `Bearer ${KEY}` };
 
 for (const backend of ['local', 'redis'] as const) {
   t.test(`backend ${backend}: the slots of a SIGKILLed worker come back at once`, async (t) => {
-    const state =
-      backend === 'redis'
-        ? `state: { backend: redis, redis: { url: "${(await startRedis(t)).url}", prefix: "gw-dead:${randomBytes(4).toString('hex')}:" } }`
-        : 'state: { backend: local }';
-    const gw = await startGateway(
-      t,
-      `
-logging: { level: warn }
-${state}
-auth: { mode: gateway, keys: [{ name: single, key: "${KEY}", limits: { concurrency: 1 } }] }
-providers:
-  - { name: local, type: mock, chunks: 2 }
-models:
-  - { name: demo, targets: [{ provider: local, model: demo }] }
-`,
-      { workers: 1 },
-    );
+    const gw = await startSlotGateway(t, backend, { key: KEY, concurrency: 1, workers: 1 });
     const workers = async (): Promise<Array<{ pid: number; state: string }>> => {
       const status = await gw.cli('status', '--json', '--pid-file', gw.pidFile);
       return status.code === 0 ? (JSON.parse(status.stdout) as { workers: Array<{ pid: number; state: string }> }).workers : [];

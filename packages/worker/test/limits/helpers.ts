@@ -3,7 +3,10 @@
  * spreads over the workers (SO_REUSEPORT hands each new connection to one of them), and the
  * helpers to read what came back.
  */
+import { randomBytes } from 'node:crypto';
 import { request, type IncomingHttpHeaders } from 'node:http';
+import { startGateway, type Gateway, type TestLike } from '../fakes/index.js';
+import { startRedis } from '../state/redis-server.js';
 
 export interface Reply {
   status: number;
@@ -69,3 +72,27 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
 
 export const chatBody = (model: string, text: string, extra: Json = {}): Json => ({ model, messages: [{ role: 'user', content: text }], ...extra });
 export const messagesBody = (model: string, text: string, extra: Json = {}): Json => ({ model, max_tokens: 64, messages: [{ role: 'user', content: text }], ...extra });
+
+/**
+ * A gateway on backend `local` or `redis` (a redis-server of the test's own) with one key whose
+ * only limit is `concurrency`, in front of the mock provider (model `demo`).
+ */
+export async function startSlotGateway(t: TestLike, backend: 'local' | 'redis', options: { key: string; concurrency: number; workers: number }): Promise<Gateway> {
+  const state =
+    backend === 'redis'
+      ? `state: { backend: redis, redis: { url: "${(await startRedis(t)).url}", prefix: "gw-slots:${randomBytes(4).toString('hex')}:" } }`
+      : 'state: { backend: local }';
+  return startGateway(
+    t,
+    `
+logging: { level: warn }
+${state}
+auth: { mode: gateway, keys: [{ name: slots, key: "${options.key}", limits: { concurrency: ${options.concurrency} } }] }
+providers:
+  - { name: local, type: mock, chunks: 2 }
+models:
+  - { name: demo, targets: [{ provider: local, model: demo }] }
+`,
+    { workers: options.workers },
+  );
+}

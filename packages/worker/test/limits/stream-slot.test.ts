@@ -3,34 +3,15 @@
  * before the stream ends for the caller, so the next request, on a new connection and so on
  * either of two workers, is never refused for the stream it just finished (both backends).
  */
-import { randomBytes } from 'node:crypto';
 import t from 'tap';
-import { startRedis } from '../state/redis-server.js';
-import { startGateway } from '../fakes/index.js';
-import { chatBody, countStatuses, post, workerOf, type Reply } from './helpers.js';
+import { chatBody, countStatuses, post, startSlotGateway, workerOf, type Reply } from './helpers.js';
 
 const KEY = 'gw-stream-slot-key-000001';
 const ROUNDS = 200;
 
 for (const backend of ['local', 'redis'] as const) {
   t.test(`backend ${backend}: one stream after another, each on a new connection`, async (t) => {
-    const state =
-      backend === 'redis'
-        ? `state: { backend: redis, redis: { url: "${(await startRedis(t)).url}", prefix: "gw-slot:${randomBytes(4).toString('hex')}:" } }`
-        : 'state: { backend: local }';
-    const gw = await startGateway(
-      t,
-      `
-logging: { level: warn }
-${state}
-auth: { mode: gateway, keys: [{ name: single, key: "${KEY}", limits: { concurrency: 1 } }] }
-providers:
-  - { name: local, type: mock, chunks: 3 }
-models:
-  - { name: demo, targets: [{ provider: local, model: demo }] }
-`,
-      { workers: 2 },
-    );
+    const gw = await startSlotGateway(t, backend, { key: KEY, concurrency: 1, workers: 2 });
     const replies: Reply[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       replies.push(await post(gw.url, '/v1/chat/completions', chatBody('demo', `round ${i}`, { stream: true }), { authorization: `Bearer ${KEY}` }));

@@ -193,14 +193,10 @@ t.test("overhead excludes the waits between attempts: a provider's retry-after i
   t.teardown(() => waiting.close());
   const gw = await startGateway(
     t,
-    `
-logging: { level: info }
+    `logging: { level: info }
 routing: { retries: 1 }
-providers:
-  - { name: busy, type: openai, base_url: "${waiting.url}", api_keys: ["sk-overhead-wait-0001"] }
-models:
-  - { name: busy, targets: [{ provider: busy, model: gpt-4o-mini }] }
-`,
+providers: [{ name: busy, type: openai, base_url: "${waiting.url}", api_keys: ["sk-overhead-wait-0001"] }]
+models: [{ name: busy, targets: [{ provider: busy, model: gpt-4o-mini }] }]`,
     { workers: 1 },
   );
   waiting.script([{ kind: 'status', status: 429, headers: { 'retry-after': '1' } }]);

@@ -4,7 +4,7 @@
  * body passed through, not in /health/providers.
  */
 import { createServer } from 'node:http';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startGateway } from '../fakes/index.js';
 import { admin, chatBody, http, until } from './helpers.js';
 
@@ -12,18 +12,23 @@ const PROVIDER_KEY = 'sk-proj-echoed-operator-key-9f8e7d6c5b4a';
 const HEADER_CREDENTIAL = 'echoed-header-credential-1a2b3c4d';
 const GW_KEY = 'gw-echo-test-key-0123456789';
 
-t.test('upstream error text echoing the provider key is scrubbed before callers see it', async (t) => {
+/** An upstream whose error answers (status by URL) echo the request's headers; its base URL. */
+async function startEcho(t: Test, statusFor: (url: string) => number): Promise<string> {
   const echo = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      const status = req.url?.includes('bad') ? 400 : 500;
+      const status = statusFor(req.url ?? '');
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: `I received ${JSON.stringify(req.headers)}`, type: 'invalid_request_error', code: null } }));
+      res.end(JSON.stringify({ error: { message: `I received ${JSON.stringify(req.headers)}`, type: status >= 500 ? 'server_error' : 'invalid_request_error', code: null } }));
     });
   });
   await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise<void>((resolve) => echo.close(() => resolve())));
-  const base = `http://127.0.0.1:${(echo.address() as { port: number }).port}`;
+  return `http://127.0.0.1:${(echo.address() as { port: number }).port}`;
+}
+
+t.test('upstream error text echoing the provider key is scrubbed before callers see it', async (t) => {
+  const base = await startEcho(t, (url) => (url.includes('bad') ? 400 : 500));
   const gw = await startGateway(
     t,
     `
@@ -58,16 +63,7 @@ models:
 
 t.test("a caller's own provider key (hybrid mode), of any shape, echoed in an upstream error: not in /health/providers or logs", async (t) => {
   const CALLER_KEY = 'gsk_callers-own-groq-style-key-77aa88bb';
-  const echo = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: `I received ${JSON.stringify(req.headers)}`, type: 'server_error', code: null } }));
-    });
-  });
-  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => echo.close(() => resolve())));
-  const base = `http://127.0.0.1:${(echo.address() as { port: number }).port}`;
+  const base = await startEcho(t, () => 500);
   const gw = await startGateway(
     t,
     `
