@@ -86,7 +86,7 @@ export class ActiveHealthChecker {
     // requests failed) has every request refused: down, until a request gets through again.
     const result: ProbeResult =
       probed.state !== 'down' && this.router?.allBreakersOpen(name) === true
-        ? { state: 'down', latencyMs: probed.latencyMs, error: { message: 'circuit breakers open: requests to this provider failed and are refused until one gets through (the health probe itself answered)', status: null } }
+        ? { state: 'down', latencyMs: probed.latencyMs, error: null } // the failures' own error stays the last one
         : probed;
     this.recorder.setProviderHealth(name, result.state === 'healthy' || result.state === 'degraded', { state: result.state, latencyMs: result.latencyMs, error: result.error, force: true });
     const previous = this.last.get(name);

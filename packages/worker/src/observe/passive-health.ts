@@ -12,21 +12,48 @@ import type { AttemptFailure, OutcomeListener, RouteTarget, Router } from '../ro
 import { scrubForCallers } from './secrets.js';
 
 export class PassiveHealth implements OutcomeListener {
+  /** Per provider, bumped by every outcome: a pending reopen check is stale once it moved on. */
+  private readonly outcomes = new Map<string, number>();
+
   constructor(
     private readonly recorder: MetricsRecorder,
-    private readonly router: Pick<Router, 'allBreakersOpen'>,
+    private readonly router: Pick<Router, 'allBreakersOpen' | 'firstReopenInMs'>,
   ) {}
 
   success(target: RouteTarget, latencyMs: number): void {
+    this.bump(target.provider.name);
     this.recorder.setProviderHealth(target.provider.name, true, { state: 'healthy', latencyMs: Math.round(latencyMs) });
   }
 
   failure(target: RouteTarget, failure: AttemptFailure): void {
     const provider = target.provider.name;
+    const outcome = this.bump(provider);
     const down = this.router.allBreakersOpen(provider);
     this.recorder.setProviderHealth(provider, !down, {
       state: down ? 'down' : 'degraded',
       error: { message: scrubForCallers(`${failure.kind}: ${failure.error.message}`), status: failure.status ?? null },
     });
+    if (down) this.whenReopened(provider, outcome);
+  }
+
+  /**
+   * Down lasts while every breaker is open, not until the next request: a load balancer that
+   * follows /health/ready sends none to a gateway that says down, so without active checks it
+   * would say down for ever. Once a breaker lets a probe through, the provider is degraded (up).
+   */
+  private whenReopened(provider: string, outcome: number): void {
+    const inMs = this.router.firstReopenInMs(provider);
+    if (inMs === undefined) return;
+    setTimeout(() => {
+      if (this.outcomes.get(provider) !== outcome) return; // a newer outcome said more
+      if (this.router.allBreakersOpen(provider)) this.whenReopened(provider, outcome);
+      else this.recorder.setProviderHealth(provider, true, { state: 'degraded' });
+    }, inMs + 1).unref();
+  }
+
+  private bump(provider: string): number {
+    const next = (this.outcomes.get(provider) ?? 0) + 1;
+    this.outcomes.set(provider, next);
+    return next;
   }
 }

@@ -146,6 +146,19 @@ export class Router {
     return true;
   }
 
+  /** While allBreakersOpen(provider): ms until the first of its breakers lets a probe through. */
+  firstReopenInMs(provider: string): number | undefined {
+    const targets = this.health.ofProvider(provider);
+    if (!targets) return undefined;
+    const now = this.clock.now();
+    let first: number | undefined;
+    for (const stats of targets) {
+      const at = stats.breaker.retryAt(now);
+      if (at !== undefined && (first === undefined || at < first)) first = at;
+    }
+    return first === undefined ? undefined : Math.max(0, first - now);
+  }
+
   /** Per target breaker state, latency average, counters and last error; never an api key. */
   snapshot(): TargetHealth[] {
     const now = this.clock.now();

@@ -6,6 +6,7 @@
  * /health/ready 503); after the cooldown one successful request makes it healthy again.
  * One worker: breakers are per worker, so the request count that opens one is exact.
  */
+import { createServer } from 'node:http';
 import t from 'tap';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startFakeOpenai, startGateway, type Gateway } from '../fakes/index.js';
@@ -65,8 +66,11 @@ models:
   await until('the refusal counted under the failing provider', async () => sample(await scrape(gw), 'llm_gateway_requests_total{provider="flaky",model="gpt",status="503"}') === 1);
   t.equal(sample(await scrape(gw), 'llm_gateway_requests_total{provider="none",model="gpt",status="503"}'), undefined, 'not under provider none');
 
-  // After the cooldown the breaker lets one probe through; the fake answers normally again.
-  await delay(COOLDOWN_MS + 100);
+  // After the cooldown the breaker lets one probe through: up again (degraded) with no request
+  // at all, since a load balancer following /health/ready would send none.
+  await until('the provider to be up again once its breaker half-opens', async () => (await flaky(gw))?.state === 'degraded');
+  t.equal((await http(gw.port, 'GET', '/health/ready')).status, 200, 'ready again without a request');
+  t.equal(fake.requests.length, 2, 'and no request was needed for it');
   t.equal((await ask(gw)).status, 200, 'the probe succeeds');
   await until('the provider to be healthy', async () => (await flaky(gw))?.state === 'healthy');
   await until('llm_gateway_provider_health 1', async () => sample(await scrape(gw), HEALTH) === 1);
@@ -74,8 +78,18 @@ models:
 });
 
 t.test('active checks on: a provider whose probe answers but whose breaker is open stays down', async (t) => {
-  const fake = await startFakeOpenai();
-  t.teardown(() => fake.close());
+  // The models endpoint the probe asks answers; chat completions fail.
+  const halfBroken = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const models = req.method === 'GET' && req.url?.endsWith('/models') === true;
+      res.writeHead(models ? 200 : 500, { 'content-type': 'application/json' });
+      res.end(models ? '{"object":"list","data":[]}' : '{"error":{"message":"db shard 7 unavailable","type":"server_error","code":null}}');
+    });
+  });
+  await new Promise<void>((resolve) => halfBroken.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => halfBroken.close(() => resolve())));
+  const url = `http://127.0.0.1:${(halfBroken.address() as { port: number }).port}/v1`;
   // startGateway turns checks off by default; on here, every 200 ms.
   const gw = await startGateway(
     t,
@@ -83,15 +97,13 @@ t.test('active checks on: a provider whose probe answers but whose breaker is op
 logging: { level: info }
 routing: { retries: 0, breaker_threshold: 2, breaker_cooldown: 30s }
 providers:
-  - { name: flaky, type: openai, base_url: "${fake.url}", api_keys: ["sk-passive-health-0002"] }
+  - { name: flaky, type: openai, base_url: "${url}", api_keys: ["sk-passive-health-0002"] }
 models:
   - { name: gpt, targets: [{ provider: flaky, model: gpt-4o-mini }] }
 `,
     { workers: 1, env: { GATEWAYD__HEALTH_CHECKS__ENABLED: 'true', GATEWAYD__HEALTH_CHECKS__INTERVAL: '200ms' } },
   );
   await until('the first check', async () => (await flaky(gw))?.state === 'healthy');
-  // Chat fails, the models endpoint the probe asks keeps answering.
-  fake.script([{ kind: 'status', status: 500 }, { kind: 'status', status: 500 }]);
   t.equal((await ask(gw)).status, 502);
   t.equal((await ask(gw)).status, 502, 'the breaker opens');
   t.equal((await ask(gw)).status, 503, 'requests are refused');
@@ -102,6 +114,6 @@ models:
     t.equal((await flaky(gw))?.state, 'down', `still down after ${(i + 1) * 250} ms`);
   }
   t.equal(sample(await scrape(gw), HEALTH), 0, 'llm_gateway_provider_health 0');
-  t.match((await flaky(gw))?.lastError?.message, /circuit breakers open/);
+  t.match((await flaky(gw))?.lastError, { status: 500, message: /db shard 7/ }, "the requests' own error stays the last error");
   t.equal((await http(gw.port, 'GET', '/health/ready')).status, 503);
 });
