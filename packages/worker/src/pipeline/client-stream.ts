@@ -7,7 +7,7 @@
  */
 import type { ErrorCode } from '@gatewayd/shared/errors';
 import type { AnswerCapture } from '../cache/capture.js';
-import { carriesToken } from '../observe/first-token.js';
+import { carriesToken, TOKEN_SEARCH_WRITES } from '../observe/first-token.js';
 import type { Exchange, HeaderList } from '../http/exchange.js';
 import { beginSse, endSse, streamErrorEvent } from '../http/sse.js';
 import { isNativeEngine, onceDrained } from '../http/uws.js';
@@ -39,8 +39,8 @@ export class ClientStream implements ChunkWriter {
   /** issue 4: the response cache's copy of what the caller gets (set on a cache miss). */
   capture: AnswerCapture | null = null;
   private over = false;
-  /** Bytes with generated content were written (time to first token). */
-  private sawToken = false;
+  /** Writes still searched for the first generated content (time to first token); 0 once found. */
+  private tokenSearchesLeft = TOKEN_SEARCH_WRITES;
   // Bound once per stream: res.cork() and res.onWritable() take functions.
   private readonly relayCorked = (): void => this.relayNow();
   private readonly endCorked = (): void => this.endNow();
@@ -96,9 +96,12 @@ export class ClientStream implements ChunkWriter {
     const obs = ex.obs;
     if (obs !== null) {
       obs.capture?.chunk(data); // issue 5: streamed completion text, log_prompts only
-      if (!this.sawToken && carriesToken(data, ex.errorShape)) {
-        this.sawToken = true;
-        obs.firstToken(); // issue 5: time to first token
+      if (this.tokenSearchesLeft > 0) {
+        this.tokenSearchesLeft--;
+        if (carriesToken(data, ex.errorShape)) {
+          this.tokenSearchesLeft = 0;
+          obs.firstToken(); // issue 5: time to first token
+        }
       }
     }
   }

@@ -17,6 +17,10 @@ t.test('which written bytes carry a token, per caller protocol', async (t) => {
   yes('data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1"}]}}]}\n\n', 'openai');
   yes('data: {"choices":[{"index":0,"delta":{"reasoning_content":"Let me"}}]}\n\n', 'openai');
   yes('data: {"choices":[{"index":0,"text":"Once","finish_reason":null}]}\n\n', 'openai');
+  yes('data: {"choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": null}]}\n\n', 'openai');
+  no('data: {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}\n\n', 'openai');
+  no('data: {"choices":[{"index":0,"delta":{"role":"assistant","content":"","tool_calls":[]}}]}\n\n', 'openai');
+  yes('data: {"choices": [{"delta": {"tool_calls": [ {"index": 0}]}}]}\n\n', 'openai');
   yes(new TextEncoder().encode('data: {"choices":[{"delta":{"content":"\\u00e9"}}]}\n\n'), 'openai');
   no('event: message_start\ndata: {"type":"message_start","message":{"content":[]}}\n\nevent: ping\ndata: {"type":"ping"}\n\n', 'anthropic');
   no('event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n', 'anthropic');
