@@ -23,16 +23,16 @@ function scan(text: string, pieceSize: number): AnthropicSseScanner {
 t.test('Anthropic scanner: usage, completion and errors, however the bytes are split', async (t) => {
   for (const size of [1, 2, 3, 7, 64, 100_000]) {
     const scanner = scan(STREAM, size);
-    t.same(scanner.usage(), { prompt: 8, completion: 12, cached: 2 }, `usage (pieces of ${size})`);
+    t.same(scanner.usage(), { prompt: 8, completion: 12, cached: 2, cacheWrite: 1 }, `usage (pieces of ${size})`);
     t.ok(scanner.complete, `message_stop seen (pieces of ${size})`);
     t.notOk(scanner.failed);
   }
   const crlf = scan(STREAM.replace(/\n/g, '\r\n'), 5);
   t.ok(crlf.complete, 'CRLF framing');
-  t.same(crlf.usage(), { prompt: 8, completion: 12, cached: 2 });
+  t.same(crlf.usage(), { prompt: 8, completion: 12, cached: 2, cacheWrite: 1 });
   const cut = scan(STREAM.slice(0, STREAM.indexOf('event: message_delta')), 9);
   t.notOk(cut.complete, 'a cut stream is not complete');
-  t.same(cut.usage(), { prompt: 8, completion: 1, cached: 2 }, 'usage so far from message_start');
+  t.same(cut.usage(), { prompt: 8, completion: 1, cached: 2, cacheWrite: 1 }, 'usage so far from message_start');
   const failed = scan(`${STREAM.slice(0, 400)}\n\nevent: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n`, 11);
   t.ok(failed.failed, 'an upstream error event is noticed');
   const bare = scan(`${STREAM.slice(0, 400)}\n\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n`, 7);
