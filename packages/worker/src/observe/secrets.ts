@@ -86,7 +86,25 @@ export function scrubForCallers(text: string): string {
  */
 export function scrubBodyForCallers(body: Buffer, callerKey?: string): Buffer {
   const text = body.toString('utf8');
-  let scrubbed = callerScrubber(text);
-  if (callerKey !== undefined && callerKey.length >= 8 && scrubbed.includes(callerKey)) scrubbed = scrubbed.split(callerKey).join(REDACTED);
+  const scrubbed = scrubTextForCallers(text, callerKey);
   return scrubbed === text ? body : Buffer.from(scrubbed, 'utf8');
+}
+
+/** scrubForCallers, and the caller's own provider key (see scrubBodyForCallers). */
+export function scrubTextForCallers(text: string, callerKey?: string): string {
+  const scrubbed = callerScrubber(text);
+  return callerKey !== undefined && callerKey.length >= 8 && scrubbed.includes(callerKey) ? scrubbed.split(callerKey).join(REDACTED) : scrubbed;
+}
+
+const ERROR_KEY = Buffer.from('"error"');
+
+/**
+ * A streamed chunk on its way to the caller: scrubbed only when it holds an `"error"` key (an
+ * upstream's error event may echo what it received); any other chunk passes as it is, with one
+ * byte search. On JSON text the quoted key cannot come from inside a string (quotes are escaped).
+ */
+export function scrubChunkForCallers(data: string | Uint8Array, callerKey?: string): string | Uint8Array {
+  if (typeof data === 'string') return data.includes('"error"') ? scrubTextForCallers(data, callerKey) : data;
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return bytes.indexOf(ERROR_KEY) === -1 ? data : scrubBodyForCallers(bytes, callerKey);
 }

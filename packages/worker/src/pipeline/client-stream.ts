@@ -8,6 +8,7 @@
 import type { ErrorCode } from '@gatewayd/shared/errors';
 import type { AnswerCapture } from '../cache/capture.js';
 import { carriesToken, TOKEN_SEARCH_WRITES } from '../observe/first-token.js';
+import { scrubChunkForCallers, scrubTextForCallers } from '../observe/secrets.js';
 import type { Exchange, HeaderList } from '../http/exchange.js';
 import { beginSse, endSse, streamErrorEvent } from '../http/sse.js';
 import { isNativeEngine, onceDrained } from '../http/uws.js';
@@ -85,9 +86,11 @@ export class ClientStream implements ChunkWriter {
     this.ex.res.cork(this.failCorked);
   }
 
-  write(data: string | Uint8Array): void {
+  write(chunk: string | Uint8Array): void {
     const ex = this.ex;
     if (ex.done) return;
+    // An upstream's error event may echo what it received: the operator's key, or the caller's own.
+    const data = scrubChunkForCallers(chunk, this.input.keyFromCaller ? this.input.apiKey : undefined);
     if (!ex.res.write(data) && !this.blocked) {
       // Native: onWritable (set in begin) resumes. Fallback: node:http buffers; its 'drain' resumes.
       if (isNativeEngine || onceDrained(ex.res, this.drained)) this.blocked = true;
@@ -183,7 +186,8 @@ export class ClientStream implements ChunkWriter {
     }
   }
 
+  /** `message` may quote the upstream's error text: scrubbed like every upstream text that reaches callers. */
   private endWithError(code: ErrorCode, message: string): void {
-    endSse(this.ex, streamErrorEvent(this.ex.errorShape, code, message));
+    endSse(this.ex, streamErrorEvent(this.ex.errorShape, code, scrubTextForCallers(message, this.input.keyFromCaller ? this.input.apiKey : undefined)));
   }
 }

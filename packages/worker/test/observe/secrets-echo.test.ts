@@ -86,3 +86,36 @@ models:
   t.notMatch(failed.text, CALLER_KEY, 'nor in the error message');
   t.notMatch(gw.logs(), CALLER_KEY, 'nor in the logs');
 });
+
+t.test('an error event mid-stream echoing the provider key: scrubbed, passed through or translated', async (t) => {
+  const streamer = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }] })}\n\n`);
+      setTimeout(() => res.end(`data: ${JSON.stringify({ error: { message: `I received ${JSON.stringify(req.headers)}`, type: 'server_error', code: null } })}\n\n`), 20);
+    });
+  });
+  await new Promise<void>((resolve) => streamer.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => streamer.close(() => resolve())));
+  const gw = await startGateway(
+    t,
+    `
+logging: { level: warn }
+auth: { mode: gateway, keys: [{ name: echo, key: "${GW_KEY}" }] }
+providers:
+  - { name: midway, type: openai, base_url: "http://127.0.0.1:${(streamer.address() as { port: number }).port}/v1", api_keys: ["${PROVIDER_KEY}"] }
+models:
+  - { name: midway, targets: [{ provider: midway, model: m }] }
+`,
+    { workers: 1 },
+  );
+  const as = { authorization: `Bearer ${GW_KEY}` };
+  const passed = await http(gw.port, 'POST', '/v1/chat/completions', { ...chatBody('midway', 'hi'), stream: true }, as);
+  const translated = await http(gw.port, 'POST', '/v1/messages', { model: 'midway', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'hi' }] }, as);
+  for (const [name, text] of Object.entries({ 'OpenAI caller (bytes pass through)': passed.text, 'Anthropic caller (translated)': translated.text })) {
+    t.match(text, 'I received', `${name}: the upstream's message is there`);
+    t.notMatch(text, PROVIDER_KEY, `${name}: no provider key`);
+    t.match(text, '[REDACTED]', `${name}: scrubbed, not dropped`);
+  }
+});
