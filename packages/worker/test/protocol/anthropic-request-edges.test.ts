@@ -20,3 +20,24 @@ t.test('a chat of system messages only: their text is the one user turn (Anthrop
 t.test('a chat with nothing to send is a clear 400', async (t) => {
   t.throws(() => openaiToAnthropicRequest(chat([{ role: 'user', content: '' }]), 'claude-sonnet-4-5'), TranslationError);
 });
+
+t.test('JSON output without structured outputs (json_object, or a schema to Claude before 4.5): an instruction at the end of the system prompt', async (t) => {
+  const ask = (format: unknown, model: string, system?: string) =>
+    openaiToAnthropicRequest({ ...chat([...(system ? [{ role: 'system', content: system }] : []), { role: 'user', content: 'Largest city of Italy?' }]), response_format: format } as unknown as ChatCompletionRequest, model);
+  const plain = ask({ type: 'json_object' }, 'claude-sonnet-4-5');
+  t.equal(plain.system, 'Respond with a single JSON object. Output only the JSON, with no other text and no code fences.');
+  t.equal(plain.output_config, undefined);
+  const withSystem = ask({ type: 'json_object' }, 'claude-sonnet-4-5', 'Be brief.');
+  t.same(withSystem.system, [
+    { type: 'text', text: 'Be brief.' },
+    { type: 'text', text: 'Respond with a single JSON object. Output only the JSON, with no other text and no code fences.' },
+  ]);
+  const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+  const older = ask({ type: 'json_schema', json_schema: { name: 'city', schema } }, 'claude-sonnet-4-20250514');
+  t.equal(older.system, `Respond with a single JSON object matching this JSON Schema: ${JSON.stringify(schema)}. Output only the JSON, with no other text and no code fences.`);
+  t.equal(older.output_config, undefined, 'no structured outputs before Claude 4.5');
+  const newer = ask({ type: 'json_schema', json_schema: { name: 'city', schema } }, 'claude-sonnet-4-5');
+  t.equal(newer.system, undefined, 'Claude 4.5: structured outputs, no instruction');
+  t.ok(newer.output_config?.format);
+  t.equal(ask({ type: 'text' }, 'claude-sonnet-4-5').system, undefined, 'plain text: nothing added');
+});

@@ -119,11 +119,16 @@ export function openaiToAnthropicRequest(
   if (req.top_p != null && (req.temperature == null || acceptsTemperatureWithTopP(targetModel))) out.top_p = req.top_p;
   // vLLM's top_k -1 means "disabled"; Anthropic takes only positive values.
   if (req.top_k != null && req.top_k > 0) out.top_k = req.top_k;
-  // A JSON schema becomes Claude's structured output where the model has it; json_object has no
-  // Anthropic form (a schema is required) and, like a schema to an older model, is not sent.
+  // A JSON schema becomes Claude's structured output where the model has it. json_object has no
+  // Anthropic form (a schema is required); it, and a schema to an older model, become an
+  // instruction at the end of the system prompt: not a guarantee, but what the caller asked for.
   const format = req.response_format;
   if (format?.type === 'json_schema' && format.json_schema.schema && acceptsOutputFormat(targetModel)) {
     out.output_config = { format: { type: 'json_schema', schema: strictSchemaForClaude(format.json_schema.schema) as Record<string, unknown> } };
+  } else if (format?.type === 'json_object' || format?.type === 'json_schema') {
+    const schema = format.type === 'json_schema' && format.json_schema.schema ? ` matching this JSON Schema: ${JSON.stringify(format.json_schema.schema)}` : '';
+    const instruction: AnthropicTextBlock = { type: 'text', text: `Respond with a single JSON object${schema}. Output only the JSON, with no other text and no code fences.` };
+    out.system = out.system === undefined ? instruction.text : typeof out.system === 'string' ? [{ type: 'text', text: out.system }, instruction] : [...out.system, instruction];
   }
   if (req.stream) out.stream = true;
   if (req.user) out.metadata = { user_id: req.user };
