@@ -11,6 +11,7 @@
  * write `"content": "Hi"`).
  */
 import type { ErrorShape } from '../http/exchange.js';
+import { asBuffer } from '../protocol/bytes.js';
 
 /** A text, reasoning or refusal delta that is not empty, a tool call (not an empty list), a legacy function call, or completion text. */
 const OPENAI_TOKEN = /"(?:content|reasoning_content|reasoning|refusal|text)"\s*:\s*"[^"]|"tool_calls"\s*:\s*\[\s*\{|"function_call"\s*:\s*\{/;
@@ -21,6 +22,6 @@ const ANTHROPIC_TOKEN = 'content_block_delta';
 
 export function carriesToken(data: string | Uint8Array, shape: ErrorShape): boolean {
   // latin1: one char per byte, no UTF-8 decoding; the markers are ASCII.
-  const text = typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+  const text = typeof data === 'string' ? data : asBuffer(data).toString('latin1');
   return shape === 'anthropic' ? text.includes(ANTHROPIC_TOKEN) : OPENAI_TOKEN.test(text);
 }

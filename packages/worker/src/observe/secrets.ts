@@ -7,6 +7,7 @@
  * JSON string (pino hooks.streamWrite): a few substring searches per line, no re-serialisation.
  */
 import { SECRET_NAME, type GatewayConfig } from '@gatewayd/shared';
+import { asBuffer } from '../protocol/bytes.js';
 
 export const REDACTED = '[REDACTED]';
 /** Shorter values are not scrubbed: they would match ordinary text. */
@@ -105,6 +106,6 @@ const ERROR_KEY = Buffer.from('"error"');
  */
 export function scrubChunkForCallers(data: string | Uint8Array, callerKey?: string): string | Uint8Array {
   if (typeof data === 'string') return data.includes('"error"') ? scrubTextForCallers(data, callerKey) : data;
-  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const bytes = asBuffer(data);
   return bytes.indexOf(ERROR_KEY) === -1 ? data : scrubBodyForCallers(bytes, callerKey);
 }

@@ -17,7 +17,7 @@ import { MAX_ANSWER_BYTES } from './answer-limit.js';
 import { ClientStream, type StreamOwner } from './client-stream.js';
 import { answerTooLargeFailure, clientErrorFrom, emptyStreamFailure, statusFailure, transportFailure, unreadableFailure } from './failures.js';
 import type { ProxyRequest } from './proxy.js';
-import { isBatched, isInProcess, type AttemptInput, type ExchangePlan, type TokenUsage, type UpstreamRequest } from './types.js';
+import { callerKeyOf, isBatched, isInProcess, type AttemptInput, type ExchangePlan, type TokenUsage, type UpstreamRequest } from './types.js';
 import { scrubBodyForCallers } from '../observe/secrets.js';
 import { leadingStreamError } from './leading-error.js';
 
@@ -93,11 +93,6 @@ export class Attempt implements UpstreamSink, StreamOwner {
     this.ex.obs?.attemptEnded(); // issue 5
     // The router stopped waiting on its abort signal; this only releases the promise.
     this.settle({ ok: false, failure: { kind: 'reset', error: transportFailure(new Error('cancelled'), this.input).error } }, false);
-  }
-
-  /** The caller's own provider key, when the attempt went with it (scrubbed from upstream error text). */
-  private get callerKey(): string | undefined {
-    return this.input.keyFromCaller ? this.input.apiKey : undefined;
   }
 
   private get ex(): Exchange {
@@ -253,7 +248,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
     this.stopReading();
     const classified = classifyStatus(status);
     const kind = classified === 'ok' || classified === 'client_error' ? 'server_error' : classified;
-    this.settle({ ok: false, failure: statusFailure(kind, status, scrubBodyForCallers(body, this.callerKey), undefined, this.input.keyFromCaller, this.input.target) });
+    this.settle({ ok: false, failure: statusFailure(kind, status, scrubBodyForCallers(body, callerKeyOf(this.input)), undefined, this.input.keyFromCaller, this.input.target) });
   }
 
   /** The buffered answer passed MAX_ANSWER_BYTES: stop reading it and fail the attempt. */
@@ -293,7 +288,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
     const raw = this.body();
     const hint = this.proxy.deps.adapters[target.provider.type].errorHint?.(this.status, raw);
     const status = hint?.status ?? this.status;
-    const body = scrubBodyForCallers(raw, this.callerKey);
+    const body = scrubBodyForCallers(raw, callerKeyOf(this.input));
     const kind = classifyStatus(status);
     const clientKey = this.input.keyFromCaller;
     const passThrough = this.plan.sameProtocol && status >= 400 && status < 500;

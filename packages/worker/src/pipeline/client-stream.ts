@@ -16,7 +16,7 @@ import { UpstreamStreamError } from '../protocol/errors.js';
 import type { AttemptFailure } from '../routing/index.js';
 import { classifyTransportError } from '../upstream/errors.js';
 import { describeTransport, transportFailure } from './failures.js';
-import type { AttemptInput, ChunkWriter, StreamRelay, TokenUsage } from './types.js';
+import { callerKeyOf, type AttemptInput, type ChunkWriter, type StreamRelay, type TokenUsage } from './types.js';
 
 /** What the stream needs from the attempt that owns the upstream call. */
 export interface StreamOwner {
@@ -40,6 +40,8 @@ export class ClientStream implements ChunkWriter {
   /** issue 4: the response cache's copy of what the caller gets (set on a cache miss). */
   capture: AnswerCapture | null = null;
   private over = false;
+  /** Scrubbed from upstream text written to the caller (callerKeyOf). */
+  private readonly callerKey: string | undefined;
   /** Writes still searched for the first generated content (time to first token); 0 once found. */
   private tokenSearchesLeft = TOKEN_SEARCH_WRITES;
   // Bound once per stream: res.cork() and res.onWritable() take functions.
@@ -61,7 +63,9 @@ export class ClientStream implements ChunkWriter {
     /** Response headers: upstream request ids, and the upstream content-type when bytes pass through. */
     private readonly headers: HeaderList | null,
     private readonly contentType: string | undefined,
-  ) {}
+  ) {
+    this.callerKey = callerKeyOf(input);
+  }
 
   /** One upstream read; false: the caller is not keeping up (pause the upstream until resumed). */
   chunk(chunk: Buffer): boolean {
@@ -90,7 +94,7 @@ export class ClientStream implements ChunkWriter {
     const ex = this.ex;
     if (ex.done) return;
     // An upstream's error event may echo what it received: the operator's key, or the caller's own.
-    const data = scrubChunkForCallers(chunk, this.input.keyFromCaller ? this.input.apiKey : undefined);
+    const data = scrubChunkForCallers(chunk, this.callerKey);
     if (!ex.res.write(data) && !this.blocked) {
       // Native: onWritable (set in begin) resumes. Fallback: node:http buffers; its 'drain' resumes.
       if (isNativeEngine || onceDrained(ex.res, this.drained)) this.blocked = true;
@@ -188,6 +192,6 @@ export class ClientStream implements ChunkWriter {
 
   /** `message` may quote the upstream's error text: scrubbed like every upstream text that reaches callers. */
   private endWithError(code: ErrorCode, message: string): void {
-    endSse(this.ex, streamErrorEvent(this.ex.errorShape, code, scrubTextForCallers(message, this.input.keyFromCaller ? this.input.apiKey : undefined)));
+    endSse(this.ex, streamErrorEvent(this.ex.errorShape, code, scrubTextForCallers(message, this.callerKey)));
   }
 }

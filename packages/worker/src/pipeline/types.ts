@@ -75,6 +75,11 @@ export interface AttemptInput {
   readonly bodyTimeout: number;
 }
 
+/** The caller's own provider key when the attempt goes with it: scrubbed from upstream text that reaches anyone. */
+export function callerKeyOf(input: AttemptInput): string | undefined {
+  return input.keyFromCaller ? input.apiKey : undefined;
+}
+
 /** An upstream served inside the worker (the mock provider). */
 export interface InProcessUpstream {
   open(sink: UpstreamSink): UpstreamHandle;

@@ -11,6 +11,7 @@
  */
 import type { ChatCompletionChunk, OpenaiUsage } from '@gatewayd/shared';
 import { isPlainObject } from '../../protocol/content.js';
+import { asBuffer } from '../../protocol/bytes.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -68,7 +69,7 @@ export class OpenaiSseTap {
 
   /** Takes one upstream read; returns the byte slices to send to the client, in order. */
   push(input: Uint8Array): Uint8Array[] {
-    const chunk = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    const chunk = asBuffer(input);
     const out: Uint8Array[] = [];
     let eventStart = 0;
     let keptStart = 0; // start of the run of kept bytes not yet emitted (strip mode)
