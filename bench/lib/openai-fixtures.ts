@@ -6,6 +6,9 @@
 export const UPSTREAM_MODEL = 'gpt-4o-mini';
 export const GATEWAY_MODEL = 'bench';
 
+/** `user` of a streamed request the streaming mock answers without delays (sse-upstream-main.ts). */
+export const WARMUP_USER = 'bench-warmup';
+
 export function chatRequest(model: string, stream: boolean, includeUsage = false): Record<string, unknown> {
   return {
     model,

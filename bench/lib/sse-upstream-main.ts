@@ -3,19 +3,21 @@
  * with the load generator): POST /v1/chat/completions answers like api.openai.com. stream:true gets
  * the role chunk and the first content chunk at once, then the other CHUNKS-1 content chunks DELAY_MS apart (each stamped with its send
  * time, see openai-fixtures.ts), the finish chunk, the usage chunk when stream_options.include_usage,
- * and [DONE]; stream:false gets the fixed chat.completion. Prints `listening <port>` when ready.
+ * and [DONE]; stream:false gets the fixed chat.completion. A request with `"user": "bench-warmup"`
+ * gets every chunk at once (no delay): JIT warm-up of the legs without the wall-clock cost.
+ * Prints `listening <port>` when ready.
  *
  *   node --import tsx lib/sse-upstream-main.ts <port> <chunks> <delayMs>
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { CHAT_COMPLETION_BODY, contentChunk, finishChunk, roleChunk, SSE_DONE, usageChunk } from './openai-fixtures.js';
+import { CHAT_COMPLETION_BODY, contentChunk, finishChunk, roleChunk, SSE_DONE, usageChunk, WARMUP_USER } from './openai-fixtures.js';
 
 const port = Number(process.argv[2] ?? 0);
 const chunks = Number(process.argv[3] ?? 20);
 const delayMs = Number(process.argv[4] ?? 5);
 
-function stream(res: ServerResponse, includeUsage: boolean): void {
+function stream(res: ServerResponse, includeUsage: boolean, gapMs: number): void {
   const base = { id: `chatcmpl-${randomBytes(12).toString('hex')}`, created: Math.floor(Date.now() / 1000), includeUsage };
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -31,7 +33,8 @@ function stream(res: ServerResponse, includeUsage: boolean): void {
     res.write(contentChunk(base, sent, process.hrtime.bigint()));
     sent++;
     if (sent < chunks) {
-      timer = setTimeout(next, delayMs);
+      if (gapMs > 0) timer = setTimeout(next, gapMs);
+      else next();
       return;
     }
     res.write(finishChunk(base));
@@ -49,7 +52,7 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
     res.end(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error', param: null, code: null } }));
     return;
   }
-  let request: { stream?: unknown; stream_options?: { include_usage?: unknown } | null };
+  let request: { stream?: unknown; stream_options?: { include_usage?: unknown } | null; user?: unknown };
   try {
     request = JSON.parse(body) as typeof request;
   } catch {
@@ -58,7 +61,7 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
     return;
   }
   if (request.stream === true) {
-    stream(res, request.stream_options?.include_usage === true);
+    stream(res, request.stream_options?.include_usage === true, request.user === WARMUP_USER ? 0 : delayMs);
     return;
   }
   res.writeHead(200, { 'content-type': 'application/json' });
