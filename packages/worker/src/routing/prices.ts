@@ -80,6 +80,11 @@ export function builtinPrice(model: string): PriceConfig | undefined {
   return price;
 }
 
+/** The model families with a built-in price (the shipped etc/prices.yaml lists the same, test-checked). */
+export function builtinFamilies(): string[] {
+  return Object.keys(TABLE);
+}
+
 /** Sort key of the `cost` strategy: input + output per million; Infinity when unknown. */
 export function costKey(price: PriceConfig | undefined): number {
   return price ? price.input + price.output : Number.POSITIVE_INFINITY;

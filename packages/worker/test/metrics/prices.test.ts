@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { costUsd, loadPriceTable, parsePriceFile, PriceFileError, PriceTable } from '../../src/metrics/index.js';
+import { builtinFamilies, builtinPrice } from '../../src/routing/prices.js';
 
 const SHIPPED = fileURLToPath(new URL('../../../../etc/prices.yaml', import.meta.url));
 const SHIPPED_CONFIG = fileURLToPath(new URL('../../../../etc/gatewayd.yaml', import.meta.url));
@@ -77,4 +78,20 @@ t.test('$GATEWAYD_PRICES points at another file; no file beside the config means
   await loadPriceTable(table, config, { GATEWAYD_PRICES: custom });
   t.equal(table.source, custom);
   t.same(table.lookup('my-model'), { input: 1, output: 2 });
+});
+
+t.test('the built-in prices (routing, cost strategy) and the shipped etc/prices.yaml (cost metric) agree model for model', async (t) => {
+  const shipped = await parsePriceFile(readFileSync(SHIPPED, 'utf8'), SHIPPED);
+  const families = builtinFamilies();
+  t.ok(families.length >= 30, `${families.length} built-in families`);
+  for (const family of families) t.same(shipped.get(family), builtinPrice(family), `${family}: same price in both`);
+  for (const model of shipped.keys()) t.ok(families.includes(model), `${model}: in the shipped file and built in`);
+});
+
+t.test('a pro model is not priced as its family: o3-pro is not o3', async (t) => {
+  const table = new PriceTable();
+  await loadPriceTable(table, SHIPPED_CONFIG, {});
+  t.match(table.lookup('o3-pro-2025-06-10'), { input: 20, output: 80 });
+  t.match(table.lookup('o1-pro'), { input: 150, output: 600 });
+  t.match(table.lookup('gpt-5-pro'), { input: 15, output: 120 });
 });
