@@ -65,13 +65,22 @@ export interface OpenaiToolCall {
   function: { name: string; arguments: string };
 }
 
+/** A call of a custom tool (GPT-5 and later): free-form text input, OpenAI providers only. */
+export interface OpenaiCustomToolCall {
+  id: string;
+  type: 'custom';
+  custom: { name: string; input: string };
+}
+
+export type OpenaiAnyToolCall = OpenaiToolCall | OpenaiCustomToolCall;
+
 export interface OpenaiAssistantMessage {
   role: 'assistant';
   /** Null (or absent) when the turn only calls tools. */
   content?: string | Array<OpenaiTextPart | OpenaiRefusalPart> | null;
   refusal?: string | null;
   name?: string;
-  tool_calls?: OpenaiToolCall[];
+  tool_calls?: OpenaiAnyToolCall[];
   /** Deprecated single function call. */
   function_call?: { name: string; arguments: string } | null;
 }
@@ -110,11 +119,31 @@ export interface OpenaiFunctionTool {
   };
 }
 
+/** A custom tool (GPT-5 and later): the model writes free-form text, optionally to a grammar. */
+export interface OpenaiCustomTool {
+  type: 'custom';
+  custom: {
+    name: string;
+    description?: string;
+    format?: { type: 'text' } | { type: 'grammar'; grammar: { definition: string; syntax: 'lark' | 'regex' } };
+  };
+}
+
+export type OpenaiTool = OpenaiFunctionTool | OpenaiCustomTool;
+
+/** tool_choice of function tools only: what every provider can express. */
+export type OpenaiFunctionToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
+
 export type OpenaiToolChoice =
-  | 'none'
-  | 'auto'
-  | 'required'
-  | { type: 'function'; function: { name: string } };
+  | OpenaiFunctionToolChoice
+  | { type: 'custom'; custom: { name: string } }
+  | {
+      type: 'allowed_tools';
+      allowed_tools: {
+        mode: 'auto' | 'required';
+        tools: Array<{ type: 'function'; function: { name: string } } | { type: 'custom'; custom: { name: string } }>;
+      };
+    };
 
 export type OpenaiResponseFormat =
   | { type: 'text' }
@@ -125,9 +154,13 @@ export interface OpenaiStreamOptions {
   include_usage?: boolean;
 }
 
-export interface ChatCompletionRequest {
+/**
+ * A chat request, generic in its tools so that translators to providers without custom tools take
+ * the narrowed form (FunctionToolsChatRequest) and cannot meet a custom one.
+ */
+export interface ChatRequestOf<Tool, Choice, Message> {
   model: string;
-  messages: OpenaiChatMessage[];
+  messages: Message[];
   max_tokens?: number | null;
   /** Newer name of max_tokens (required by reasoning models); wins over max_tokens. */
   max_completion_tokens?: number | null;
@@ -149,8 +182,8 @@ export interface ChatCompletionRequest {
   top_logprobs?: number | null;
   seed?: number | null;
   user?: string;
-  tools?: OpenaiFunctionTool[];
-  tool_choice?: OpenaiToolChoice;
+  tools?: Tool[];
+  tool_choice?: Choice;
   parallel_tool_calls?: boolean;
   response_format?: OpenaiResponseFormat;
   reasoning_effort?: 'none' | 'minimal' | 'low' | 'medium' | 'high' | null;
@@ -159,6 +192,13 @@ export interface ChatCompletionRequest {
   service_tier?: string | null;
   [extra: string]: unknown;
 }
+
+export type ChatCompletionRequest = ChatRequestOf<OpenaiTool, OpenaiToolChoice, OpenaiChatMessage>;
+
+export type FunctionToolsAssistantMessage = Omit<OpenaiAssistantMessage, 'tool_calls'> & { tool_calls?: OpenaiToolCall[] };
+export type FunctionToolsMessage = Exclude<OpenaiChatMessage, OpenaiAssistantMessage> | FunctionToolsAssistantMessage;
+/** A chat request with function tools only: what Anthropic, Gemini and the mock are given. */
+export type FunctionToolsChatRequest = ChatRequestOf<OpenaiFunctionTool, OpenaiFunctionToolChoice, FunctionToolsMessage>;
 
 // ---------------------------------------------------------------------------------------------
 // Chat Completions: response, stream chunk, usage
@@ -184,7 +224,7 @@ export interface ChatCompletionMessage {
   role: 'assistant';
   content: string | null;
   refusal?: string | null;
-  tool_calls?: OpenaiToolCall[];
+  tool_calls?: OpenaiAnyToolCall[];
   function_call?: { name: string; arguments: string } | null;
   annotations?: unknown[];
   /**
@@ -222,8 +262,10 @@ export interface OpenaiToolCallDelta {
   index: number;
   /** Present on the first delta of each call. */
   id?: string;
-  type?: 'function';
+  type?: 'function' | 'custom';
   function?: { name?: string; arguments?: string };
+  /** A custom tool's call (type "custom"): its name, then its input in pieces. */
+  custom?: { name?: string; input?: string };
 }
 
 export interface ChatCompletionDelta {

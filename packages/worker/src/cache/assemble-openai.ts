@@ -8,8 +8,8 @@ import type {
   ChatCompletionChunk,
   ChatCompletionResponse,
   CompletionResponse,
+  OpenaiAnyToolCall,
   OpenaiFinishReason,
-  OpenaiToolCall,
   OpenaiToolCallDelta,
   OpenaiUsage,
 } from '@gatewayd/shared';
@@ -25,8 +25,8 @@ interface ChoiceParts {
   reasoningContent: string | null;
   reasoning: string | null;
   /** In order of first appearance; `byIndex` maps the stream's tool_calls index to its call. */
-  toolCalls: OpenaiToolCall[];
-  byIndex: Map<number, OpenaiToolCall>;
+  toolCalls: OpenaiAnyToolCall[];
+  byIndex: Map<number, OpenaiAnyToolCall>;
   finish: OpenaiFinishReason | null;
   stopReason: string | number | null | undefined;
 }
@@ -84,8 +84,13 @@ export function assembleChat(events: readonly SseEvent[], usage: TokenUsage | un
       for (const call of delta.tool_calls ?? []) {
         const slot = toolCallSlot(parts, call);
         if (call.id) slot.id = call.id;
-        if (call.function?.name) slot.function.name += call.function.name;
-        if (call.function?.arguments) slot.function.arguments += call.function.arguments;
+        if (slot.type === 'custom') {
+          if (call.custom?.name) slot.custom.name += call.custom.name;
+          if (call.custom?.input) slot.custom.input += call.custom.input;
+        } else {
+          if (call.function?.name) slot.function.name += call.function.name;
+          if (call.function?.arguments) slot.function.arguments += call.function.arguments;
+        }
       }
       if (choice.finish_reason) parts.finish = choice.finish_reason;
       if (choice.stop_reason !== undefined) parts.stopReason = choice.stop_reason;
@@ -116,10 +121,14 @@ export function assembleChat(events: readonly SseEvent[], usage: TokenUsage | un
 }
 
 /** The call a tool_calls entry adds to (see continuedToolCall), made if new. */
-function toolCallSlot(parts: ChoiceParts, call: OpenaiToolCallDelta): OpenaiToolCall {
+function toolCallSlot(parts: ChoiceParts, call: OpenaiToolCallDelta): OpenaiAnyToolCall {
   const known = continuedToolCall(call, parts.byIndex, (slot) => slot.id, parts.toolCalls[parts.toolCalls.length - 1]);
   if (known !== undefined) return known;
-  const slot: OpenaiToolCall = { id: '', type: 'function', function: { name: '', arguments: '' } };
+  // A custom tool's call (GPT-5): its first delta says so, by type or by its `custom` member.
+  const slot: OpenaiAnyToolCall =
+    call.type === 'custom' || (call.type === undefined && call.custom !== undefined)
+      ? { id: '', type: 'custom', custom: { name: '', input: '' } }
+      : { id: '', type: 'function', function: { name: '', arguments: '' } };
   parts.toolCalls.push(slot);
   if (typeof call.index === 'number') parts.byIndex.set(call.index, slot);
   return slot;

@@ -17,6 +17,7 @@ import type {
   ChatCompletionChunkChoice,
   ChatCompletionResponse,
   CompletionResponse,
+  OpenaiToolCallDelta,
 } from '@gatewayd/shared';
 import { encodeAnthropicEvent, encodeOpenaiChunk, OPENAI_DONE } from '../protocol/sse/index.js';
 
@@ -44,7 +45,11 @@ export function replayChat(answer: ChatCompletionResponse, includeUsage: boolean
       out += encodeOpenaiChunk(envelope([{ index, delta: { refusal: message.refusal }, logprobs: null, finish_reason: null }]));
     }
     if (message.tool_calls !== undefined && message.tool_calls.length > 0) {
-      const toolCalls = message.tool_calls.map((call, i) => ({ index: i, id: call.id, type: 'function' as const, function: { name: call.function.name, arguments: call.function.arguments } }));
+      const toolCalls = message.tool_calls.map((call, i): OpenaiToolCallDelta =>
+        call.type === 'custom'
+          ? { index: i, id: call.id, type: 'custom', custom: { name: call.custom.name, input: call.custom.input } }
+          : { index: i, id: call.id, type: 'function', function: { name: call.function.name, arguments: call.function.arguments } },
+      );
       out += encodeOpenaiChunk(envelope([{ index, delta: { tool_calls: toolCalls }, logprobs: null, finish_reason: null }]));
     }
     const finish: ChatCompletionChunkChoice = { index, delta: {}, logprobs: null, finish_reason: choice.finish_reason };

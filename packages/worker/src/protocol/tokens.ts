@@ -57,7 +57,9 @@ export function estimateChatTokens(req: ChatCompletionRequest): number {
       }
     }
     if (message.role === 'assistant') {
-      for (const call of message.tool_calls ?? []) total += estimateTextTokens(call.function.name) + estimateTextTokens(call.function.arguments);
+      for (const call of message.tool_calls ?? []) {
+        total += call.type === 'custom' ? estimateTextTokens(call.custom.name) + estimateTextTokens(call.custom.input) : estimateTextTokens(call.function.name) + estimateTextTokens(call.function.arguments);
+      }
     }
   }
   return total;

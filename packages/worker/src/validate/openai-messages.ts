@@ -124,8 +124,15 @@ function checkAssistant(message: Record<string, unknown>, i: number): void {
 function checkToolCall(call: unknown, i: number, j: number): void {
   if (!isObject(call)) return expected(['messages', i, 'tool_calls', j], 'a tool call object', call);
   requiredString(call, 'id', ['messages', i, 'tool_calls', j]);
-  // The type may be omitted by lenient clients; anything but a function call cannot be translated.
-  if (call.type !== undefined && call.type !== 'function') expected(['messages', i, 'tool_calls', j, 'type'], '"function"', call.type);
+  if (call.type === 'custom') {
+    const custom = call.custom;
+    if (!isObject(custom)) return expected(['messages', i, 'tool_calls', j, 'custom'], 'an object with "name" and "input"', custom);
+    requiredString(custom, 'name', ['messages', i, 'tool_calls', j, 'custom']);
+    if (typeof custom.input !== 'string') expected(['messages', i, 'tool_calls', j, 'custom', 'input'], 'a string', custom.input);
+    return;
+  }
+  // The type may be omitted by lenient clients.
+  if (call.type !== undefined && call.type !== 'function') expected(['messages', i, 'tool_calls', j, 'type'], oneOf(['function', 'custom']), call.type);
   const fn = call.function;
   if (!isObject(fn)) return expected(['messages', i, 'tool_calls', j, 'function'], 'an object with "name" and "arguments"', fn);
   requiredString(fn, 'name', ['messages', i, 'tool_calls', j, 'function']);

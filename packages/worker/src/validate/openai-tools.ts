@@ -3,6 +3,8 @@ import { booleanField, objectField, requiredString, stringField } from './fields
 import { expected, isObject, oneOf, required } from './issue.js';
 
 const TOOL_CHOICES = ['none', 'auto', 'required'];
+const TOOL_TYPES = ['function', 'custom'];
+const TOOL_CHOICE_TYPES = ['function', 'custom', 'allowed_tools'];
 
 export function checkOpenaiTools(req: Record<string, unknown>): void {
   const tools = req.tools;
@@ -17,10 +19,11 @@ export function checkOpenaiTools(req: Record<string, unknown>): void {
 
 function checkTool(tool: unknown, i: number): void {
   if (!isObject(tool)) return expected(['tools', i], 'a tool object', tool);
-  // Only function tools can be routed to every provider; OpenAI requires the type.
+  // Function tools go to every provider; custom tools (GPT-5) to OpenAI providers only.
+  if (tool.type === 'custom') return checkCustomTool(tool, i);
   if (tool.type !== 'function') {
-    if (tool.type === undefined) required(['tools', i, 'type'], '"function"');
-    expected(['tools', i, 'type'], '"function"', tool.type);
+    if (tool.type === undefined) required(['tools', i, 'type'], oneOf(TOOL_TYPES));
+    expected(['tools', i, 'type'], oneOf(TOOL_TYPES), tool.type);
   }
   const fn = tool.function;
   if (!isObject(fn)) {
@@ -28,6 +31,24 @@ function checkTool(tool: unknown, i: number): void {
     expected(['tools', i, 'function'], 'an object with a "name"', fn);
   }
   checkFunctionDefinition(fn, ['tools', i, 'function']);
+}
+
+function checkCustomTool(tool: Record<string, unknown>, i: number): void {
+  const custom = tool.custom;
+  if (!isObject(custom)) {
+    if (custom === undefined) required(['tools', i, 'custom'], 'an object with a "name"');
+    expected(['tools', i, 'custom'], 'an object with a "name"', custom);
+  }
+  const base = ['tools', i, 'custom'];
+  requiredString(custom, 'name', base);
+  stringField(custom, 'description', base);
+  const format = objectField(custom, 'format', base);
+  if (format === undefined || format.type === 'text') return;
+  if (format.type !== 'grammar') expected([...base, 'format', 'type'], oneOf(['text', 'grammar']), format.type);
+  const grammar = format.grammar;
+  if (!isObject(grammar)) return expected([...base, 'format', 'grammar'], 'an object with "definition" and "syntax"', grammar);
+  requiredString(grammar, 'definition', [...base, 'format', 'grammar']);
+  if (grammar.syntax !== 'lark' && grammar.syntax !== 'regex') expected([...base, 'format', 'grammar', 'syntax'], oneOf(['lark', 'regex']), grammar.syntax);
 }
 
 function checkFunctionDefinition(fn: Record<string, unknown>, base: Array<string | number>): void {
@@ -45,10 +66,29 @@ function checkToolChoice(choice: unknown): void {
     return;
   }
   if (!isObject(choice)) return expected(['tool_choice'], `${oneOf(TOOL_CHOICES)} or an object`, choice);
-  if (choice.type !== 'function') expected(['tool_choice', 'type'], '"function"', choice.type);
-  const fn = choice.function;
-  if (!isObject(fn)) return expected(['tool_choice', 'function'], 'an object with a "name"', fn);
-  requiredString(fn, 'name', ['tool_choice', 'function']);
+  if (choice.type === 'allowed_tools') return checkAllowedTools(choice.allowed_tools);
+  checkNamedTool(choice, ['tool_choice']);
+}
+
+/** {"type":"function","function":{"name"}} or {"type":"custom","custom":{"name"}}. */
+function checkNamedTool(named: Record<string, unknown>, base: Array<string | number>): void {
+  if (named.type !== 'function' && named.type !== 'custom') expected([...base, 'type'], oneOf(TOOL_CHOICE_TYPES), named.type);
+  const inner = named[named.type];
+  if (!isObject(inner)) return expected([...base, named.type], 'an object with a "name"', inner);
+  requiredString(inner, 'name', [...base, named.type]);
+}
+
+function checkAllowedTools(allowed: unknown): void {
+  const base = ['tool_choice', 'allowed_tools'];
+  if (!isObject(allowed)) return expected(base, 'an object with "mode" and "tools"', allowed);
+  if (allowed.mode !== 'auto' && allowed.mode !== 'required') expected([...base, 'mode'], oneOf(['auto', 'required']), allowed.mode);
+  const tools = allowed.tools;
+  if (!Array.isArray(tools)) return expected([...base, 'tools'], 'an array of tools', tools);
+  for (let i = 0; i < tools.length; i++) {
+    const tool: unknown = tools[i];
+    if (!isObject(tool)) expected([...base, 'tools', i], 'a tool object', tool);
+    checkNamedTool(tool, [...base, 'tools', i]);
+  }
 }
 
 function checkLegacyFunctions(req: Record<string, unknown>): void {

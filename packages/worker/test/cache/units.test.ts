@@ -81,6 +81,26 @@ t.test('openai chat: a stream whose parallel tool calls omit or repeat `index` a
   }
 });
 
+t.test('openai chat: a custom tool call (GPT-5) streamed in pieces assembles into one custom call, and its replay assembles back', async (t) => {
+  const head = { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm' };
+  const data = (delta: unknown, finish: string | null = null) => `data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const text =
+    data({ role: 'assistant', tool_calls: [{ index: 0, id: 'call_p', type: 'custom', custom: { name: 'apply_patch', input: '' } }] }) +
+    data({ tool_calls: [{ index: 0, custom: { input: '*** Begin ' } }] }) +
+    data({ tool_calls: [{ index: 0, custom: { input: 'Patch' } }] }) +
+    data({ tool_calls: [{ index: 1, id: 'call_f', type: 'function', function: { name: 'f', arguments: '{}' } }] }) +
+    data({}, 'tool_calls') +
+    'data: [DONE]\n\n';
+  const answer = assembleChat(sse(text), { prompt: 1, completion: 2 });
+  t.strictSame(answer?.choices[0]?.message.tool_calls, [
+    { id: 'call_p', type: 'custom', custom: { name: 'apply_patch', input: '*** Begin Patch' } },
+    { id: 'call_f', type: 'function', function: { name: 'f', arguments: '{}' } },
+  ]);
+  const replayed = replayChat(answer!, false);
+  t.match(replayed, /"type":"custom","custom":\{"name":"apply_patch","input":"\*\*\* Begin Patch"\}/, 'replayed in the shape it came');
+  t.same(assembleChat(sse(replayed), { prompt: 1, completion: 2 }), answer);
+});
+
 t.test('openai chat: replay then assemble gives the answer back; usage chunk only when asked', async (t) => {
   const withUsage = replayChat(CHAT, true);
   t.same(assembleChat(sse(withUsage), undefined), CHAT);

@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import OpenAI from 'openai';
-import { DEFAULT_TOOL_ARGUMENTS, DEFAULT_USAGE, fixtures, startGateway } from '../fakes/index.js';
+import { CUSTOM_TOOL_INPUT, DEFAULT_TOOL_ARGUMENTS, DEFAULT_USAGE, fixtures, startGateway } from '../fakes/index.js';
 import { SseParser } from '../../src/protocol/sse/index.js';
 import { expectTextRequest, expectToolResultRequest, expectToolsRequest, type Asserts } from './expect-upstream.js';
 import { counts, countsOnly, gatewayYaml, GW_KEY, MODELS, openaiClient, PROVIDERS, rejection, eventually, startUpstreams, TEXT, upstreamMessage, type Json, type ProviderKind } from './setup.js';
@@ -254,4 +254,68 @@ t.test('openai client -> anthropic upstream streaming thinking: reasoning_conten
   t.equal(text, TEXT.anthropic, 'content deltas carry the text');
   t.equal(order.indexOf('content'), order.lastIndexOf('reasoning') + 1, 'all reasoning before the content');
   t.ok(order[0] === 'reasoning');
+});
+
+t.test('openai client: custom tools (GPT-5) pass through to OpenAI, plain and streamed; the mock calls them too', async (t) => {
+  const patchTool = { type: 'custom' as const, custom: { name: 'apply_patch', description: 'Apply a patch', format: { type: 'grammar' as const, grammar: { definition: 'start: /[\\s\\S]+/', syntax: 'lark' as const } } } };
+  const messages = [{ role: 'user' as const, content: 'Add hello.txt' }];
+  const request = { model: MODELS.openai, messages, tools: [patchTool], tool_choice: { type: 'custom' as const, custom: { name: 'apply_patch' } } };
+
+  up.resetAll();
+  up.openai.script([{ kind: 'tool-call' }]);
+  const plain = await client.chat.completions.create(request);
+  const call = plain.choices[0]?.message.tool_calls?.[0];
+  t.strictSame(call?.type === 'custom' ? call.custom : call, { name: 'apply_patch', input: CUSTOM_TOOL_INPUT }, 'the custom call, as the upstream made it');
+  t.same((up.openai.requests[0]?.body as Json).tools, [patchTool], 'the custom tool reached the upstream as sent');
+
+  up.resetAll();
+  up.openai.script([{ kind: 'tool-call' }]);
+  let input = '';
+  let name = '';
+  for await (const chunk of await client.chat.completions.create({ ...request, stream: true })) {
+    for (const delta of (chunk.choices[0]?.delta.tool_calls ?? []) as Array<{ type?: string; custom?: { name?: string; input?: string } }>) {
+      name += delta.custom?.name ?? '';
+      input += delta.custom?.input ?? '';
+    }
+  }
+  t.equal(name, 'apply_patch');
+  t.equal(input, CUSTOM_TOOL_INPUT, 'the streamed input, piece by piece');
+
+  // The follow-up carries the custom call in the history.
+  up.resetAll();
+  const follow = await client.chat.completions.create({
+    model: MODELS.openai,
+    tools: [patchTool],
+    messages: [...messages, { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'custom', custom: { name: 'apply_patch', input: CUSTOM_TOOL_INPUT } }] }, { role: 'tool', tool_call_id: 'call_1', content: 'Done' }],
+  });
+  t.equal(follow.choices[0]?.message.content, TEXT.openai);
+
+  const mock = await client.chat.completions.create({ ...request, model: MODELS.mock });
+  const mockCall = mock.choices[0]?.message.tool_calls?.[0];
+  t.equal(mockCall?.type, 'custom', 'the mock answers a custom tool with a custom call');
+});
+
+t.test('openai client: a custom tool to Claude or Gemini is a 400 naming it; allowed_tools reach them as the allowed tools', async (t) => {
+  const customTool = { type: 'custom' as const, custom: { name: 'apply_patch' } };
+  for (const provider of ['anthropic', 'gemini'] as const) {
+    up.resetAll();
+    const err = await rejection(client.chat.completions.create({ model: MODELS[provider], messages: [{ role: 'user', content: 'hi' }], tools: [customTool] }));
+    t.ok(err instanceof OpenAI.BadRequestError, `${provider}: BadRequestError`);
+    t.match((err as InstanceType<typeof OpenAI.BadRequestError>).message, /custom tool "apply_patch" can only be served by an OpenAI provider/);
+    t.equal(up[provider].requests.length, 0, `${provider}: nothing was sent upstream`);
+  }
+  const fn = (name: string) => ({ type: 'function' as const, function: { name, parameters: { type: 'object', properties: { q: { type: 'string' } } } } });
+  const allowed = { type: 'allowed_tools' as const, allowed_tools: { mode: 'required' as const, tools: [{ type: 'function', function: { name: 'search' } }] } };
+  up.resetAll();
+  up.anthropic.script([{ kind: 'tool-call' }]);
+  await client.chat.completions.create({ model: MODELS.anthropic, messages: [{ role: 'user', content: 'hi' }], tools: [fn('search'), fn('delete_all')], tool_choice: allowed });
+  const sent = up.anthropic.requests[0]?.body as Json;
+  t.strictSame((sent.tools as Array<{ name: string }>).map((tool) => tool.name), ['search'], 'Claude sees the allowed tool only');
+  t.strictSame(sent.tool_choice, { type: 'any' }, 'required is any');
+  up.resetAll();
+  up.gemini.script([{ kind: 'tool-call' }]);
+  await client.chat.completions.create({ model: MODELS.gemini, messages: [{ role: 'user', content: 'hi' }], tools: [fn('search'), fn('delete_all')], tool_choice: allowed });
+  const geminiBody = up.gemini.requests[0]?.body as { tools: Array<{ functionDeclarations: Array<{ name: string }> }>; toolConfig: unknown };
+  t.strictSame(geminiBody.tools[0]?.functionDeclarations.map((d) => d.name), ['search'], 'Gemini sees the allowed tool only');
+  t.strictSame(geminiBody.toolConfig, { functionCallingConfig: { mode: 'ANY' } });
 });

@@ -39,6 +39,9 @@ function usageOf(u: { prompt: number; completion: number; cached: number }): Jso
   };
 }
 
+/** What the fake writes as a custom tool's input. */
+export const CUSTOM_TOOL_INPUT = '*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** End Patch';
+
 const frame = (chunk: unknown) => `data: ${JSON.stringify(chunk)}\n\n`;
 const DONE = 'data: [DONE]\n\n';
 
@@ -108,15 +111,17 @@ export function startFakeOpenai(opts: FakeOptions = {}): Promise<FakeUpstream> {
     const id = `chatcmpl-${randomId(29)}`;
     const created = Math.floor(Date.now() / 1000);
     const model = body.model as string;
-    const tools = Array.isArray(body.tools) ? (body.tools as Array<{ function?: { name?: string } }>) : [];
-    const toolName = tools[0]?.function?.name ?? 'get_weather';
+    const tools = Array.isArray(body.tools) ? (body.tools as Array<{ type?: string; function?: { name?: string }; custom?: { name?: string } }>) : [];
+    // A custom tool (GPT-5) is called with free-form input instead of JSON arguments.
+    const customTool = tools[0]?.type === 'custom';
+    const toolName = (customTool ? tools[0]?.custom?.name : tools[0]?.function?.name) ?? 'get_weather';
     const callId = `call_${randomId(24)}`;
     const wantsTool = ex.behaviour.kind === 'tool-call';
     const reasoning = ex.behaviour.kind === 'reasoning' ? ex.behaviour.text : undefined;
 
     if (body.stream !== true) {
       const message: Json = wantsTool
-        ? { role: 'assistant', content: null, tool_calls: [{ id: callId, type: 'function', function: { name: toolName, arguments: toolArguments } }], refusal: null, annotations: [] }
+        ? { role: 'assistant', content: null, tool_calls: [customTool ? { id: callId, type: 'custom', custom: { name: toolName, input: CUSTOM_TOOL_INPUT } } : { id: callId, type: 'function', function: { name: toolName, arguments: toolArguments } }], refusal: null, annotations: [] }
         : { role: 'assistant', content: text, refusal: null, annotations: [], ...(reasoning === undefined ? {} : { reasoning_content: reasoning }) };
       return ex.json(200, {
         id,
@@ -143,7 +148,11 @@ export function startFakeOpenai(opts: FakeOptions = {}): Promise<FakeUpstream> {
     });
     const choice = (delta: Json, finish: string | null = null) => ({ index: 0, delta, logprobs: null, finish_reason: finish });
     const frames: string[] = [];
-    if (wantsTool) {
+    if (wantsTool && customTool) {
+      frames.push(frame(chunk([choice({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: callId, type: 'custom', custom: { name: toolName, input: '' } }], refusal: null })])));
+      for (const part of splitInto(CUSTOM_TOOL_INPUT, 3)) frames.push(frame(chunk([choice({ tool_calls: [{ index: 0, custom: { input: part } }] })])));
+      frames.push(frame(chunk([choice({}, 'tool_calls')])));
+    } else if (wantsTool) {
       frames.push(frame(chunk([choice({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: callId, type: 'function', function: { name: toolName, arguments: '' } }], refusal: null })])));
       for (const part of splitInto(toolArguments, 3)) frames.push(frame(chunk([choice({ tool_calls: [{ index: 0, function: { arguments: part } }] })])));
       frames.push(frame(chunk([choice({}, 'tool_calls')])));

@@ -364,3 +364,39 @@ t.test('Anthropic tool results to OpenAI: text documents join the tool text, PDF
     { role: 'user', content: [{ type: 'file', file: { filename: 'document.pdf', file_data: 'data:application/pdf;base64,JVBERi0xLjQK' } }] },
   ]);
 });
+
+t.test('OpenAI allowed_tools reach Claude and Gemini as the allowed tools only, with auto or required', async (t) => {
+  const fn = (name: string) => ({ type: 'function' as const, function: { name, parameters: { type: 'object', properties: {} } } });
+  const req = (mode: 'auto' | 'required', allowed: string[]): ChatCompletionRequest => ({
+    model: 'm',
+    messages: [{ role: 'user', content: 'hi' }],
+    tools: [fn('a'), fn('b'), fn('c')],
+    tool_choice: { type: 'allowed_tools', allowed_tools: { mode, tools: allowed.map((name) => ({ type: 'function' as const, function: { name } })) } },
+  });
+  const claude = openaiToAnthropicRequest(req('required', ['a', 'c']), 'claude-sonnet-4-5');
+  t.strictSame(claude.tools?.map((tool) => tool.name), ['a', 'c']);
+  t.strictSame(claude.tool_choice, { type: 'any' });
+  const claudeAuto = openaiToAnthropicRequest(req('auto', ['b']), 'claude-sonnet-4-5');
+  t.strictSame(claudeAuto.tools?.map((tool) => tool.name), ['b']);
+  t.strictSame(claudeAuto.tool_choice, { type: 'auto' });
+  const gemini = openaiToGeminiRequest(req('required', ['b', 'c']), 'gemini-2.5-flash').body;
+  t.strictSame(gemini.tools?.[0]?.functionDeclarations?.map((d) => d.name), ['b', 'c']);
+  t.strictSame(gemini.toolConfig, { functionCallingConfig: { mode: 'ANY' } });
+  const none = openaiToAnthropicRequest(req('auto', ['zzz']), 'claude-sonnet-4-5');
+  t.equal(none.tools, undefined, 'auto with nothing allowed: no tools at all');
+  t.throws(() => openaiToAnthropicRequest(req('required', ['zzz']), 'claude-sonnet-4-5'), { name: 'TranslationError', message: /names none of the request's function tools/ });
+});
+
+t.test('OpenAI custom tools have no Claude or Gemini form: a TranslationError (400 unless another target serves it)', async (t) => {
+  const custom = { type: 'custom' as const, custom: { name: 'apply_patch' } };
+  const base: ChatCompletionRequest = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
+  const cases: Array<[string, ChatCompletionRequest, RegExp]> = [
+    ['a custom tool', { ...base, tools: [custom] }, /custom tool "apply_patch" can only be served by an OpenAI provider/],
+    ['a forced custom tool', { ...base, tool_choice: { type: 'custom', custom: { name: 'apply_patch' } } }, /tool_choice of the custom tool "apply_patch"/],
+    ['a custom call in the history', { ...base, messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'custom', custom: { name: 'apply_patch', input: 'x' } }] }, { role: 'tool', tool_call_id: 'call_1', content: 'ok' }] }, /custom tool call "call_1" in the history/],
+  ];
+  for (const [name, request, message] of cases) {
+    t.throws(() => openaiToAnthropicRequest(request, 'claude-sonnet-4-5'), { name: 'TranslationError', message }, `${name}: Claude`);
+    t.throws(() => openaiToGeminiRequest(request, 'gemini-2.5-flash'), { name: 'TranslationError', message }, `${name}: Gemini`);
+  }
+});

@@ -13,6 +13,8 @@ import type {
   ChatCompletionResponse,
   GeminiGenerateContentResponse,
   OpenaiChatMessage,
+  OpenaiFunctionTool,
+  OpenaiToolCall,
   OpenaiToolChoice,
 } from '@gatewayd/shared';
 import {
@@ -90,7 +92,7 @@ function openaiMeaning(req: ChatCompletionRequest): unknown {
         return { role: 'user', items: parts.map((p) => (p.type === 'text' ? p.text : p.type === 'image_url' ? { image: p.image_url.url } : p.type)) };
       }
       if (m.role === 'assistant') {
-        return { role: 'assistant', text: textOf(m.content), calls: (m.tool_calls ?? []).map((c) => ({ id: c.id, name: c.function.name, args: parseToolArguments(c.function.arguments) })) };
+        return { role: 'assistant', text: textOf(m.content), calls: (m.tool_calls ?? []).map((c) => ({ id: c.id, name: (c as OpenaiToolCall).function.name, args: parseToolArguments((c as OpenaiToolCall).function.arguments) })) };
       }
       if (m.role === 'tool') return { role: 'tool', id: m.tool_call_id, text: textOf(m.content) };
       return m;
@@ -107,7 +109,7 @@ function openaiMeaning(req: ChatCompletionRequest): unknown {
     stop: stopList(req.stop),
     user: req.user,
     stream: req.stream === true,
-    tools: (req.tools ?? []).map((tool) => tool.function),
+    tools: (req.tools ?? []).map((tool) => (tool as OpenaiFunctionTool).function),
     choice,
     parallel: hasTools && choice !== 'none' && req.parallel_tool_calls === false ? false : undefined,
   };
@@ -227,7 +229,7 @@ t.test('Gemini: a streamed answer accumulates to the non-streamed translation', 
   const whole = geminiToOpenaiResponse({ candidates: [{ content: { role: 'model', parts: chunks.flatMap((c) => c.candidates?.[0]?.content?.parts ?? []) }, finishReason: 'STOP', index: 0 }], usageMetadata: chunks[2]?.usageMetadata, responseId: 'r9' }, 'gem');
   const message = whole.choices[0]?.message;
   t.equal(acc.content, message?.content);
-  t.strictSame(acc.toolCalls, message?.tool_calls?.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })));
+  t.strictSame(acc.toolCalls, message?.tool_calls?.map((c) => ({ id: c.id, name: (c as OpenaiToolCall).function.name, arguments: (c as OpenaiToolCall).function.arguments })));
   t.equal(acc.finish, whole.choices[0]?.finish_reason);
   t.strictSame(acc.usage, whole.usage);
 });

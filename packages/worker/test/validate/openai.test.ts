@@ -14,6 +14,17 @@ t.test('valid SDK payloads pass unchanged', async (t) => {
   passesUnchanged(t, validateEmbeddingRequest, validEmbeddingRequests);
 });
 
+t.test('custom tools, custom tool calls, allowed_tools and a forced custom tool (GPT-5) pass unchanged', async (t) => {
+  const patch = { type: 'custom', custom: { name: 'apply_patch', description: 'Apply a patch', format: { type: 'grammar', grammar: { definition: 'start: "x"', syntax: 'lark' } } } };
+  const weather = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } };
+  passesUnchanged(t, validateChatRequest, [
+    ['custom tool, text format', chat({ tools: [{ type: 'custom', custom: { name: 'notes', format: { type: 'text' } } }] })],
+    ['custom tool with a grammar, forced', chat({ tools: [patch], tool_choice: { type: 'custom', custom: { name: 'apply_patch' } } })],
+    ['allowed_tools', chat({ tools: [patch, weather], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'get_weather' } }, { type: 'custom', custom: { name: 'apply_patch' } }] } } })],
+    ['a custom call in the history', { model: 'gpt-5', tools: [patch], messages: [user, { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'custom', custom: { name: 'apply_patch', input: '*** Begin Patch' } }] }, { role: 'tool', tool_call_id: 'call_1', content: 'done' }] }],
+  ]);
+});
+
 t.test('seed is an int64: integers beyond 2^53 are taken, up to 2^63', async (t) => {
   passesUnchanged(t, validateChatRequest, [['seed 2^62', chat({ seed: 4611686018427387904 })], ['seed -2^63', chat({ seed: -9223372036854775808 })]]);
 });
@@ -59,7 +70,9 @@ t.test('chat completions: bad input', async (t) => {
     ['assistant image part', withMessage({ role: 'assistant', content: [{ type: 'image_url', image_url: { url: 'u' } }] }), 'messages[2].content[0].type', /"text" or "refusal"/],
     ['tool_calls an object', withMessage({ role: 'assistant', tool_calls: { id: 'a' } }), 'messages[2].tool_calls', /an array of tool calls/],
     ['tool call without id', withMessage({ role: 'assistant', tool_calls: [{ type: 'function', function: { name: 'f', arguments: '{}' } }] }), 'messages[2].tool_calls[0].id', /required/],
-    ['tool call custom type', withMessage({ role: 'assistant', tool_calls: [{ id: 'a', type: 'custom', custom: { name: 'f', input: '' } }] }), 'messages[2].tool_calls[0].type', /expected "function"/],
+    ['tool call of an unknown type', withMessage({ role: 'assistant', tool_calls: [{ id: 'a', type: 'mcp', mcp: {} }] }), 'messages[2].tool_calls[0].type', /expected "function" or "custom"/],
+    ['custom tool call without input', withMessage({ role: 'assistant', tool_calls: [{ id: 'a', type: 'custom', custom: { name: 'f' } }] }), 'messages[2].tool_calls[0].custom.input', /a string/],
+    ['custom tool call without custom', withMessage({ role: 'assistant', tool_calls: [{ id: 'a', type: 'custom' }] }), 'messages[2].tool_calls[0].custom', /"name" and "input"/],
     ['tool call arguments an object', withMessage({ role: 'assistant', tool_calls: [{ id: 'a', type: 'function', function: { name: 'f', arguments: { x: 1 } } }] }), 'messages[2].tool_calls[0].function.arguments', /JSON-encoded arguments/],
     ['tool call without function', withMessage({ role: 'assistant', tool_calls: [{ id: 'a', type: 'function' }] }), 'messages[2].tool_calls[0].function', /"name" and "arguments"/],
     ['tool message without tool_call_id', withMessage({ role: 'tool', content: 'x' }), 'messages[2].tool_call_id', /required/],
@@ -96,7 +109,16 @@ t.test('chat completions: bad input', async (t) => {
     ['tools an object', chat({ tools: { type: 'function' } }), 'tools', /an array of tools/],
     ['tool a string', chat({ tools: ['get_weather'] }), 'tools[0]', /a tool object/],
     ['tool without type', chat({ tools: [{ function: { name: 'f' } }] }), 'tools[0].type', /required/],
-    ['tool of another type', chat({ tools: [{ type: 'retrieval' }] }), 'tools[0].type', /expected "function", got the string "retrieval"/],
+    ['tool of another type', chat({ tools: [{ type: 'retrieval' }] }), 'tools[0].type', /expected "function" or "custom", got the string "retrieval"/],
+    ['custom tool without custom', chat({ tools: [{ type: 'custom' }] }), 'tools[0].custom', /required/],
+    ['custom tool without name', chat({ tools: [{ type: 'custom', custom: { description: 'x' } }] }), 'tools[0].custom.name', /required/],
+    ['custom tool format of another type', chat({ tools: [{ type: 'custom', custom: { name: 'f', format: { type: 'json' } } }] }), 'tools[0].custom.format.type', /"text" or "grammar"/],
+    ['custom tool grammar syntax unknown', chat({ tools: [{ type: 'custom', custom: { name: 'f', format: { type: 'grammar', grammar: { definition: 'x', syntax: 'ebnf' } } } }] }), 'tools[0].custom.format.grammar.syntax', /"lark" or "regex"/],
+    ['custom tool grammar without definition', chat({ tools: [{ type: 'custom', custom: { name: 'f', format: { type: 'grammar', grammar: { syntax: 'lark' } } } }] }), 'tools[0].custom.format.grammar.definition', /required/],
+    ['tool_choice custom without name', chat({ tool_choice: { type: 'custom', custom: {} } }), 'tool_choice.custom.name', /required/],
+    ['allowed_tools mode unknown', chat({ tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'any', tools: [] } } }), 'tool_choice.allowed_tools.mode', /"auto" or "required"/],
+    ['allowed_tools tools missing', chat({ tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto' } } }), 'tool_choice.allowed_tools.tools', /an array of tools/],
+    ['allowed_tools entry without name', chat({ tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'function', function: {} }] } } }), 'tool_choice.allowed_tools.tools[0].function.name', /required/],
     ['tool without function', chat({ tools: [{ type: 'function' }] }), 'tools[0].function', /required/],
     ['tool without name', chat({ tools: [{ type: 'function', function: { description: 'x' } }] }), 'tools[0].function.name', /required/],
     ['tool name empty', chat({ tools: [{ type: 'function', function: { name: '' } }] }), 'tools[0].function.name', /non-empty string/],
@@ -104,7 +126,7 @@ t.test('chat completions: bad input', async (t) => {
     ['tool_choice unknown string', chat({ tool_choice: 'any' }), 'tool_choice', /"none", "auto" or "required"/],
     ['tool_choice a number', chat({ tool_choice: 1 }), 'tool_choice', /got the number 1/],
     ['tool_choice object without function', chat({ tool_choice: { type: 'function' } }), 'tool_choice.function', /"name"/],
-    ['tool_choice object of another type', chat({ tool_choice: { type: 'tool', name: 'f' } }), 'tool_choice.type', /expected "function"/],
+    ['tool_choice object of another type', chat({ tool_choice: { type: 'tool', name: 'f' } }), 'tool_choice.type', /expected "function", "custom" or "allowed_tools"/],
     ['parallel_tool_calls a number', chat({ parallel_tool_calls: 1 }), 'parallel_tool_calls', /boolean/],
     ['response_format a string', chat({ response_format: 'json' }), 'response_format', /expected an object/],
     ['response_format without type', chat({ response_format: {} }), 'response_format.type', /required/],

@@ -7,6 +7,7 @@ import type {
   AnthropicToolChoice,
   AnthropicUsage,
   OpenaiFinishReason,
+  OpenaiFunctionToolChoice,
   OpenaiToolChoice,
   OpenaiUsage,
 } from '@gatewayd/shared';
@@ -72,7 +73,7 @@ export function openaiUsageToAnthropic(usage: OpenaiUsage | null | undefined): A
  * parallel_tool_calls=false is disable_parallel_tool_use=true (not expressible with `none`).
  */
 export function openaiToolChoiceToAnthropic(
-  choice: OpenaiToolChoice | undefined,
+  choice: OpenaiFunctionToolChoice | undefined,
   parallelToolCalls: boolean | undefined,
 ): AnthropicToolChoice | undefined {
   const disable = parallelToolCalls === false ? { disable_parallel_tool_use: true } : {};

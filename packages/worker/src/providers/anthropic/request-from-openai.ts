@@ -12,7 +12,7 @@ import type {
   AnthropicToolResultBlock,
   AnthropicToolUseBlock,
   ChatCompletionRequest,
-  OpenaiAssistantMessage,
+  FunctionToolsAssistantMessage,
   OpenaiFunctionTool,
   OpenaiTextPart,
   OpenaiToolMessage,
@@ -20,6 +20,7 @@ import type {
 } from '@gatewayd/shared';
 import { parseDataUrl, parseToolArguments, stopList, textParts } from '../../protocol/content.js';
 import { TranslationError } from '../../protocol/errors.js';
+import { functionToolsOnly } from '../../protocol/function-tools.js';
 import { legacyFunctionsAsTools } from '../../protocol/legacy-functions.js';
 import { strictSchemaForClaude } from './strict-schema.js';
 import { acceptsOutputFormat, acceptsTemperatureWithTopP, clampAnthropicTemperature, openaiToolChoiceToAnthropic, toAnthropicToolId } from './mapping.js';
@@ -40,7 +41,7 @@ export function openaiToAnthropicRequest(
   targetModel: string,
   options: OpenaiToAnthropicOptions = {},
 ): AnthropicMessagesRequest {
-  const req = legacyFunctionsAsTools(request);
+  const req = functionToolsOnly(legacyFunctionsAsTools(request));
   if (req.n != null && req.n > 1) throw new TranslationError('n > 1 is not supported by Anthropic models');
   const system: AnthropicTextBlock[] = [];
   const messages: AnthropicMessageParam[] = [];
@@ -197,7 +198,7 @@ export function imageBlock(url: string): AnthropicImageBlock {
   return { type: 'image', source: { type: 'url', url } };
 }
 
-function assistantContent(message: OpenaiAssistantMessage): string | AnthropicContentBlockParam[] | undefined {
+function assistantContent(message: FunctionToolsAssistantMessage): string | AnthropicContentBlockParam[] | undefined {
   const calls = message.tool_calls ?? [];
   if (typeof message.content === 'string' && calls.length === 0) return nonBlank(message.content) ? message.content : undefined;
   const blocks: AnthropicContentBlockParam[] = [];

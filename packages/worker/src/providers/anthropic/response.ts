@@ -63,6 +63,8 @@ export function openaiToAnthropicResponse(res: ChatCompletionResponse, ctx: Anth
   const text = textOf(message?.content) || (message?.refusal ?? '');
   if (text) content.push({ type: 'text', text });
   for (const call of message?.tool_calls ?? []) {
+    // A custom call answers a custom tool, which an Anthropic caller cannot have offered.
+    if (call.type === 'custom') continue;
     content.push({ type: 'tool_use', id: toAnthropicToolId(call.id), name: call.function.name, input: parseToolArguments(call.function.arguments) });
   }
   const hasToolUse = content.some((b) => b.type === 'tool_use');

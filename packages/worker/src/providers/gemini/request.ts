@@ -1,19 +1,20 @@
 /** OpenAI Chat request (hub) -> Gemini generateContent request, plus the URL path to call. */
 import type {
   ChatCompletionRequest,
+  FunctionToolsAssistantMessage,
   GeminiContent,
   GeminiFunctionDeclaration,
   GeminiGenerateContentRequest,
   GeminiGenerationConfig,
   GeminiPart,
   GeminiToolConfig,
-  OpenaiAssistantMessage,
   OpenaiFunctionTool,
-  OpenaiToolChoice,
+  OpenaiFunctionToolChoice,
   OpenaiUserContentPart,
 } from '@gatewayd/shared';
 import { isPlainObject, parseDataUrl, parseToolArguments, stopList, textOf, textParts } from '../../protocol/content.js';
 import { TranslationError } from '../../protocol/errors.js';
+import { functionToolsOnly } from '../../protocol/function-tools.js';
 import { legacyFunctionsAsTools } from '../../protocol/legacy-functions.js';
 import { hubThinkingOf } from '../../protocol/reasoning.js';
 import { geminiMethodPath } from './endpoint.js';
@@ -30,7 +31,7 @@ export interface GeminiRequestPlan {
 }
 
 export function openaiToGeminiRequest(request: ChatCompletionRequest, targetModel: string = request.model): GeminiRequestPlan {
-  const req = legacyFunctionsAsTools(request);
+  const req = functionToolsOnly(legacyFunctionsAsTools(request));
   const systemParts: GeminiPart[] = [];
   const contents: GeminiContent[] = [];
   // functionResponse needs the function NAME; OpenAI tool messages only carry the call id.
@@ -111,7 +112,7 @@ function userPart(part: OpenaiUserContentPart): GeminiPart {
   }
 }
 
-function assistantParts(message: OpenaiAssistantMessage, toolNames: Map<string, string>): GeminiPart[] {
+function assistantParts(message: FunctionToolsAssistantMessage, toolNames: Map<string, string>): GeminiPart[] {
   const parts: GeminiPart[] = [];
   const text = textOf(message.content);
   if (text) parts.push({ text });
@@ -148,7 +149,7 @@ function declaration(tool: OpenaiFunctionTool): GeminiFunctionDeclaration {
   return out;
 }
 
-export function geminiToolConfig(choice: OpenaiToolChoice | undefined): GeminiToolConfig | undefined {
+export function geminiToolConfig(choice: OpenaiFunctionToolChoice | undefined): GeminiToolConfig | undefined {
   if (choice === undefined) return undefined;
   if (choice === 'auto') return { functionCallingConfig: { mode: 'AUTO' } };
   if (choice === 'none') return { functionCallingConfig: { mode: 'NONE' } };

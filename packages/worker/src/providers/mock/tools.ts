@@ -1,18 +1,27 @@
 /**
- * The mock's tool calls: a request that offers function tools (and does not forbid them) and does
- * not already carry a tool result gets a call of the named tool (tool_choice) or of the first one,
- * with arguments made from the tool's JSON schema (its required properties, by type). The answer
- * to a tool result is ordinary mock text. Deterministic: the call id comes from the request id.
+ * The mock's tool calls: a request that offers tools (and does not forbid them) and does not
+ * already carry a tool result gets a call of the named tool (tool_choice) or of the first one it
+ * may call (allowed_tools narrows them), a function tool with arguments made from its JSON schema
+ * (its required properties, by type), a custom tool with a fixed text input. The answer to a tool
+ * result is ordinary mock text. Deterministic: the call id comes from the request id.
  */
-import type { ChatCompletionRequest, JsonSchema } from '@gatewayd/shared';
+import type { ChatCompletionRequest, JsonSchema, OpenaiTool } from '@gatewayd/shared';
 import { SSE_DONE } from '../../http/sse.js';
 import type { MockPlan } from './plan.js';
 
 export interface MockToolCall {
   id: string;
   name: string;
-  /** JSON text of the arguments. */
+  /** JSON text of a function's arguments, or a custom tool's free-form input. */
   arguments: string;
+  custom: boolean;
+}
+
+/** What the mock writes as a custom tool's input. */
+export const MOCK_CUSTOM_INPUT = 'mock input';
+
+function toolName(tool: OpenaiTool | { type: 'function'; function: { name: string } } | { type: 'custom'; custom: { name: string } }): string {
+  return tool.type === 'function' ? tool.function.name : tool.custom.name;
 }
 
 function placeholder(schema: unknown): unknown {
@@ -44,14 +53,20 @@ function argumentsFor(parameters: JsonSchema | undefined): Record<string, unknow
 }
 
 export function mockToolCall(request: ChatCompletionRequest, requestId: string): MockToolCall | undefined {
-  const tools = (request.tools ?? []).filter((tool) => tool.type === 'function');
+  let tools = request.tools ?? [];
   const choice = request.tool_choice;
   if (tools.length === 0 || choice === 'none') return undefined;
   if (request.messages[request.messages.length - 1]?.role === 'tool') return undefined;
-  const named = typeof choice === 'object' ? tools.find((tool) => tool.function.name === choice.function.name) : undefined;
-  const tool = named ?? tools[0];
+  let named: string | undefined;
+  if (typeof choice === 'object' && choice.type === 'allowed_tools') {
+    const allowed = new Set(choice.allowed_tools.tools.map(toolName));
+    tools = tools.filter((tool) => allowed.has(toolName(tool)));
+  } else if (typeof choice === 'object') named = toolName(choice);
+  const tool = (named !== undefined ? tools.find((candidate) => toolName(candidate) === named) : undefined) ?? tools[0];
   if (tool === undefined) return undefined;
-  return { id: `call_${requestId.replace(/[^a-zA-Z0-9]/g, '')}`, name: tool.function.name, arguments: JSON.stringify(argumentsFor(tool.function.parameters)) };
+  const id = `call_${requestId.replace(/[^a-zA-Z0-9]/g, '')}`;
+  if (tool.type === 'custom') return { id, name: tool.custom.name, arguments: MOCK_CUSTOM_INPUT, custom: true };
+  return { id, name: tool.function.name, arguments: JSON.stringify(argumentsFor(tool.function.parameters)), custom: false };
 }
 
 function usageOf(plan: MockPlan, completion: number): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
@@ -63,6 +78,11 @@ export function toolCallTokens(call: MockToolCall): number {
   return Math.ceil((call.name.length + call.arguments.length) / 4);
 }
 
+function wholeCall(call: MockToolCall): Record<string, unknown> {
+  if (call.custom) return { id: call.id, type: 'custom', custom: { name: call.name, input: call.arguments } };
+  return { id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } };
+}
+
 export function mockToolCallBody(plan: MockPlan, call: MockToolCall): string {
   return JSON.stringify({
     id: plan.id,
@@ -72,7 +92,7 @@ export function mockToolCallBody(plan: MockPlan, call: MockToolCall): string {
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: null, refusal: null, tool_calls: [{ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }] },
+        message: { role: 'assistant', content: null, refusal: null, tool_calls: [wholeCall(call)] },
         logprobs: null,
         finish_reason: 'tool_calls',
       },
@@ -87,8 +107,11 @@ export function mockToolCallStream(plan: MockPlan, call: MockToolCall, includeUs
   const base = { id: plan.id, object: 'chat.completion.chunk', created: plan.created, model: plan.model, system_fingerprint: null };
   const extra = includeUsage ? { usage: null } : {};
   const chunk = (delta: Record<string, unknown>, finish: string | null) => `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...extra })}\n\n`;
-  let out = chunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }, null);
-  out += chunk({ tool_calls: [{ index: 0, function: { arguments: call.arguments } }] }, null);
+  // A custom call streams in the shape OpenAI sends (type "custom", name and input under `custom`).
+  const opening = call.custom ? { custom: { name: call.name, input: '' } } : { function: { name: call.name, arguments: '' } };
+  const rest = call.custom ? { custom: { input: call.arguments } } : { function: { arguments: call.arguments } };
+  let out = chunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: call.id, type: call.custom ? 'custom' : 'function', ...opening }] }, null);
+  out += chunk({ tool_calls: [{ index: 0, ...rest }] }, null);
   out += chunk({}, 'tool_calls');
   if (includeUsage) out += `data: ${JSON.stringify({ ...base, choices: [], usage: usageOf(plan, toolCallTokens(call)) })}\n\n`;
   return out + SSE_DONE;
