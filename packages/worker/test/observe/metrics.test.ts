@@ -213,3 +213,28 @@ models: [{ name: busy, targets: [{ provider: busy, model: gpt-4o-mini }] }]`,
   const overhead = sample(text, 'llm_gateway_overhead_seconds_sum') ?? -1;
   t.ok(overhead >= 0 && overhead < 0.5, `overhead ${overhead} s: without the ~1 s retry-after`);
 });
+
+t.test('an OpenAI stream cut before its usage counts estimated tokens and cost, not nothing', async (t) => {
+  const cutting = await startFakeOpenai({ text: 'one two three four five six seven eight' });
+  t.teardown(() => cutting.close());
+  const gw = await startGateway(
+    t,
+    `logging: { level: warn }
+routing: { retries: 0 }
+providers: [{ name: up, type: openai, base_url: "${cutting.url}", api_keys: ["sk-cut-stream-0001"] }]
+models: [{ name: cut, targets: [{ provider: up, model: gpt-4o-mini, price: { input: 1, output: 2 } }] }]`,
+    { workers: 1 },
+  );
+  // The role chunk and four content chunks, then the connection drops: no usage chunk ever.
+  cutting.script([{ kind: 'reset-mid-stream', afterEvents: 5 }]);
+  const reply = await http(gw.port, 'POST', '/v1/chat/completions', chatBody('cut', 'count me anyway', true));
+  t.equal(reply.status, 200, 'the stream began');
+  t.match(reply.text, /GW_ERR_STREAM_INTERRUPTED/, 'and ended with the error event');
+  await until('the tokens', async () => (sample(await scrape(gw), 'llm_gateway_tokens_total{type="completion"}') ?? 0) > 0);
+  const text = await scrape(gw);
+  t.equal(sample(text, 'llm_gateway_tokens_total{type="completion"}'), 4, 'a token per content chunk');
+  const prompt = sample(text, 'llm_gateway_tokens_total{type="prompt"}') ?? 0;
+  t.ok(prompt > 0, `the prompt estimate: ${prompt}`);
+  const cost = sum(text, 'llm_gateway_cost_dollars_total');
+  t.ok(near(cost, (prompt * 1 + 4 * 2) / 1e6), `cost ${cost}`);
+});

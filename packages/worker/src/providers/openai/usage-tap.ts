@@ -51,6 +51,8 @@ export class OpenaiSseTap {
   sawDone = false;
   /** An `{"error":...}` payload went by: the upstream reported a failure mid-stream. */
   sawError = false;
+  /** Events other than [DONE] and usage: about one generated token each (the first is the role's). */
+  chunkEvents = 0;
 
   private readonly strip: boolean;
   private readonly maxEventBytes: number;
@@ -151,7 +153,10 @@ export class OpenaiSseTap {
     const errorAt = event.indexOf(ERROR_KEY);
     if (errorAt !== -1 && errorAt < 16) this.sawError = true;
     const usageAt = event.indexOf(USAGE_KEY);
-    if (usageAt === -1 || !usageObjectFollows(event, usageAt + USAGE_KEY.length)) return false;
+    if (usageAt === -1 || !usageObjectFollows(event, usageAt + USAGE_KEY.length)) {
+      this.chunkEvents++;
+      return false;
+    }
     const parsed = parseEventData(event);
     if (!parsed || !isPlainObject(parsed.usage)) return false;
     this.usage = parsed.usage as unknown as OpenaiUsage;
