@@ -56,9 +56,10 @@ export class AnthropicSseDecoder implements HubStreamDecoder {
   private readonly parser = new SseParser();
   private readonly stream: AnthropicToOpenaiStream;
 
-  constructor(created: number) {
+  /** `jsonTool`: the forced tool carrying a JSON answer (jsonOutputToolOf), if the request has one. */
+  constructor(created: number, jsonTool?: string) {
     // Usage is always produced; the caller's encoder drops it when it was not asked for.
-    this.stream = new AnthropicToOpenaiStream({ created, includeUsage: true });
+    this.stream = new AnthropicToOpenaiStream({ created, includeUsage: true, jsonTool });
   }
 
   get complete(): boolean {

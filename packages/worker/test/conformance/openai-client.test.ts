@@ -319,3 +319,29 @@ t.test('openai client: a custom tool to Claude or Gemini is a 400 naming it; all
   t.strictSame(geminiBody.tools[0]?.functionDeclarations.map((d) => d.name), ['search'], 'Gemini sees the allowed tool only');
   t.strictSame(geminiBody.toolConfig, { functionCallingConfig: { mode: 'ANY' } });
 });
+
+t.test('openai client: JSON output to Claude before 4.5 rides on a forced tool and comes back as the content, plain and streamed', async (t) => {
+  const schema = { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string' } }, required: ['city', 'unit'], additionalProperties: false };
+  const request = { model: MODELS.anthropic, messages: [{ role: 'user' as const, content: 'Weather where?' }], response_format: { type: 'json_schema' as const, json_schema: { name: 'weather', schema } } };
+  up.resetAll();
+  up.anthropic.script([{ kind: 'tool-call' }]);
+  const plain = await client.chat.completions.create(request);
+  t.same(JSON.parse(plain.choices[0]?.message.content ?? 'null'), DEFAULT_TOOL_ARGUMENTS, 'the content is the JSON');
+  t.equal(plain.choices[0]?.finish_reason, 'stop');
+  t.equal(plain.choices[0]?.message.tool_calls, undefined);
+  const sent = up.anthropic.requests[0]?.body as Json;
+  t.same(sent.tool_choice, { type: 'tool', name: 'json_output' }, 'the tool was forced');
+  t.same((sent.tools as Array<{ input_schema: unknown }>)[0]?.input_schema, schema);
+
+  up.resetAll();
+  up.anthropic.script([{ kind: 'tool-call' }]);
+  let content = '';
+  let finish: string | null | undefined;
+  for await (const chunk of await client.chat.completions.create({ ...request, stream: true })) {
+    content += chunk.choices[0]?.delta.content ?? '';
+    t.notOk(chunk.choices[0]?.delta.tool_calls, 'no tool call delta');
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+  }
+  t.same(JSON.parse(content), DEFAULT_TOOL_ARGUMENTS, 'the streamed content is the JSON');
+  t.equal(finish, 'stop');
+});

@@ -87,7 +87,10 @@ export function startFakeAnthropic(opts: FakeOptions = {}): Promise<FakeUpstream
     const id = `msg_01${randomId(22)}`;
     const model = body.model as string;
     const tools = Array.isArray(body.tools) ? (body.tools as Array<{ name?: string }>) : [];
-    const toolName = tools[0]?.name ?? 'get_weather';
+    const choice = body.tool_choice as { type?: string; name?: string } | undefined;
+    // Claude calls the named tool, and with a forced choice (tool or any) writes no text before it.
+    const toolName = (choice?.type === 'tool' ? choice.name : undefined) ?? tools[0]?.name ?? 'get_weather';
+    const forced = choice?.type === 'tool' || choice?.type === 'any';
     const toolId = `toolu_01${randomId(22)}`;
     const wantsTool = ex.behaviour.kind === 'tool-call';
     const reasoning = ex.behaviour.kind === 'reasoning' ? ex.behaviour.text : undefined;
@@ -96,7 +99,8 @@ export function startFakeAnthropic(opts: FakeOptions = {}): Promise<FakeUpstream
     const stopReason = wantsTool ? 'tool_use' : 'end_turn';
 
     if (body.stream !== true) {
-      const content: Json[] = wantsTool ? [{ type: 'text', text: leadIn }, { type: 'tool_use', id: toolId, name: toolName, input: toolInput }] : [{ type: 'text', text }];
+      const call = { type: 'tool_use', id: toolId, name: toolName, input: toolInput };
+      const content: Json[] = wantsTool ? (forced ? [call] : [{ type: 'text', text: leadIn }, call]) : [{ type: 'text', text }];
       if (reasoning !== undefined) content.unshift({ type: 'thinking', thinking: reasoning, signature });
       return ex.json(200, {
         id,
@@ -121,12 +125,15 @@ export function startFakeAnthropic(opts: FakeOptions = {}): Promise<FakeUpstream
       frames.push(frame({ type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature } }));
       frames.push(frame({ type: 'content_block_stop', index: 0 }));
     }
-    frames.push(frame({ type: 'content_block_start', index: first, content_block: { type: 'text', text: '' } }), frame({ type: 'ping' }));
-    for (const part of pieces(wantsTool ? leadIn : text)) frames.push(frame({ type: 'content_block_delta', index: first, delta: { type: 'text_delta', text: part } }));
-    frames.push(frame({ type: 'content_block_stop', index: first }));
+    const leadText = !(wantsTool && forced);
+    if (leadText) {
+      frames.push(frame({ type: 'content_block_start', index: first, content_block: { type: 'text', text: '' } }), frame({ type: 'ping' }));
+      for (const part of pieces(wantsTool ? leadIn : text)) frames.push(frame({ type: 'content_block_delta', index: first, delta: { type: 'text_delta', text: part } }));
+      frames.push(frame({ type: 'content_block_stop', index: first }));
+    }
     if (wantsTool) {
       const json = JSON.stringify(toolInput);
-      const index = first + 1;
+      const index = leadText ? first + 1 : first;
       frames.push(frame({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: toolId, name: toolName, input: {} } }));
       frames.push(frame({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } }));
       const third = Math.ceil(json.length / 3);

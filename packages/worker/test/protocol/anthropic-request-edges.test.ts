@@ -1,7 +1,7 @@
 /** OpenAI chats that Anthropic would refuse as they are (providers/anthropic/request-from-openai.ts). */
 import t from 'tap';
-import type { ChatCompletionRequest } from '@gatewayd/shared';
-import { openaiToAnthropicRequest } from '../../src/providers/anthropic/index.js';
+import type { AnthropicMessage, AnthropicStreamEvent, ChatCompletionRequest } from '@gatewayd/shared';
+import { AnthropicToOpenaiStream, anthropicToOpenaiResponse, jsonOutputToolOf, openaiToAnthropicRequest } from '../../src/providers/anthropic/index.js';
 import { TranslationError } from '../../src/protocol/errors.js';
 
 const chat = (messages: unknown[]) => ({ model: 'smart', messages }) as unknown as ChatCompletionRequest;
@@ -21,23 +21,55 @@ t.test('a chat with nothing to send is a clear 400', async (t) => {
   t.throws(() => openaiToAnthropicRequest(chat([{ role: 'user', content: '' }]), 'claude-sonnet-4-5'), TranslationError);
 });
 
-t.test('JSON output without structured outputs (json_object, or a schema to Claude before 4.5): an instruction at the end of the system prompt', async (t) => {
-  const ask = (format: unknown, model: string, system?: string) =>
-    openaiToAnthropicRequest({ ...chat([...(system ? [{ role: 'system', content: system }] : []), { role: 'user', content: 'Largest city of Italy?' }]), response_format: format } as unknown as ChatCompletionRequest, model);
+t.test('JSON output without structured outputs (json_object, or a schema to Claude before 4.5): a forced tool whose input is the answer; with tools of its own, an instruction', async (t) => {
+  const ask = (format: unknown, model: string, extra: Record<string, unknown> = {}) =>
+    openaiToAnthropicRequest({ ...chat([{ role: 'user', content: 'Largest city of Italy?' }]), response_format: format, ...extra } as unknown as ChatCompletionRequest, model);
   const plain = ask({ type: 'json_object' }, 'claude-sonnet-4-5');
-  t.equal(plain.system, 'Respond with a single JSON object. Output only the JSON, with no other text and no code fences.');
-  t.equal(plain.output_config, undefined);
-  const withSystem = ask({ type: 'json_object' }, 'claude-sonnet-4-5', 'Be brief.');
-  t.same(withSystem.system, [
-    { type: 'text', text: 'Be brief.' },
-    { type: 'text', text: 'Respond with a single JSON object. Output only the JSON, with no other text and no code fences.' },
-  ]);
+  t.match(plain.tools, [{ name: 'json_output', input_schema: { type: 'object' } }]);
+  t.same(plain.tool_choice, { type: 'tool', name: 'json_output' });
+  t.equal(jsonOutputToolOf(plain), 'json_output', 'marked for the response mapping');
+  t.equal(plain.system, undefined, 'no instruction');
+  t.equal(JSON.stringify(plain).includes('gatewayd'), false, 'the mark is not sent');
   const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
-  const older = ask({ type: 'json_schema', json_schema: { name: 'city', schema } }, 'claude-sonnet-4-20250514');
-  t.equal(older.system, `Respond with a single JSON object matching this JSON Schema: ${JSON.stringify(schema)}. Output only the JSON, with no other text and no code fences.`);
+  const older = ask({ type: 'json_schema', json_schema: { name: 'city', description: 'The city.', schema } }, 'claude-sonnet-4-20250514');
+  t.same(older.tools?.[0]?.input_schema, schema, 'the schema is the tool input');
+  t.match(older.tools?.[0]?.description, /The city\.$/);
   t.equal(older.output_config, undefined, 'no structured outputs before Claude 4.5');
   const newer = ask({ type: 'json_schema', json_schema: { name: 'city', schema } }, 'claude-sonnet-4-5');
-  t.equal(newer.system, undefined, 'Claude 4.5: structured outputs, no instruction');
+  t.equal(newer.tools, undefined, 'Claude 4.5: structured outputs, no tool');
+  t.equal(jsonOutputToolOf(newer), undefined);
   t.ok(newer.output_config?.format);
+  const tool = { type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } };
+  const withTools = ask({ type: 'json_object' }, 'claude-sonnet-4-5', { tools: [tool] });
+  t.same(withTools.tools?.map((x) => x.name), ['lookup'], 'tools of its own: no forced tool');
+  t.equal(jsonOutputToolOf(withTools), undefined);
+  t.equal(withTools.system, 'Respond with a single JSON object. Output only the JSON, with no other text and no code fences.');
+  const arrayRoot = ask({ type: 'json_schema', json_schema: { name: 'list', schema: { type: 'array', items: { type: 'string' } } } }, 'claude-sonnet-4-20250514');
+  t.equal(arrayRoot.tools, undefined, 'a schema whose root is not an object cannot be a tool input');
+  t.match(arrayRoot.system, /matching this JSON Schema: \{"type":"array"/);
   t.equal(ask({ type: 'text' }, 'claude-sonnet-4-5').system, undefined, 'plain text: nothing added');
+});
+
+t.test("the forced JSON tool's input comes back as the text, plain and streamed, with finish_reason stop", async (t) => {
+  const message = { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-sonnet-4-20250514', content: [{ type: 'tool_use', id: 'toolu_1', name: 'json_output', input: { city: 'Rome' } }], stop_reason: 'tool_use', stop_sequence: null, usage: { input_tokens: 10, output_tokens: 5 } } as unknown as AnthropicMessage;
+  const plain = anthropicToOpenaiResponse(message, { jsonTool: 'json_output' });
+  t.equal(plain.choices[0]?.message.content, '{"city":"Rome"}');
+  t.equal(plain.choices[0]?.message.tool_calls, undefined);
+  t.equal(plain.choices[0]?.finish_reason, 'stop');
+  t.equal(anthropicToOpenaiResponse(message).choices[0]?.finish_reason, 'tool_calls', 'without the mark: an ordinary tool call');
+  const stream = new AnthropicToOpenaiStream({ jsonTool: 'json_output' });
+  const events = [
+    { type: 'message_start', message: { ...message, content: [], stop_reason: null } },
+    { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_1', name: 'json_output', input: {} } },
+    { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"city": ' } },
+    { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '"Rome"}' } },
+    { type: 'content_block_stop', index: 0 },
+    { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 5 } },
+    { type: 'message_stop' },
+  ] as unknown as AnthropicStreamEvent[];
+  const chunks = events.flatMap((event) => stream.push(event));
+  const text = chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
+  t.same(JSON.parse(text), { city: 'Rome' }, 'the input JSON, streamed as content');
+  t.notOk(chunks.some((chunk) => chunk.choices[0]?.delta.tool_calls), 'no tool call');
+  t.equal(chunks.at(-1)?.choices[0]?.finish_reason, 'stop');
 });

@@ -15,7 +15,7 @@ import { baseUrlOf, httpRequest, KEY_SENTINEL, makeTemplate, requestHeaders, set
 import type { AttemptInput, ChunkWriter, ClientRequest, ExchangePlan, PlainAnswer, StreamRelay, TokenUsage, UpstreamRequest } from '../../pipeline/types.js';
 import { anthropicUsageOf, lastUsageObject } from '../../pipeline/usage-scan.js';
 import { buildAnthropicEndpoint, type AnthropicEndpointName } from './endpoint.js';
-import { openaiToAnthropicRequest } from './request-from-openai.js';
+import { jsonOutputToolOf, openaiToAnthropicRequest } from './request-from-openai.js';
 import { anthropicToOpenaiResponse } from './response.js';
 
 const JSON_TYPE = 'application/json';
@@ -117,20 +117,25 @@ class AnthropicPassthroughRelay implements StreamRelay {
 }
 
 class AnthropicHubSide implements ChatProviderSide {
+  /** Attempts whose JSON answer rides on a forced tool, and its name (see jsonOutputToolOf). */
+  private readonly jsonTools = new WeakMap<AttemptInput, string>();
+
   constructor(private readonly adapter: AnthropicAdapter) {}
 
   request(hub: ChatCompletionRequest, input: AttemptInput): UpstreamRequest {
     const template = this.adapter.template(input.target.provider, 'messages');
-    const body = JSON.stringify(openaiToAnthropicRequest(hub, input.target.model));
-    return httpRequest(template, requestHeaders(template, input), body, input);
+    const request = openaiToAnthropicRequest(hub, input.target.model);
+    const jsonTool = jsonOutputToolOf(request);
+    if (jsonTool !== undefined) this.jsonTools.set(input, jsonTool);
+    return httpRequest(template, requestHeaders(template, input), JSON.stringify(request), input);
   }
 
-  parse(body: Buffer): ChatCompletionResponse {
+  parse(body: Buffer, input: AttemptInput): ChatCompletionResponse {
     const message = JSON.parse(body.toString('utf8')) as AnthropicMessage;
-    return anthropicToOpenaiResponse(message, { created: Math.floor(Date.now() / 1000) });
+    return anthropicToOpenaiResponse(message, { created: Math.floor(Date.now() / 1000), jsonTool: this.jsonTools.get(input) });
   }
 
-  decoder(): AnthropicSseDecoder {
-    return new AnthropicSseDecoder(Math.floor(Date.now() / 1000));
+  decoder(input: AttemptInput): AnthropicSseDecoder {
+    return new AnthropicSseDecoder(Math.floor(Date.now() / 1000), this.jsonTools.get(input));
   }
 }

@@ -13,6 +13,7 @@ import type {
   AnthropicToolUseBlock,
   ChatCompletionRequest,
   FunctionToolsAssistantMessage,
+  FunctionToolsChatRequest,
   OpenaiFunctionTool,
   OpenaiTextPart,
   OpenaiToolMessage,
@@ -124,8 +125,14 @@ export function openaiToAnthropicRequest(
   // Anthropic form (a schema is required); it, and a schema to an older model, become an
   // instruction at the end of the system prompt: not a guarantee, but what the caller asked for.
   const format = req.response_format;
+  const jsonTool = jsonOutputTool(req, targetModel);
   if (format?.type === 'json_schema' && format.json_schema.schema && acceptsOutputFormat(targetModel)) {
     out.output_config = { format: { type: 'json_schema', schema: strictSchemaForClaude(format.json_schema.schema) as Record<string, unknown> } };
+  } else if (jsonTool !== undefined) {
+    // The answer is this tool's input, which the response mapping turns back into the text.
+    out.tools = [jsonTool];
+    out.tool_choice = { type: 'tool', name: jsonTool.name };
+    (out as JsonOutputMarked)[JSON_OUTPUT_TOOL] = jsonTool.name;
   } else if (format?.type === 'json_object' || format?.type === 'json_schema') {
     const schema = format.type === 'json_schema' && format.json_schema.schema ? ` matching this JSON Schema: ${JSON.stringify(format.json_schema.schema)}` : '';
     const instruction: AnthropicTextBlock = { type: 'text', text: `Respond with a single JSON object${schema}. Output only the JSON, with no other text and no code fences.` };
@@ -141,6 +148,37 @@ export function openaiToAnthropicRequest(
     if (choice) out.tool_choice = choice;
   }
   return out;
+}
+
+/** On a translated request whose JSON output rides on a forced tool: that tool's name. */
+export const JSON_OUTPUT_TOOL = Symbol('gatewayd.jsonOutputTool');
+type JsonOutputMarked = AnthropicMessagesRequest & { [JSON_OUTPUT_TOOL]?: string };
+
+/** The name of the forced tool carrying a JSON answer, when the Anthropic request has one. */
+export function jsonOutputToolOf(request: AnthropicMessagesRequest): string | undefined {
+  return (request as JsonOutputMarked)[JSON_OUTPUT_TOOL];
+}
+
+const JSON_OUTPUT_TOOL_NAME = 'json_output';
+
+/**
+ * JSON output where Claude has no structured output for it (json_object on any model, json_schema
+ * before Claude 4.5): a tool whose input schema is the wanted JSON, forced with tool_choice, is how
+ * Claude reliably answers with JSON of that shape. Not when the request has tools of its own (the
+ * choice cannot be forced then) or a schema whose root is not an object (tool inputs are objects):
+ * those keep the system-prompt instruction.
+ */
+function jsonOutputTool(req: FunctionToolsChatRequest, targetModel: string): AnthropicCustomTool | undefined {
+  const format = req.response_format;
+  if (format?.type !== 'json_object' && format?.type !== 'json_schema') return undefined;
+  if ((req.tools?.length ?? 0) > 0) return undefined;
+  const description = 'Answer by calling this tool: its input is your whole answer, as the JSON object asked for.';
+  if (format.type === 'json_object') return { name: JSON_OUTPUT_TOOL_NAME, description, input_schema: { type: 'object' } };
+  const schema = format.json_schema.schema;
+  if (schema === undefined || acceptsOutputFormat(targetModel)) return undefined;
+  if (schema.type !== 'object' && schema.type !== undefined) return undefined;
+  const details = format.json_schema.description ? ` ${format.json_schema.description}` : '';
+  return { name: JSON_OUTPUT_TOOL_NAME, description: description + details, input_schema: { ...schema, type: 'object' } };
 }
 
 /** `strictTools`: the model takes `strict` tools, so an OpenAI strict function keeps that guarantee. */

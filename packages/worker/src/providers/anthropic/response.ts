@@ -16,16 +16,22 @@ export interface OpenaiResponseContext {
   created?: number;
   /** Overrides the model name reported to the caller. */
   model?: string;
+  /** The forced tool that carries a JSON answer (jsonOutputToolOf): its input is the text. */
+  jsonTool?: string;
 }
 
 export function anthropicToOpenaiResponse(res: AnthropicMessage, ctx: OpenaiResponseContext = {}): ChatCompletionResponse {
   let text = '';
   let reasoning = '';
+  let answeredByJsonTool = false;
   const toolCalls: OpenaiToolCall[] = [];
   for (const block of res.content) {
     if (block.type === 'text') text += block.text;
     else if (block.type === 'thinking') reasoning += block.thinking;
-    else if (block.type === 'tool_use') {
+    else if (block.type === 'tool_use' && ctx.jsonTool !== undefined && block.name === ctx.jsonTool) {
+      text += JSON.stringify(block.input ?? {});
+      answeredByJsonTool = true;
+    } else if (block.type === 'tool_use') {
       toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
     }
     // redacted_thinking (encrypted) and thinking signatures have no OpenAI Chat field: dropped.
@@ -42,7 +48,7 @@ export function anthropicToOpenaiResponse(res: AnthropicMessage, ctx: OpenaiResp
     object: 'chat.completion',
     created: ctx.created ?? 0,
     model: ctx.model ?? res.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: anthropicStopToOpenaiFinish(res.stop_reason) }],
+    choices: [{ index: 0, message, logprobs: null, finish_reason: answeredByJsonTool && res.stop_reason === 'tool_use' ? 'stop' : anthropicStopToOpenaiFinish(res.stop_reason) }],
     usage: anthropicUsageToOpenai(res.usage),
   };
 }

@@ -21,9 +21,11 @@ export interface AnthropicToOpenaiStreamOptions {
   includeUsage?: boolean;
   /** Overrides the model name reported to the caller. */
   model?: string;
+  /** The forced tool that carries a JSON answer: its input streams as the text. */
+  jsonTool?: string;
 }
 
-type BlockKind = 'text' | 'tool' | 'thinking' | 'other';
+type BlockKind = 'text' | 'tool' | 'json' | 'thinking' | 'other';
 
 export class AnthropicToOpenaiStream {
   private id = 'msg_gateway';
@@ -37,11 +39,14 @@ export class AnthropicToOpenaiStream {
   private sawUsage = false;
   private finish: OpenaiFinishReason | null = null;
   private finished = false;
+  private readonly jsonTool: string | undefined;
+  private answeredByJsonTool = false;
 
   constructor(options: AnthropicToOpenaiStreamOptions = {}) {
     this.created = options.created ?? 0;
     this.includeUsage = options.includeUsage ?? false;
     this.model = options.model ?? '';
+    this.jsonTool = options.jsonTool;
   }
 
   /** True once message_stop was seen: the stream completed normally. */
@@ -78,6 +83,12 @@ export class AnthropicToOpenaiStream {
           this.blocks.set(event.index, { kind: 'text', toolIndex: -1 });
           return block.text ? [this.chunk({ content: block.text })] : [];
         }
+        if (block.type === 'tool_use' && this.jsonTool !== undefined && block.name === this.jsonTool) {
+          this.answeredByJsonTool = true;
+          const input = block.input !== null && typeof block.input === 'object' && Object.keys(block.input).length > 0 ? JSON.stringify(block.input) : '';
+          this.blocks.set(event.index, { kind: 'json', toolIndex: -1, sentArguments: input !== '' });
+          return input ? [this.chunk({ content: input })] : [];
+        }
         if (block.type === 'tool_use') {
           const toolIndex = this.nextToolIndex++;
           // Anthropic starts with `input: {}` and streams the JSON; a compatible server may put the
@@ -102,12 +113,16 @@ export class AnthropicToOpenaiStream {
           block.sentArguments = true;
           return [this.chunk({ tool_calls: [{ index: block.toolIndex, function: { arguments: delta.partial_json } }] })];
         }
+        if (delta.type === 'input_json_delta' && block?.kind === 'json' && delta.partial_json) {
+          block.sentArguments = true;
+          return [this.chunk({ content: delta.partial_json })];
+        }
         if (delta.type === 'thinking_delta' && block?.kind === 'thinking') return delta.thinking ? [this.chunk({ reasoning_content: delta.thinking })] : [];
         // signature_delta, citations_delta: no OpenAI Chat equivalent.
         return [];
       }
       case 'message_delta': {
-        this.finish = anthropicStopToOpenaiFinish(event.delta.stop_reason);
+        this.finish = this.answeredByJsonTool && event.delta.stop_reason === 'tool_use' ? 'stop' : anthropicStopToOpenaiFinish(event.delta.stop_reason);
         const usage = event.usage;
         this.usageSoFar.output_tokens = usage.output_tokens;
         if (usage.input_tokens != null) this.usageSoFar.input_tokens = usage.input_tokens;
@@ -125,8 +140,9 @@ export class AnthropicToOpenaiStream {
         // A tool without parameters streams no JSON at all (only an empty partial_json): its
         // arguments are "{}", as in the plain answer; "" breaks clients that parse them.
         const block = this.blocks.get(event.index);
-        if (block?.kind !== 'tool' || block.sentArguments) return [];
+        if ((block?.kind !== 'tool' && block?.kind !== 'json') || block.sentArguments) return [];
         block.sentArguments = true;
+        if (block.kind === 'json') return [this.chunk({ content: '{}' })];
         return [this.chunk({ tool_calls: [{ index: block.toolIndex, function: { arguments: '{}' } }] })];
       }
       case 'error':
