@@ -12,7 +12,7 @@ import {
   openaiUsageToAnthropic,
   toAnthropicToolId,
 } from '../../src/providers/anthropic/index.js';
-import { GeminiToOpenaiStream, geminiFinishToOpenai, geminiToOpenaiResponse, geminiToolCallId, geminiUsageToOpenai, openaiToGeminiRequest, thoughtSignatureOf, toGeminiSchema } from '../../src/providers/gemini/index.js';
+import { GeminiToOpenaiStream, geminiFinishToOpenai, geminiToOpenaiResponse, geminiToolCallId, geminiUsageToOpenai, isEmptyObjectSchema, openaiToGeminiRequest, thoughtSignatureOf, toGeminiSchema } from '../../src/providers/gemini/index.js';
 
 t.test('Anthropic stop_reason <-> OpenAI finish_reason', async (t) => {
   const toOpenai: Array<[Parameters<typeof anthropicStopToOpenaiFinish>[0], string]> = [
@@ -399,4 +399,60 @@ t.test('OpenAI custom tools have no Claude or Gemini form: a TranslationError (4
     t.throws(() => openaiToAnthropicRequest(request, 'claude-sonnet-4-5'), { name: 'TranslationError', message }, `${name}: Claude`);
     t.throws(() => openaiToGeminiRequest(request, 'gemini-2.5-flash'), { name: 'TranslationError', message }, `${name}: Gemini`);
   }
+});
+
+t.test('Gemini schemas: every node has a type Gemini takes (implicit objects, arrays, z.any(), numeric enums, const), properties only on objects', async (t) => {
+  const schema = toGeminiSchema({
+    type: 'object',
+    properties: {
+      value: { description: 'any JSON value' },
+      data: { description: 'page data', properties: { page_id: { type: 'string' } }, required: ['page_id'] },
+      list: { items: { type: 'number' } },
+      level: { enum: [1, 2, 3] },
+      ratio: { type: 'number', enum: [0.5, 1.5], description: 'How much.' },
+      flag: { const: true },
+      odd: { type: 'string', properties: { a: { type: 'string' } }, required: ['a'] },
+      anything: true,
+    },
+  });
+  t.strictSame(schema.properties, {
+    value: { type: 'string', description: 'any JSON value' },
+    data: { type: 'object', description: 'page data', properties: { page_id: { type: 'string' } }, required: ['page_id'] },
+    list: { type: 'array', items: { type: 'number' } },
+    level: { type: 'integer', description: 'One of: 1, 2, 3.' },
+    ratio: { type: 'number', description: 'How much. One of: 0.5, 1.5.' },
+    flag: { type: 'boolean', description: 'One of: true.' },
+    odd: { type: 'string' },
+    anything: { type: 'string' },
+  });
+  t.strictSame(toGeminiSchema({}), {}, 'the root of a parameterless tool stays empty (omitted)');
+  t.ok(isEmptyObjectSchema(toGeminiSchema({ type: 'object', properties: {} })));
+});
+
+t.test('Gemini 3: a replayed function call without a signature of its own gets the documented placeholder; Gemini 2.5 gets none', async (t) => {
+  const history = (id: string): ChatCompletionRequest => ({
+    model: 'm',
+    messages: [
+      { role: 'user', content: 'Weather?' },
+      { role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Rome"}' } }, { id: `${id}b`, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }] },
+      { role: 'tool', tool_call_id: id, content: 'sunny' },
+      { role: 'tool', tool_call_id: `${id}b`, content: 'rain' },
+    ],
+    tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+  });
+  const parts = (model: string, id: string) => openaiToGeminiRequest(history(id), model).body.contents[1]?.parts ?? [];
+  const three = parts('gemini-3-pro-preview', 'call_from_elsewhere');
+  t.equal(three[0]?.thoughtSignature, 'skip_thought_signature_validator', 'the first call of the turn');
+  t.equal(three[1]?.thoughtSignature, undefined, 'parallel calls: only the first');
+  t.equal(parts('gemini-flash-latest', 'call_x')[0]?.thoughtSignature, 'skip_thought_signature_validator', '-latest aliases may be Gemini 3');
+  t.equal(parts('gemini-2.5-flash', 'call_x')[0]?.thoughtSignature, undefined, 'Gemini 2.5 does not need one');
+});
+
+t.test('Gemma has no system instruction: the system text opens the first user turn', async (t) => {
+  const request: ChatCompletionRequest = { model: 'm', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }, { role: 'user', content: 'Bye' }] };
+  const gemma = openaiToGeminiRequest(request, 'gemma-3-27b-it').body;
+  t.equal(gemma.systemInstruction, undefined);
+  t.strictSame(gemma.contents[0], { role: 'user', parts: [{ text: 'Be brief.' }, { text: 'Hi' }] });
+  t.equal(gemma.contents.length, 3);
+  t.strictSame(openaiToGeminiRequest(request, 'gemini-2.5-flash').body.systemInstruction, { parts: [{ text: 'Be brief.' }] }, 'Gemini keeps it');
 });

@@ -19,7 +19,7 @@ import { legacyFunctionsAsTools } from '../../protocol/legacy-functions.js';
 import { hubThinkingOf } from '../../protocol/reasoning.js';
 import { geminiMethodPath } from './endpoint.js';
 import { geminiCallIdOf, thoughtSignatureOf } from './mapping.js';
-import { acceptsPenalties, geminiThinkingConfig, thinkingFromEffort } from './thinking.js';
+import { acceptsPenalties, acceptsSystemInstruction, geminiThinkingConfig, requiresThoughtSignatures, thinkingFromEffort } from './thinking.js';
 import { isEmptyObjectSchema, toGeminiSchema } from './schema.js';
 
 export interface GeminiRequestPlan {
@@ -36,6 +36,7 @@ export function openaiToGeminiRequest(request: ChatCompletionRequest, targetMode
   const contents: GeminiContent[] = [];
   // functionResponse needs the function NAME; OpenAI tool messages only carry the call id.
   const toolNames = new Map<string, string>();
+  const signaturesRequired = requiresThoughtSignatures(targetModel);
 
   for (const message of req.messages) {
     switch (message.role) {
@@ -47,7 +48,7 @@ export function openaiToGeminiRequest(request: ChatCompletionRequest, targetMode
         append(contents, 'user', typeof message.content === 'string' ? [{ text: message.content }] : message.content.map(userPart));
         break;
       case 'assistant':
-        append(contents, 'model', assistantParts(message, toolNames));
+        append(contents, 'model', assistantParts(message, toolNames, signaturesRequired));
         break;
       case 'tool': {
         const name = toolNames.get(message.tool_call_id);
@@ -63,6 +64,13 @@ export function openaiToGeminiRequest(request: ChatCompletionRequest, targetMode
   // Gemini refuses a request without contents ("contents is not specified"); OpenAI takes a chat of
   // system messages only, whose text is then the one user turn.
   if (contents.length === 0 && systemParts.length > 0) contents.push({ role: 'user', parts: systemParts.splice(0) });
+  // Gemma has no system instruction: its own chat template puts the system text at the start of
+  // the first user turn, and so does this.
+  if (systemParts.length > 0 && !acceptsSystemInstruction(targetModel)) {
+    const firstUser = contents.find((content) => content.role === 'user');
+    if (firstUser !== undefined) firstUser.parts.unshift(...systemParts.splice(0));
+    else contents.unshift({ role: 'user', parts: systemParts.splice(0) });
+  }
   const body: GeminiGenerateContentRequest = { contents };
   if (systemParts.length > 0) body.systemInstruction = { parts: systemParts };
   const declarations = (req.tools ?? []).filter((t) => t.type === 'function').map(declaration);
@@ -112,10 +120,18 @@ function userPart(part: OpenaiUserContentPart): GeminiPart {
   }
 }
 
-function assistantParts(message: FunctionToolsAssistantMessage, toolNames: Map<string, string>): GeminiPart[] {
+/**
+ * What Gemini 3 takes in place of the signature of a call it did not make (another target of the
+ * model, Gemini 2.5, a client that rewrote the ids): Google's documented value for such histories.
+ */
+export const SKIP_THOUGHT_SIGNATURE = 'skip_thought_signature_validator';
+
+function assistantParts(message: FunctionToolsAssistantMessage, toolNames: Map<string, string>, signaturesRequired: boolean): GeminiPart[] {
   const parts: GeminiPart[] = [];
   const text = textOf(message.content);
   if (text) parts.push({ text });
+  let firstCall: GeminiPart | undefined;
+  let signed = false;
   for (const call of message.tool_calls ?? []) {
     toolNames.set(call.id, call.function.name);
     const id = geminiCallIdOf(call.id);
@@ -123,8 +139,12 @@ function assistantParts(message: FunctionToolsAssistantMessage, toolNames: Map<s
     const part: GeminiPart = { functionCall: id === undefined ? { name: call.function.name, args } : { id, name: call.function.name, args } };
     const signature = thoughtSignatureOf(call.id);
     if (signature) part.thoughtSignature = signature;
+    signed ||= signature !== undefined;
+    firstCall ??= part;
     parts.push(part);
   }
+  // Gemini 3 wants the first call of a turn signed (parallel calls: only the first is).
+  if (signaturesRequired && !signed && firstCall !== undefined) firstCall.thoughtSignature = SKIP_THOUGHT_SIGNATURE;
   return parts;
 }
 

@@ -20,7 +20,7 @@ const MAX_REF_DEPTH = 8;
 
 export function toGeminiSchema(schema: JsonSchema): GeminiSchema {
   const defs = { ...(isPlainObject(schema.definitions) ? schema.definitions : {}), ...(isPlainObject(schema.$defs) ? schema.$defs : {}) };
-  return convert(schema, defs, 0);
+  return convert(schema, defs, 0, true);
 }
 
 /** True when a tool's parameters declare no properties: Gemini wants `parameters` omitted then. */
@@ -28,17 +28,18 @@ export function isEmptyObjectSchema(schema: GeminiSchema): boolean {
   return (schema.type === undefined || schema.type.toLowerCase() === 'object') && (schema.properties === undefined || Object.keys(schema.properties).length === 0) && schema.anyOf === undefined;
 }
 
-function convert(node: unknown, defs: Record<string, unknown>, refDepth: number): GeminiSchema {
-  if (!isPlainObject(node)) return {};
+/** `root`: the schema itself (tool parameters, a response schema), whose type may stay implicit. */
+function convert(node: unknown, defs: Record<string, unknown>, refDepth: number, root = false): GeminiSchema {
+  if (!isPlainObject(node)) return root ? {} : { type: 'string' };
   if (typeof node.$ref === 'string') {
     const target = resolveRef(node.$ref, defs);
     if (!target || refDepth >= MAX_REF_DEPTH) return { type: 'object' };
     const { $ref: _ref, ...rest } = node;
-    return convert({ ...target, ...rest }, defs, refDepth + 1);
+    return convert({ ...target, ...rest }, defs, refDepth + 1, root);
   }
   if (Array.isArray(node.allOf) && node.allOf.length === 1) {
     const { allOf, ...rest } = node;
-    return convert({ ...(allOf[0] as object), ...rest }, defs, refDepth);
+    return convert({ ...(allOf[0] as object), ...rest }, defs, refDepth, root);
   }
   const out: Record<string, unknown> = {};
   let type: unknown = node.type;
@@ -66,6 +67,11 @@ function convert(node: unknown, defs: Record<string, unknown>, refDepth: number)
     if (values.length > 0 && values.every((v) => typeof v === 'string')) {
       out.enum = values;
       if (out.type === undefined) out.type = 'string';
+    } else if (values.length > 0) {
+      // Gemini enums are strings only: numbers and booleans keep their type, the values are told.
+      out.type ??= typeOfValues(values);
+      const told = `One of: ${values.map((v) => JSON.stringify(v)).join(', ')}.`;
+      out.description = typeof out.description === 'string' && out.description !== '' ? `${out.description} ${told}` : told;
     }
   }
   if (isPlainObject(node.properties)) {
@@ -93,7 +99,33 @@ function convert(node: unknown, defs: Record<string, unknown>, refDepth: number)
     if (converted.length === 1) Object.assign(out, converted[0]);
     else if (converted.length > 1) out.anyOf = converted;
   }
+  settleType(out, node, root);
   return out as GeminiSchema;
+}
+
+/**
+ * Gemini refuses a node without a type ("must be specified when not using one_of, any_of or
+ * all_of") and `properties` on a node that is not an object. JSON Schema leaves the type implicit
+ * (`{properties: ...}`, `{items: ...}`, zod's `z.any()` as `{}`): it is inferred, and a node that
+ * says nothing takes any value, which a string comes closest to.
+ */
+function settleType(out: Record<string, unknown>, node: Record<string, unknown>, root: boolean): void {
+  if (out.type === undefined && out.anyOf === undefined) {
+    if (out.properties !== undefined || isPlainObject(node.properties) || Array.isArray(node.required)) out.type = 'object';
+    else if (out.items !== undefined) out.type = 'array';
+    else if (!root) out.type = 'string';
+  }
+  if (typeof out.type === 'string' && out.type.toLowerCase() !== 'object') {
+    delete out.properties;
+    delete out.required;
+  }
+}
+
+function typeOfValues(values: unknown[]): string {
+  if (values.every((v) => typeof v === 'boolean')) return 'boolean';
+  if (values.every((v) => Number.isInteger(v))) return 'integer';
+  if (values.every((v) => typeof v === 'number')) return 'number';
+  return 'string';
 }
 
 function resolveRef(ref: string, defs: Record<string, unknown>): Record<string, unknown> | undefined {

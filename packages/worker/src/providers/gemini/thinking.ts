@@ -54,6 +54,20 @@ function budgetRange(name: string): BudgetRange | undefined {
   return undefined;
 }
 
+/**
+ * Gemini 3 refuses a model turn whose function calls carry no thought signature ("Function call is
+ * missing a thought_signature"); `-latest` aliases may be Gemini 3.
+ */
+export function requiresThoughtSignatures(targetModel: string): boolean {
+  const name = baseName(targetModel);
+  return isGemini3OrLater(name) || /^gemini-.*-latest$/.test(name);
+}
+
+/** Gemma on the Gemini API refuses a system instruction ("Developer instruction is not enabled"). */
+export function acceptsSystemInstruction(targetModel: string): boolean {
+  return !baseName(targetModel).startsWith('gemma-');
+}
+
 /** What a model that penalties are not enabled for refuses ("Penalty is not enabled for models/..."). */
 export function acceptsPenalties(targetModel: string): boolean {
   const name = baseName(targetModel);
