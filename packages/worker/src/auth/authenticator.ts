@@ -11,7 +11,7 @@
  */
 import type { GatewayConfig, LimitsConfig } from '@gatewayd/shared';
 import { GatewayError } from '@gatewayd/shared/errors';
-import { presentedKeys } from './credentials.js';
+import { isWellFormedKey, presentedKeys } from './credentials.js';
 import { fingerprintOf, GatewayKeyTable, sha256, type StoredGatewayKey } from './key-table.js';
 import { modelAllowed } from './model-glob.js';
 
@@ -31,6 +31,7 @@ export type AuthMode = GatewayConfig['auth']['mode'];
 
 const MISSING_KEY = 'missing API key: send it as "Authorization: Bearer <key>" or "x-api-key: <key>"';
 const UNSUPPORTED_SCHEME = 'the Authorization header is not "Bearer <key>": send the key as "Authorization: Bearer <key>" or "x-api-key: <key>"';
+const MALFORMED_KEY = 'malformed API key: a key is one token of printable characters without spaces, commas or quotes, sent as "Authorization: Bearer <key>" or "x-api-key: <key>"';
 const GATEWAY_KEY_IN_CLIENT_MODE = 'a gateway key cannot be used here (auth mode "client"): send your provider API key';
 
 export class Authenticator {
@@ -50,6 +51,7 @@ export class Authenticator {
       // An Authorization header of another scheme (Basic, a bare key) is a key sent wrongly, not none.
       return unauthorized(authorization.trim() === '' ? MISSING_KEY : UNSUPPORTED_SCHEME);
     }
+    for (const key of presented) if (!isWellFormedKey(key)) return unauthorized(MALFORMED_KEY);
     // Nothing to match against: skip hashing (a gateway mode without keys still fails closed below).
     if (this.keys.size === 0 && this.mode !== 'gateway') return openCaller(presented[0]);
     // Every presented key is checked, so a gateway key is recognised in whichever header it came.

@@ -30,9 +30,11 @@ export class ApiRequest implements BodySink {
   onBody(body: Buffer): void {
     const { deps, ex, headers, caller } = this;
     if (caller instanceof GatewayError) return sendGatewayError(ex, caller);
-    const raw = withoutBom(body);
-    const json = parseJsonBody(raw);
+    // One leading BOM is taken off (parseJsonBody ignores it, and it is not forwarded); a second
+    // one is not JSON.
+    const json = parseJsonBody(body);
     if (json instanceof GatewayError) return sendGatewayError(ex, json);
+    const raw = withoutBom(body);
     const call = validateCall(this.protocol, json);
     if (call instanceof GatewayError) return sendGatewayError(ex, call);
     observeCall(ex, call); // issue 5

@@ -15,6 +15,7 @@ export type MethodHandlers = Partial<Record<'get' | 'post' | 'put' | 'patch' | '
 export type RouteTable = Map<string, MethodHandlers>;
 
 const MAX_PATH_IN_MESSAGE = 200;
+const MODELS_PREFIX = '/v1/models';
 const ANTHROPIC_PREFIX = '/v1/messages';
 
 export interface DispatcherOptions {
@@ -67,8 +68,11 @@ export function createDispatcher(worker: WorkerState, routes: RouteTable, option
       const entry = routes.get(path) ?? wildcardEntry(routes, path);
       const handler = entry?.[method as keyof MethodHandlers];
       if (handler !== undefined) handler(ex, req);
-      else if (entry !== undefined) sendError(ex, 'GW_ERR_METHOD_NOT_ALLOWED', `method ${method.toUpperCase()} is not allowed on ${path.slice(0, MAX_PATH_IN_MESSAGE)}`, false, [['allow', allowedMethods(entry)]]);
-      else sendError(ex, 'GW_ERR_NOT_FOUND', `no route for ${method.toUpperCase()} ${path.slice(0, MAX_PATH_IN_MESSAGE)}`);
+      else if (entry !== undefined) {
+        // /v1/models* is shared: the Anthropic SDK (anthropic-version) gets its errors in its shape.
+        if (path.startsWith(MODELS_PREFIX) && req.getHeader('anthropic-version') !== '') ex.errorShape = 'anthropic';
+        sendError(ex, 'GW_ERR_METHOD_NOT_ALLOWED', `method ${method.toUpperCase()} is not allowed on ${path.slice(0, MAX_PATH_IN_MESSAGE)}`, false, [['allow', allowedMethods(entry)]]);
+      } else sendError(ex, 'GW_ERR_NOT_FOUND', `no route for ${method.toUpperCase()} ${path.slice(0, MAX_PATH_IN_MESSAGE)}`);
       // Native uWS aborts the whole process when a handler returns without answering or
       // watching for aborts: turn such a bug into a 500 instead.
       if (!ex.done && !ex.isAsync) throw new Error('the handler returned without answering');

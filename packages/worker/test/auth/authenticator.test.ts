@@ -147,6 +147,29 @@ t.test('a gateway key is never returned as providerKey, in any mode or header', 
   }
 });
 
+t.test('a key sent wrongly (a second Bearer, joined keys, quotes, spaces) is a 401 in every mode, never a provider key carrying a gateway key upstream', async (t) => {
+  const wrapped = (key: string): Presentation[] => [
+    { label: 'Bearer twice', authorization: `Bearer Bearer ${key}`, xApiKey: '' },
+    { label: 'Bearer in x-api-key', authorization: '', xApiKey: `Bearer ${key}` },
+    { label: 'x-api-key joined by a proxy', authorization: '', xApiKey: `${key}, ${key}` },
+    { label: 'authorization joined', authorization: `Bearer ${key},${key}`, xApiKey: '' },
+    { label: 'trailing word', authorization: `Bearer ${key} extra`, xApiKey: '' },
+    { label: 'quoted', authorization: `Bearer "${key}"`, xApiKey: '' },
+    { label: 'a control byte', authorization: '', xApiKey: `${key}\u0001` },
+  ];
+  for (const mode of ['gateway', 'client', 'hybrid'] as const) {
+    for (const withKeys of [true, false]) {
+      const auth = new Authenticator(authConfig(mode, withKeys));
+      for (const key of [TEAM_A, PROVIDER]) {
+        for (const p of wrapped(key)) assertUnauthorized(t, auth.authenticate(p.authorization, p.xApiKey), key);
+      }
+    }
+  }
+  const hybrid = new Authenticator(authConfig('hybrid'));
+  const plain = hybrid.authenticate('', 'sk-ant-api03-AbC_d-e.f~g+h/i=');
+  t.ok(isCaller(plain) && plain.providerKey === 'sk-ant-api03-AbC_d-e.f~g+h/i=', 'a well-formed provider key still passes');
+});
+
 t.test('gateway keys are kept only as digests and compared against every key', async (t) => {
   const auth = new Authenticator(authConfig('gateway'));
   const dump = inspect(auth, { depth: 10, showHidden: true });

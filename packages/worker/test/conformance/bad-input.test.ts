@@ -99,6 +99,10 @@ t.test('malformed and non-object JSON', async (t) => {
     openaiError(t, await send('POST', '/v1/chat/completions', openaiHeaders(), raw), 400, /^GW_ERR_BAD_(REQUEST|JSON)$/, 'invalid_request_error', `chat ${raw}`);
     anthropicError(t, await send('POST', '/v1/messages', anthropicHeaders(), raw), 400, 'invalid_request_error', `messages ${raw}`);
   }
+  // One byte order mark is ignored (and not forwarded); a second one is not JSON.
+  const body = JSON.stringify(fixtures.openai.text(MODELS.mock));
+  t.equal((await send('POST', '/v1/chat/completions', openaiHeaders(), `\ufeff${body}`)).status, 200, 'one BOM');
+  openaiError(t, await send('POST', '/v1/chat/completions', openaiHeaders(), `\ufeff\ufeff${body}`), 400, 'GW_ERR_BAD_JSON', 'invalid_request_error', 'chat with two BOMs');
   openaiError(t, await send('POST', '/v1/chat/completions', openaiHeaders(), ''), 400, /^GW_ERR_BAD_(REQUEST|JSON)$/, 'invalid_request_error', 'chat empty body');
   anthropicError(t, await send('POST', '/v1/messages', anthropicHeaders(), ''), 400, 'invalid_request_error', 'messages empty body');
 });
@@ -200,6 +204,8 @@ t.test('unknown paths and wrong methods', async (t) => {
   openaiError(t, await send('POST', '/v1/nope', openaiHeaders(), '{}'), 404, 'GW_ERR_NOT_FOUND', 'invalid_request_error', 'unknown path');
   openaiError(t, await send('GET', '/v1/chat/completions', openaiHeaders()), 405, 'GW_ERR_METHOD_NOT_ALLOWED', 'invalid_request_error', 'GET chat');
   anthropicError(t, await send('GET', '/v1/messages', anthropicHeaders()), 405, 'invalid_request_error', 'GET messages');
+  anthropicError(t, await send('POST', '/v1/models', anthropicHeaders(), '{}'), 405, 'invalid_request_error', 'POST models from the Anthropic SDK');
+  openaiError(t, await send('POST', '/v1/models', openaiHeaders(), '{}'), 405, 'GW_ERR_METHOD_NOT_ALLOWED', 'invalid_request_error', 'POST models from an OpenAI caller');
   t.equal((await send('GET', '/v1/chat/completions', openaiHeaders())).headers.allow, 'POST, OPTIONS', 'a 405 says what is allowed (RFC 9110)');
   t.equal((await send('OPTIONS', '/v1/chat/completions', {})).headers.allow, 'POST, OPTIONS', 'so does OPTIONS, per route');
   t.equal((await send('OPTIONS', '/v1/models', {})).headers.allow, 'GET, HEAD, OPTIONS');
