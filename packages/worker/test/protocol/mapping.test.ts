@@ -456,3 +456,9 @@ t.test('Gemma has no system instruction: the system text opens the first user tu
   t.equal(gemma.contents.length, 3);
   t.strictSame(openaiToGeminiRequest(request, 'gemini-2.5-flash').body.systemInstruction, { parts: [{ text: 'Be brief.' }] }, 'Gemini keeps it');
 });
+
+t.test('Gemini takes at most 5 stop sequences: more is a 400 naming the limit', async (t) => {
+  const request = (stop: string[]): ChatCompletionRequest => ({ model: 'm', messages: [{ role: 'user', content: 'Hi' }], stop });
+  t.strictSame(openaiToGeminiRequest(request(['a', 'b', 'c', 'd', 'e']), 'gemini-2.5-flash').body.generationConfig?.stopSequences, ['a', 'b', 'c', 'd', 'e']);
+  t.throws(() => openaiToGeminiRequest(request(['a', 'b', 'c', 'd', 'e', 'f']), 'gemini-2.5-flash'), { name: 'TranslationError', message: /at most 5 stop sequences; the request has 6/ });
+});

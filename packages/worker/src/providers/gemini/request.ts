@@ -124,6 +124,8 @@ function userPart(part: OpenaiUserContentPart): GeminiPart {
  * What Gemini 3 takes in place of the signature of a call it did not make (another target of the
  * model, Gemini 2.5, a client that rewrote the ids): Google's documented value for such histories.
  */
+const GEMINI_MAX_STOP_SEQUENCES = 5;
+
 export const SKIP_THOUGHT_SIGNATURE = 'skip_thought_signature_validator';
 
 function assistantParts(message: FunctionToolsAssistantMessage, toolNames: Map<string, string>, signaturesRequired: boolean): GeminiPart[] {
@@ -186,6 +188,9 @@ function geminiGenerationConfig(req: ChatCompletionRequest, targetModel: string)
   // vLLM's top_k -1 means "disabled"; Gemini takes only positive values.
   if (req.top_k != null && req.top_k > 0) config.topK = req.top_k;
   const stop = stopList(req.stop);
+  // Gemini's own limit; Anthropic callers may send more. Said here, naming the field, rather than
+  // as Gemini's translated 400.
+  if (stop && stop.length > GEMINI_MAX_STOP_SEQUENCES) throw new TranslationError(`Gemini accepts at most ${GEMINI_MAX_STOP_SEQUENCES} stop sequences; the request has ${stop.length}`);
   if (stop) config.stopSequences = stop;
   if (req.n != null && req.n > 1) config.candidateCount = req.n;
   // Gemini 2.5 and later refuse penalties ("Penalty is not enabled for models/..."): dropped there.
