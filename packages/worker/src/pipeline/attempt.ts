@@ -15,7 +15,7 @@ import { HttpCall } from '../upstream/call.js';
 import type { UpstreamHandle, UpstreamHeaders, UpstreamSink } from '../upstream/types.js';
 import { MAX_ANSWER_BYTES } from './answer-limit.js';
 import { ClientStream, type StreamOwner } from './client-stream.js';
-import { answerTooLargeFailure, clientErrorFrom, emptyStreamFailure, statusFailure, transportFailure, unreadableFailure } from './failures.js';
+import { answerTooLargeFailure, clientErrorFrom, emptyStreamFailure, redirectFailure, statusFailure, transportFailure, unreadableFailure } from './failures.js';
 import type { ProxyRequest } from './proxy.js';
 import { callerKeyOf, isBatched, isInProcess, type AttemptInput, type ExchangePlan, type TokenUsage, type UpstreamRequest } from './types.js';
 import { scrubBodyForCallers } from '../observe/secrets.js';
@@ -292,7 +292,11 @@ export class Attempt implements UpstreamSink, StreamOwner {
     const kind = classifyStatus(status);
     const clientKey = this.input.keyFromCaller;
     const passThrough = this.plan.sameProtocol && status >= 400 && status < 500;
-    if (kind === 'client_error' || kind === 'ok') {
+    if (kind === 'ok') {
+      this.settle({ ok: false, failure: redirectFailure(status, first(headers.location), target) });
+      return;
+    }
+    if (kind === 'client_error') {
       // The request itself is wrong: no other target will like it better.
       if (passThrough) sendBody(this.ex, status, first(headers['content-type']) ?? JSON_TYPE, body, upstreamHeaderList(headers));
       else sendGatewayError(this.ex, clientErrorFrom(status, body, target));

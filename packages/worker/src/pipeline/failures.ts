@@ -79,6 +79,26 @@ export function statusFailure(kind: FailureKind, status: number, body: Buffer, r
   return failure;
 }
 
+/**
+ * A redirect (or another non-2xx status under 400) where an API answer belongs: a base_url that is
+ * wrong (http for https) or a provider behind a moved front end. Not the request's fault, so it
+ * fails over and counts against the target like a 5xx. The target is named without its query (a
+ * Gemini key may ride there).
+ */
+export function redirectFailure(status: number, location: string | undefined, target: RouteTarget): AttemptFailure {
+  let where = '';
+  if (location !== undefined) {
+    try {
+      const url = new URL(location, 'http://relative.invalid');
+      where = url.origin === 'http://relative.invalid' ? ` to ${url.pathname}` : ` to ${url.origin}${url.pathname}`;
+    } catch {
+      where = '';
+    }
+  }
+  const message = `provider ${target.provider.name} answered ${status}${status >= 300 && status < 400 ? ` (a redirect${where.slice(0, MAX_MESSAGE)}: check its base_url)` : ''} instead of an answer`;
+  return { kind: 'server_error', status, error: new GatewayError('GW_ERR_UPSTREAM_ERROR', message) };
+}
+
 /** The caller's error for an upstream 4xx: the same class of status (the request is at fault). */
 function clientErrorCode(status: number): ErrorCode {
   if (status === 404) return 'GW_ERR_NOT_FOUND';

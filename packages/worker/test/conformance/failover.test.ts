@@ -41,6 +41,8 @@ const breaker = await fake('breaker', 'openai', { text: 'Hello from the recovere
 const crossFirst = await fake('crossfirst', 'openai');
 const crossSecond = await fake('crosssecond', 'anthropic', { text: 'Hello from the Anthropic backup.' });
 const keyed = await fake('keyed', 'openai', { requireKey: 'sk-good' });
+const redirect = await fake('redirect', 'openai');
+const redirectOnly = await fake('redirectonly', 'openai');
 
 const model = (name: string, ...targets: string[]) => `  - { name: ${name}, targets: [${targets.map((p) => `{ provider: ${p}, model: m-${p} }`).join(', ')}] }`;
 const yaml = `
@@ -67,6 +69,8 @@ ${model('all-anthropic', 'allc', 'alld')}
 ${model('breaker-then-backup', 'breaker', 'backup')}
 ${model('cross', 'crossfirst', 'crosssecond')}
 ${model('keyed', 'keyed')}
+${model('redirect-then-backup', 'redirect', 'backup')}
+${model('redirect-only', 'redirectonly')}
 `;
 const gw = await startGateway(t, yaml, { workers: 1 });
 const openai = openaiClient(gw);
@@ -109,6 +113,21 @@ t.test('500 before the first byte: the next target answers (plain and streamed)'
   t.equal(err500.requests.length, 2, 'the failing target was tried once per request');
   t.equal(backup.requests.length, 2, 'the backup answered both');
   t.equal((backup.requests[1]?.body as Json).model, 'm-backup', 'the backup gets its own model name');
+});
+
+t.test('a redirect where an answer belongs (a wrong base_url): the next target answers; alone, a 502 that says so', async (t) => {
+  resetAll();
+  const moved = { kind: 'status' as const, status: 301, headers: { location: 'https://api.example.com/v1/chat/completions?key=sk-secret-in-query' }, body: '' };
+  redirect.script([moved]);
+  const res = await openai.chat.completions.create(fixtures.openai.text('redirect-then-backup'));
+  t.equal(res.choices[0]?.message.content, BACKUP, 'failed over');
+  t.equal(redirect.requests.length, 1);
+  redirectOnly.script([moved, moved, moved]);
+  const err = await rejection(openai.chat.completions.create(fixtures.openai.text('redirect-only')));
+  t.ok(err instanceof OpenAI.APIError && err.status === 502, `502: ${String(err)}`);
+  t.match(String((err as InstanceType<typeof OpenAI.APIError>).message), /answered 301 \(a redirect to https:\/\/api\.example\.com\/v1\/chat\/completions: check its base_url\)/);
+  t.notOk(String(err).includes('sk-secret-in-query'), 'the query of the location is not quoted');
+  t.equal(redirectOnly.requests.length, 3, 'retried like a 5xx');
 });
 
 t.test('429 with retry-after: failover to the next target', async (t) => {
