@@ -158,19 +158,27 @@ t.test('summary and redaction show keys only as SHA-256 fingerprints', async (t)
   }
 });
 
-t.test('secrets in URLs are hidden too: a Redis ?password=, base_url userinfo and key query, a cookie header', async (t) => {
+t.test('secrets in URLs are hidden too: a Redis ?password=, a cookie header; base_url userinfo and query are refused without showing them', async (t) => {
   const text = `
 state: { backend: redis, redis: { url: "redis://127.0.0.1:6390/0?password=redisq-SECRET-q" } }
 providers:
-  - { name: p, type: openai, base_url: "https://user:basepw-SECRET-b@example.test/v1?api_key=query-SECRET-k", headers: { cookie: "session=cookie-SECRET-c" } }
+  - { name: p, type: openai, base_url: "https://example.test/v1", headers: { cookie: "session=cookie-SECRET-c" } }
 models: [{ name: m, targets: [{ provider: p, model: x }] }]
 `;
   const { config } = loadConfigText(text, 'x.yaml', {});
   const shown = [summarizeConfig(config, 'x.yaml').join('\n'), JSON.stringify(redactConfig(config))];
-  for (const secret of ['redisq-SECRET-q', 'basepw-SECRET-b', 'query-SECRET-k', 'cookie-SECRET-c']) {
+  for (const secret of ['redisq-SECRET-q', 'cookie-SECRET-c']) {
     for (const text of shown) t.notMatch(text, secret, `${secret} hidden`);
   }
   t.match(shown[0], `password=sha256%3A${fingerprint('redisq-SECRET-q')}`, 'as a fingerprint');
+  const refused = (url: string) => errorsOf(() => loadConfigText(`providers: [{ name: p, type: openai, base_url: "${url}" }]\n`, 'x.yaml', {})).join('\n');
+  const userinfo = refused('https://user:basepw-SECRET-b@example.test/v1');
+  t.match(userinfo, /providers\[0\]\.base_url: credentials in the URL are not sent/);
+  t.notMatch(userinfo, 'basepw-SECRET-b');
+  const query = refused('https://example.test/v1?api_key=query-SECRET-k');
+  t.match(query, /providers\[0\]\.base_url: a query or fragment would land in the middle of the endpoint paths: put query parameters in query/);
+  t.notMatch(query, 'query-SECRET-k');
+  t.match(refused('ftp://example.test/v1'), /base_url: the scheme must be http or https, got "ftp"/);
 });
 
 t.test('${VAR} in numeric and boolean fields', async (t) => {

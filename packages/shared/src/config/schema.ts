@@ -54,10 +54,28 @@ export const GatewayKeySchema = z.strictObject({
 
 export const ProviderTypeSchema = z.enum(['openai', 'anthropic', 'gemini', 'mock']);
 
+/**
+ * An http(s) URL with at most a path: the endpoint paths are appended to it, so a query or fragment
+ * would end up in the middle of them, and credentials in it would never be sent. Query parameters
+ * go in `query`, credentials in `api_keys` or `headers`.
+ */
+const BaseUrlSchema = z.url().superRefine((value, ctx) => {
+  const url = new URL(value);
+  const problem =
+    url.protocol !== 'http:' && url.protocol !== 'https:'
+      ? `the scheme must be http or https, got "${url.protocol.slice(0, -1)}"`
+      : url.username !== '' || url.password !== ''
+        ? 'credentials in the URL are not sent: put the key in api_keys (or a header in headers)'
+        : url.search !== '' || url.hash !== ''
+          ? 'a query or fragment would land in the middle of the endpoint paths: put query parameters in query'
+          : undefined;
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 export const ProviderSchema = z.strictObject({
   name: nonEmpty,
   type: ProviderTypeSchema,
-  base_url: z.url().optional(),
+  base_url: BaseUrlSchema.optional(),
   /** Empty strings (unset ${ENV}) are dropped by the loader. */
   api_keys: z.array(z.string()).default([]),
   headers: z.record(z.string(), z.string()).default({}),
