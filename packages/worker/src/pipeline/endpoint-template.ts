@@ -33,6 +33,8 @@ export interface EndpointTemplate {
   /** Header names the provider config sets: they win over forwarded client headers. */
   configured: ReadonlySet<string>;
   connections: number;
+  /** The name a `host` header in the provider config gives (no port): TLS asks for it and checks it. */
+  servername: string | undefined;
 }
 
 /** Header names that carry a credential when a provider config sets them. */
@@ -73,7 +75,23 @@ export function makeTemplate(url: string, headers: Record<string, string>, provi
     credentialsReplaceKey: authHeader !== null && credentials.includes(authHeader),
     configured: new Set(Object.keys(provider.headers).map((name) => name.toLowerCase())),
     connections: provider.max_connections,
+    servername: hostOverrideName(provider.headers),
   };
+}
+
+/**
+ * The host name of a `host` header set in the provider config (a virtual host behind a fixed
+ * address): over TLS the connection must name it too (SNI) and the certificate must be for it.
+ */
+function hostOverrideName(headers: Record<string, string>): string | undefined {
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() !== 'host') continue;
+    const host = value.trim();
+    // [v6]:port, name:port or a bare name; an IP address takes no SNI.
+    const bare = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+    return bare === '' ? undefined : bare;
+  }
+  return undefined;
 }
 
 export class TemplateCache {
@@ -128,6 +146,7 @@ export function httpRequest(template: EndpointTemplate, headers: string[], body:
     headers,
     body,
     connections: template.connections,
+    servername: template.servername,
     headersTimeout: input.headersTimeout,
     bodyTimeout: input.bodyTimeout,
   };

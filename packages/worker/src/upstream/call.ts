@@ -27,7 +27,7 @@ export class HttpCall implements Exchange, UpstreamHandle {
   start(pools: PoolRegistry, request: HttpUpstreamRequest): void {
     if (this.aborted) return;
     try {
-      const pool = pools.get(request.origin, request.connections);
+      const pool = pools.get(request.origin, request.connections, request.servername);
       const bodyBytes = typeof request.body === 'string' ? Buffer.byteLength(request.body) : request.body.length;
       this.head = requestHead('POST', request.path, pool.hostHeader, request.headers, bodyBytes);
       this.pool = pool;

@@ -18,11 +18,12 @@ export class PoolRegistry {
    * is not http(s). Providers on one origin share a pool only when their max_connections agree:
    * each keeps its own limit.
    */
-  get(origin: string, connections: number): H1Pool {
-    const key = `${connections} ${origin}`;
+  get(origin: string, connections: number, servername?: string): H1Pool {
+    // A TLS server name of its own is another pool: its connections are for that name only.
+    const key = servername === undefined ? `${connections} ${origin}` : `${connections} ${origin} ${servername}`;
     const existing = this.pools.get(key);
     if (existing !== undefined) return existing;
-    const pool = new H1Pool(origin, { maxConnections: connections, connectTimeoutMs: CONNECT_TIMEOUT_MS, keepAliveMs: KEEP_ALIVE_MS });
+    const pool = new H1Pool(origin, { maxConnections: connections, connectTimeoutMs: CONNECT_TIMEOUT_MS, keepAliveMs: KEEP_ALIVE_MS, servername });
     if (this.closed) pool.destroy();
     else this.pools.set(key, pool);
     return pool;

@@ -16,6 +16,8 @@ export interface HttpUpstreamRequest {
   body: Buffer | string;
   /** Pool size for the origin (provider.max_connections); used when the pool is created. */
   connections: number;
+  /** TLS server name when it is not the origin's host (a configured `host` header). */
+  servername?: string | undefined;
   /** Time allowed until the response headers (provider.timeout ?? server.request_timeout). */
   headersTimeout: number;
   /** Longest silence between body chunks (server.stream_idle_timeout). */

@@ -455,3 +455,37 @@ t.test('https: TLS with SNI to a trusted certificate; an untrusted one is a conn
   t.same(JSON.parse(stdout), { status: 200, body: '{"tls":true}' });
   t.equal(servername, 'localhost', 'SNI sent');
 });
+
+t.test('https to a fixed address with a configured host header: TLS names that host (SNI) and checks the certificate against it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatewayd-h1-vhost-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=api.internal', '-addext', 'subjectAltName=DNS:api.internal'], { encoding: 'utf8' });
+  t.equal(made.status, 0, made.status === 0 ? 'openssl made a certificate' : made.stderr);
+  const seen: Array<{ servername: string | undefined; host: string | undefined }> = [];
+  const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
+    seen.push({ servername: (req.socket as unknown as { servername?: string }).servername, host: req.headers.host });
+    res.end('{"vhost":true}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = fileURLToPath(new URL('./fixtures/h1-request.ts', import.meta.url));
+  const run = async (...args: string[]) => {
+    const child = spawn(process.execPath, [...process.execArgv.filter((arg) => arg.includes('tsx')), client, origin, ...args], { env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') } });
+    t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    return { code, stdout, stderr };
+  };
+  const named = await run('api.internal');
+  t.equal(named.code, 0, named.stderr);
+  t.same(JSON.parse(named.stdout || 'null'), { status: 200, body: '{"vhost":true}' });
+  t.same(seen, [{ servername: 'api.internal', host: 'api.internal' }], 'SNI and Host name the virtual host');
+  const bare = await run();
+  t.equal(bare.code, 1, 'without the name, the certificate is not for the address');
+  t.match(bare.stderr, /api\.internal|altname|IP/i);
+});
+

@@ -39,6 +39,8 @@ export interface Endpoint {
   host: string;
   port: number;
   connectTimeoutMs: number;
+  /** TLS server name when not `host` (a configured `host` header); Node checks the certificate against it. */
+  servername?: string | undefined;
 }
 
 /**
@@ -47,6 +49,12 @@ export interface Endpoint {
  * 64 KiB buffer per read and runs it through the Readable stream machinery.
  */
 const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+
+/** SNI name: the configured one, else the host unless it is an IP address (SNI takes names only). */
+function serverNameOf(endpoint: Endpoint): string | undefined {
+  const name = endpoint.servername ?? endpoint.host;
+  return isIP(name) === 0 ? name : undefined;
+}
 
 const enum TimerKind {
   None,
@@ -98,7 +106,7 @@ export class H1Connection implements ResponseEvents {
     };
     const options = { host: endpoint.host, port: endpoint.port, onread };
     this.socket = endpoint.tls
-      ? tlsConnect({ ...options, servername: isIP(endpoint.host) === 0 ? endpoint.host : undefined, ALPNProtocols: ['http/1.1'] })
+      ? tlsConnect({ ...options, servername: serverNameOf(endpoint), ALPNProtocols: ['http/1.1'] })
       : netConnect(options);
     this.socket.setNoDelay(true);
     this.socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => {

@@ -13,6 +13,8 @@ export interface PoolOptions {
   maxConnections: number;
   connectTimeoutMs: number;
   keepAliveMs: number;
+  /** TLS server name (SNI and the certificate check) when not the origin's host. */
+  servername?: string | undefined;
 }
 
 const SWEEP_MS = 1_000;
@@ -44,6 +46,7 @@ export class H1Pool implements ConnectionOwner {
       host: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
       port: url.port === '' ? (tls ? 443 : 80) : Number(url.port),
       connectTimeoutMs: options.connectTimeoutMs,
+      servername: options.servername,
     };
     this.hostHeader = url.host;
     this.sweeper = setInterval(() => this.closeExpiredIdle(Date.now()), SWEEP_MS);
