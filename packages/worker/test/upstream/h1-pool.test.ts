@@ -2,7 +2,7 @@
  * gatewayd's HTTP/1.1 upstream client against real sockets: node:http servers and raw TCP servers
  * that write exactly the bytes a test needs (stalls, early closes, huge bodies), and TLS.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -424,6 +424,23 @@ t.test('backpressure: a sink that returns false stops the reads until resume()',
   t.equal(done.body.length, total, 'every byte after resume');
 });
 
+/**
+ * One call in a child process that trusts `cert` (the CA store is read at startup: NODE_EXTRA_CA_CERTS);
+ * `host`: a host header, also the TLS server name. Not spawnSync: this process's server must keep answering.
+ */
+async function requestTrusting(t: Test, cert: string, origin: string, host?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const client = fileURLToPath(new URL('./fixtures/h1-request.ts', import.meta.url));
+  const args = host === undefined ? [client, origin] : [client, origin, host];
+  const child = spawn(process.execPath, [...process.execArgv.filter((arg) => arg.includes('tsx')), ...args], { env: { ...process.env, NODE_EXTRA_CA_CERTS: cert } });
+  t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  return { code, stdout, stderr };
+}
+
 t.test('https: TLS with SNI to a trusted certificate; an untrusted one is a connect failure', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gatewayd-h1-tls-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -441,16 +458,7 @@ t.test('https: TLS with SNI to a trusted certificate; an untrusted one is a conn
   const untrusted = await request(registry(t), { origin }).answer;
   t.match(classifyTransportError(untrusted.error!), { kind: 'connect' }, `untrusted: ${untrusted.error?.message}`);
 
-  // Trust comes from the process's CA store: a child process with NODE_EXTRA_CA_CERTS.
-  const client = fileURLToPath(new URL('./fixtures/h1-request.ts', import.meta.url));
-  // (Not spawnSync: this process's server must keep answering.)
-  const child = spawn(process.execPath, [...process.execArgv.filter((arg) => arg.includes('tsx')), client, origin], { env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') } });
-  t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const { code, stdout, stderr } = await requestTrusting(t, join(dir, 'cert.pem'), origin);
   t.equal(code, 0, stderr);
   t.same(JSON.parse(stdout), { status: 200, body: '{"tls":true}' });
   t.equal(servername, 'localhost', 'SNI sent');
@@ -469,22 +477,11 @@ t.test('https to a fixed address with a configured host header: TLS names that h
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = fileURLToPath(new URL('./fixtures/h1-request.ts', import.meta.url));
-  const run = async (...args: string[]) => {
-    const child = spawn(process.execPath, [...process.execArgv.filter((arg) => arg.includes('tsx')), client, origin, ...args], { env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') } });
-    t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-    return { code, stdout, stderr };
-  };
-  const named = await run('api.internal');
+  const named = await requestTrusting(t, join(dir, 'cert.pem'), origin, 'api.internal');
   t.equal(named.code, 0, named.stderr);
   t.same(JSON.parse(named.stdout || 'null'), { status: 200, body: '{"vhost":true}' });
   t.same(seen, [{ servername: 'api.internal', host: 'api.internal' }], 'SNI and Host name the virtual host');
-  const bare = await run();
+  const bare = await requestTrusting(t, join(dir, 'cert.pem'), origin);
   t.equal(bare.code, 1, 'without the name, the certificate is not for the address');
   t.match(bare.stderr, /api\.internal|altname|IP/i);
 });
