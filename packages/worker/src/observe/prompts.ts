@@ -46,6 +46,9 @@ function textOf(doc: unknown): string {
         for (const call of part.tool_calls) {
           const fn = isObject(call) && isObject(call.function) ? call.function : null;
           if (fn && typeof fn.arguments === 'string') out += fn.arguments;
+          // A custom tool's call (GPT-5) carries free-form input instead.
+          const custom = isObject(call) && isObject(call.custom) ? call.custom : null;
+          if (custom && typeof custom.input === 'string') out += custom.input;
         }
       }
     }

@@ -18,6 +18,11 @@ export interface HubStreamDecoder {
   /** The upstream finished the stream properly (as far as EOF so far shows). */
   readonly complete: boolean;
   readonly usage: OpenaiUsage | undefined;
+  /**
+   * Chunks decoded so far, by decoders of formats whose usage comes only at the end (OpenAI's):
+   * about a token each, for an estimate when the usage never arrives.
+   */
+  readonly chunkEvents?: number;
 }
 
 /** Hub chunks -> the caller's stream text. */

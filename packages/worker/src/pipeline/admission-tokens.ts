@@ -57,12 +57,25 @@ export function estimateRequest(call: ClientCall): TokenEstimate {
  * - a stream cut before its final usage (usage.partial): the prompt as reported and the
  *   reserved output, since the rest of the answer may have been generated (and billed) anyway;
  * - an answer was delivered without usage (a server that reports none, a stream cut by an abort,
- *   a failure or the drain): the reservation, since how much was generated is unknown;
+ *   a failure or the drain), or with the gateway's own estimate of it (usage.estimated): the
+ *   reservation, since how much was generated is unknown;
  * - no answer was delivered (every attempt failed, or nothing was sent upstream at all): the
  *   prompt estimate, which is what was sent.
  */
 export function settledTokens(usage: TokenUsage | undefined, estimate: TokenEstimate, answered: boolean): number {
-  if (usage?.partial === true) return usage.prompt + Math.max(usage.completion, estimate.output);
-  if (usage !== undefined) return usage.prompt + usage.completion;
-  return answered ? estimate.prompt + estimate.output : estimate.prompt;
+  if (usage === undefined || usage.estimated === true) return answered ? estimate.prompt + estimate.output : estimate.prompt;
+  if (usage.partial === true) return usage.prompt + Math.max(usage.completion, estimate.output);
+  return usage.prompt + usage.completion;
+}
+
+/**
+ * Usage of an OpenAI-format stream whose usage never came (cut before it, or a server that sends
+ * none): the prompt as estimated, a token per streamed chunk (the role's first aside). Both were
+ * processed and billed; marked estimated (limits keep the reservation, the cache stores none)
+ * and partial when the stream was cut.
+ */
+export function usageEstimate(prompt: number, chunks: number, complete: boolean): TokenUsage {
+  const usage: TokenUsage = { prompt, completion: Math.max(0, chunks - 1), estimated: true };
+  if (!complete) usage.partial = true;
+  return usage;
 }

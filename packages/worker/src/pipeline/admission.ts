@@ -288,7 +288,8 @@ class GuardedRequest implements Cancellable {
     this.capture = null;
     if (capture === null || this.cacheKey === null) return null;
     try {
-      return capture.entry(proxy.usage);
+      // The gateway's own estimate is no usage to replay as the provider's.
+      return capture.entry(proxy.usage?.estimated === true ? undefined : proxy.usage);
     } catch (err) {
       this.deps.logger.warn({ err, reqId: this.ex.id }, 'could not store an answer in the response cache');
       return null;

@@ -19,6 +19,7 @@ export class OpenaiSseDecoder implements HubStreamDecoder {
   private sawDone = false;
   private finish: OpenaiFinishReason | null = null;
   usage: OpenaiUsage | undefined;
+  chunkEvents = 0;
 
   /** [DONE], or EOF after a finish_reason (servers that omit [DONE]). */
   get complete(): boolean {
@@ -44,6 +45,7 @@ export class OpenaiSseDecoder implements HubStreamDecoder {
       const chunk = JSON.parse(event.data) as ChatCompletionChunk & { error?: { message?: string; type?: string } };
       if (chunk.error) throw new UpstreamStreamError(chunk.error.type ?? 'api_error', chunk.error.message ?? 'upstream stream error');
       if (chunk.usage) this.usage = chunk.usage;
+      else this.chunkEvents++;
       const finish = chunk.choices?.[0]?.finish_reason;
       if (finish) this.finish = finish;
       out.push(hubChunk(chunk));

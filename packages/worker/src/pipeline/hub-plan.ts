@@ -5,6 +5,7 @@
  */
 import type { ChatCompletionRequest } from '@gatewayd/shared';
 import { usageFromOpenai, type ChatProviderSide, type HubStreamDecoder, type HubStreamEncoder } from './adapter.js';
+import { estimateRequest, usageEstimate } from './admission-tokens.js';
 import type { ChatClientSide } from './clients.js';
 import type { AttemptInput, ChunkWriter, ClientRequest, ExchangePlan, PlainAnswer, StreamRelay, TokenUsage, UpstreamRequest } from './types.js';
 
@@ -36,14 +37,16 @@ export class HubPlan<B> implements ExchangePlan {
   }
 
   stream(input: AttemptInput): StreamRelay {
-    return new TranslatedRelay(this.provider.decoder(input), this.client.encoder(this.body, this.clientRequest));
+    return new TranslatedRelay(this.provider.decoder(input), this.client.encoder(this.body, this.clientRequest), () => estimateRequest(this.clientRequest.call).prompt);
   }
 }
 
 export class TranslatedRelay implements StreamRelay {
+  /** `promptEstimate`: for a stream whose usage never came (see usage()). */
   constructor(
     private readonly decoder: HubStreamDecoder,
     private readonly encoder: HubStreamEncoder,
+    private readonly promptEstimate?: () => number,
   ) {}
 
   push(chunk: Buffer, out: ChunkWriter): void {
@@ -65,7 +68,11 @@ export class TranslatedRelay implements StreamRelay {
   }
 
   usage(): TokenUsage | undefined {
-    return usageFromOpenai(this.decoder.usage);
+    const reported = usageFromOpenai(this.decoder.usage);
+    const chunks = this.decoder.chunkEvents ?? 0;
+    if (reported !== undefined || chunks === 0 || this.promptEstimate === undefined) return reported;
+    // As for OpenAI callers (OpenaiPassthroughRelay.usage): estimates for the metrics.
+    return usageEstimate(this.promptEstimate(), chunks, this.decoder.complete);
   }
 
   /** The upstream's end event arrived: what breaks afterwards does not make the answer partial. */

@@ -61,6 +61,12 @@ export interface TokenUsage {
    * so far (Anthropic's message_start says 1, Gemini's counts grow), a lower bound.
    */
   partial?: true;
+  /**
+   * No upstream reported these figures: the gateway estimated them (a prompt estimate, a token per
+   * streamed chunk) for the token and cost metrics. Limits keep the reservation for such an answer,
+   * and the cache stores no usage for it.
+   */
+  estimated?: true;
 }
 
 /** One attempt against one target. */

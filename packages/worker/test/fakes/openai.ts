@@ -135,7 +135,7 @@ export function startFakeOpenai(opts: FakeOptions = {}): Promise<FakeUpstream> {
       });
     }
 
-    const includeUsage = (body.stream_options as Json | undefined)?.include_usage === true;
+    const includeUsage = opts.streamUsage !== false && (body.stream_options as Json | undefined)?.include_usage === true;
     const chunk = (choices: unknown[]): Json => ({
       id,
       object: 'chat.completion.chunk',

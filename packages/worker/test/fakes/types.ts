@@ -51,6 +51,8 @@ export interface FakeOptions {
   toolArguments?: Record<string, unknown>;
   /** When set, any other model gets the provider's "model not found" error. */
   knownModels?: string[];
+  /** false: streams carry no usage even when asked (OpenAI-compatible servers that ignore include_usage). */
+  streamUsage?: boolean;
 }
 
 export interface FakeUpstream {

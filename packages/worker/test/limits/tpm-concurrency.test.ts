@@ -29,7 +29,8 @@ for (const backend of ['local', 'redis'] as const) {
     const thrifty = await startFakeOpenai({ usage: { prompt: 25, completion: 9, cached: 0 } });
     const hungry = await startFakeAnthropic({ usage: { prompt: 80, completion: 15, cached: 0 } });
     const failing = await startFakeOpenai();
-    t.teardown(() => Promise.all([thrifty.close(), hungry.close(), failing.close()]));
+    const silent = await startFakeOpenai({ streamUsage: false });
+    t.teardown(() => Promise.all([thrifty.close(), hungry.close(), failing.close(), silent.close()]));
 
 
     // One worker: a settle and the next request's admit then reach the store in order.
@@ -46,7 +47,9 @@ for (const backend of ['local', 'redis'] as const) {
       - { name: hungry, type: anthropic, base_url: "${hungry.url}", api_keys: ["sk-ant-hungry"] }
       - { name: failing, type: openai, base_url: "${failing.url}", api_keys: ["sk-failing"] }
       - { name: local, type: mock, chunks: 4 }
+      - { name: silent, type: openai, base_url: "${silent.url}", api_keys: ["sk-silent"] }
     models:
+      - { name: silent, limits: { tpm: 100 }, targets: [{ provider: silent, model: gpt-4o-mini }] }
       - { name: thrifty, limits: { tpm: 100 }, targets: [{ provider: thrifty, model: gpt-4o-mini }] }
       - { name: hungry, limits: { tpm: 100 }, targets: [{ provider: hungry, model: claude-sonnet-4-20250514 }] }
       - { name: cached, limits: { tpm: 100 }, targets: [{ provider: thrifty, model: gpt-4o-mini }] }
@@ -74,6 +77,20 @@ for (const backend of ['local', 'redis'] as const) {
       t.equal(header(third, 'x-ratelimit-remaining-tokens'), '32');
       t.match(JSON.parse(third.body) as Json, { error: { code: 'GW_ERR_RATE_LIMITED', message: /tokens per minute/ } });
       t.equal(thrifty.requests.length, 2, 'the refused request never reached the upstream');
+    });
+
+    t.test('a stream from a server that reports no usage keeps its whole reservation, and its cached answer carries no usage', async (t) => {
+      const stream = chatBody('silent', PROMPT, { stream: true, max_tokens: 50 });
+      const first = await post(gw.url, '/v1/chat/completions', stream, AUTH);
+      t.equal(first.status, 200);
+      t.ok(first.body.endsWith('data: [DONE]\n\n'), 'the stream completed');
+      t.notMatch(first.body, /"usage":\{/, 'no usage from the upstream');
+      // 60 reserved and kept: a gateway estimate (10 + a token per chunk) is no reason to give any back.
+      const second = await post(gw.url, '/v1/chat/completions', stream, { ...AUTH, ...noCache });
+      t.equal(second.status, 429, '60 + 60 > 100');
+      const hit = await post(gw.url, '/v1/chat/completions', chatBody('silent', PROMPT, { max_tokens: 50 }), AUTH);
+      t.equal(header(hit, 'x-cache'), 'HIT');
+      t.notOk((JSON.parse(hit.body) as Json).usage, 'no made-up usage in the cached answer');
     });
 
     t.test('streamed usage higher than the estimate: the second request is refused', async (t) => {

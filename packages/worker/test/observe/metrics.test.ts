@@ -237,4 +237,11 @@ models: [{ name: cut, targets: [{ provider: up, model: gpt-4o-mini, price: { inp
   t.ok(prompt > 0, `the prompt estimate: ${prompt}`);
   const cost = sum(text, 'llm_gateway_cost_dollars_total');
   t.ok(near(cost, (prompt * 1 + 4 * 2) / 1e6), `cost ${cost}`);
+
+  // The same cut for an Anthropic caller (translated from the OpenAI stream).
+  cutting.script([{ kind: 'reset-mid-stream', afterEvents: 5 }]);
+  const messages = await http(gw.port, 'POST', '/v1/messages', { model: 'cut', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'count me anyway' }] }, { 'anthropic-version': '2023-06-01' });
+  t.equal(messages.status, 200, 'the Anthropic stream began');
+  await until('the Anthropic caller tokens', async () => (sample(await scrape(gw), 'llm_gateway_tokens_total{type="completion"}') ?? 0) > 4);
+  t.equal(sample(await scrape(gw), 'llm_gateway_tokens_total{type="completion"}'), 8, 'a token per chunk for the Anthropic caller too');
 });

@@ -52,6 +52,9 @@ t.test('completion capture: plain answers and SSE streams of both protocols', as
   const plain = new CompletionCapture();
   plain.answer(Buffer.from(JSON.stringify({ choices: [{ message: { content: 'Hi', tool_calls: [{ function: { arguments: '{"a":1}' } }] } }] })));
   t.equal(plain.text(), 'Hi{"a":1}');
+  const custom = new CompletionCapture();
+  custom.answer(Buffer.from(JSON.stringify({ choices: [{ message: { content: null, tool_calls: [{ type: 'custom', custom: { name: 'apply_patch', input: '*** Begin Patch' } }] } }] })));
+  t.equal(custom.text(), '*** Begin Patch', "a custom tool call's input (GPT-5)");
   const anthropic = new CompletionCapture();
   anthropic.answer(JSON.stringify({ content: [{ type: 'text', text: 'Hello' }, { type: 'tool_use', input: { b: 2 } }] }));
   t.equal(anthropic.text(), 'Hello{"b":2}');

@@ -26,7 +26,7 @@ t.test('JSON output without structured outputs (json_object, or a schema to Clau
     openaiToAnthropicRequest({ ...chat([{ role: 'user', content: 'Largest city of Italy?' }]), response_format: format, ...extra } as unknown as ChatCompletionRequest, model);
   const plain = ask({ type: 'json_object' }, 'claude-sonnet-4-5');
   t.match(plain.tools, [{ name: 'json_output', input_schema: { type: 'object' } }]);
-  t.same(plain.tool_choice, { type: 'tool', name: 'json_output' });
+  t.same(plain.tool_choice, { type: 'tool', name: 'json_output', disable_parallel_tool_use: true }, 'forced, once');
   t.equal(jsonOutputToolOf(plain), 'json_output', 'marked for the response mapping');
   t.equal(plain.system, undefined, 'no instruction');
   t.equal(JSON.stringify(plain).includes('gatewayd'), false, 'the mark is not sent');
@@ -57,6 +57,8 @@ t.test("the forced JSON tool's input comes back as the text, plain and streamed,
   t.equal(plain.choices[0]?.message.tool_calls, undefined);
   t.equal(plain.choices[0]?.finish_reason, 'stop');
   t.equal(anthropicToOpenaiResponse(message).choices[0]?.finish_reason, 'tool_calls', 'without the mark: an ordinary tool call');
+  const twice = { ...message, content: [...message.content, { type: 'tool_use', id: 'toolu_2', name: 'json_output', input: { city: 'Milan' } }] } as unknown as AnthropicMessage;
+  t.equal(anthropicToOpenaiResponse(twice, { jsonTool: 'json_output' }).choices[0]?.message.content, '{"city":"Rome"}', 'a second call is left out: one JSON document');
   const stream = new AnthropicToOpenaiStream({ jsonTool: 'json_output' });
   const events = [
     { type: 'message_start', message: { ...message, content: [], stop_reason: null } },
@@ -64,6 +66,9 @@ t.test("the forced JSON tool's input comes back as the text, plain and streamed,
     { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"city": ' } },
     { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '"Rome"}' } },
     { type: 'content_block_stop', index: 0 },
+    { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'toolu_2', name: 'json_output', input: {} } },
+    { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"city":"Milan"}' } },
+    { type: 'content_block_stop', index: 1 },
     { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 5 } },
     { type: 'message_stop' },
   ] as unknown as AnthropicStreamEvent[];

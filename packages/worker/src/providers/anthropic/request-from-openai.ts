@@ -131,7 +131,8 @@ export function openaiToAnthropicRequest(
   } else if (jsonTool !== undefined) {
     // The answer is this tool's input, which the response mapping turns back into the text.
     out.tools = [jsonTool];
-    out.tool_choice = { type: 'tool', name: jsonTool.name };
+    // One call: two would be two JSON documents in one answer.
+    out.tool_choice = { type: 'tool', name: jsonTool.name, disable_parallel_tool_use: true };
     (out as JsonOutputMarked)[JSON_OUTPUT_TOOL] = jsonTool.name;
   } else if (format?.type === 'json_object' || format?.type === 'json_schema') {
     const schema = format.type === 'json_schema' && format.json_schema.schema ? ` matching this JSON Schema: ${JSON.stringify(format.json_schema.schema)}` : '';

@@ -29,7 +29,8 @@ export function anthropicToOpenaiResponse(res: AnthropicMessage, ctx: OpenaiResp
     if (block.type === 'text') text += block.text;
     else if (block.type === 'thinking') reasoning += block.thinking;
     else if (block.type === 'tool_use' && ctx.jsonTool !== undefined && block.name === ctx.jsonTool) {
-      text += JSON.stringify(block.input ?? {});
+      // One JSON document: a second call (which disable_parallel_tool_use forbids) is left out.
+      if (!answeredByJsonTool) text += JSON.stringify(block.input ?? {});
       answeredByJsonTool = true;
     } else if (block.type === 'tool_use') {
       toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });

@@ -84,6 +84,11 @@ export class AnthropicToOpenaiStream {
           return block.text ? [this.chunk({ content: block.text })] : [];
         }
         if (block.type === 'tool_use' && this.jsonTool !== undefined && block.name === this.jsonTool) {
+          // One JSON document: a second call (which disable_parallel_tool_use forbids) is left out.
+          if (this.answeredByJsonTool) {
+            this.blocks.set(event.index, { kind: 'other', toolIndex: -1 });
+            return [];
+          }
           this.answeredByJsonTool = true;
           const input = block.input !== null && typeof block.input === 'object' && Object.keys(block.input).length > 0 ? JSON.stringify(block.input) : '';
           this.blocks.set(event.index, { kind: 'json', toolIndex: -1, sentArguments: input !== '' });

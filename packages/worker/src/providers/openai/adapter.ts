@@ -18,7 +18,7 @@ import { buildOpenaiEndpoint, type OpenaiEndpointName } from './endpoint.js';
 import { editBody, renameModel } from '../../pipeline/body-edit.js';
 import { acceptsExtensions, openaiNativeEdits, prepareOpenaiChatRequest, prepareOpenaiCompletionRequest, translatedOutputLimitField } from './request.js';
 import { OpenaiSseTap } from './usage-tap.js';
-import { estimateRequest } from '../../pipeline/admission-tokens.js';
+import { estimateRequest, usageEstimate } from '../../pipeline/admission-tokens.js';
 import { hubResponse } from '../../protocol/reasoning.js';
 
 const JSON_TYPE = 'application/json';
@@ -132,12 +132,8 @@ class OpenaiPassthroughRelay implements StreamRelay {
     const reported = usageFromOpenai(this.tap.usage);
     if (reported !== undefined || this.tap.chunkEvents === 0) return reported;
     // No usage: the stream was cut before it (OpenAI sends it last), or the server sends none
-    // (older OpenAI-compatible servers ignore include_usage). The prompt was processed and the
-    // chunks generated, about a token each (the role's first aside), and both are billed:
-    // estimates instead of nothing in the token and cost metrics; partial when cut.
-    const estimate: TokenUsage = { prompt: this.promptEstimate(), completion: Math.max(0, this.tap.chunkEvents - 1) };
-    if (!this.tap.sawDone) estimate.partial = true;
-    return estimate;
+    // (older OpenAI-compatible servers ignore include_usage): estimates for the metrics.
+    return usageEstimate(this.promptEstimate(), this.tap.chunkEvents, this.tap.sawDone);
   }
 }
 
