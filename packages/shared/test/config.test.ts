@@ -9,6 +9,7 @@ import {
   parseDuration,
   parseSize,
   redactConfig,
+  redactUrlSecrets,
   resolveConfigPath,
   summarizeConfig,
   ConfigError,
@@ -78,6 +79,42 @@ t.test('interpolation: defaults, and a secret with YAML syntax in it stays a str
   const { config } = loadConfigText(text, 'x.yaml', { K: 'a: "b", [c]' });
   t.same(config.providers[0]!.api_keys, ['a: "b", [c]']);
   t.equal(config.providers[0]!.base_url, 'http://127.0.0.1:1234/v1');
+});
+
+t.test('interpolation as a shell reads it: ${VAR-x}, ${VAR:?message} and ${VAR?} fail or default, $${ is literal, other forms are errors, never the key itself', async (t) => {
+  const key = (ref: string, env: Record<string, string>) => loadConfigText(`auth: { mode: gateway, keys: [{ name: a, key: "${ref}" }] }\n`, 'k.yaml', env);
+  t.equal(key('${K:?set K}', { K: 'real-secret-value-123' }).config.auth.keys[0]!.key, 'real-secret-value-123');
+  t.match(errorsOf(() => key('${K:?set K to the team key}', {}))[0], /^k\.yaml:1: auth\.keys\[0\]\.key: environment variable K is not set: set K to the team key/);
+  t.match(errorsOf(() => key('${K:?}', { K: '' }))[0], /environment variable K is empty/);
+  t.equal(key('${K?}', { K: 'v' }).config.auth.keys[0]!.key, 'v');
+  t.match(errorsOf(() => key('${K?}', {}))[0], /environment variable K is not set/);
+  t.equal(key('${K-fallback-key}', {}).config.auth.keys[0]!.key, 'fallback-key', '- : the default when unset');
+  t.equal(key('pre${K:-dflt}', { K: '' }).config.auth.keys[0]!.key, 'predflt', ':- : the default when empty too');
+  t.equal(key('$${LITERAL}', {}).config.auth.keys[0]!.key, '${LITERAL}', '$${ is a literal ${');
+  for (const odd of ['${K:=x}', '${K+x}', '${1K}', '${}', '${K:?}x${ BAD }']) {
+    const errors = errorsOf(() => key(odd, { K: 'v' }));
+    t.ok(errors.length > 0 && errors.every((e) => e.includes('auth.keys[0].key')), `${odd}: refused (${errors.join('; ')})`);
+  }
+});
+
+t.test('a bad base_url is reported with the rest, at its line; a bad Redis URL is refused without showing it', async (t) => {
+  const errors = errorsOf(() => loadConfigText('providers: [{ name: o, type: openai, base_url: "${OLLAMA_URL}" }]\nserver: { wrokers: 2 }\n', 'g.yaml', {}));
+  t.ok(errors.some((e) => /^g\.yaml:1: providers\[0\]\.base_url: /.test(e)), errors.join('; '));
+  t.ok(errors.some((e) => /server\.wrokers: unknown key/.test(e)), 'the other error is still reported');
+  const redis = errorsOf(() => loadConfigText('state: { backend: redis, redis: { url: "redis://default:s3cr/t+Pw==@127.0.0.1:6379" } }\n', 'g.yaml', {}));
+  t.match(redis[0], /state\.redis\.url: not a valid URL \(percent-encode/);
+  t.notMatch(redis.join(' '), 's3cr/t');
+  t.match(errorsOf(() => loadConfigText('state: { redis: { url: "http://127.0.0.1:6379" } }\n', 'g.yaml', {}))[0], /state\.redis\.url: the scheme must be redis or rediss/);
+  t.equal(redactUrlSecrets('redis://default:s3cr/t@host'), `sha256:${fingerprint('redis://default:s3cr/t@host')}`, 'an unparseable URL is redacted whole');
+});
+
+t.test('YAML merge keys and anchors; an alias to nothing is an error naming the file', async (t) => {
+  const text = 'x-provider: &p { type: mock, chunks: 3 }\nproviders:\n  - { <<: *p, name: a }\n  - { <<: *p, name: b, chunks: 5 }\n';
+  const errors = errorsOf(() => loadConfigText(text, 'g.yaml', {}));
+  t.ok(errors.every((e) => !e.includes('<<')), `no "<<" key problem: ${errors.join('; ')}`);
+  const merged = loadConfigText('providers:\n  - &p { name: a, type: mock, chunks: 3 }\n  - { <<: *p, name: b, chunks: 5 }\n', 'g.yaml', {});
+  t.same(merged.config.providers.map((p) => [p.name, p.type, p.chunks]), [['a', 'mock', 3], ['b', 'mock', 5]]);
+  t.match(errorsOf(() => loadConfigText('server: { port: *nolim }\n', 'g.yaml', {}))[0], /^g\.yaml: .*nolim/);
 });
 
 t.test('GATEWAYD__SECTION__KEY overrides, typed, including array indexes', async (t) => {

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import t from 'tap';
 import type { StatusReport } from '@gatewayd/shared';
 import { CLI, httpRequest, makeSandbox, runCli, startForeground } from './helpers/gatewayd.js';
@@ -130,4 +130,33 @@ t.test('an unknown command or flag exits non-zero with usage', async (t) => {
   const flag = await runCli(['status', '--bogus-flag']);
   t.not(flag.code, 0);
   t.match(flag.stderr, 'bogus-flag');
+});
+
+t.test('restart: an invalid config leaves the running gateway serving; without --config it restarts on the file it serves', async (t) => {
+  const sb = await makeSandbox(t);
+  const started = await runCli(['start', '--daemon', '--config', sb.configFile, '--pid-file', sb.pidFile, '--log-dir', sb.logDir]);
+  t.equal(started.code, 0, started.stderr);
+  t.teardown(() => runCli(['stop', '--pid-file', sb.pidFile, '--force']).then(() => undefined));
+  const statusOf = async () => JSON.parse((await runCli(['status', '--json', '--pid-file', sb.pidFile])).stdout) as StatusReport;
+  const before = await statusOf();
+  sb.pids.add(before.pid);
+
+  const good = sb.configFile + '.good';
+  writeFileSync(good, readFileSync(sb.configFile));
+  writeFileSync(sb.configFile, 'server: { wrokers: 2 }\n');
+  const refused = await runCli(['restart', '--daemon', '--pid-file', sb.pidFile, '--log-dir', sb.logDir]);
+  t.equal(refused.code, 1);
+  t.match(refused.stderr, /server\.wrokers: unknown key/);
+  t.match(refused.stderr, /not restarted: the running gateway keeps serving/);
+  t.equal((await statusOf()).pid, before.pid, 'the same supervisor still runs');
+  t.equal((await httpRequest(sb.port, '/health')).status, 200, 'and serves');
+
+  writeFileSync(sb.configFile, readFileSync(good));
+  // From another directory, without --config: the running supervisor's file, not ./etc/gatewayd.yaml.
+  const restarted = await runCli(['restart', '--daemon', '--pid-file', sb.pidFile, '--log-dir', sb.logDir], { cwd: '/' });
+  t.equal(restarted.code, 0, restarted.stderr);
+  const after = await statusOf();
+  sb.pids.add(after.pid);
+  t.not(after.pid, before.pid, 'a new supervisor');
+  t.equal(after.configFile, sb.configFile, 'on the same config file');
 });

@@ -1,36 +1,57 @@
 /**
- * `${VAR}` and `${VAR:-default}` in string values of the parsed YAML tree. Done on the tree, not the
- * raw text, so a secret containing quotes or colons cannot change the document's structure.
+ * Variables in string values of the parsed YAML tree, as a shell (and docker compose) reads them:
+ * `${VAR}`; `${VAR:-default}` (unset or empty) and `${VAR-default}` (unset); `${VAR:?message}`
+ * (unset or empty) and `${VAR?message}` (unset) are errors; `$${` is a literal `${`. Any other
+ * `${...}` is an error, not kept as text: a key written `${KEY:?}` must not become the key itself.
+ * Done on the tree, not the raw text, so a secret containing quotes or colons cannot change the
+ * document's structure.
  */
-const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const ENV_REF = /\$\$\{|\$\{([^}]*)\}/g;
+const REFERENCE = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])(.*))?$/s;
 
 export interface InterpolationResult {
   value: unknown;
   /** Variables referenced but unset (and without a default). */
   missing: Set<string>;
+  /** References that fail: a required variable unset, or a form not understood. */
+  errors: Array<{ path: Array<string | number>; message: string }>;
 }
 
 export function interpolateEnv(tree: unknown, env: NodeJS.ProcessEnv): InterpolationResult {
   const missing = new Set<string>();
-  const visit = (node: unknown): unknown => {
-    if (typeof node === 'string') {
-      return node.replace(ENV_REF, (_whole, name: string, fallback: string | undefined) => {
-        const value = env[name];
+  const errors: InterpolationResult['errors'] = [];
+  const expand = (text: string, path: Array<string | number>): string =>
+    text.replace(ENV_REF, (whole: string, inner: string | undefined) => {
+      if (inner === undefined) return '${';
+      const match = REFERENCE.exec(inner);
+      if (match === null) {
+        errors.push({ path, message: `unsupported variable reference "\${${inner.slice(0, 40)}}": use \${VAR}, \${VAR:-default}, \${VAR-default}, \${VAR:?message} or $\${ for a literal` });
+        return whole;
+      }
+      const [, name, colon, operator, word] = match as unknown as [string, string, string | undefined, string | undefined, string | undefined];
+      const value = env[name];
+      const absent = colon === ':' ? value === undefined || value === '' : value === undefined;
+      if (operator === undefined) {
         if (value !== undefined && value !== '') return value;
-        if (fallback !== undefined) return fallback;
         missing.add(name);
         return '';
-      });
-    }
-    if (Array.isArray(node)) return node.map(visit);
+      }
+      if (!absent) return value as string;
+      if (operator === '-') return word ?? '';
+      errors.push({ path, message: `environment variable ${name} is ${value === undefined ? 'not set' : 'empty'}${word ? `: ${word.slice(0, 200)}` : ''}` });
+      return '';
+    });
+  const visit = (node: unknown, path: Array<string | number>): unknown => {
+    if (typeof node === 'string') return node.includes('${') ? expand(node, path) : node;
+    if (Array.isArray(node)) return node.map((item, i) => visit(item, [...path, i]));
     if (node && typeof node === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(node)) out[k] = visit(v);
+      for (const [k, v] of Object.entries(node)) out[k] = visit(v, [...path, k]);
       return out;
     }
     return node;
   };
-  return { value: visit(tree), missing };
+  return { value: visit(tree, []), missing, errors };
 }
 
 /**

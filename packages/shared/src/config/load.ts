@@ -40,15 +40,22 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
 
 export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  // merge: YAML merge keys (`<<: *defaults`), which operators use for repeated provider settings.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true });
   if (doc.errors.length > 0) {
     throw new ConfigErrors(doc.errors.map((e) => new ConfigError(file, '', `YAML syntax: ${e.message.split('\n')[0]}`, lineCounter.linePos(e.pos[0]).line)));
   }
-  const raw = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS() ?? {};
+  } catch (err) {
+    // An alias to no anchor (`*typo`) surfaces here, not among doc.errors.
+    throw new ConfigError(file, '', `YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(file, '', 'the document must be a mapping');
 
   const warnings: string[] = [];
-  const { value, missing } = interpolateEnv(raw, env);
+  const { value, missing, errors } = interpolateEnv(raw, env);
   for (const name of missing) warnings.push(`environment variable ${name} is not set; it expands to an empty string`);
   const tree = value as Record<string, unknown>;
   let overridden: AppliedOverride[];
@@ -72,6 +79,8 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
     const offset = last?.range?.[0];
     return offset === undefined ? undefined : lineCounter.linePos(offset).line;
   };
+
+  if (errors.length > 0) throw new ConfigErrors(errors.map((e) => new ConfigError(file, formatPath(e.path), e.message, lineOf(e.path))));
 
   let parsed = ConfigSchema.safeParse(tree);
   // A string field given digits (or true / false) from the environment keeps the text as given: a

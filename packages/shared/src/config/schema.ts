@@ -60,7 +60,12 @@ export const ProviderTypeSchema = z.enum(['openai', 'anthropic', 'gemini', 'mock
  * go in `query`, credentials in `api_keys` or `headers`.
  */
 const BaseUrlSchema = z.url().superRefine((value, ctx) => {
-  const url = new URL(value);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return; // z.url() has said so
+  }
   const problem =
     url.protocol !== 'http:' && url.protocol !== 'https:'
       ? `the scheme must be http or https, got "${url.protocol.slice(0, -1)}"`
@@ -71,6 +76,21 @@ const BaseUrlSchema = z.url().superRefine((value, ctx) => {
           : undefined;
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
+
+/**
+ * A redis:// or rediss:// URL. An unparseable one (a password with `/` or `#` not percent-encoded)
+ * would leave limits off at start with only a warning; the message does not repeat the URL.
+ */
+function checkRedisUrl(value: string, ctx: z.RefinementCtx): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not a valid URL (percent-encode "/", "#", "?" and "@" in the password: / is %2F)' });
+    return;
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') ctx.addIssue({ code: 'custom', message: `the scheme must be redis or rediss, got "${url.protocol.slice(0, -1).slice(0, 20)}"` });
+}
 
 export const ProviderSchema = z.strictObject({
   name: nonEmpty,
@@ -143,7 +163,7 @@ export const ConfigSchema = z.strictObject({
     backend: z.enum(['local', 'redis']).default(D.state.backend),
     on_error: z.enum(['open', 'closed']).default(D.state.on_error),
     redis: z.strictObject({
-      url: nonEmpty.default(D.state.redis.url),
+      url: nonEmpty.superRefine(checkRedisUrl).default(D.state.redis.url),
       // The gateway adds the hash tags ({limits}); a brace in the prefix would make Redis hash that
       // part instead and scatter one scope's keys over a cluster's slots (CROSSSLOT).
       prefix: z.string().refine((prefix) => !/[{}]/.test(prefix), { message: 'must not contain { or } (the gateway adds the hash tags)' }).default(D.state.redis.prefix),

@@ -71,7 +71,8 @@ export function redactUrlSecrets(url: string): string {
   try {
     u = new URL(url);
   } catch {
-    return url;
+    // Unparsed, its secrets cannot be told from the rest: all of it is.
+    return `sha256:${fingerprint(url)}`;
   }
   let changed = false;
   if (u.password) {

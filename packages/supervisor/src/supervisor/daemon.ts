@@ -21,9 +21,16 @@ export interface DaemonLaunch {
  * Resolves with the exit code once the child reports ready/failed, or dies before reporting.
  */
 export function launchDaemon(launch: DaemonLaunch): Promise<{ code: number; message: string }> {
-  mkdirSync(launch.logDir, { recursive: true });
-  const outFd = openSync(join(launch.logDir, DAEMON_OUT_LOG), 'a');
-  const errFd = openSync(join(launch.logDir, DAEMON_ERR_LOG), 'a');
+  let outFd: number;
+  let errFd: number;
+  try {
+    mkdirSync(launch.logDir, { recursive: true });
+    outFd = openSync(join(launch.logDir, DAEMON_OUT_LOG), 'a');
+    errFd = openSync(join(launch.logDir, DAEMON_ERR_LOG), 'a');
+  } catch (err) {
+    // One line, as for any other reason start gives up: not a stack trace under the usage text.
+    return Promise.resolve({ code: 1, message: `gatewayd failed to start: cannot write the log directory ${launch.logDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+  }
   const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
   // Node's own flags (`node --max-old-space-size=... main.js start --daemon`, --cpu-prof) go with
   // it: the daemon is the same supervisor as a foreground one, and its workers inherit them.

@@ -35,7 +35,11 @@ export async function runStop(args: StopArgs): Promise<number> {
   const pid = target.pid;
   const status = await fetchStatus(target, 1_000);
   const timeoutMs = args.timeout !== undefined ? args.timeout * 1000 : defaultTimeoutMs(status);
-  signalProcess(pid, 'SIGTERM');
+  if (!signalProcess(pid, 'SIGTERM') && isProcessAlive(pid)) {
+    // Alive but not ours to signal: waiting would only end in a misleading timeout.
+    printError(`cannot signal gatewayd (pid ${pid}): permission denied (run stop as the supervisor's user)`);
+    return 1;
+  }
   if (await waitForProcessExit(pid, timeoutMs)) {
     printLine(`gatewayd stopped (pid ${pid})`);
     return 0;
@@ -48,7 +52,11 @@ export async function runStop(args: StopArgs): Promise<number> {
   signalProcess(pid, 'SIGKILL');
   // Workers exit on their own when the supervisor's IPC channel closes; this is the backstop.
   for (const worker of status?.workers ?? []) if (isProcessAlive(worker.pid)) signalProcess(worker.pid, 'SIGKILL');
-  await waitForProcessExit(pid, 5_000);
+  if (!(await waitForProcessExit(pid, 5_000))) {
+    // Its PID file, lock and socket stay: they are how it is found while it lives.
+    printError(`gatewayd (pid ${pid}) did not stop within ${waited} and could not be killed`);
+    return 1;
+  }
   removeStaleArtifacts(target.pidFile);
   printLine(`gatewayd (pid ${pid}) did not stop within ${waited}; killed it`);
   return 0;
