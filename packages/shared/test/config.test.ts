@@ -148,6 +148,11 @@ t.test('GATEWAYD__ overrides: secrets are taken as given, list entries by name, 
   const bad = errorsOf(() => load({ GATEWAYD__ADMIN__TOKEN: '[unclosed-SECRET-9' }));
   t.match(bad[0], /GATEWAYD__ADMIN__TOKEN: starts with \[ or \{ but is not a valid YAML list or mapping/);
   t.notMatch(bad.join('\n'), 'SECRET-9', 'the value is not repeated');
+  const port = errorsOf(() => load({ GATEWAYD__SERVER__PORT: 'abc' }));
+  t.match(port[0], /^environment: GATEWAYD__SERVER__PORT: server\.port: /, 'named by the variable, not a line of the file');
+  const latency = errorsOf(() => load({ GATEWAYD__PROVIDERS__0__LATENCY: 'sk-proj-verysecret12345' }));
+  t.match(latency[0], /^environment: GATEWAYD__PROVIDERS__0__LATENCY: providers\[0\]\.latency: invalid duration/);
+  t.notMatch(latency.join('\n'), 'verysecret', 'the value is not repeated');
 });
 
 t.test('every error names the file, the line, the key path and the reason', async (t) => {

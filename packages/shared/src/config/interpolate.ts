@@ -66,6 +66,8 @@ export const ENV_OVERRIDE_PREFIX = 'GATEWAYD__';
 export interface AppliedOverride {
   path: Array<string | number>;
   raw: string;
+  /** The GATEWAYD__ variable that set it. */
+  variable: string;
 }
 
 export class OverrideError extends Error {
@@ -135,7 +137,7 @@ export function applyEnvOverrides(tree: Record<string, unknown>, env: NodeJS.Pro
       }
       node = child as Record<string, unknown>;
     }
-    applied.push({ path, raw });
+    applied.push({ path, raw, variable });
   }
   return applied;
 }

@@ -96,6 +96,9 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
             return new ConfigError(file, formatPath(path), 'unknown key (a typo? see docs/configuration.md)', lineOf(path));
           });
         }
+        // A value from a GATEWAYD__ variable: named by the variable, never quoted (it may be a secret).
+        const override = overridden.find((o) => o.path.length <= issue.path.length && o.path.every((segment, i) => segment === issue.path[i]));
+        if (override !== undefined) return [new ConfigError('environment', override.variable, `${formatPath(issue.path)}: ${withoutValue(issue.message, override.raw)}`)];
         return [new ConfigError(file, formatPath(issue.path), issue.message, lineOf(issue.path))];
       }),
     );
@@ -107,6 +110,12 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
     throw new ConfigErrors(problems.map((p) => new ConfigError(file, formatPath(p.path), p.reason, lineOf(p.path))));
   }
   return { config, file, warnings };
+}
+
+/** A message without the value it may quote (`invalid duration "..."`). */
+function withoutValue(message: string, value: string): string {
+  const trimmed = value.trim();
+  return trimmed === '' ? message : message.split(trimmed).join('(the value given)');
 }
 
 function restoreOverriddenStrings(tree: Record<string, unknown>, overridden: readonly AppliedOverride[], issues: ReadonlyArray<{ code: string; path: ReadonlyArray<PropertyKey>; expected?: unknown }>): boolean {
