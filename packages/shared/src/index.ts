@@ -6,6 +6,7 @@ export * from './config/errors.js';
 export * from './config/load.js';
 export * from './config/summary.js';
 export * from './config/interpolate.js';
+export { portClash } from './config/validate.js';
 export * from './errors.js';
 export * from './ipc.js';
 export * from './wire/index.js';

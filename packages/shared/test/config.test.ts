@@ -108,6 +108,12 @@ t.test('a bad base_url is reported with the rest, at its line; a bad Redis URL i
   t.equal(redactUrlSecrets('redis://default:s3cr/t@host'), `sha256:${fingerprint('redis://default:s3cr/t@host')}`, 'an unparseable URL is redacted whole');
 });
 
+t.test('admin and data listeners on one port of overlapping addresses, and a ready_timeout of 0, are refused', async (t) => {
+  t.match(errorsOf(() => loadConfigText('server: { host: 127.0.0.1, port: 18500 }\nadmin: { host: 0.0.0.0, port: 18500 }\n', 'g.yaml', {}))[0], /admin\.port: admin\.port 18500 is the same as server\.port \(on 0\.0\.0\.0 and 127\.0\.0\.1\)/);
+  t.equal(loadConfigText('server: { host: 127.0.0.1, port: 18500 }\nadmin: { host: 127.0.0.2, port: 18500 }\n', 'g.yaml', {}).config.admin.port, 18500, 'two loopback addresses do not overlap');
+  t.match(errorsOf(() => loadConfigText('supervisor: { ready_timeout: 0 }\n', 'g.yaml', {}))[0], /supervisor\.ready_timeout: must be more than 0/);
+});
+
 t.test('YAML merge keys and anchors; an alias to nothing is an error naming the file', async (t) => {
   const text = 'x-provider: &p { type: mock, chunks: 3 }\nproviders:\n  - { <<: *p, name: a }\n  - { <<: *p, name: b, chunks: 5 }\n';
   const errors = errorsOf(() => loadConfigText(text, 'g.yaml', {}));

@@ -160,3 +160,11 @@ t.test('restart: an invalid config leaves the running gateway serving; without -
   t.not(after.pid, before.pid, 'a new supervisor');
   t.equal(after.configFile, sb.configFile, 'on the same config file');
 });
+
+t.test('start --port onto the admin port is refused before anything listens', async (t) => {
+  const sb = await makeSandbox(t);
+  const result = await runCli(['start', '--config', sb.configFile, '--port', String(sb.adminPort), '--pid-file', sb.pidFile]);
+  t.equal(result.code, 1);
+  t.match(result.stderr + result.stdout, /admin\.port \d+ is the same as server\.port .*\(server\.port from --port\)/);
+});
+

@@ -176,7 +176,7 @@ export const ConfigSchema = z.strictObject({
     keys: z.array(GatewayKeySchema).default([]),
   }).prefault({}),
   supervisor: z.strictObject({
-    ready_timeout: timerDuration.default(D.supervisor.ready_timeout),
+    ready_timeout: timerDuration.refine((ms) => ms > 0, { message: 'must be more than 0 (no worker is ready in no time)' }).default(D.supervisor.ready_timeout),
     restart_backoff_initial: timerDuration.default(D.supervisor.restart_backoff_initial),
     restart_backoff_max: timerDuration.default(D.supervisor.restart_backoff_max),
     crash_loop_window: timerDuration.default(D.supervisor.crash_loop_window),

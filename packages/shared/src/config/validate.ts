@@ -36,8 +36,20 @@ export function validateCrossReferences(config: GatewayConfig): CrossReferencePr
   if (config.auth.mode === 'gateway' && config.auth.keys.length === 0) {
     problems.push({ path: ['auth', 'keys'], reason: "auth.mode 'gateway' needs at least one key with a non-empty value" });
   }
-  if (config.server.port !== 0 && config.admin.enabled && config.admin.port === config.server.port && config.admin.host === config.server.host) {
-    problems.push({ path: ['admin', 'port'], reason: `admin.port ${config.admin.port} is the same as server.port` });
-  }
+  const clash = portClash(config);
+  if (clash !== undefined) problems.push({ path: ['admin', 'port'], reason: clash });
   return problems;
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
+
+/**
+ * The admin and data listeners on one port of addresses that overlap (the same host, or either on
+ * every address): the second could not listen. Checked again after a --port override.
+ */
+export function portClash(config: GatewayConfig): string | undefined {
+  const { server, admin } = config;
+  if (server.port === 0 || !admin.enabled || admin.port !== server.port) return undefined;
+  const overlap = admin.host === server.host || WILDCARD_HOSTS.has(admin.host) || WILDCARD_HOSTS.has(server.host);
+  return overlap ? `admin.port ${admin.port} is the same as server.port (on ${admin.host} and ${server.host})` : undefined;
 }

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { ConfigError, ConfigErrors, loadConfigFile, resolveConfigPath, resolveWorkerCount, type GatewayConfig, type LoadedConfig } from '@gatewayd/shared';
+import { ConfigError, ConfigErrors, loadConfigFile, portClash, resolveConfigPath, resolveWorkerCount, type GatewayConfig, type LoadedConfig } from '@gatewayd/shared';
 
 /** Command-line values that win over the file, at start and at every reload. */
 export interface ConfigOverrides {
@@ -18,6 +18,8 @@ export function loadSupervisorConfig(explicit: string | undefined, overrides: Co
   const file = resolveConfigPath(explicit);
   const loaded = loadConfigFile(file);
   applyOverrides(loaded.config, overrides);
+  const clash = portClash(loaded.config);
+  if (clash !== undefined) throw new ConfigError(file, 'admin.port', `${clash}${overrides.port !== undefined ? ' (server.port from --port)' : ''}`);
   return loaded;
 }
 
