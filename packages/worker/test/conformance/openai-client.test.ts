@@ -330,7 +330,7 @@ t.test('openai client: JSON output to Claude before 4.5 rides on a forced tool a
   t.equal(plain.choices[0]?.finish_reason, 'stop');
   t.equal(plain.choices[0]?.message.tool_calls, undefined);
   const sent = up.anthropic.requests[0]?.body as Json;
-  t.same(sent.tool_choice, { type: 'tool', name: 'json_output' }, 'the tool was forced');
+  t.same(sent.tool_choice, { type: 'tool', name: 'json_output', disable_parallel_tool_use: true }, 'the tool was forced, once');
   t.same((sent.tools as Array<{ input_schema: unknown }>)[0]?.input_schema, schema);
 
   up.resetAll();

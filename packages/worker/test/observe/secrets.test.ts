@@ -43,7 +43,7 @@ auth: { mode: gateway, keys: [{ name: team-a, key: "\${TEAM_A_KEY}" }, { name: t
 routing: { retries: 0 }
 providers:
   - { name: openai, type: openai, base_url: "${fake.url}", api_keys: ["\${OPENAI_KEY}"], headers: { x-custom-token: "\${HEADER_TOKEN}" }, query: { key: "\${QUERY_KEY}" } }
-  - { name: anthropic, type: anthropic, base_url: "http://user:\${BASEURL_PASSWORD}@127.0.0.1:${closed}", api_keys: ["\${ANTHROPIC_KEY}"] }
+  - { name: anthropic, type: anthropic, base_url: "http://127.0.0.1:${closed}", api_keys: ["\${ANTHROPIC_KEY}"], headers: { proxy-authorization: "Basic \${BASEURL_PASSWORD}" } }
   - { name: gemini, type: gemini, base_url: "http://127.0.0.1:${closed}/v1beta", api_keys: ["\${GEMINI_KEY}"] }
 models:
   - { name: gpt, targets: [{ provider: openai, model: gpt-4o-mini }] }
@@ -88,5 +88,7 @@ models:
   const config = JSON.parse(bodies['/admin/config']!) as { config: { tracing: { headers: Record<string, string>; endpoint: string }; providers: Array<{ name: string; query: Record<string, string>; base_url: string }> } };
   t.equal(config.config.tracing.headers['authorization'], `sha256:${fingerprint(`Bearer ${SECRETS.OTEL_TOKEN}`)}`, 'collector headers as fingerprints');
   t.equal(config.config.providers.find((p) => p.name === 'openai')?.query['key'], `sha256:${fingerprint(SECRETS.QUERY_KEY)}`, 'key-like query values as fingerprints');
-  t.match(config.config.providers.find((p) => p.name === 'anthropic')?.base_url, fingerprint(SECRETS.BASEURL_PASSWORD), 'URL passwords as fingerprints');
+  const anthropicHeaders = (config.config.providers.find((p) => p.name === 'anthropic') as unknown as { headers: Record<string, string> }).headers;
+  t.equal(anthropicHeaders['proxy-authorization'], `sha256:${fingerprint(`Basic ${SECRETS.BASEURL_PASSWORD}`)}`, 'credential headers as fingerprints');
+  t.match(config.config.tracing.endpoint, fingerprint(SECRETS.OTEL_PASSWORD), 'URL passwords as fingerprints');
 });
