@@ -91,6 +91,10 @@ t.test('interpolation as a shell reads it: ${VAR-x}, ${VAR:?message} and ${VAR?}
   t.equal(key('${K-fallback-key}', {}).config.auth.keys[0]!.key, 'fallback-key', '- : the default when unset');
   t.equal(key('pre${K:-dflt}', { K: '' }).config.auth.keys[0]!.key, 'predflt', ':- : the default when empty too');
   t.equal(key('$${LITERAL}', {}).config.auth.keys[0]!.key, '${LITERAL}', '$${ is a literal ${');
+  t.equal(key('${A:-${B}}', { A: 'aval', B: 'bval' }).config.auth.keys[0]!.key, 'aval', 'a nested default is not glued to the value');
+  t.equal(key('${U:-${B}}', { B: 'bval' }).config.auth.keys[0]!.key, 'bval', 'a nested default is expanded');
+  t.equal(key('${U:-x-${V:-y}-z}', {}).config.auth.keys[0]!.key, 'x-y-z');
+  t.equal(key('a}b$c', {}).config.auth.keys[0]!.key, 'a}b$c', 'braces and dollars elsewhere are text');
   for (const odd of ['${K:=x}', '${K+x}', '${1K}', '${}', '${K:?}x${ BAD }']) {
     const errors = errorsOf(() => key(odd, { K: 'v' }));
     t.ok(errors.length > 0 && errors.every((e) => e.includes('auth.keys[0].key')), `${odd}: refused (${errors.join('; ')})`);
@@ -111,6 +115,7 @@ t.test('a bad base_url is reported with the rest, at its line; a bad Redis URL i
 t.test('admin and data listeners on one port of overlapping addresses, and a ready_timeout of 0, are refused', async (t) => {
   t.match(errorsOf(() => loadConfigText('server: { host: 127.0.0.1, port: 18500 }\nadmin: { host: 0.0.0.0, port: 18500 }\n', 'g.yaml', {}))[0], /admin\.port: admin\.port 18500 is the same as server\.port \(on 0\.0\.0\.0 and 127\.0\.0\.1\)/);
   t.equal(loadConfigText('server: { host: 127.0.0.1, port: 18500 }\nadmin: { host: 127.0.0.2, port: 18500 }\n', 'g.yaml', {}).config.admin.port, 18500, 'two loopback addresses do not overlap');
+  t.match(errorsOf(() => loadConfigText('server: { host: localhost, port: 18500 }\nadmin: { host: 127.0.0.1, port: 18500 }\n', 'g.yaml', {}))[0], /admin\.port 18500 is the same as server\.port/, 'localhost is 127.0.0.1 or ::1');
   t.match(errorsOf(() => loadConfigText('supervisor: { ready_timeout: 0 }\n', 'g.yaml', {}))[0], /supervisor\.ready_timeout: must be more than 0/);
 });
 
@@ -159,6 +164,14 @@ t.test('GATEWAYD__ overrides: secrets are taken as given, list entries by name, 
   const latency = errorsOf(() => load({ GATEWAYD__PROVIDERS__0__LATENCY: 'sk-proj-verysecret12345' }));
   t.match(latency[0], /^environment: GATEWAYD__PROVIDERS__0__LATENCY: providers\[0\]\.latency: invalid duration/);
   t.notMatch(latency.join('\n'), 'verysecret', 'the value is not repeated');
+  t.match(latency[0], /use "500ms"/, 'the rest of the message is intact');
+  t.match(errorsOf(() => load({ GATEWAYD__SUPERVISOR__READY_TIMEOUT: '0' }))[0], /must be more than 0/, 'a value that is also in the message does not garble it');
+  const flow = errorsOf(() => load({ GATEWAYD__SERVER: '{port: 8080, request_timeout: "sk-SECRET123"}' }));
+  t.match(flow[0], /^environment: GATEWAYD__SERVER: server\.request_timeout: invalid duration/);
+  t.notMatch(flow.join('\n'), 'sk-SECRET123', 'nor a value inside a mapping');
+  const appended = errorsOf(() => load({ GATEWAYD__MODELS__0__TARGETS__1__PROVIDER: 'openai' }));
+  t.match(appended[0], /^environment: GATEWAYD__MODELS__0__TARGETS__1__PROVIDER: models\[0\]\.targets\[1\]\.model: /, 'an entry the variable made is the variable\'s');
+  t.match(errorsOf(() => load({ GATEWAYD__PROVIDERS__9__NAME: 'x' }))[0], /GATEWAYD__PROVIDERS__9__NAME: providers has \d+ entries: index 9 would leave a gap/);
 });
 
 t.test('every error names the file, the line, the key path and the reason', async (t) => {

@@ -152,6 +152,9 @@ t.test('restart: an invalid config leaves the running gateway serving; without -
   t.equal((await httpRequest(sb.port, '/health')).status, 200, 'and serves');
 
   writeFileSync(sb.configFile, readFileSync(good));
+  const clash = await runCli(['restart', '--daemon', '--port', String(sb.adminPort), '--pid-file', sb.pidFile, '--log-dir', sb.logDir]);
+  t.equal(clash.code, 1, '--port onto the admin port is checked first too');
+  t.equal((await statusOf()).pid, before.pid, 'and the gateway was not stopped');
   // From another directory, without --config: the running supervisor's file, not ./etc/gatewayd.yaml.
   const restarted = await runCli(['restart', '--daemon', '--pid-file', sb.pidFile, '--log-dir', sb.logDir], { cwd: '/' });
   t.equal(restarted.code, 0, restarted.stderr);

@@ -6,8 +6,7 @@
  * Done on the tree, not the raw text, so a secret containing quotes or colons cannot change the
  * document's structure.
  */
-const ENV_REF = /\$\$\{|\$\{([^}]*)\}/g;
-const REFERENCE = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])(.*))?$/s;
+const REFERENCE = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([\s\S]*))?$/;
 
 export interface InterpolationResult {
   value: unknown;
@@ -20,27 +19,56 @@ export interface InterpolationResult {
 export function interpolateEnv(tree: unknown, env: NodeJS.ProcessEnv): InterpolationResult {
   const missing = new Set<string>();
   const errors: InterpolationResult['errors'] = [];
-  const expand = (text: string, path: Array<string | number>): string =>
-    text.replace(ENV_REF, (whole: string, inner: string | undefined) => {
-      if (inner === undefined) return '${';
-      const match = REFERENCE.exec(inner);
-      if (match === null) {
-        errors.push({ path, message: `unsupported variable reference "\${${inner.slice(0, 40)}}": use \${VAR}, \${VAR:-default}, \${VAR-default}, \${VAR:?message} or $\${ for a literal` });
-        return whole;
-      }
-      const [, name, colon, operator, word] = match as unknown as [string, string, string | undefined, string | undefined, string | undefined];
-      const value = env[name];
-      const absent = colon === ':' ? value === undefined || value === '' : value === undefined;
-      if (operator === undefined) {
-        if (value !== undefined && value !== '') return value;
-        missing.add(name);
-        return '';
-      }
-      if (!absent) return value as string;
-      if (operator === '-') return word ?? '';
-      errors.push({ path, message: `environment variable ${name} is ${value === undefined ? 'not set' : 'empty'}${word ? `: ${word.slice(0, 200)}` : ''}` });
+  /** One `${...}` (its inside); a default is itself expanded, and only when used: `${A:-${B}}`. */
+  const reference = (inner: string, path: Array<string | number>): string => {
+    const match = REFERENCE.exec(inner);
+    if (match === null) {
+      errors.push({ path, message: `unsupported variable reference "\${${inner.slice(0, 40)}}": use \${VAR}, \${VAR:-default}, \${VAR-default}, \${VAR:?message} or $\${ for a literal` });
       return '';
-    });
+    }
+    const [, name, colon, operator, word] = match as unknown as [string, string, string | undefined, string | undefined, string | undefined];
+    const value = env[name];
+    if (operator === undefined) {
+      if (value !== undefined && value !== '') return value;
+      missing.add(name);
+      return '';
+    }
+    const absent = colon === ':' ? value === undefined || value === '' : value === undefined;
+    if (!absent) return value as string;
+    if (operator === '-') return expand(word ?? '', path);
+    const said = word ? `: ${expand(word, path).slice(0, 200)}` : '';
+    errors.push({ path, message: `environment variable ${name} is ${value === undefined ? 'not set' : 'empty'}${said}` });
+    return '';
+  };
+  /** Scans for `${`, matching braces (so defaults may hold references); `$${` is a literal `${`. */
+  const expand = (text: string, path: Array<string | number>): string => {
+    let out = '';
+    let i = 0;
+    for (;;) {
+      const at = text.indexOf('${', i);
+      if (at === -1) return out + text.slice(i);
+      if (at > 0 && text[at - 1] === '$') {
+        out += text.slice(i, at - 1) + '${';
+        i = at + 2;
+        continue;
+      }
+      let depth = 1;
+      let j = at + 2;
+      while (j < text.length && depth > 0) {
+        if (text.startsWith('${', j)) {
+          depth++;
+          j += 2;
+          continue;
+        }
+        if (text[j] === '}') depth--;
+        j++;
+      }
+      // Unterminated: text as it is (a secret may hold "${").
+      if (depth > 0) return out + text.slice(i);
+      out += text.slice(i, at) + reference(text.slice(at + 2, j - 1), path);
+      i = j;
+    }
+  };
   const visit = (node: unknown, path: Array<string | number>): unknown => {
     if (typeof node === 'string') return node.includes('${') ? expand(node, path) : node;
     if (Array.isArray(node)) return node.map((item, i) => visit(item, [...path, i]));
@@ -68,6 +96,8 @@ export interface AppliedOverride {
   raw: string;
   /** The GATEWAYD__ variable that set it. */
   variable: string;
+  /** The part of the tree it owns: its path, or the entry it created (a problem there is the variable's). */
+  owns: Array<string | number>;
 }
 
 export class OverrideError extends Error {
@@ -113,12 +143,17 @@ export function applyEnvOverrides(tree: Record<string, unknown>, env: NodeJS.Pro
     const segments = variable.slice(ENV_OVERRIDE_PREFIX.length).split('__').filter(Boolean).map((s) => s.toLowerCase());
     if (segments.length === 0) continue;
     const path: Array<string | number> = [];
+    let owns: Array<string | number> | undefined;
     let node: Record<string, unknown> | unknown[] = tree;
     for (let i = 0; i < segments.length; i++) {
       const segment = segments[i]!;
       let key: string | number = segment;
       if (Array.isArray(node)) {
-        if (/^\d+$/.test(segment)) key = Number(segment);
+        if (/^\d+$/.test(segment)) {
+          key = Number(segment);
+          // Appending is fine; beyond that the list would have holes no one set.
+          if (key > node.length) throw new OverrideError(variable, `${path.join('.') || '(root)'} has ${node.length} entries: index ${key} would leave a gap (use 0-${node.length})`);
+        }
         else {
           key = entryNamed(node, segment);
           if (key === -1) throw new OverrideError(variable, `${path.join('.') || '(root)'} has no entry named '${segment}' (use its name or index)`);
@@ -134,10 +169,12 @@ export function applyEnvOverrides(tree: Record<string, unknown>, env: NodeJS.Pro
       if (child === null || typeof child !== 'object') {
         child = /^\d+$/.test(segments[i + 1]!) ? [] : {};
         container[key] = child;
+        owns ??= path.slice();
       }
       node = child as Record<string, unknown>;
     }
-    applied.push({ path, raw, variable });
+    // An entry appended to a list is the variable's too (its other fields are missing because of it).
+    applied.push({ path, raw, variable, owns: owns ?? path });
   }
   return applied;
 }

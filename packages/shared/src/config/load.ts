@@ -82,6 +82,16 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
 
   if (errors.length > 0) throw new ConfigErrors(errors.map((e) => new ConfigError(file, formatPath(e.path), e.message, lineOf(e.path))));
 
+  /**
+   * A problem with a value a GATEWAYD__ variable set (or with an entry it made): named by the
+   * variable, never quoting the value (it may be a secret); else at its line of the file.
+   */
+  const problemAt = (path: ReadonlyArray<PropertyKey>, message: string): ConfigError => {
+    const override = overridden.find((o) => o.owns.length <= path.length && o.owns.every((segment, i) => segment === path[i]));
+    if (override !== undefined) return new ConfigError('environment', override.variable, `${formatPath(path)}: ${withoutValues(message, override.raw)}`);
+    return new ConfigError(file, formatPath(path), message, lineOf(path));
+  };
+
   let parsed = ConfigSchema.safeParse(tree);
   // A string field given digits (or true / false) from the environment keeps the text as given: a
   // token may be all digits. Only overridden fields, once.
@@ -96,10 +106,7 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
             return new ConfigError(file, formatPath(path), 'unknown key (a typo? see docs/configuration.md)', lineOf(path));
           });
         }
-        // A value from a GATEWAYD__ variable: named by the variable, never quoted (it may be a secret).
-        const override = overridden.find((o) => o.path.length <= issue.path.length && o.path.every((segment, i) => segment === issue.path[i]));
-        if (override !== undefined) return [new ConfigError('environment', override.variable, `${formatPath(issue.path)}: ${withoutValue(issue.message, override.raw)}`)];
-        return [new ConfigError(file, formatPath(issue.path), issue.message, lineOf(issue.path))];
+        return [problemAt(issue.path, issue.message)];
       }),
     );
   }
@@ -107,15 +114,14 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
   normalise(config, warnings);
   const problems = validateCrossReferences(config);
   if (problems.length > 0) {
-    throw new ConfigErrors(problems.map((p) => new ConfigError(file, formatPath(p.path), p.reason, lineOf(p.path))));
+    throw new ConfigErrors(problems.map((p) => problemAt(p.path, p.reason)));
   }
   return { config, file, warnings };
 }
 
-/** A message without the value it may quote (`invalid duration "..."`). */
-function withoutValue(message: string, value: string): string {
-  const trimmed = value.trim();
-  return trimmed === '' ? message : message.split(trimmed).join('(the value given)');
+/** A message without the quoted values (`invalid duration "..."`) that came from the variable's text. */
+function withoutValues(message: string, raw: string): string {
+  return message.replace(/"([^"]*)"/g, (quoted, inner: string) => (inner !== '' && raw.includes(inner) ? '(the value given)' : quoted));
 }
 
 function restoreOverriddenStrings(tree: Record<string, unknown>, overridden: readonly AppliedOverride[], issues: ReadonlyArray<{ code: string; path: ReadonlyArray<PropertyKey>; expected?: unknown }>): boolean {

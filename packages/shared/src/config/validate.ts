@@ -42,6 +42,8 @@ export function validateCrossReferences(config: GatewayConfig): CrossReferencePr
 }
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
+/** `localhost` resolves to one of these; which one, only the resolver knows. */
+const LOCALHOST_ADDRESSES = new Set(['localhost', '127.0.0.1', '::1']);
 
 /**
  * The admin and data listeners on one port of addresses that overlap (the same host, or either on
@@ -50,6 +52,7 @@ const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
 export function portClash(config: GatewayConfig): string | undefined {
   const { server, admin } = config;
   if (server.port === 0 || !admin.enabled || admin.port !== server.port) return undefined;
-  const overlap = admin.host === server.host || WILDCARD_HOSTS.has(admin.host) || WILDCARD_HOSTS.has(server.host);
+  const viaLocalhost = (admin.host === 'localhost' || server.host === 'localhost') && LOCALHOST_ADDRESSES.has(admin.host) && LOCALHOST_ADDRESSES.has(server.host);
+  const overlap = admin.host === server.host || WILDCARD_HOSTS.has(admin.host) || WILDCARD_HOSTS.has(server.host) || viaLocalhost;
   return overlap ? `admin.port ${admin.port} is the same as server.port (on ${admin.host} and ${server.host})` : undefined;
 }

@@ -1,4 +1,5 @@
-import { ConfigErrors, loadConfigFile, resolveConfigPath } from '@gatewayd/shared';
+import { ConfigErrors } from '@gatewayd/shared';
+import { loadSupervisorConfig } from '../../supervisor/config.js';
 import { sendControlRequest } from '../../control/client.js';
 import { printError } from '../output.js';
 import type { StartArgs, StopArgs } from '../options.js';
@@ -9,12 +10,14 @@ import { runStop } from './stop.js';
 /**
  * stop, then start with the same options; exits as start does. The config is checked first (an
  * invalid one leaves the running gateway alone instead of stopping it for nothing), and without
- * --config it is the file the running supervisor serves from, not the lookup chain's.
+ * --config it is the file the running supervisor serves from, not the lookup chain's. --workers
+ * and --port are what this command is given, as for start: not the running supervisor's.
  */
 export async function runRestart(args: StartArgs & StopArgs): Promise<number> {
   const config = args.config ?? (await runningConfigFile(args.pidFile));
   try {
-    loadConfigFile(resolveConfigPath(config));
+    // As start will load it: with --workers and --port (a --port onto the admin port is refused here).
+    loadSupervisorConfig(config, { workers: args.workers, port: args.port });
   } catch (err) {
     const problems = err instanceof ConfigErrors ? err.errors.map((e) => e.message) : [(err as Error).message];
     for (const problem of problems) printError(`invalid config: ${problem}`);
