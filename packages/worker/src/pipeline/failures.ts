@@ -85,6 +85,9 @@ export function statusFailure(kind: FailureKind, status: number, body: Buffer, r
  * fails over and counts against the target like a 5xx. The target is named without its query (a
  * Gemini key may ride there).
  */
+/** The statuses that send the client elsewhere (304 Not Modified and the rest do not). */
+const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
 export function redirectFailure(status: number, location: string | undefined, target: RouteTarget): AttemptFailure {
   let where = '';
   if (location !== undefined) {
@@ -95,7 +98,7 @@ export function redirectFailure(status: number, location: string | undefined, ta
       where = '';
     }
   }
-  const message = `provider ${target.provider.name} answered ${status}${status >= 300 && status < 400 ? ` (a redirect${where.slice(0, MAX_MESSAGE)}: check its base_url)` : ''} instead of an answer`;
+  const message = `provider ${target.provider.name} answered ${status}${REDIRECTS.has(status) ? ` (a redirect${where.slice(0, MAX_MESSAGE)}: check its base_url)` : ''} instead of an answer`;
   return { kind: 'server_error', status, error: new GatewayError('GW_ERR_UPSTREAM_ERROR', message) };
 }
 
