@@ -156,6 +156,8 @@ export interface StatusReport {
   uptimeSeconds: number;
   generation: number;
   configFile: string;
+  /** `start --workers` / `--port`, which win over the file at every reload; null: not given. `restart` keeps them. */
+  overrides: { workers: number | null; port: number | null };
   /** The serving generation's server.drain_timeout (ms): what `stop` waits for by default. */
   drainTimeoutMs: number;
   pidFile: string;

@@ -134,7 +134,7 @@ t.test('an unknown command or flag exits non-zero with usage', async (t) => {
 
 t.test('restart: an invalid config leaves the running gateway serving; without --config it restarts on the file it serves', async (t) => {
   const sb = await makeSandbox(t);
-  const started = await runCli(['start', '--daemon', '--config', sb.configFile, '--pid-file', sb.pidFile, '--log-dir', sb.logDir]);
+  const started = await runCli(['start', '--daemon', '--config', sb.configFile, '--workers', '1', '--pid-file', sb.pidFile, '--log-dir', sb.logDir]);
   t.equal(started.code, 0, started.stderr);
   t.teardown(() => runCli(['stop', '--pid-file', sb.pidFile, '--force']).then(() => undefined));
   const statusOf = async () => JSON.parse((await runCli(['status', '--json', '--pid-file', sb.pidFile])).stdout) as StatusReport;
@@ -162,6 +162,8 @@ t.test('restart: an invalid config leaves the running gateway serving; without -
   sb.pids.add(after.pid);
   t.not(after.pid, before.pid, 'a new supervisor');
   t.equal(after.configFile, sb.configFile, 'on the same config file');
+  t.same(after.overrides, { workers: 1, port: null }, 'with the same --workers');
+  t.equal(after.workers.length, 1);
 });
 
 t.test('start --port onto the admin port is refused before anything listens', async (t) => {

@@ -191,6 +191,7 @@ export class Supervisor implements ReloadHost {
       uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
       generation: this.current.generation,
       configFile: this.current.configFile,
+      overrides: { workers: this.options.overrides.workers ?? null, port: this.options.overrides.port ?? null },
       drainTimeoutMs: server.drain_timeout,
       pidFile: this.options.pidFile,
       listen: { data: formatAddress(server.host, port), admin: this.adminAddress },

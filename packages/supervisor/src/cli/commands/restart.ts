@@ -1,4 +1,4 @@
-import { ConfigErrors } from '@gatewayd/shared';
+import { ConfigErrors, type StatusReport } from '@gatewayd/shared';
 import { loadSupervisorConfig } from '../../supervisor/config.js';
 import { sendControlRequest } from '../../control/client.js';
 import { printError } from '../output.js';
@@ -10,11 +10,19 @@ import { runStop } from './stop.js';
 /**
  * stop, then start with the same options; exits as start does. The config is checked first (an
  * invalid one leaves the running gateway alone instead of stopping it for nothing), and without
- * --config it is the file the running supervisor serves from, not the lookup chain's. --workers
- * and --port are what this command is given, as for start: not the running supervisor's.
+ * --config it is the file the running supervisor serves from, not the lookup chain's; likewise
+ * its --workers and --port, unless given here.
  */
-export async function runRestart(args: StartArgs & StopArgs): Promise<number> {
-  const config = args.config ?? (await runningConfigFile(args.pidFile));
+export async function runRestart(given: StartArgs & StopArgs): Promise<number> {
+  const running = await runningStatus(given.pidFile);
+  // What the running supervisor was started with, unless this command says otherwise.
+  const args = {
+    ...given,
+    config: given.config ?? running?.configFile,
+    workers: given.workers ?? running?.overrides?.workers ?? undefined,
+    port: given.port ?? running?.overrides?.port ?? undefined,
+  };
+  const config = args.config;
   try {
     // As start will load it: with --workers and --port (a --port onto the admin port is refused here).
     loadSupervisorConfig(config, { workers: args.workers, port: args.port });
@@ -29,13 +37,13 @@ export async function runRestart(args: StartArgs & StopArgs): Promise<number> {
   return runStart({ ...args, config });
 }
 
-/** The config file of the supervisor behind the pid file, if one runs and answers. */
-async function runningConfigFile(pidFile: string | undefined): Promise<string | undefined> {
+/** The status of the supervisor behind the pid file, if one runs and answers. */
+async function runningStatus(pidFile: string | undefined): Promise<StatusReport | undefined> {
   const target = locateSupervisor(pidFile);
   if (!target.running) return undefined;
   try {
     const response = await sendControlRequest(target.socketPath, { cmd: 'status' }, 3_000);
-    return response.ok && response.cmd === 'status' ? response.status.configFile : undefined;
+    return response.ok && response.cmd === 'status' ? response.status : undefined;
   } catch {
     return undefined;
   }
