@@ -52,8 +52,9 @@ export interface AttemptFailure {
   clientKey?: boolean;
   /**
    * No upstream call was made: the gateway's own limit failed the attempt (no free connection in
-   * this worker's pool) or every api key of the provider was cooling down. The next target is
-   * tried, but the target's breaker and health do not count it.
+   * this worker's pool) or every api key of the provider was cooling down; or the upstream closed
+   * a reused keep-alive connection as the request went out (its idle timeout, not its health). The
+   * next target is tried, but the target's breaker and health do not count it.
    */
   local?: boolean;
   /**

@@ -14,7 +14,10 @@ export interface TransportFailure {
   phase?: 'headers' | 'body';
   /** Short cause for messages and logs, e.g. `ECONNREFUSED`. */
   detail: string;
-  /** The gateway's own limit (its connection pool), not the upstream's doing. */
+  /**
+   * Not the upstream's failure: the gateway's own limit (its connection pool), or a keep-alive
+   * connection whose idle close crossed the request.
+   */
   local?: boolean;
 }
 
@@ -52,6 +55,9 @@ function classifyClientError(err: UpstreamClientError): TransportFailure {
       return { kind: 'timeout', phase: 'body', detail: 'the response went idle' };
     case 'UPSTREAM_CLOSED':
       return { kind: 'reset', detail: 'the upstream closed the connection' };
+    case 'UPSTREAM_STALE':
+      // Its idle timeout crossed our request: tried again, not held against the upstream's health.
+      return { kind: 'reset', detail: 'the upstream closed an idle keep-alive connection as the request went out', local: true };
     case 'UPSTREAM_BAD_RESPONSE':
       return { kind: 'reset', detail: err.message };
   }

@@ -284,6 +284,30 @@ t.test('connect refused, closed mid-answer, malformed answer: classified failure
   t.equal(garbage.error?.code, 'UPSTREAM_BAD_RESPONSE');
 });
 
+t.test("a reused connection closed as the next request went out (the upstream's idle timeout): UPSTREAM_STALE, not the upstream's failure", async (t) => {
+  // The first request is answered with keep-alive; the second, on the same connection, is met by
+  // a close without a byte (reset in one round, FIN in the other), as when an idle timeout fires.
+  for (const ending of ['end', 'reset'] as const) {
+    let served = 0;
+    const { server } = rawServer((socket) => {
+      served += 1;
+      if (served === 1) socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      else if (ending === 'end') socket.end();
+      else socket.resetAndDestroy();
+    });
+    const origin = await listen(t, server);
+    const pools = registry(t);
+    t.equal((await request(pools, { origin }).answer).body, 'ok');
+    const second = await request(pools, { origin }).answer;
+    t.equal(second.error?.code, 'UPSTREAM_STALE', `${ending}: ${second.error?.message}`);
+    t.match(classifyTransportError(second.error!), { kind: 'reset', local: true }, `${ending}: retried, not held against the target`);
+  }
+  // A fresh connection closed without an answer is the upstream's doing.
+  const { server } = rawServer((socket) => socket.end());
+  const fresh = await request(registry(t), { origin: await listen(t, server) }).answer;
+  t.equal(fresh.error?.code, 'UPSTREAM_CLOSED');
+});
+
 t.test('a slow caller (paused reads) does not trip the body timeout', async (t) => {
   const { server } = rawServer((socket) => {
     socket.write('HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nabc');

@@ -50,6 +50,13 @@ export interface Endpoint {
  */
 const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 
+/** The connection went away (closed or reset), as opposed to a timeout or a protocol error. */
+function isClose(err: Error): boolean {
+  if (err instanceof UpstreamClientError) return err.code === 'UPSTREAM_CLOSED';
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
 /** SNI name: the configured one, else the host unless it is an IP address (SNI takes names only). */
 function serverNameOf(endpoint: Endpoint): string | undefined {
   const name = endpoint.servername ?? endpoint.host;
@@ -73,6 +80,8 @@ export class H1Connection implements ResponseEvents {
   private closedAlready = false;
   /** The current exchange's request has been handed to the socket. */
   private written = false;
+  /** A byte of the current exchange's answer has arrived. */
+  private received = false;
   /** Exchanges carried before the current one: a reused connection may have gone stale. */
   private carried = 0;
   /** Reads are paused for the sink (backpressure): the body timeout does not run meanwhile. */
@@ -143,6 +152,7 @@ export class H1Connection implements ResponseEvents {
     this.completed = false;
     this.headSeen = false;
     this.written = false;
+    this.received = false;
     if (this.connected) this.arm(TimerKind.Headers, this.headersMs);
     sendAtTurnEnd(() => this.write(exchange));
     if (exchange.pausePending) this.pause();
@@ -218,6 +228,7 @@ export class H1Connection implements ResponseEvents {
     }
     // Bytes before the request left (a late 408 on a stale connection) belong to no exchange.
     if (this.staleBeforeWrite()) return;
+    this.received = true;
     try {
       parser.execute(data);
     } catch (err) {
@@ -279,8 +290,10 @@ export class H1Connection implements ResponseEvents {
   }
 
   /** Closes the connection; a running exchange hears `err`. */
-  fail(err: Error): void {
+  fail(cause: Error): void {
     if (this.staleBeforeWrite()) return;
+    // Not resent (a POST may have been acted on), but not the upstream's failure either.
+    const err = this.carried > 0 && this.written && !this.received && this.exchange !== null && isClose(cause) ? new UpstreamClientError('UPSTREAM_STALE', `the reused connection was closed before any answer (${cause.message})`) : cause;
     const exchange = this.exchange;
     this.exchange = null;
     if (exchange !== null) exchange.connection = null;

@@ -14,6 +14,11 @@ export type UpstreamClientErrorCode =
   | 'UPSTREAM_BODY_TIMEOUT'
   /** The upstream closed the connection before the response was complete. */
   | 'UPSTREAM_CLOSED'
+  /**
+   * A reused keep-alive connection closed (or reset) after the request went out and before any
+   * byte of an answer: the upstream's idle timeout crossed the request (RFC 9112 9.3.1).
+   */
+  | 'UPSTREAM_STALE'
   /** The bytes received are not an HTTP/1.x response. */
   | 'UPSTREAM_BAD_RESPONSE'
   /** A request header value would break the request's framing (CR, LF or NUL in it). */
