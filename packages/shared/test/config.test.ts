@@ -172,6 +172,9 @@ t.test('GATEWAYD__ overrides: secrets are taken as given, list entries by name, 
   const appended = errorsOf(() => load({ GATEWAYD__MODELS__0__TARGETS__1__PROVIDER: 'openai' }));
   t.match(appended[0], /^environment: GATEWAYD__MODELS__0__TARGETS__1__PROVIDER: models\[0\]\.targets\[1\]\.model: /, 'an entry the variable made is the variable\'s');
   t.match(errorsOf(() => load({ GATEWAYD__PROVIDERS__9__NAME: 'x' }))[0], /GATEWAYD__PROVIDERS__9__NAME: providers has \d+ entries: index 9 would leave a gap/);
+  // A port clash is reported at admin.port; when the variable made it, it is the variable's.
+  const clash = errorsOf(() => load({ GATEWAYD__SERVER__PORT: String(load({}).admin.port) }));
+  t.match(clash[0], /^environment: GATEWAYD__SERVER__PORT: server\.port: admin\.port \d+ is the same as server\.port/, 'a clash the variable made is named by it');
 });
 
 t.test('every error names the file, the line, the key path and the reason', async (t) => {

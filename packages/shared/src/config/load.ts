@@ -86,9 +86,11 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
    * A problem with a value a GATEWAYD__ variable set (or with an entry it made): named by the
    * variable, never quoting the value (it may be a secret); else at its line of the file.
    */
-  const problemAt = (path: ReadonlyArray<PropertyKey>, message: string): ConfigError => {
-    const override = overridden.find((o) => o.owns.length <= path.length && o.owns.every((segment, i) => segment === path[i]));
-    if (override !== undefined) return new ConfigError('environment', override.variable, `${formatPath(path)}: ${withoutValues(message, override.raw)}`);
+  const problemAt = (path: ReadonlyArray<PropertyKey>, message: string, related: ReadonlyArray<ReadonlyArray<PropertyKey>> = []): ConfigError => {
+    for (const about of [path, ...related]) {
+      const override = overridden.find((o) => o.owns.length <= about.length && o.owns.every((segment, i) => segment === about[i]));
+      if (override !== undefined) return new ConfigError('environment', override.variable, `${formatPath(about)}: ${withoutValues(message, override.raw)}`);
+    }
     return new ConfigError(file, formatPath(path), message, lineOf(path));
   };
 
@@ -114,7 +116,7 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
   normalise(config, warnings);
   const problems = validateCrossReferences(config);
   if (problems.length > 0) {
-    throw new ConfigErrors(problems.map((p) => problemAt(p.path, p.reason)));
+    throw new ConfigErrors(problems.map((p) => problemAt(p.path, p.reason, p.related)));
   }
   return { config, file, warnings };
 }

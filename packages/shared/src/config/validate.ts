@@ -3,6 +3,8 @@ import type { GatewayConfig } from './schema.js';
 export interface CrossReferenceProblem {
   path: Array<string | number>;
   reason: string;
+  /** Other values the problem is about: one a GATEWAYD__ variable set names that variable. */
+  related?: Array<Array<string | number>>;
 }
 
 /** Checks the schema cannot express: references between sections, uniqueness, mode requirements. */
@@ -37,7 +39,7 @@ export function validateCrossReferences(config: GatewayConfig): CrossReferencePr
     problems.push({ path: ['auth', 'keys'], reason: "auth.mode 'gateway' needs at least one key with a non-empty value" });
   }
   const clash = portClash(config);
-  if (clash !== undefined) problems.push({ path: ['admin', 'port'], reason: clash });
+  if (clash !== undefined) problems.push({ path: ['admin', 'port'], reason: clash, related: [['server', 'port'], ['server', 'host'], ['admin', 'host']] });
   return problems;
 }
 
