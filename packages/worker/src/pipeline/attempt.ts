@@ -244,11 +244,14 @@ export class Attempt implements UpstreamSink, StreamOwner {
   }
 
   /** A 200 stream whose first event is a retryable error: nothing reached the caller, so fail over as for that status. */
+  /** A leading stream error: judged as that status with that JSON body (see leading-error.ts). */
   private failBeforeFirstByte(status: number, body: Buffer): void {
     this.stopReading();
-    const classified = classifyStatus(status);
-    const kind = classified === 'ok' || classified === 'client_error' ? 'server_error' : classified;
-    this.settle({ ok: false, failure: statusFailure(kind, status, scrubBodyForCallers(body, callerKeyOf(this.input)), undefined, this.input.keyFromCaller, this.input.target) });
+    this.status = status;
+    this.headers = { ...this.headers, 'content-type': JSON_TYPE };
+    this.chunks = [body];
+    this.size = body.length;
+    this.deliverErrorStatus();
   }
 
   /** The buffered answer passed MAX_ANSWER_BYTES: stop reading it and fail the attempt. */

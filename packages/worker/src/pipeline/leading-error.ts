@@ -1,19 +1,31 @@
 /**
  * An upstream that answers 200 and then an error as its very FIRST SSE event (Anthropic's
  * overloaded_error after its headers, a Gemini or OpenAI-compatible `data: {"error": ...}`) has
- * sent the caller nothing yet: the attempt can still fail over, as for an error status. Only a
- * whole first event in the first read is looked at; anything else commits the stream as before.
+ * sent the caller nothing yet: the attempt is judged as if that error had come as its status
+ * (a 5xx or 429 fails over, a 400 reaches the caller as a 400 in its protocol). Only a whole
+ * first event in the first read is looked at; anything else commits the stream as before.
  */
 
-/** Anthropic error types that another target may not share, as the status they stand for. */
-const ANTHROPIC_RETRYABLE: Readonly<Record<string, number>> = { overloaded_error: 529, api_error: 500, rate_limit_error: 429, timeout_error: 504 };
+/** Anthropic error types, as the status they stand for. */
+const ANTHROPIC_TYPES: Readonly<Record<string, number>> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  billing_error: 402,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  timeout_error: 504,
+  overloaded_error: 529,
+};
 /** OpenAI error types likewise. */
-const OPENAI_RETRYABLE: Readonly<Record<string, number>> = { server_error: 500, rate_limit_exceeded: 429 };
+const OPENAI_TYPES: Readonly<Record<string, number>> = { invalid_request_error: 400, server_error: 500, rate_limit_exceeded: 429, insufficient_quota: 429 };
 
 const START = /^(?:event: ?error|data: ?\{"(?:type|error)")/;
 const HEAD = /^(?:event: ?error\r?\n)?data: ?(\{"(?:type"\s*:\s*"error|error")[^\r\n]*)\r?\n\r?\n/;
 
-/** The status the leading error stands for and its payload, or null (no error first, or not one worth another target). */
+/** The status the leading error stands for and its payload, or null (no error first, or one of an unknown type). */
 export function leadingStreamError(chunk: Buffer): { status: number; body: Buffer } | null {
   // Every stream's first read passes here: a look at its first bytes, decoded only if it is an error.
   if (!START.test(chunk.toString('latin1', 0, Math.min(chunk.length, 24)))) return null;
@@ -28,8 +40,8 @@ export function leadingStreamError(chunk: Buffer): { status: number; body: Buffe
   const error = payload.error;
   if (typeof error !== 'object' || error === null) return null;
   let status: number | undefined;
-  if (payload.type === 'error' && typeof error.type === 'string') status = ANTHROPIC_RETRYABLE[error.type];
-  else if (typeof error.code === 'number' && (error.code === 429 || error.code >= 500)) status = error.code; // Gemini
-  else if (typeof error.type === 'string') status = OPENAI_RETRYABLE[error.type];
+  if (payload.type === 'error' && typeof error.type === 'string') status = ANTHROPIC_TYPES[error.type];
+  else if (typeof error.code === 'number' && error.code >= 400 && error.code <= 599) status = error.code; // Gemini, vLLM
+  else if (typeof error.type === 'string') status = OPENAI_TYPES[error.type];
   return status === undefined ? null : { status, body: Buffer.from(head[1]!) };
 }
