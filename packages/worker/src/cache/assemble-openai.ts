@@ -70,7 +70,9 @@ export function assembleChat(events: readonly SseEvent[], usage: TokenUsage | un
     for (const choice of chunk.choices ?? []) {
       // What the replay would not give back is not stored (see NOT_REPLAYED in capture.ts).
       if (choice.logprobs != null) return null;
-      const parts = (choices[choice.index] ??= { content: '', hasContent: false, refusal: null, reasoningContent: null, reasoning: null, toolCalls: [], byIndex: new Map(), finish: null, stopReason: undefined });
+      const at = choiceIndexOf(choice.index);
+      if (at === null) return null;
+      const parts = (choices[at] ??= { content: '', hasContent: false, refusal: null, reasoningContent: null, reasoning: null, toolCalls: [], byIndex: new Map(), finish: null, stopReason: undefined });
       const delta = choice.delta ?? {};
       const extra = delta as { function_call?: unknown; audio?: unknown; annotations?: unknown };
       if (extra.function_call != null || extra.audio != null || (Array.isArray(extra.annotations) && extra.annotations.length > 0)) return null;
@@ -146,8 +148,10 @@ export function assembleCompletion(events: readonly SseEvent[], usage: TokenUsag
     for (const choice of chunk.choices ?? []) {
       // What the replay would not give back is not stored (see NOT_REPLAYED in capture.ts).
       if (choice.logprobs != null) return null;
-      texts[choice.index] = (texts[choice.index] ?? '') + (choice.text ?? '');
-      if (choice.finish_reason) finishes[choice.index] = choice.finish_reason;
+      const at = choiceIndexOf(choice.index);
+      if (at === null) return null;
+      texts[at] = (texts[at] ?? '') + (choice.text ?? '');
+      if (choice.finish_reason) finishes[at] = choice.finish_reason;
     }
   }
   if (texts.length === 0) return null;
@@ -161,4 +165,10 @@ export function assembleCompletion(events: readonly SseEvent[], usage: TokenUsag
   if (finalUsage) answer.usage = finalUsage;
   if (first.system_fingerprint !== undefined) answer.system_fingerprint = first.system_fingerprint;
   return answer;
+}
+
+/** Choices the SDKs can hold (n is at most 128); no index (some servers omit it) is choice 0. Else null: not stored. */
+function choiceIndexOf(index: unknown): number | null {
+  if (index === undefined || index === null) return 0;
+  return Number.isInteger(index) && (index as number) >= 0 && (index as number) < 128 ? (index as number) : null;
 }

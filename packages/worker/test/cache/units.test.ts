@@ -81,6 +81,16 @@ t.test('openai chat: a stream whose parallel tool calls omit or repeat `index` a
   }
 });
 
+t.test('openai chat: a stream whose choices omit `index` assembles as choice 0; an absurd index is not stored', async (t) => {
+  const head = { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm' };
+  const data = (choice: Record<string, unknown>) => `data: ${JSON.stringify({ ...head, choices: [choice] })}\n\n`;
+  const text = data({ delta: { role: 'assistant', content: 'Hel' }, finish_reason: null }) + data({ delta: { content: 'lo' }, finish_reason: null }) + data({ delta: {}, finish_reason: 'stop' }) + 'data: [DONE]\n\n';
+  const answer = assembleChat(sse(text), undefined);
+  t.equal(answer?.choices.length, 1);
+  t.equal(answer?.choices[0]?.message.content, 'Hello');
+  t.equal(assembleChat(sse(text.replace('"delta":{"content":"lo"}', '"index":1000000000,"delta":{"content":"lo"}')), undefined), null, 'not a billion-slot array');
+});
+
 t.test('openai chat: a custom tool call (GPT-5) streamed in pieces assembles into one custom call, and its replay assembles back', async (t) => {
   const head = { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm' };
   const data = (delta: unknown, finish: string | null = null) => `data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;

@@ -182,3 +182,15 @@ t.test('AnthropicToOpenaiStream: a tool without parameters gets arguments "{}"; 
   t.equal(run([start({}), { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"a":1}' } }, { type: 'content_block_stop', index: 0 }]), '{"a":1}', 'streamed JSON as it came');
   t.equal(run([start({ a: 1 }), { type: 'content_block_stop', index: 0 }]), '{"a":1}', 'the whole input at the start');
 });
+
+t.test('OpenaiToAnthropicStream: choices without an index are the one choice, not dropped', async (t) => {
+  const s = new OpenaiToAnthropicStream({ model: 'm' });
+  const bare = (delta: Record<string, unknown>, finish: string | null = null) => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ delta, finish_reason: finish }] }) as unknown as ChatCompletionChunk;
+  const events = [...s.push(bare({ role: 'assistant', content: 'Hel' })), ...s.push(bare({ content: 'lo' })), ...s.push(bare({}, 'stop')), ...s.end()];
+  t.strictSame(anthropicSequenceViolations(events), []);
+  const text = events.flatMap((e) => (e.type === 'content_block_delta' && e.delta.type === 'text_delta' ? [e.delta.text] : [])).join('');
+  t.equal(text, 'Hello');
+  const other = new OpenaiToAnthropicStream({ model: 'm' });
+  const second = { ...bare({ content: 'not mine' }), choices: [{ index: 1, delta: { content: 'not mine' }, finish_reason: null }] } as unknown as ChatCompletionChunk;
+  t.notOk(other.push(second).some((e) => e.type === 'content_block_delta'), 'choice 1 of an n > 1 stream is still not choice 0');
+});

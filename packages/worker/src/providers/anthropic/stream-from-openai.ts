@@ -88,7 +88,8 @@ export class OpenaiToAnthropicStream {
     const events: AnthropicStreamEvent[] = [];
     this.start(events, chunk);
     if (chunk.usage) this.upstreamUsage = chunk.usage;
-    const choice = chunk.choices?.find((c) => c.index === 0);
+    // Some servers omit the index: such a choice is the only one.
+    const choice = chunk.choices?.find((c) => c.index === 0 || c.index == null);
     if (!choice) return events;
     const delta = choice.delta ?? {};
     const reasoning = reasoningOf(delta);
