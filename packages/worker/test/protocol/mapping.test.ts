@@ -462,3 +462,19 @@ t.test('Gemini takes at most 5 stop sequences: more is a 400 naming the limit', 
   t.strictSame(openaiToGeminiRequest(request(['a', 'b', 'c', 'd', 'e']), 'gemini-2.5-flash').body.generationConfig?.stopSequences, ['a', 'b', 'c', 'd', 'e']);
   t.throws(() => openaiToGeminiRequest(request(['a', 'b', 'c', 'd', 'e', 'f']), 'gemini-2.5-flash'), { name: 'TranslationError', message: /at most 5 stop sequences; the request has 6/ });
 });
+
+t.test('Anthropic -> OpenAI: what an assistant turn cannot carry, and an empty user turn, are refused, not dropped', async (t) => {
+  const { anthropicToOpenaiRequest } = await import('../../src/providers/anthropic/index.js');
+  const { TranslationError } = await import('../../src/protocol/errors.js');
+  const ask = (messages: unknown[]) => anthropicToOpenaiRequest({ model: 'm', max_tokens: 10, messages } as never);
+  for (const block of [
+    { type: 'tool_result', tool_use_id: 'x', content: 'r' },
+    { type: 'image', source: { type: 'url', url: 'https://example.com/a.png' } },
+    { type: 'web_search_tool_result', tool_use_id: 'x', content: [] },
+  ]) {
+    t.throws(() => ask([{ role: 'user', content: 'hi' }, { role: 'assistant', content: [block] }, { role: 'user', content: 'again' }]), TranslationError, block.type);
+  }
+  t.throws(() => ask([{ role: 'user', content: [] }]), TranslationError, 'empty user content');
+  const kept = ask([{ role: 'user', content: 'hi' }, { role: 'assistant', content: [{ type: 'thinking', thinking: 'hm', signature: 's' }, { type: 'text', text: 'hello' }] }]);
+  t.same(kept.messages.at(-1), { role: 'assistant', content: 'hello' }, 'thinking is still dropped (its signature only verifies on Anthropic)');
+});

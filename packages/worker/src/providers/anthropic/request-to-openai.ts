@@ -83,6 +83,7 @@ function appendMessage(out: OpenaiChatMessage[], message: AnthropicMessageParam)
   }
   // A user turn: tool results become `tool` messages, which must directly follow the assistant
   // message that made the calls, so they go first; the rest becomes one user message.
+  if (message.content.length === 0) throw new TranslationError('a user message with empty content cannot be sent to this provider');
   const parts: OpenaiUserContentPart[] = [];
   const toolImages: OpenaiUserContentPart[] = [];
   for (const block of message.content) {
@@ -106,6 +107,10 @@ function appendAssistant(out: OpenaiChatMessage[], blocks: AnthropicContentBlock
     if (block.type === 'text') text += block.text;
     else if (block.type === 'tool_use') {
       calls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
+    }
+    else if (block.type !== 'thinking' && block.type !== 'redacted_thinking') {
+      // Dropping it would change what the model is told it said (Anthropic refuses these too).
+      throw new TranslationError(`content block "${block.type}" is not allowed in an assistant message for this provider`);
     }
     // thinking / redacted_thinking: dropped; their signatures only verify on Anthropic models and
     // the hub has no field to carry them back.
