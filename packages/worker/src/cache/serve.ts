@@ -3,7 +3,7 @@
  * it is for a plain request, replayed as SSE for a streamed one.
  */
 import type { AnthropicMessage, ChatCompletionResponse, CompletionResponse } from '@gatewayd/shared';
-import type { Exchange } from '../http/exchange.js';
+import type { Exchange, HeaderList } from '../http/exchange.js';
 import { corked, sendBody } from '../http/respond.js';
 import { beginSse, endSse } from '../http/sse.js';
 import type { ClientRequest } from '../pipeline/types.js';
@@ -35,15 +35,16 @@ export function prepareHit(request: ClientRequest, entry: Buffer): CachedAnswer 
   }
 }
 
-export function sendCached(ex: Exchange, answer: CachedAnswer): void {
+/** `extra`: headers of the upstream's answer that go with it (a replayed one has none). */
+export function sendCached(ex: Exchange, answer: CachedAnswer, extra: HeaderList | null = null): void {
   if (ex.done) return;
   if (answer.kind === 'json') {
-    sendBody(ex, 200, JSON_TYPE, answer.body, null);
+    sendBody(ex, 200, JSON_TYPE, answer.body, extra);
     return;
   }
   corked(ex, () => {
     if (ex.done) return;
-    beginSse(ex);
+    beginSse(ex, extra);
     ex.obs?.firstToken(); // the whole answer goes out in this cork
     endSse(ex, answer.text);
   });

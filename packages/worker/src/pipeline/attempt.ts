@@ -20,6 +20,7 @@ import type { ProxyRequest } from './proxy.js';
 import { callerKeyOf, isBatched, isInProcess, type AttemptInput, type ExchangePlan, type TokenUsage, type UpstreamRequest } from './types.js';
 import { scrubBodyForCallers } from '../observe/secrets.js';
 import { leadingStreamError } from './leading-error.js';
+import { prepareHit, sendCached } from '../cache/serve.js';
 
 type Phase = 'waiting' | 'body' | 'error-body' | 'stream-head' | 'streaming' | 'over';
 
@@ -278,7 +279,11 @@ export class Attempt implements UpstreamSink, StreamOwner {
       obs.usage = answer.usage;
       obs.capture?.answer(answer.body);
     }
-    const send = (): void => sendBody(this.ex, answer.status, answer.contentType, answer.body, upstreamHeaderList(this.headers));
+    const extra = upstreamHeaderList(this.headers);
+    // A streamed request answered whole (a server that ignores `stream`): the caller still gets its
+    // stream, replayed from the answer as a cache hit would be.
+    const replay = this.input.request.stream && answer.status >= 200 && answer.status < 300 && answer.contentType.startsWith(JSON_TYPE) ? prepareHit(this.input.request, typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body) : null;
+    const send = replay !== null ? (): void => sendCached(this.ex, replay, extra) : (): void => sendBody(this.ex, answer.status, answer.contentType, answer.body, extra);
     const sendAfterState = this.proxy.sendAfterState; // issue 4: the settle and cache write go before the answer
     if (sendAfterState !== null) sendAfterState(send, answer.status);
     else sendAtTurnEnd(send);
