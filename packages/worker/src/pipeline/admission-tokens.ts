@@ -57,8 +57,9 @@ export function estimateRequest(call: ClientCall): TokenEstimate {
  * - a stream cut before its final usage (usage.partial): the prompt as reported and the
  *   reserved output, since the rest of the answer may have been generated (and billed) anyway;
  * - an answer was delivered without usage (a server that reports none, a stream cut by an abort,
- *   a failure or the drain), or with the gateway's own estimate of it (usage.estimated): the
- *   reservation, since how much was generated is unknown;
+ *   a failure or the drain), or with the gateway's own estimate of it (usage.estimated), or the
+ *   caller left while the request was upstream (before any answer): the reservation, since how
+ *   much was generated is unknown;
  * - no answer was delivered (every attempt failed, or nothing was sent upstream at all): the
  *   prompt estimate, which is what was sent.
  */

@@ -262,7 +262,7 @@ class GuardedRequest implements Cancellable {
       this.settle(0);
       return;
     }
-    const answered = ex.streaming || (ex.status >= 200 && ex.status < 300);
+    const answered = ex.streaming || (ex.status >= 200 && ex.status < 300) || proxy.abandonedInFlight;
     this.settle(settledTokens(proxy.usage, this.estimate, answered));
     // A streamed answer is stored once over (a complete one was stored before it was sent).
     if (ex.status >= 200 && ex.status < 300) {

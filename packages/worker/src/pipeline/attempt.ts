@@ -85,6 +85,11 @@ export class Attempt implements UpstreamSink, StreamOwner {
     return promise;
   }
 
+  /** The request went upstream and its answer is not over: what it costs is the provider's to say. */
+  get inFlight(): boolean {
+    return this.phase !== 'over';
+  }
+
   /** The caller went away or the drain deadline cut the request: stop, report nothing. */
   abort(): void {
     this.phase = 'over';

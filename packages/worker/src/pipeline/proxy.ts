@@ -40,6 +40,8 @@ export class ProxyRequest implements Cancellable {
   capture: AnswerCapture | null = null;
   /** issue 4: set for a limited request or a cache miss; a complete answer is handed to it to send (settle and store first). */
   sendAfterState: ((send: () => void, status: number) => void) | null = null;
+  /** issue 4: the caller left (or the drain cut it) while an upstream attempt was in flight. */
+  abandonedInFlight = false;
   private cancelled = false;
   private current: Attempt | null = null;
   private readonly cancellation = new Cancellation();
@@ -61,6 +63,8 @@ export class ProxyRequest implements Cancellable {
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;
+    // The provider may generate (and bill) the whole answer anyway, a plain one above all.
+    if (this.current?.inFlight === true) this.abandonedInFlight = true;
     // Signal first: the router then neither records this attempt nor starts another.
     this.cancellation.cancel();
     this.current?.abort();

@@ -54,6 +54,7 @@ for (const backend of ['local', 'redis'] as const) {
       - { name: hungry, limits: { tpm: 100 }, targets: [{ provider: hungry, model: claude-sonnet-4-20250514 }] }
       - { name: cached, limits: { tpm: 100 }, targets: [{ provider: thrifty, model: gpt-4o-mini }] }
       - { name: overdrawn, limits: { tpm: 50 }, targets: [{ provider: hungry, model: claude-sonnet-4-20250514 }] }
+      - { name: abandoned, limits: { tpm: 100 }, targets: [{ provider: failing, model: gpt-4o-mini }] }
       - { name: single, limits: { concurrency: 1 }, targets: [{ provider: local, model: demo }] }
       - { name: single-failing, limits: { concurrency: 1 }, targets: [{ provider: failing, model: gpt-4o-mini }] }
     `,
@@ -138,6 +139,23 @@ for (const backend of ['local', 'redis'] as const) {
       }
       const miss = await post(gw.url, '/v1/messages', messagesBody('overdrawn', 'Something else.', { max_tokens: 1 }), AN_AUTH);
       t.equal(miss.status, 429, 'a miss is still refused');
+    });
+
+    t.test('a caller that leaves while its request is upstream keeps the whole reservation (the provider may bill it all)', async (t) => {
+      failing.reset();
+      failing.script([{ kind: 'hang' }]);
+      const controller = new AbortController();
+      // Reserves 10 + 60 = 70 of 100.
+      const left = fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH, ...noCache }, body: JSON.stringify(chatBody('abandoned', PROMPT, { max_tokens: 60 })), signal: controller.signal });
+      left.catch(() => {});
+      await failing.waitFor('the request upstream', (requests) => requests.length === 1);
+      controller.abort();
+      // The gateway cancels the upstream request in the turn it settles the reservation.
+      await failing.waitFor('the upstream request cancelled', (requests) => requests[0]?.aborted === true);
+      // 70 kept: 70 + (10 + 25) > 100. Settled at the prompt alone (10), it would fit.
+      const next = await post(gw.url, '/v1/chat/completions', chatBody('abandoned', PROMPT, { max_tokens: 25 }), { ...AUTH, ...noCache });
+      t.equal(next.status, 429, next.body);
+      t.equal(header(next, 'x-ratelimit-remaining-tokens'), '30');
     });
 
     async function firstBytes(path: string, body: unknown, headers: Record<string, string>): Promise<{ abort(): void; status: number }> {
