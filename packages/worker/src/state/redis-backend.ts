@@ -50,7 +50,7 @@ import { sendAll, sendAtTurnEnd } from '../http/turn-end.js';
 import type { Logger } from '../log.js';
 import { DeadlineError, Deadlines } from './deadlines.js';
 import { HealthTracker, type HealthChange, type HealthStatus } from './health.js';
-import { planAdmit, type RedisTicket } from './redis-admit.js';
+import { planAdmit, type QueuedSettle, type RedisTicket } from './redis-admit.js';
 import { RedisKeys } from './redis-keys.js';
 import { createRedisClient, type ScriptedRedis } from './redis-connect.js';
 import { RedisTurn, clusterPipeline, type ClusterCommands, type TurnPipeline, type WaitingAdmit } from './redis-turn.js';
@@ -81,6 +81,8 @@ export interface RedisBackendOptions {
 
 /** A connection silent this many timeouts (at least STALL_MIN_MS) while calls wait is dropped. */
 const STALL_TIMEOUTS = 4;
+/** Slot releases kept across an outage, at most (beyond: their leases expire them). */
+const MAX_UNRELEASED = 10_000;
 const STALL_MIN_MS = 1_000;
 
 export class RedisStateBackend implements StateBackend {
@@ -91,6 +93,8 @@ export class RedisStateBackend implements StateBackend {
   private redis: ScriptedRedis | null = null;
   private readonly tickets = new Map<string, RedisTicket>();
   private readonly renewTimer: NodeJS.Timeout;
+  /** Slot releases that may not have reached Redis (keepReleases). */
+  private unreleased: QueuedSettle[] = [];
   /** Request ids: unique across hosts and processes without coordination. */
   private readonly instance: string;
   private seq = 0;
@@ -222,6 +226,7 @@ export class RedisStateBackend implements StateBackend {
     // A cluster client takes a pipeline of one slot only: there, the limits ({limits}) are one
     // pipeline and the cache commands go to their own nodes (auto-pipelined per node).
     const pipeline = this.options.cluster ? clusterPipeline(redis as unknown as ClusterCommands) : (redis.pipeline() as unknown as TurnPipeline);
+    const settles = turn.settles; // queueOn takes them off the turn
     turn.queueOn(pipeline, { window: this.options.windowMs ?? LIMIT_WINDOW_MS, lease: this.leaseMs, concurrencyRetry: CONCURRENCY_RETRY_MS });
     // exec() resolves with a [error, reply] pair per command; it rejects only if nothing was sent.
     const connection = this.connections;
@@ -230,16 +235,23 @@ export class RedisStateBackend implements StateBackend {
     const delivered = (results: Array<[Error | null, unknown]>): void => {
       this.lastAnswerAt = performance.now();
       const error = turn.deliver(results, this.failedAdmission, this.keepTicket);
-      if (error) this.failOn(connection, error);
-      else this.health.up();
+      if (error) {
+        this.failOn(connection, error);
+        this.keepReleases(settles);
+      } else {
+        this.health.up();
+        this.resendReleases();
+      }
     };
     const failed = (err: unknown): void => {
       this.failOn(connection, err);
       if (err instanceof DeadlineError) this.dropIfStalled();
       turn.fail(this.failedAdmission);
+      this.keepReleases(settles);
     };
     // Only settles and writes (fire-and-forget): no deadline. Lost settles leave their tpm
-    // estimates counted and their slots to expire with the leases; a lost write costs a miss.
+    // estimates counted (a token delta applied twice would be worse); their slots are released
+    // again once Redis answers (keepReleases); a lost write costs a miss.
     if (!turn.awaited) replies.then(delivered, failed);
     else
       this.deadlines
@@ -375,10 +387,33 @@ export class RedisStateBackend implements StateBackend {
     );
   }
 
+  /**
+   * The slots of settles that may not have reached Redis, to release again: otherwise a short
+   * outage as requests end would keep their slots taken until the leases expire (30 s), refusing
+   * the key's requests on every host meanwhile. Only the slots: a release is idempotent (ZREM),
+   * a token delta is not.
+   */
+  private keepReleases(settles: readonly QueuedSettle[]): void {
+    for (const settle of settles) {
+      if (settle.ticket.slots.length === 0 || this.unreleased.length >= MAX_UNRELEASED) continue;
+      this.unreleased.push({ member: settle.member, ticket: { tpmLogs: [], slots: settle.ticket.slots, bucket: settle.ticket.bucket, reserved: 0 }, tokens: 0 });
+    }
+  }
+
+  /** Redis answered: the slots kept by keepReleases go with the next turn. */
+  private resendReleases(): void {
+    if (this.unreleased.length === 0 || this.closed) return;
+    const releases = this.unreleased;
+    this.unreleased = [];
+    this.queue().settles.push(...releases);
+  }
+
   /** Extends the leases of this process's requests still in flight, one script call per zset. */
   private renewLeases(): void {
     const redis = this.redis;
     if (!redis || this.closed) return;
+    // No traffic to carry them: the timer tries again (a dead Redis fails them back to the list).
+    this.resendReleases();
     const byKey = new Map<string, string[]>();
     for (const [ticket, record] of this.tickets) {
       for (const key of record.slots) {

@@ -154,3 +154,47 @@ t.test('an idle connection closed by Redis: no refusal, no outage', async (t) =>
   t.same(transitions(lines), [], 'no outage logged');
   t.same(health, [true], 'the metric never dropped');
 });
+
+/**
+ * Requests that end while Redis is briefly unreachable: their slot releases may not have reached
+ * it. They are sent again once it answers, so the key's slots are free at once, not after the
+ * leases expire (30 s) with every host refusing its requests meanwhile.
+ */
+t.test('slots released during a short outage are released once Redis is back', async (t) => {
+  const server = await startRedis(t);
+  let down = false;
+  const relays: Socket[] = [];
+  const proxy = createServer((client) => {
+    if (down) return void client.destroy();
+    const node = connectSocket(server.port, '127.0.0.1');
+    relays.push(client, node);
+    client.pipe(node).pipe(client);
+    for (const socket of [client, node]) socket.on('error', () => {});
+    client.on('close', () => node.destroy());
+    node.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const socket of relays) socket.destroy();
+    proxy.close();
+  });
+  const { state } = connect(t, { ...server, url: `redis://127.0.0.1:${(proxy.address() as AddressInfo).port}` }, 'open');
+  await state.ready();
+  const scopes = [{ id: 'key:c', concurrency: 1 }];
+  const held = await state.admit(scopes, 0);
+  t.ok(held.ok && !held.degraded && held.ticket, 'the only slot is taken');
+  t.notOk((await state.admit(scopes, 0)).ok, 'a second request is refused');
+
+  down = true;
+  for (const socket of relays) socket.destroy();
+  state.settle(held.ticket!, 0); // the request ends while Redis is unreachable
+  await waitFor(async () => !state.status().healthy, 5_000, 'the outage to be noticed');
+  down = false;
+  // Well inside the 30 s lease: only a release sent again frees the slot this soon.
+  await waitFor(async () => {
+    const admission = await state.admit(scopes, 0);
+    if (admission.ok && admission.ticket) state.settle(admission.ticket, 0);
+    return admission.ok && !admission.degraded;
+  }, 10_000, 'the slot to be free again');
+  t.pass('the slot was released after the outage');
+});
