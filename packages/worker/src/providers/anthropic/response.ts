@@ -7,7 +7,8 @@ import type {
   ChatCompletionResponse,
   OpenaiToolCall,
 } from '@gatewayd/shared';
-import { parseToolArguments, textOf } from '../../protocol/content.js';
+import { textOf } from '../../protocol/content.js';
+import { toolInputOf } from '../../protocol/json-object-prefix.js';
 import { reasoningOf } from '../../protocol/reasoning.js';
 import { anthropicStopToOpenaiFinish, anthropicUsageToOpenai, openaiFinishToAnthropicStop, openaiUsageToAnthropic, toAnthropicToolId } from './mapping.js';
 
@@ -72,7 +73,7 @@ export function openaiToAnthropicResponse(res: ChatCompletionResponse, ctx: Anth
   for (const call of message?.tool_calls ?? []) {
     // A custom call answers a custom tool, which an Anthropic caller cannot have offered.
     if (call.type === 'custom') continue;
-    content.push({ type: 'tool_use', id: toAnthropicToolId(call.id), name: call.function.name, input: parseToolArguments(call.function.arguments) });
+    content.push({ type: 'tool_use', id: toAnthropicToolId(call.id), name: call.function.name, input: toolInputOf(call.function.arguments) });
   }
   const hasToolUse = content.some((b) => b.type === 'tool_use');
   const { stop_reason, stop_sequence } = anthropicStop(choice?.finish_reason, choice?.stop_reason, hasToolUse);

@@ -21,6 +21,7 @@ import type {
 } from '@gatewayd/shared';
 import { UpstreamStreamError } from '../../protocol/errors.js';
 import { reasoningOf } from '../../protocol/reasoning.js';
+import { JsonObjectPrefix } from '../../protocol/json-object-prefix.js';
 import { continuedToolCall } from '../../protocol/tool-call-deltas.js';
 import { openaiUsageToAnthropic, toAnthropicToolId } from './mapping.js';
 import { anthropicMessageId, anthropicStop } from './response.js';
@@ -33,7 +34,8 @@ export interface OpenaiToAnthropicStreamOptions {
 }
 
 type OpenBlock = { kind: 'text' | 'thinking' | 'tool'; index: number };
-type ToolBlock = { block: number; id: string | undefined };
+/** `args`: checks the streamed arguments add up to an object (see JsonObjectPrefix); null before any. */
+type ToolBlock = { block: number; id: string | undefined; args: JsonObjectPrefix | null };
 
 export class OpenaiToAnthropicStream {
   private readonly options: OpenaiToAnthropicStreamOptions;
@@ -42,6 +44,8 @@ export class OpenaiToAnthropicStream {
   private messageId = 'msg_gateway';
   private nextBlockIndex = 0;
   private open: OpenBlock | undefined;
+  /** The tool call of the open block, when it is one. */
+  private openTool: ToolBlock | undefined;
   /** OpenAI tool_calls index -> the Anthropic block it feeds and the call id that opened it. */
   private readonly toolBlocks = new Map<number, ToolBlock>();
   private toolBlockCount = 0;
@@ -53,6 +57,8 @@ export class OpenaiToAnthropicStream {
   /** Characters streamed, for an output estimate when the upstream sends no usage. */
   private outputChars = 0;
   droppedToolDeltas = 0;
+  /** Tool calls whose arguments stopped being JSON: streamed as far as they were valid, then closed. */
+  repairedToolCalls = 0;
 
   constructor(options: OpenaiToAnthropicStreamOptions = {}) {
     this.options = options;
@@ -97,15 +103,18 @@ export class OpenaiToAnthropicStream {
     const text = (delta.content ?? '') + (delta.refusal ?? '');
     if (text) this.text(events, text);
     for (const call of delta.tool_calls ?? []) {
-      const blockIndex = this.toolBlockFor(call, events);
+      const tool = this.toolBlockFor(call, events);
       const args = call.function?.arguments;
       if (!args) continue;
-      if (this.open?.index !== blockIndex) {
+      if (this.open?.index !== tool.block) {
         this.droppedToolDeltas++;
         continue;
       }
       this.outputChars += args.length;
-      events.push({ type: 'content_block_delta', index: blockIndex, delta: { type: 'input_json_delta', partial_json: args } });
+      // Broken arguments stop where they stop being JSON; close() finishes the object.
+      const accepted = (tool.args ??= new JsonObjectPrefix()).push(args);
+      if (accepted < args.length) this.repairedToolCalls++;
+      if (accepted > 0) events.push({ type: 'content_block_delta', index: tool.block, delta: { type: 'input_json_delta', partial_json: accepted === args.length ? args : args.slice(0, accepted) } });
     }
     if (choice.finish_reason) this.finish = choice.finish_reason;
     if (choice.stop_reason != null) this.vllmStopReason = choice.stop_reason;
@@ -113,20 +122,21 @@ export class OpenaiToAnthropicStream {
   }
 
   /** The block a tool_calls entry feeds (see continuedToolCall), opened if new. */
-  private toolBlockFor(call: OpenaiToolCallDelta, events: AnthropicStreamEvent[]): number {
+  private toolBlockFor(call: OpenaiToolCallDelta, events: AnthropicStreamEvent[]): ToolBlock {
     const known = continuedToolCall(call, this.toolBlocks, (tool) => tool.id, this.lastToolBlock);
-    if (known !== undefined) return known.block;
+    if (known !== undefined) return known;
     this.close(events);
     const index = typeof call.index === 'number' ? call.index : undefined;
     const block = this.nextBlockIndex++;
-    const tool: ToolBlock = { block, id: call.id };
+    const tool: ToolBlock = { block, id: call.id, args: null };
     if (index !== undefined) this.toolBlocks.set(index, tool);
     this.toolBlockCount++;
     this.lastToolBlock = tool;
     this.open = { kind: 'tool', index: block };
+    this.openTool = tool;
     const id = toAnthropicToolId(call.id ?? `toolu_${this.messageId}_${index ?? block}`);
     events.push({ type: 'content_block_start', index: block, content_block: { type: 'tool_use', id, name: call.function?.name ?? '', input: {} } });
-    return block;
+    return tool;
   }
 
   /** End of the upstream stream ([DONE] or EOF after a finish_reason). Idempotent. */
@@ -203,7 +213,11 @@ export class OpenaiToAnthropicStream {
 
   private close(events: AnthropicStreamEvent[]): void {
     if (!this.open) return;
+    const args = this.open.kind === 'tool' ? this.openTool?.args : null;
+    const closing = args ? args.closing() : '';
+    if (closing !== '') events.push({ type: 'content_block_delta', index: this.open.index, delta: { type: 'input_json_delta', partial_json: closing } });
     events.push({ type: 'content_block_stop', index: this.open.index });
     this.open = undefined;
+    this.openTool = undefined;
   }
 }
