@@ -158,6 +158,8 @@ export interface StatusReport {
   configFile: string;
   /** `start --workers` / `--port`, which win over the file at every reload; null: not given. `restart` keeps them. */
   overrides: { workers: number | null; port: number | null };
+  /** Started with `start --daemon`: its log directory (`restart` starts it so again); null: in the foreground. */
+  daemon: { logDir: string } | null;
   /** The serving generation's server.drain_timeout (ms): what `stop` waits for by default. */
   drainTimeoutMs: number;
   pidFile: string;

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import t from 'tap';
 import type { StatusReport } from '@gatewayd/shared';
 import { CLI, httpRequest, makeSandbox, runCli, startForeground } from './helpers/gatewayd.js';
@@ -155,15 +156,19 @@ t.test('restart: an invalid config leaves the running gateway serving; without -
   const clash = await runCli(['restart', '--daemon', '--port', String(sb.adminPort), '--pid-file', sb.pidFile, '--log-dir', sb.logDir]);
   t.equal(clash.code, 1, '--port onto the admin port is checked first too');
   t.equal((await statusOf()).pid, before.pid, 'and the gateway was not stopped');
-  // From another directory, without --config: the running supervisor's file, not ./etc/gatewayd.yaml.
-  const restarted = await runCli(['restart', '--daemon', '--pid-file', sb.pidFile, '--log-dir', sb.logDir], { cwd: '/' });
+  t.same(before.daemon, { logDir: resolve(sb.logDir) }, 'status names the daemon\'s log directory');
+  // From another directory, without --config, --daemon or --log-dir: the running supervisor's
+  // file (not ./etc/gatewayd.yaml), as a daemon again (the command returns), logging where it did.
+  const restarted = await runCli(['restart', '--pid-file', sb.pidFile], { cwd: '/', timeoutMs: 30_000 });
   t.equal(restarted.code, 0, restarted.stderr);
   const after = await statusOf();
   sb.pids.add(after.pid);
   t.not(after.pid, before.pid, 'a new supervisor');
   t.equal(after.configFile, sb.configFile, 'on the same config file');
   t.same(after.overrides, { workers: 1, port: null }, 'with the same --workers');
+  t.same(after.daemon, { logDir: resolve(sb.logDir) }, 'a daemon again, with the same log directory');
   t.equal(after.workers.length, 1);
+  t.match(readFileSync(join(sb.logDir, 'gatewayd.out.log'), 'utf8'), new RegExp(`"pid":${after.pid}\\b`), 'the new supervisor logs to the daemon log');
 });
 
 t.test('start --port onto the admin port is refused before anything listens', async (t) => {

@@ -38,7 +38,7 @@ export function withStartOptions<T>(y: Argv<T>) {
     .option('daemon', { type: 'boolean', default: false, describe: 'detach into the background; returns once every worker serves' })
     .option('workers', { type: 'number', describe: 'worker count (overrides server.workers)', coerce: positiveInteger('workers', 256) })
     .option('port', { type: 'number', describe: 'data port (overrides server.port)', coerce: positiveInteger('port', 65535) })
-    .option('log-dir', { type: 'string', default: 'logs', describe: 'daemon log directory (gatewayd.out.log, gatewayd.err.log)' })
+    .option('log-dir', { type: 'string', describe: 'daemon log directory (gatewayd.out.log, gatewayd.err.log; default: ./logs)' })
     .option('daemonized', { type: 'boolean', default: false, hidden: true })
     .check((argv) => {
       if (argv.workers === 0) throw new Error('--workers must be at least 1');
@@ -52,13 +52,17 @@ export function withStopOptions<T>(y: Argv<T>) {
     .option('force', { type: 'boolean', default: false, describe: 'SIGKILL the supervisor and its workers after the timeout' });
 }
 
+/** Where `start --daemon` writes gatewayd.out.log and gatewayd.err.log unless told. */
+export const DEFAULT_LOG_DIR = 'logs';
+
 export interface StartArgs {
   config?: string | undefined;
   pidFile?: string | undefined;
   daemon: boolean;
   workers?: number | undefined;
   port?: number | undefined;
-  logDir: string;
+  /** undefined: DEFAULT_LOG_DIR (restart: the running daemon's). */
+  logDir?: string | undefined;
   daemonized: boolean;
 }
 

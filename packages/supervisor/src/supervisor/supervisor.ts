@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { GatewayConfig, LoadedConfig, StatusReport, TrafficRow, WorkerStatus } from '@gatewayd/shared';
 import type { SupervisorLog } from '../log.js';
@@ -192,6 +193,7 @@ export class Supervisor implements ReloadHost {
       generation: this.current.generation,
       configFile: this.current.configFile,
       overrides: { workers: this.options.overrides.workers ?? null, port: this.options.overrides.port ?? null },
+      daemon: this.options.logFile === undefined ? null : { logDir: dirname(this.options.logFile) },
       drainTimeoutMs: server.drain_timeout,
       pidFile: this.options.pidFile,
       listen: { data: formatAddress(server.host, port), admin: this.adminAddress },

@@ -11,7 +11,8 @@ import { runStop } from './stop.js';
  * stop, then start with the same options; exits as start does. The config is checked first (an
  * invalid one leaves the running gateway alone instead of stopping it for nothing), and without
  * --config it is the file the running supervisor serves from, not the lookup chain's; likewise
- * its --workers and --port, unless given here.
+ * its --workers and --port, and a daemon is started as a daemon again with its log directory,
+ * unless given here.
  */
 export async function runRestart(given: StartArgs & StopArgs): Promise<number> {
   const running = await runningStatus(given.pidFile);
@@ -21,6 +22,8 @@ export async function runRestart(given: StartArgs & StopArgs): Promise<number> {
     config: given.config ?? running?.configFile,
     workers: given.workers ?? running?.overrides?.workers ?? undefined,
     port: given.port ?? running?.overrides?.port ?? undefined,
+    daemon: given.daemon || (running?.daemon ?? null) !== null,
+    logDir: given.logDir ?? running?.daemon?.logDir ?? undefined,
   };
   const config = args.config;
   try {

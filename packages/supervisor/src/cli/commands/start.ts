@@ -3,14 +3,14 @@ import { resolvePidFileForStart } from '../../pidfile.js';
 import { launchDaemon } from '../../supervisor/daemon.js';
 import { runSupervisor } from '../../supervisor/run.js';
 import { printLine } from '../output.js';
-import type { StartArgs } from '../options.js';
+import { DEFAULT_LOG_DIR, type StartArgs } from '../options.js';
 
 /**
  * Foreground: runs the supervisor until it is signalled; the process then exits with its code.
  * --daemon: launches a detached supervisor and returns 0 once every worker serves, else 1.
  */
 export async function runStart(args: StartArgs): Promise<number> {
-  const logDir = resolve(args.logDir);
+  const logDir = resolve(args.logDir ?? DEFAULT_LOG_DIR);
   if (args.daemon && !args.daemonized) {
     // The daemon gets absolute paths: what the operator typed is relative to this shell.
     const startArgs = ['--pid-file', resolvePidFileForStart(args.pidFile), '--log-dir', logDir];
