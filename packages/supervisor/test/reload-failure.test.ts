@@ -6,7 +6,7 @@ import { httpRequest, makeSandbox, runCli, startForeground, statusOf, waitFor } 
 
 t.test('a bad-config reload exits 1 and the old workers keep serving', async (t) => {
   const sb = await makeSandbox(t);
-  await startForeground(t, sb);
+  const gateway = await startForeground(t, sb);
   const before = await statusOf(sb);
   writeFileSync(sb.configFile, 'server: { port: 70000 }\n');
   const result = await runCli(['reload', '--pid-file', sb.pidFile]);
@@ -14,6 +14,10 @@ t.test('a bad-config reload exits 1 and the old workers keep serving', async (t)
   t.match(result.stderr, sb.configFile);
   t.match(result.stderr, 'server.port');
   t.match(result.stderr, 'the previous generation keeps serving');
+  // The gateway's own log says so too, not only the operator's terminal.
+  await waitFor(() => gateway.output().includes('"code":"GW_ERR_CONFIG_INVALID"'), 10_000, 'the failure in the gateway log');
+  t.match(gateway.output(), /"msg":"gatewayd reload: rolling reload"/);
+  t.match(gateway.output(), /"err":"[^"]*server\.port[^"]*","code":"GW_ERR_CONFIG_INVALID","msg":"reload failed; the previous generation keeps serving"/);
 
   const after = await statusOf(sb);
   t.equal(after.generation, 1);
@@ -72,4 +76,19 @@ t.test('a reload failing at its second new worker drains the new worker already 
   const after = await statusOf(sb);
   t.same(after.workers.filter((w) => w.state === 'ready').map((w) => w.pid).sort(), [...old].sort(), 'the old generation serves on');
   t.equal((await httpRequest(sb.port, '/health')).status, 200);
+});
+
+t.test('a stop while a reload starts its workers: the reload reports the stop, not a worker failure', async (t) => {
+  const sb = await makeSandbox(t);
+  const gateway = await startForeground(t, sb);
+  // SIGTERM the moment the reload starts its first new worker (a worker takes far longer to boot).
+  gateway.child.stdout!.on('data', (data: string) => {
+    if (data.includes('"msg":"reload: starting new workers"')) gateway.child.kill('SIGTERM');
+  });
+  const result = await runCli(['reload', '--pid-file', sb.pidFile]);
+  t.equal(result.code, 1, result.stdout);
+  t.match(result.stderr, /the supervisor is stopping/);
+  t.notMatch(result.stderr, /exited before it was ready|GW_ERR_WORKER/);
+  t.match(await gateway.exited, { code: 0 }, 'and the gateway stopped cleanly');
+  t.notMatch(gateway.output(), /"msg":"reload failed/, 'no reload failure logged for a stop');
 });

@@ -33,11 +33,16 @@ const fail = (error: string, code: string): ReloadResult => ({ ok: false, error,
  */
 export async function performReload(host: ReloadHost): Promise<ReloadResult> {
   if (host.stopping) return fail('the supervisor is stopping', 'GW_ERR_STOPPING');
+  // Every failure is in the gateway's log, however the reload was asked for (SIGHUP or `gatewayd reload`).
+  const refused = (error: string, code: string): ReloadResult => {
+    host.logger.error({ err: error, code }, 'reload failed; the previous generation keeps serving');
+    return fail(error, code);
+  };
   let loaded: LoadedConfig;
   try {
     loaded = host.loadNextConfig();
   } catch (err) {
-    return fail(describeConfigFailure(err), 'GW_ERR_CONFIG_INVALID');
+    return refused(describeConfigFailure(err), 'GW_ERR_CONFIG_INVALID');
   }
   for (const warning of loaded.warnings) host.logger.warn({ configFile: loaded.file }, warning);
   const { config } = loaded;
@@ -46,7 +51,7 @@ export async function performReload(host: ReloadHost): Promise<ReloadResult> {
   // and the new workers' own bind (SO_REUSEPORT) is the test.
   if (config.server.port !== previous.port) {
     const busy = await checkPortFree(config.server.host, config.server.port);
-    if (busy) return fail(busy, 'GW_ERR_PORT_IN_USE');
+    if (busy) return refused(busy, 'GW_ERR_PORT_IN_USE');
   }
 
   const spec: GenerationSpec = { generation: host.allocateGeneration(), config, configFile: loaded.file };
@@ -58,7 +63,8 @@ export async function performReload(host: ReloadHost): Promise<ReloadResult> {
     // generation, not killed (drainWorker kills those still starting). The old generation serves
     // on, so they stay ready for probes (replaced).
     void drainWorkers(host.pool, fresh, () => config.server.drain_timeout, host.logger, true);
-    host.logger.error({ generation: spec.generation, err: error }, 'reload failed; the previous generation keeps serving');
+    if (code === 'GW_ERR_STOPPING') return fail(error, code); // the stop is logged as such
+    host.logger.error({ generation: spec.generation, err: error, code }, 'reload failed; the previous generation keeps serving');
     return fail(error, code);
   };
   for (let slot = 0; slot < count; slot++) {
@@ -66,6 +72,8 @@ export async function performReload(host: ReloadHost): Promise<ReloadResult> {
     try {
       fresh.push(await host.pool.start(spec, slot, 0));
     } catch (err) {
+      // A stop during the reload kills the workers still starting: that is no failure of theirs.
+      if (host.stopping) return abort('the supervisor is stopping', 'GW_ERR_STOPPING');
       const code = err instanceof WorkerStartError ? err.code : 'GW_ERR_WORKER_START';
       return abort(`new worker ${slot} of generation ${spec.generation} failed: ${(err as Error).message}`, code);
     }

@@ -89,7 +89,7 @@ export async function runSupervisor(options: RunOptions): Promise<number> {
   installExitGuards(supervisor, pidFile, socketPath, log);
   installSignalHandlers(supervisor, log);
   try {
-    control = await startControlServer(socketPath, (request) => handleControlRequest(supervisor, request), logger);
+    control = await startControlServer(socketPath, (request) => handleControlRequest(supervisor, request, logger), logger);
   } catch (err) {
     await cleanup();
     return failStart(`cannot listen on the control socket ${socketPath}: ${(err as Error).message}`, log);
@@ -134,11 +134,12 @@ export async function runSupervisor(options: RunOptions): Promise<number> {
   return 0;
 }
 
-async function handleControlRequest(supervisor: Supervisor, request: ControlRequest): Promise<ControlResponse> {
+async function handleControlRequest(supervisor: Supervisor, request: ControlRequest, logger: SupervisorLog['logger']): Promise<ControlResponse> {
   switch (request.cmd) {
     case 'status':
       return { ok: true, cmd: 'status', status: await supervisor.status() };
     case 'reload': {
+      logger.info('gatewayd reload: rolling reload');
       const result = await supervisor.reload();
       return result.ok ? { ok: true, cmd: 'reload', generation: result.generation, workers: result.pids } : { ok: false, error: result.error, code: result.code };
     }

@@ -23,14 +23,13 @@ export function installSignalHandlers(supervisor: Supervisor, log: SupervisorLog
 export function installHangupHandler(supervisor: Supervisor, log: SupervisorLog): void {
   process.on('SIGHUP', () => {
     log.logger.info('SIGHUP: rolling reload');
-    reloadFor(supervisor, log, 'SIGHUP');
+    reloadFor(supervisor);
   });
 }
 
-function reloadFor(supervisor: Supervisor, log: SupervisorLog, what: string): void {
-  void supervisor.reload().then((result) => {
-    if (!result.ok) log.logger.error({ err: result.error }, `${what} reload failed`);
-  });
+/** A failed reload is logged where it fails (performReload), whoever asked for it. */
+function reloadFor(supervisor: Supervisor): void {
+  void supervisor.reload();
 }
 
 /**
@@ -54,7 +53,7 @@ export class EarlyHangup {
     process.off('SIGHUP', this.note);
     if (!this.seen) return;
     log.logger.info('SIGHUP during startup: rolling reload now that the workers serve');
-    reloadFor(supervisor, log, 'SIGHUP');
+    reloadFor(supervisor);
   }
 
   /** The start failed: nothing to reload. */
