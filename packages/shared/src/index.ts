@@ -7,6 +7,7 @@ export * from './config/load.js';
 export * from './config/summary.js';
 export * from './config/interpolate.js';
 export { portClash } from './config/validate.js';
+export { isWellFormedKey } from './config/key-form.js';
 export * from './errors.js';
 export * from './ipc.js';
 export * from './wire/index.js';

@@ -283,3 +283,14 @@ t.test('secrets with surrounding whitespace (a newline from echo) are trimmed, w
   t.ok(warnings.some((w) => w.includes('api_keys[0] has leading or trailing whitespace')));
   t.notMatch(warnings.join('\n'), 'sk-gw-dddd', 'the warning never shows the key');
 });
+
+t.test('a gateway key no caller could present (space, comma, quote, non-ASCII) is a config error, and so is a repeated one', async (t) => {
+  const keys = (list: string[]) => `auth: { mode: gateway, keys: [${list.map((key, i) => `{ name: k${i}, key: ${JSON.stringify(key)} }`).join(', ')}] }\n`;
+  for (const bad of ['abc def', 'abc"def', 'clé-ü', 'a,b']) {
+    const errors = errorsOf(() => loadConfigText(keys(['gw-good-key-1', bad]), 'g.yaml', {}));
+    t.match(errors[0], /^g\.yaml:1: auth\.keys\[1\]\.key: a key is printable ASCII without spaces, commas or quotes/, JSON.stringify(bad));
+    t.notMatch(errors.join('\n'), bad, 'the key is not quoted');
+  }
+  t.match(errorsOf(() => loadConfigText(keys(['gw-same', 'gw-same']), 'g.yaml', {}))[0], /the same key value is used twice/);
+  t.equal(loadConfigText(keys(['sk-ant-api03_x.y~z+/=', 'gw-good-key-1']), 'g.yaml', {}).config.auth.keys.length, 2, 'printable punctuation is fine');
+});

@@ -1,3 +1,4 @@
+import { isWellFormedKey } from './key-form.js';
 import type { GatewayConfig } from './schema.js';
 
 export interface CrossReferenceProblem {
@@ -32,6 +33,9 @@ export function validateCrossReferences(config: GatewayConfig): CrossReferencePr
   config.auth.keys.forEach((k, i) => {
     if (keyNames.has(k.name)) problems.push({ path: ['auth', 'keys', i, 'name'], reason: `duplicate key name '${k.name}'` });
     if (keyValues.has(k.key)) problems.push({ path: ['auth', 'keys', i, 'key'], reason: 'the same key value is used twice' });
+    else if (k.key !== '' && !isWellFormedKey(k.key)) {
+      problems.push({ path: ['auth', 'keys', i, 'key'], reason: 'a key is printable ASCII without spaces, commas or quotes: no caller could present this one' });
+    }
     keyNames.add(k.name);
     keyValues.add(k.key);
   });
