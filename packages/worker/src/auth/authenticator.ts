@@ -80,7 +80,7 @@ export function forbiddenModelError(caller: Caller, model: string): GatewayError
 }
 
 /** RFC 9110 wants a challenge on every 401. */
-const CHALLENGE = { 'www-authenticate': 'Bearer realm="gatewayd"' };
+export const CHALLENGE: Readonly<Record<string, string>> = { 'www-authenticate': 'Bearer realm="gatewayd"' };
 
 function unauthorized(message: string): GatewayError {
   return new GatewayError('GW_ERR_UNAUTHORIZED', message, { ...CHALLENGE });

@@ -67,6 +67,8 @@ function normalizeOrigin(origin: string): string {
   return value;
 }
 
+const VARY_ORIGIN: Headers = [['vary', 'origin']];
+
 export class Cors {
   private readonly any: boolean;
   private readonly exact = new Set<string>();
@@ -97,9 +99,14 @@ export class Cors {
     return false;
   }
 
-  /** Headers for an actual (non-preflight) response; null: not a CORS request or origin not allowed. */
+  /**
+   * Headers for an actual (non-preflight) response, Origin or not ('' when absent); null: none.
+   * With a list of origins every answer depends on Origin (allowed ones get CORS headers, others
+   * none), so all of them carry `Vary: Origin`: a shared cache must not serve one origin's answer
+   * to another.
+   */
   headersFor(origin: string): Headers | null {
-    if (!this.allowed(origin)) return null;
+    if (!this.allowed(origin)) return this.any || !this.enabled ? null : VARY_ORIGIN;
     const headers = this.originHeaders(origin);
     headers.push(['access-control-expose-headers', EXPOSE_HEADERS]);
     return headers;

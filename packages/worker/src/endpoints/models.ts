@@ -61,17 +61,18 @@ function modelIdOf(path: string): string | null {
 export const MODEL_PREFIX = '/v1/models/';
 
 /**
- * GET /v1/models/{id} (the SDKs' models.retrieve): one model of the list above, in the same shape
- * rules; a name the caller may not use, or no such name, is 404 GW_ERR_UNKNOWN_MODEL.
+ * GET /v1/models/{id} (the SDKs' models.retrieve): any name a request may use (a model, an alias,
+ * a name a glob model matches), in the shapes of the list above; a name the caller may not use,
+ * or one that resolves to no model, is 404 GW_ERR_UNKNOWN_MODEL.
  */
 export function modelHandler(deps: EndpointDeps): Handler {
-  const names = new Set(deps.router.modelNames());
   return (ex, req) => {
     const call = modelsCall(deps, ex, req);
     if (call === null) return;
     const { caller, anthropic } = call;
     const id = modelIdOf(ex.path);
-    if (id === null || !names.has(id) || !deps.auth.allows(caller, id)) {
+    // Whatever a chat request may name: a model, an alias, or a name one of its globs matches.
+    if (id === null || deps.router.resolve(id) === undefined || !deps.auth.allows(caller, id)) {
       sendError(ex, 'GW_ERR_UNKNOWN_MODEL', `the model ${JSON.stringify((id ?? ex.path.slice(MODEL_PREFIX.length)).slice(0, 200))} does not exist`);
       return;
     }

@@ -55,10 +55,7 @@ export function createDispatcher(worker: WorkerState, routes: RouteTable, option
     const ex = new Exchange(res, worker, requestIdFor(req.getHeader('x-request-id')), method, path);
     // Anthropic's endpoints answer errors in Anthropic's shape, everything else in OpenAI's.
     if (path.startsWith(ANTHROPIC_PREFIX)) ex.errorShape = 'anthropic';
-    if (corsFor !== undefined) {
-      const origin = req.getHeader('origin');
-      if (origin.length !== 0) ex.cors = corsFor(origin);
-    }
+    if (corsFor !== undefined) ex.cors = corsFor(req.getHeader('origin'));
     const connection = req.getHeader('connection');
     if (connection.length !== 0) {
       if (connection.length === 5 && connection.toLowerCase() === 'close') ex.closeRequested = true;
@@ -72,7 +69,11 @@ export function createDispatcher(worker: WorkerState, routes: RouteTable, option
         // /v1/models* is shared: the Anthropic SDK (anthropic-version) gets its errors in its shape.
         if (path.startsWith(MODELS_PREFIX) && req.getHeader('anthropic-version') !== '') ex.errorShape = 'anthropic';
         sendError(ex, 'GW_ERR_METHOD_NOT_ALLOWED', `method ${method.toUpperCase()} is not allowed on ${path.slice(0, MAX_PATH_IN_MESSAGE)}`, false, [['allow', allowedMethods(entry)]]);
-      } else sendError(ex, 'GW_ERR_NOT_FOUND', `no route for ${method.toUpperCase()} ${path.slice(0, MAX_PATH_IN_MESSAGE)}`);
+      } else {
+        // An Anthropic SDK with a wrong base URL (`.../v1` twice, say) says so by its version header.
+        if (req.getHeader('anthropic-version') !== '') ex.errorShape = 'anthropic';
+        sendError(ex, 'GW_ERR_NOT_FOUND', `no route for ${method.toUpperCase()} ${path.slice(0, MAX_PATH_IN_MESSAGE)}`);
+      }
       // Native uWS aborts the whole process when a handler returns without answering or
       // watching for aborts: turn such a bug into a 500 instead.
       if (!ex.done && !ex.isAsync) throw new Error('the handler returned without answering');

@@ -8,6 +8,7 @@ import type { AttemptFailure, FailureKind, RouteTarget } from '../routing/index.
 import { classifyTransportError, type TransportFailure } from '../upstream/errors.js';
 import type { AttemptInput } from './types.js';
 import { scrubForCallers } from '../observe/secrets.js';
+import { CHALLENGE } from '../auth/authenticator.js';
 
 const MAX_MESSAGE = 300;
 
@@ -72,7 +73,9 @@ function statusCode(kind: FailureKind, status: number, clientKey: boolean): Erro
 export function statusFailure(kind: FailureKind, status: number, body: Buffer, retryAfterMs: number | undefined, clientKey: boolean, target: RouteTarget): AttemptFailure {
   const message = upstreamMessage(body);
   const what = kind === 'auth' ? (clientKey ? 'rejected the API key sent with the request' : 'rejected the gateway\'s API key') : `answered ${status}`;
-  const error = new GatewayError(statusCode(kind, status, clientKey), `provider ${target.provider.name} ${what}${message ? `: ${message}` : ''}`, retryAfterHeaders(retryAfterMs));
+  const code = statusCode(kind, status, clientKey);
+  const headers = code === 'GW_ERR_UNAUTHORIZED' ? { ...retryAfterHeaders(retryAfterMs), ...CHALLENGE } : retryAfterHeaders(retryAfterMs);
+  const error = new GatewayError(code, `provider ${target.provider.name} ${what}${message ? `: ${message}` : ''}`, headers);
   const failure: AttemptFailure = { kind, status, error };
   if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
   if (clientKey) failure.clientKey = true;

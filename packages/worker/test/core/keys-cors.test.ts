@@ -117,6 +117,7 @@ models:
   const wrongAnthropic = await call(port, '/v1/messages', chat('oa-model'), { ...ANTHROPIC, 'x-api-key': 'sk-caller-wrong' });
   t.equal(wrongAnthropic.status, 401);
   t.match(wrongAnthropic.json(), { type: 'error', error: { type: 'authentication_error', message: /rejected the API key/ } }, 'in the caller\'s shape');
+  t.equal(wrongAnthropic.headers['www-authenticate'], 'Bearer realm="gatewayd"', 'a 401 the gateway writes carries a challenge (RFC 9110)');
   t.equal(openai.requests.length, 1);
   t.equal(openai.requests[0]?.key, 'sk-caller-wrong');
 });

@@ -1,0 +1,45 @@
+/** models.retrieve for every name a request may use; a 404 the Anthropic SDK can read; Vary: Origin with an origin list. */
+import t from 'tap';
+import { call, startCoreWorker } from './helpers.js';
+
+const ANTHROPIC = { 'anthropic-version': '2023-06-01' };
+
+t.test('GET /v1/models/{id}: a model, an alias, a name a glob matches; else 404', async (t) => {
+  const { port } = await startCoreWorker(
+    t,
+    `
+cors: { origins: ["https://app.example.com"] }
+providers:
+  - { name: local, type: mock, chunks: 2 }
+models:
+  - { name: fixed, aliases: [nickname], targets: [{ provider: local, model: demo }] }
+  - { name: "oa/*", targets: [{ provider: local, model: demo }] }
+`,
+  );
+  for (const id of ['fixed', 'nickname', 'oa/gpt-4o']) {
+    const found = await call(port, `/v1/models/${encodeURIComponent(id)}`, undefined, {}, 'GET');
+    t.equal(found.status, 200, `${id}: ${found.text}`);
+    t.match(found.json(), { id, object: 'model' });
+  }
+  const missing = await call(port, '/v1/models/other', undefined, {}, 'GET');
+  t.equal(missing.status, 404);
+  t.match(missing.json(), { error: { code: 'GW_ERR_UNKNOWN_MODEL' } });
+
+  // The Anthropic SDK with a base URL ending in /v1 asks for /v1/v1/messages.
+  const doubled = await call(port, '/v1/v1/messages', { model: 'fixed', max_tokens: 5, messages: [] }, ANTHROPIC);
+  t.equal(doubled.status, 404);
+  t.match(doubled.json(), { type: 'error', error: { type: 'not_found_error', message: /no route for POST \/v1\/v1\/messages/ } }, 'in the shape the Anthropic SDK reads');
+  t.ok(doubled.headers['request-id'], 'with the request-id header it reports');
+  const openai = await call(port, '/v1/nothing', {}, {});
+  t.match(openai.json(), { error: { code: 'GW_ERR_NOT_FOUND' } }, 'other callers: OpenAI shape');
+
+  // With a list of origins every answer depends on Origin.
+  const allowed = await call(port, '/v1/models', undefined, { origin: 'https://app.example.com' }, 'GET');
+  t.equal(allowed.headers['access-control-allow-origin'], 'https://app.example.com');
+  t.equal(allowed.headers.vary, 'origin');
+  for (const headers of [{ origin: 'https://evil.example' }, {}] as Array<Record<string, string>>) {
+    const other = await call(port, '/v1/models', undefined, headers, 'GET');
+    t.equal(other.headers['access-control-allow-origin'], undefined, `${JSON.stringify(headers)}: no CORS headers`);
+    t.equal(other.headers.vary, 'origin', `${JSON.stringify(headers)}: but Vary: Origin`);
+  }
+});
