@@ -20,7 +20,7 @@ export const ERRORS = {
   GW_ERR_UNKNOWN_MODEL: { status: 404, openaiType: 'invalid_request_error', anthropicType: 'not_found_error', description: 'The model is not configured (no name, alias or glob matches).' },
   GW_ERR_METHOD_NOT_ALLOWED: { status: 405, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error', description: 'The endpoint exists but not for this HTTP method.' },
   GW_ERR_BODY_TOO_LARGE: { status: 413, openaiType: 'invalid_request_error', anthropicType: 'request_too_large', description: 'The body exceeds server.body_limit.' },
-  GW_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error', description: 'The body is not application/json.' },
+  GW_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error', description: 'The request body is compressed (content-encoding), or an upstream answered 415.' },
   GW_ERR_RATE_LIMITED: { status: 429, openaiType: 'rate_limit_error', anthropicType: 'rate_limit_error', description: 'A request, token or concurrency limit was reached; see retry-after.' },
   GW_ERR_UPSTREAM_RATE_LIMITED: { status: 429, openaiType: 'rate_limit_error', anthropicType: 'rate_limit_error', description: "The provider's own rate limit: every attempt ended in an upstream 429; see retry-after." },
   GW_ERR_INTERNAL: { status: 500, openaiType: 'server_error', anthropicType: 'api_error', description: 'A bug in the gateway; the request id identifies it in the logs.' },

@@ -30,6 +30,10 @@ export class ApiRequest implements BodySink {
   onBody(body: Buffer): void {
     const { deps, ex, headers, caller } = this;
     if (caller instanceof GatewayError) return sendGatewayError(ex, caller);
+    // A compressed body would only fail as "not UTF-8" (RFC 7694: 415 names the encoding).
+    if (headers.contentEncoding !== '' && headers.contentEncoding.trim().toLowerCase() !== 'identity') {
+      return sendError(ex, 'GW_ERR_UNSUPPORTED_MEDIA_TYPE', `request bodies with content-encoding ${JSON.stringify(headers.contentEncoding.slice(0, 40))} are not accepted: send the JSON uncompressed`, false, [['accept-encoding', 'identity']]);
+    }
     // One leading BOM is taken off (parseJsonBody ignores it, and it is not forwarded); a second
     // one is not JSON.
     const json = parseJsonBody(body);

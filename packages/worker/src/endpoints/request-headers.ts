@@ -8,6 +8,8 @@ import type { MockOverrideHeaders } from '../providers/mock/options.js';
 
 export interface RequestHeaders {
   contentLength: string;
+  /** '' when absent: the body as sent. */
+  contentEncoding: string;
   forward: ForwardHeaders;
   mock: MockOverrideHeaders | null;
   /** issue 4: `no-cache` / `no-store` bypass the response cache ('' when absent). */
@@ -38,6 +40,7 @@ export function readRequestHeaders(req: HttpRequest, anthropic: boolean): Reques
   }
   return {
     contentLength: req.getHeader('content-length'),
+    contentEncoding: req.getHeader('content-encoding'),
     forward,
     mock: mockOverrides(req),
     cacheControl: req.getHeader('cache-control'),

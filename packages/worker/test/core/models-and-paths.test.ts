@@ -43,3 +43,17 @@ models:
     t.equal(other.headers.vary, 'origin', `${JSON.stringify(headers)}: but Vary: Origin`);
   }
 });
+
+t.test('a compressed request body is a 415 naming the encoding, in the caller\'s shape', async (t) => {
+  const { gzipSync } = await import('node:zlib');
+  const { port } = await startCoreWorker(t, 'providers:\n  - { name: local, type: mock, chunks: 2 }\nmodels:\n  - { name: m, targets: [{ provider: local, model: demo }] }\n');
+  const body = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
+  const gzipped = await call(port, '/v1/chat/completions', gzipSync(JSON.stringify(body)), { 'content-encoding': 'gzip' });
+  t.equal(gzipped.status, 415);
+  t.equal(gzipped.headers['accept-encoding'], 'identity');
+  t.match(gzipped.json(), { error: { code: 'GW_ERR_UNSUPPORTED_MEDIA_TYPE', message: /content-encoding "gzip"/ } });
+  const anthropic = await call(port, '/v1/messages', gzipSync(JSON.stringify({ ...body, max_tokens: 5 })), { 'content-encoding': 'gzip', ...ANTHROPIC });
+  t.match(anthropic.json(), { type: 'error', error: { type: 'invalid_request_error', message: /content-encoding/ } });
+  t.equal((await call(port, '/v1/chat/completions', body, { 'content-encoding': 'identity' })).status, 200, 'identity is no encoding');
+  t.equal((await call(port, '/v1/chat/completions', body)).status, 200);
+});
