@@ -17,6 +17,8 @@ export interface HubStreamDecoder {
   end(): ChatCompletionChunk[];
   /** The upstream finished the stream properly (as far as EOF so far shows). */
   readonly complete: boolean;
+  /** The upstream's last event arrived ([DONE], message_stop): nothing of the answer follows it. */
+  readonly ended?: boolean;
   readonly usage: OpenaiUsage | undefined;
   /**
    * Chunks decoded so far, by decoders of formats whose usage comes only at the end (OpenAI's):

@@ -135,7 +135,10 @@ export class ClientStream implements ChunkWriter {
       this.relay.push(chunk, this);
     } catch (err) {
       this.failNow(err);
+      return;
     }
+    // The answer is whole: the caller need not wait for the upstream's EOF (see StreamRelay.ended).
+    if (this.relay.ended?.() === true) this.endNow();
   }
 
   private endNow(): void {

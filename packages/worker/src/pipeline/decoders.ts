@@ -26,6 +26,10 @@ export class OpenaiSseDecoder implements HubStreamDecoder {
     return this.sawDone || this.finish !== null;
   }
 
+  get ended(): boolean {
+    return this.sawDone;
+  }
+
   push(chunk: Buffer): ChatCompletionChunk[] {
     return this.take(this.parser.push(chunk));
   }
@@ -65,6 +69,11 @@ export class AnthropicSseDecoder implements HubStreamDecoder {
   }
 
   get complete(): boolean {
+    return this.stream.done;
+  }
+
+  /** message_stop. */
+  get ended(): boolean {
     return this.stream.done;
   }
 

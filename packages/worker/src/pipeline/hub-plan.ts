@@ -79,4 +79,8 @@ export class TranslatedRelay implements StreamRelay {
   complete(): boolean {
     return this.decoder.complete;
   }
+
+  ended(): boolean {
+    return this.decoder.ended === true;
+  }
 }

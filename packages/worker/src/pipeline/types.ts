@@ -126,6 +126,12 @@ export interface StreamRelay {
    * reset, an idle timeout before EOF) ends the answer normally. Absent: never known early.
    */
   complete?(): boolean;
+  /**
+   * The upstream's last event arrived ([DONE], message_stop; not a finish_reason, which a usage
+   * chunk may follow): the caller's stream ends now, not at the upstream's EOF, which an upstream
+   * or a proxy may hold back. Absent: the stream ends at EOF.
+   */
+  ended?(): boolean;
 }
 
 /** How a client call is served by one kind of provider. */

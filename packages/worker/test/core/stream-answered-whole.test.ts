@@ -55,3 +55,39 @@ models:
   t.match(plain.headers['content-type'], /application\/json/, 'a plain request still gets JSON');
   t.equal(plain.json<{ id: string }>().id, 'chatcmpl-whole');
 });
+
+t.test('a stream ends for the caller at the upstream\'s last event, not at its EOF (an upstream or proxy may hold the response open)', async (t) => {
+  let upstreamEnded = false;
+  const events = [
+    ['message_start', { type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-x', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 5, output_tokens: 0 } } }],
+    ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }],
+    ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hi' } }],
+    ['content_block_stop', { type: 'content_block_stop', index: 0 }],
+    ['message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 1 } }],
+    ['message_stop', { type: 'message_stop' }],
+  ] as const;
+  const lingering = await startScripted(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(events.map(([name, data]) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`).join(''));
+    const timer = setTimeout(() => {
+      upstreamEnded = true;
+      res.end();
+    }, 3_000);
+    res.on('close', () => clearTimeout(timer));
+  });
+  const { port } = await startCoreWorker(
+    t,
+    `
+providers:
+  - { name: claude, type: anthropic, base_url: "${lingering.url}", api_keys: [sk-ant-x] }
+models:
+  - { name: claude, targets: [{ provider: claude, model: claude-x }] }
+`,
+  );
+  const openai = await call(port, '/v1/chat/completions', { model: 'claude', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+  t.notOk(upstreamEnded, 'the OpenAI caller (translated) got its whole stream before the upstream ended its response');
+  t.ok(openai.text.endsWith('data: [DONE]\n\n'), openai.text);
+  const anthropic = await call(port, '/v1/messages', { model: 'claude', max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'hi' }] }, { 'anthropic-version': '2023-06-01' });
+  t.notOk(upstreamEnded, 'so did the Anthropic caller (bytes passed through)');
+  t.match(anthropic.text, /event: message_stop\ndata: \{"type":"message_stop"\}\n\n$/);
+});

@@ -111,6 +111,11 @@ class AnthropicPassthroughRelay implements StreamRelay {
     return this.scanner.complete;
   }
 
+  /** message_stop, its blank line included: nothing is held back any more. */
+  ended(): boolean {
+    return this.scanner.complete && this.held.length === 0;
+  }
+
   usage(): TokenUsage | undefined {
     return this.scanner.usage();
   }

@@ -128,6 +128,10 @@ class OpenaiPassthroughRelay implements StreamRelay {
     return this.tap.sawDone;
   }
 
+  ended(): boolean {
+    return this.tap.sawDone;
+  }
+
   usage(): TokenUsage | undefined {
     const reported = usageFromOpenai(this.tap.usage);
     if (reported !== undefined || this.tap.chunkEvents === 0) return reported;
