@@ -53,21 +53,6 @@ export function textParts(content: string | OpenaiTextPart[]): OpenaiTextPart[] 
   return typeof content === 'string' ? [{ type: 'text', text: content }] : content.filter((p) => p.type === 'text');
 }
 
-/**
- * Tool-call `arguments` (a JSON string) as an object. Anthropic and Gemini require an object; an
- * unparsable or non-object value (a model emitting broken JSON) becomes {} rather than failing the
- * whole request.
- */
-export function parseToolArguments(args: string | undefined | null): Record<string, unknown> {
-  if (!args) return {};
-  try {
-    const value: unknown = JSON.parse(args);
-    return isPlainObject(value) ? value : {};
-  } catch {
-    return {};
-  }
-}
-
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

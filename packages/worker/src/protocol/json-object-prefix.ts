@@ -225,7 +225,8 @@ export class JsonObjectPrefix {
 }
 
 /**
- * A tool call's `arguments` as the object an Anthropic caller gets: as parsed when they are an
+ * A tool call's `arguments` as the object Anthropic and Gemini hold (an answer to an Anthropic
+ * caller, or an OpenAI caller's history sent to Claude or Gemini): as parsed when they are an
  * object, else the object as far as the text was valid (what a stream of them delivered), `{}`
  * when none of it was.
  */

@@ -78,3 +78,19 @@ t.test("the forced JSON tool's input comes back as the text, plain and streamed,
   t.notOk(chunks.some((chunk) => chunk.choices[0]?.delta.tool_calls), 'no tool call');
   t.equal(chunks.at(-1)?.choices[0]?.finish_reason, 'stop');
 });
+
+t.test('broken tool arguments in an OpenAI caller\'s history reach Claude and Gemini as the object as far as it was valid', async (t) => {
+  const { openaiToGeminiRequest } = await import('../../src/providers/gemini/request.js');
+  const history = chat([
+    { role: 'user', content: 'Weather?' },
+    { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city": Paris}' } }, { id: 'call_2', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Rome", "days": 3' } }] },
+    { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
+    { role: 'tool', tool_call_id: 'call_2', content: 'rain' },
+  ]);
+  const claude = openaiToAnthropicRequest(history, 'claude-sonnet-4-5');
+  const uses = (claude.messages[1]?.content as Array<{ type: string; input?: unknown }>).filter((b) => b.type === 'tool_use');
+  t.same(uses.map((b) => b.input), [{ city: null }, { city: 'Rome', days: 3 }]);
+  const gemini = openaiToGeminiRequest(history, 'gemini-2.5-flash').body as unknown as { contents: Array<{ parts: Array<{ functionCall?: { args: unknown } }> }> };
+  const calls = gemini.contents.flatMap((c) => c.parts.flatMap((p) => (p.functionCall ? [p.functionCall.args] : [])));
+  t.same(calls, [{ city: null }, { city: 'Rome', days: 3 }]);
+});

@@ -27,7 +27,8 @@ import {
   OpenaiToAnthropicStream,
 } from '../../src/providers/anthropic/index.js';
 import { geminiToOpenaiResponse, GeminiToOpenaiStream } from '../../src/providers/gemini/index.js';
-import { parseToolArguments, stopList, textOf } from '../../src/protocol/content.js';
+import { stopList, textOf } from '../../src/protocol/content.js';
+import { toolInputOf } from '../../src/protocol/json-object-prefix.js';
 import { encodeAnthropicEvent, SseParser } from '../../src/protocol/sse/index.js';
 import { accumulateOpenai } from './helpers/accumulate.js';
 import { anthropicSequenceViolations } from './helpers/anthropic-strict.js';
@@ -92,7 +93,7 @@ function openaiMeaning(req: ChatCompletionRequest): unknown {
         return { role: 'user', items: parts.map((p) => (p.type === 'text' ? p.text : p.type === 'image_url' ? { image: p.image_url.url } : p.type)) };
       }
       if (m.role === 'assistant') {
-        return { role: 'assistant', text: textOf(m.content), calls: (m.tool_calls ?? []).map((c) => ({ id: c.id, name: (c as OpenaiToolCall).function.name, args: parseToolArguments((c as OpenaiToolCall).function.arguments) })) };
+        return { role: 'assistant', text: textOf(m.content), calls: (m.tool_calls ?? []).map((c) => ({ id: c.id, name: (c as OpenaiToolCall).function.name, args: toolInputOf((c as OpenaiToolCall).function.arguments) })) };
       }
       if (m.role === 'tool') return { role: 'tool', id: m.tool_call_id, text: textOf(m.content) };
       return m;

@@ -19,7 +19,8 @@ import type {
   OpenaiToolMessage,
   OpenaiUserContentPart,
 } from '@gatewayd/shared';
-import { parseDataUrl, parseToolArguments, stopList, textParts } from '../../protocol/content.js';
+import { parseDataUrl, stopList, textParts } from '../../protocol/content.js';
+import { toolInputOf } from '../../protocol/json-object-prefix.js';
 import { TranslationError } from '../../protocol/errors.js';
 import { functionToolsOnly } from '../../protocol/function-tools.js';
 import { legacyFunctionsAsTools } from '../../protocol/legacy-functions.js';
@@ -255,7 +256,7 @@ function assistantContent(message: FunctionToolsAssistantMessage): string | Anth
       type: 'tool_use',
       id: toAnthropicToolId(call.id),
       name: call.function.name,
-      input: parseToolArguments(call.function.arguments),
+      input: toolInputOf(call.function.arguments),
     };
     blocks.push(block);
   }

@@ -12,7 +12,8 @@ import type {
   OpenaiFunctionToolChoice,
   OpenaiUserContentPart,
 } from '@gatewayd/shared';
-import { isPlainObject, parseDataUrl, parseToolArguments, stopList, textOf, textParts } from '../../protocol/content.js';
+import { isPlainObject, parseDataUrl, stopList, textOf, textParts } from '../../protocol/content.js';
+import { toolInputOf } from '../../protocol/json-object-prefix.js';
 import { TranslationError } from '../../protocol/errors.js';
 import { functionToolsOnly } from '../../protocol/function-tools.js';
 import { legacyFunctionsAsTools } from '../../protocol/legacy-functions.js';
@@ -137,7 +138,7 @@ function assistantParts(message: FunctionToolsAssistantMessage, toolNames: Map<s
   for (const call of message.tool_calls ?? []) {
     toolNames.set(call.id, call.function.name);
     const id = geminiCallIdOf(call.id);
-    const args = parseToolArguments(call.function.arguments);
+    const args = toolInputOf(call.function.arguments);
     const part: GeminiPart = { functionCall: id === undefined ? { name: call.function.name, args } : { id, name: call.function.name, args } };
     const signature = thoughtSignatureOf(call.id);
     if (signature) part.thoughtSignature = signature;
