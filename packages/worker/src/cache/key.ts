@@ -12,10 +12,10 @@ import type { ClientCall } from '../pipeline/types.js';
 
 /**
  * Top-level body fields that do not change the answer's content: how it is delivered (stream,
- * stream_options: plain and streamed requests share entries), who asked (user, metadata), and
- * provider-side bookkeeping (store, service_tier). `model` is replaced by the resolved name.
+ * stream_options: plain and streamed requests share entries), who asked (user, safety_identifier,
+ * metadata), and provider-side bookkeeping (store, service_tier, prompt_cache_key). `model` is replaced by the resolved name.
  */
-const EXCLUDED_FIELDS: ReadonlySet<string> = new Set(['model', 'stream', 'stream_options', 'user', 'metadata', 'store', 'service_tier']);
+const EXCLUDED_FIELDS: ReadonlySet<string> = new Set(['model', 'stream', 'stream_options', 'user', 'safety_identifier', 'metadata', 'store', 'service_tier', 'prompt_cache_key']);
 
 /** Bumped when the stored format or the key recipe changes, so old entries are never read. */
 const KEY_VERSION = 'gw-cache-3';

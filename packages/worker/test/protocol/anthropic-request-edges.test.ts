@@ -94,3 +94,19 @@ t.test('broken tool arguments in an OpenAI caller\'s history reach Claude and Ge
   const calls = gemini.contents.flatMap((c) => c.parts.flatMap((p) => (p.functionCall ? [p.functionCall.args] : [])));
   t.same(calls, [{ city: null }, { city: 'Rome', days: 3 }]);
 });
+
+t.test('OpenAI options that change what the answer is (audio output, web search) are refused for Claude and Gemini; safety_identifier is the user id', async (t) => {
+  const { openaiToGeminiRequest } = await import('../../src/providers/gemini/request.js');
+  const ask = (extra: Record<string, unknown>) => ({ ...chat([{ role: 'user', content: 'Hi' }]), ...extra }) as unknown as ChatCompletionRequest;
+  for (const [name, extra] of [
+    ['audio modality', { modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' } }],
+    ['audio parameters alone', { audio: { voice: 'alloy', format: 'wav' } }],
+    ['web search', { web_search_options: {} }],
+  ] as const) {
+    t.throws(() => openaiToAnthropicRequest(ask(extra), 'claude-sonnet-4-5'), TranslationError, `${name}: Claude`);
+    t.throws(() => openaiToGeminiRequest(ask(extra), 'gemini-2.5-flash'), TranslationError, `${name}: Gemini`);
+  }
+  t.doesNotThrow(() => openaiToAnthropicRequest(ask({ modalities: ['text'], prediction: { type: 'content', content: 'x' } }), 'claude-sonnet-4-5'), 'text only, and a prediction hint, are fine');
+  t.same(openaiToAnthropicRequest(ask({ safety_identifier: 'sid-1' }), 'claude-sonnet-4-5').metadata, { user_id: 'sid-1' });
+  t.same(openaiToAnthropicRequest(ask({ user: 'u-1', safety_identifier: 'sid-1' }), 'claude-sonnet-4-5').metadata, { user_id: 'u-1' }, '`user` first');
+});

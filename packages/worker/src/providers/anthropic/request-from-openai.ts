@@ -21,6 +21,7 @@ import type {
 } from '@gatewayd/shared';
 import { parseDataUrl, stopList, textParts } from '../../protocol/content.js';
 import { toolInputOf } from '../../protocol/json-object-prefix.js';
+import { refuseOpenaiOnlyOutput } from '../../protocol/openai-only-output.js';
 import { TranslationError } from '../../protocol/errors.js';
 import { functionToolsOnly } from '../../protocol/function-tools.js';
 import { legacyFunctionsAsTools } from '../../protocol/legacy-functions.js';
@@ -43,6 +44,7 @@ export function openaiToAnthropicRequest(
   targetModel: string,
   options: OpenaiToAnthropicOptions = {},
 ): AnthropicMessagesRequest {
+  refuseOpenaiOnlyOutput(request);
   const req = functionToolsOnly(legacyFunctionsAsTools(request));
   if (req.n != null && req.n > 1) throw new TranslationError('n > 1 is not supported by Anthropic models');
   const system: AnthropicTextBlock[] = [];
@@ -141,7 +143,9 @@ export function openaiToAnthropicRequest(
     out.system = out.system === undefined ? instruction.text : typeof out.system === 'string' ? [{ type: 'text', text: out.system }, instruction] : [...out.system, instruction];
   }
   if (req.stream) out.stream = true;
-  if (req.user) out.metadata = { user_id: req.user };
+  // safety_identifier: OpenAI's successor of `user` for the same purpose (abuse monitoring).
+  const userId = req.user || (req as { safety_identifier?: unknown }).safety_identifier;
+  if (typeof userId === 'string' && userId !== '') out.metadata = { user_id: userId };
   const strictTools = acceptsOutputFormat(targetModel);
   const tools = (req.tools ?? []).filter((t) => t.type === 'function').map((tool) => toAnthropicTool(tool, strictTools));
   if (tools.length > 0) {

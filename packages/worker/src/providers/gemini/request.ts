@@ -14,6 +14,7 @@ import type {
 } from '@gatewayd/shared';
 import { isPlainObject, parseDataUrl, stopList, textOf, textParts } from '../../protocol/content.js';
 import { toolInputOf } from '../../protocol/json-object-prefix.js';
+import { refuseOpenaiOnlyOutput } from '../../protocol/openai-only-output.js';
 import { TranslationError } from '../../protocol/errors.js';
 import { functionToolsOnly } from '../../protocol/function-tools.js';
 import { legacyFunctionsAsTools } from '../../protocol/legacy-functions.js';
@@ -32,6 +33,7 @@ export interface GeminiRequestPlan {
 }
 
 export function openaiToGeminiRequest(request: ChatCompletionRequest, targetModel: string = request.model): GeminiRequestPlan {
+  refuseOpenaiOnlyOutput(request);
   const req = functionToolsOnly(legacyFunctionsAsTools(request));
   const systemParts: GeminiPart[] = [];
   const contents: GeminiContent[] = [];
