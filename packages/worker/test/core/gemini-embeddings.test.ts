@@ -42,3 +42,14 @@ t.test('through the gateway: 250 inputs in three calls, one answer in order', as
   t.match(JSON.parse(failed.body.toString()), { error: { code: 'GW_ERR_UPSTREAM_ERROR' } });
   t.equal(gemini.requests.length, 2, 'no call after the failed one');
 });
+
+t.test('one call answered with the wrong number of embeddings is an upstream error, not a short list', async (t) => {
+  const { gemini, port } = await startGeminiModel(t, 'emb', 'text-embedding-004');
+  gemini.script([{ kind: 'status', status: 200, body: { embeddings: [] } }]);
+  const answer = await call(port, '/v1/embeddings', { model: 'emb', input: 'one text' });
+  t.equal(answer.status, 502, answer.body.toString());
+  t.match(JSON.parse(answer.body.toString()), { error: { code: 'GW_ERR_UPSTREAM_ERROR' } });
+  gemini.script([{ kind: 'status', status: 200, body: { embeddings: [{ values: [1] }, { values: [2] }, { values: [3] }] } }]);
+  t.equal((await call(port, '/v1/embeddings', { model: 'emb', input: ['a', 'b'] })).status, 502, 'three for two');
+  t.equal((await call(port, '/v1/embeddings', { model: 'emb', input: ['a', 'b'] })).status, 200, 'the right count still works');
+});

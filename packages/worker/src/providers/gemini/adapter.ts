@@ -75,6 +75,10 @@ class GeminiEmbeddingsSide implements EmbeddingsProviderSide {
 
   parse(body: Buffer, request: EmbeddingRequest): EmbeddingResponse {
     const res = JSON.parse(body.toString('utf8')) as GeminiBatchEmbedContentsResponse;
+    // One embedding per input, in order, or the caller would pair vectors with the wrong texts.
+    const inputs = Array.isArray(request.input) ? request.input.length : 1;
+    const got = Array.isArray(res.embeddings) ? res.embeddings.length : 0;
+    if (got !== inputs) throw new Error(`Gemini answered ${got} embeddings for ${inputs} inputs`);
     return geminiToOpenaiEmbeddings(res, { model: request.model, encodingFormat: request.encoding_format, promptTokens: estimateEmbeddingTokens(request) });
   }
 }
