@@ -110,3 +110,9 @@ t.test('OpenAI options that change what the answer is (audio output, web search)
   t.same(openaiToAnthropicRequest(ask({ safety_identifier: 'sid-1' }), 'claude-sonnet-4-5').metadata, { user_id: 'sid-1' });
   t.same(openaiToAnthropicRequest(ask({ user: 'u-1', safety_identifier: 'sid-1' }), 'claude-sonnet-4-5').metadata, { user_id: 'u-1' }, '`user` first');
 });
+
+t.test('a chat with nothing to send is a clear 400 for Gemini too (Gemini refuses empty contents)', async (t) => {
+  const { openaiToGeminiRequest } = await import('../../src/providers/gemini/request.js');
+  t.throws(() => openaiToGeminiRequest(chat([{ role: 'user', content: '' }]), 'gemini-2.5-flash'), TranslationError);
+  t.doesNotThrow(() => openaiToGeminiRequest(chat([{ role: 'system', content: 'Say hi' }]), 'gemini-2.5-flash'), 'system text alone is the one user turn');
+});

@@ -67,6 +67,7 @@ export function openaiToGeminiRequest(request: ChatCompletionRequest, targetMode
   // Gemini refuses a request without contents ("contents is not specified"); OpenAI takes a chat of
   // system messages only, whose text is then the one user turn.
   if (contents.length === 0 && systemParts.length > 0) contents.push({ role: 'user', parts: systemParts.splice(0) });
+  if (contents.length === 0) throw new TranslationError('the messages have no content to send (every one is blank)');
   // Gemma has no system instruction: its own chat template puts the system text at the start of
   // the first user turn, and so does this.
   if (systemParts.length > 0 && !acceptsSystemInstruction(targetModel)) {
