@@ -11,6 +11,26 @@ import { call, sseFrames, startCoreWorker, startScripted } from './helpers.js';
 
 const OVERLOADED = 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n';
 
+/** An upstream answering 200 with `firstEvent`, then the model's second target: the mock. */
+async function behindFirstEvent(t: { teardown(fn: () => unknown): void }, type: 'anthropic' | 'openai', firstEvent: string) {
+  const upstream = await startScripted(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(firstEvent);
+  });
+  const { port } = await startCoreWorker(
+    t,
+    `
+routing: { retries: 1, backoff_initial: 10ms, backoff_max: 20ms }
+providers:
+  - { name: first, type: ${type}, base_url: "${upstream.url}", api_keys: [sk-first] }
+  - { name: local, type: mock, chunks: 3, chunk_delay: 0ms }
+models:
+  - { name: m, strategy: fallback, targets: [{ provider: first, model: m-x }, { provider: local, model: demo }] }
+`,
+  );
+  return { upstream, port };
+}
+
 t.test('leadingStreamError: which first events fail over', async (t) => {
   t.match(leadingStreamError(Buffer.from(OVERLOADED)), { status: 529 });
   t.match(leadingStreamError(Buffer.from(OVERLOADED.replace(/\n/g, '\r\n'))), { status: 529 }, 'CRLF');
@@ -24,22 +44,8 @@ t.test('leadingStreamError: which first events fail over', async (t) => {
 });
 
 t.test('an Anthropic caller: overloaded as the first event fails over to the next target', async (t) => {
-  const overloaded = await startScripted(t, (_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.end(OVERLOADED);
-  });
-  const { port } = await startCoreWorker(
-    t,
-    `
-routing: { retries: 1, backoff_initial: 10ms, backoff_max: 20ms }
-providers:
-  - { name: busy, type: anthropic, base_url: "${overloaded.url}", api_keys: [sk-busy] }
-  - { name: local, type: mock, chunks: 3, chunk_delay: 0ms }
-models:
-  - { name: claude, strategy: fallback, targets: [{ provider: busy, model: claude-x }, { provider: local, model: demo }] }
-`,
-  );
-  const answer = await call(port, '/v1/messages', { model: 'claude', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'hi' }] }, { 'anthropic-version': '2023-06-01' });
+  const { upstream: overloaded, port } = await behindFirstEvent(t, 'anthropic', OVERLOADED);
+  const answer = await call(port, '/v1/messages', { model: 'm', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'hi' }] }, { 'anthropic-version': '2023-06-01' });
   t.equal(answer.status, 200, answer.text);
   const types = sseFrames(answer.text).map((frame) => frame.event);
   t.equal(types[0], 'message_start', 'the mock target answered');
@@ -49,26 +55,13 @@ models:
 });
 
 t.test('a non-retryable first error is the caller\'s 400, in its protocol, and no other target is tried', async (t) => {
-  const refusing = await startScripted(t, (_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.end('data: {"error":{"message":"context too long","type":"invalid_request_error","code":"context_length_exceeded"}}\n\n');
-  });
-  const { port } = await startCoreWorker(
-    t,
-    `
-routing: { retries: 1, backoff_initial: 10ms, backoff_max: 20ms }
-providers:
-  - { name: strict, type: openai, base_url: "${refusing.url}", api_keys: [sk-strict] }
-  - { name: local, type: mock, chunks: 3, chunk_delay: 0ms }
-models:
-  - { name: gpt, strategy: fallback, targets: [{ provider: strict, model: gpt-x }, { provider: local, model: demo }] }
-`,
-  );
-  const anthropic = await call(port, '/v1/messages', { model: 'gpt', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'hi' }] }, { 'anthropic-version': '2023-06-01' });
+  const context = 'data: {"error":{"message":"context too long","type":"invalid_request_error","code":"context_length_exceeded"}}\n\n';
+  const { upstream: refusing, port } = await behindFirstEvent(t, 'openai', context);
+  const anthropic = await call(port, '/v1/messages', { model: 'm', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'hi' }] }, { 'anthropic-version': '2023-06-01' });
   t.equal(anthropic.status, 400, anthropic.text);
   t.match(anthropic.headers['content-type'], /application\/json/);
   t.match(JSON.parse(anthropic.text), { type: 'error', error: { type: 'invalid_request_error', message: /context too long/ } }, 'the Anthropic caller gets its error shape');
-  const openai = await call(port, '/v1/chat/completions', { model: 'gpt', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+  const openai = await call(port, '/v1/chat/completions', { model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] });
   t.equal(openai.status, 400, openai.text);
   t.match(JSON.parse(openai.text), { error: { message: 'context too long', type: 'invalid_request_error', code: 'context_length_exceeded' } }, 'the OpenAI caller gets the upstream\'s error as it is');
   t.equal(refusing.requests.length, 2, 'one upstream request per call: the request was at fault, no retry');
