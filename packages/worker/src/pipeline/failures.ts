@@ -45,7 +45,7 @@ export function describeTransport(failure: TransportFailure, target: RouteTarget
         ? `provider ${name} sent nothing for ${input.bodyTimeout} ms (stream idle timeout)`
         : `provider ${name} did not answer within ${input.headersTimeout} ms`;
     default:
-      return `provider ${name} closed the connection (${failure.detail})`;
+      return failure.malformed === true ? `provider ${name} sent an answer the gateway cannot read (${failure.detail})` : `provider ${name} closed the connection (${failure.detail})`;
   }
 }
 

@@ -19,6 +19,8 @@ export interface TransportFailure {
    * connection whose idle close crossed the request.
    */
   local?: boolean;
+  /** The upstream's answer broke HTTP/1.1 (the gateway closed the connection on it). */
+  malformed?: boolean;
 }
 
 const CONNECT_CODES = new Set([
@@ -59,7 +61,7 @@ function classifyClientError(err: UpstreamClientError): TransportFailure {
       // Its idle timeout crossed our request: tried again, not held against the upstream's health.
       return { kind: 'reset', detail: 'the upstream closed an idle keep-alive connection as the request went out', local: true };
     case 'UPSTREAM_BAD_RESPONSE':
-      return { kind: 'reset', detail: err.message };
+      return { kind: 'reset', detail: err.message, malformed: true };
   }
 }
 

@@ -1,6 +1,6 @@
 /** models.retrieve for every name a request may use; a 404 the Anthropic SDK can read; Vary: Origin with an origin list. */
 import t from 'tap';
-import { call, startCoreWorker } from './helpers.js';
+import { call, startCoreWorker, startScripted } from './helpers.js';
 
 const ANTHROPIC = { 'anthropic-version': '2023-06-01' };
 
@@ -56,4 +56,28 @@ t.test('a compressed request body is a 415 naming the encoding, in the caller\'s
   t.match(anthropic.json(), { type: 'error', error: { type: 'invalid_request_error', message: /content-encoding/ } });
   t.equal((await call(port, '/v1/chat/completions', body, { 'content-encoding': 'identity' })).status, 200, 'identity is no encoding');
   t.equal((await call(port, '/v1/chat/completions', body)).status, 200);
+});
+
+t.test('upstream answers are asked for uncompressed; a compressed one is refused as unreadable, never passed on', async (t) => {
+  const { gzipSync } = await import('node:zlib');
+  const answer = JSON.stringify({ id: 'c', object: 'chat.completion', created: 1, model: 'x', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }] });
+  const compressing = await startScripted(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    res.end(gzipSync(answer));
+  });
+  const { port } = await startCoreWorker(
+    t,
+    `
+routing: { retries: 0 }
+providers:
+  - { name: zipper, type: openai, base_url: "${compressing.url}", api_keys: [sk-z], headers: { Accept-Encoding: gzip } }
+models:
+  - { name: z, targets: [{ provider: zipper, model: x }] }
+`,
+  );
+  const got = await call(port, '/v1/chat/completions', { model: 'z', messages: [{ role: 'user', content: 'hi' }] });
+  t.equal(compressing.requests[0]?.headers['accept-encoding'], 'identity', 'asked for identity, whatever the config says');
+  t.equal(got.status, 502, got.text);
+  t.equal(got.headers['content-encoding'], undefined);
+  t.match(got.json(), { error: { code: 'GW_ERR_UPSTREAM_ERROR', message: /provider zipper sent an answer the gateway cannot read \(.*unsupported content-encoding "gzip"\)/ } });
 });

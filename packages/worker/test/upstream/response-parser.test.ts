@@ -55,6 +55,12 @@ t.test('content-length: head, body, reusable', async (t) => {
   t.same(p.heads[0]!.headers, { server: 'nginx', 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'], 'content-length': '11' }, 'lower-case names, repeated ones as a list');
 });
 
+t.test('content-encoding identity is a body as sent', async (t) => {
+  const p = parse(`${HEAD}Content-Encoding: identity\r\nContent-Length: 2\r\n\r\nok`);
+  t.equal(p.body, 'ok');
+  t.equal(parse('HTTP/1.1 304 Not Modified\r\ncontent-encoding: gzip\r\n\r\n').heads[0]?.status, 304, 'no body, nothing to decode');
+});
+
 t.test('chunked: extensions, several chunks, trailers dropped', async (t) => {
   const wire = `${HEAD}Transfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n1\r\n \r\nA\r\n0123456789\r\n0\r\nx-trailer: t\r\n\r\n`;
   let failures = 0;
@@ -140,6 +146,8 @@ t.test('malformed responses are errors with a stable code', async (t) => {
     ['switching protocols', 'HTTP/1.1 101 Switching Protocols\r\n\r\n'],
     ['a coding it cannot decode (its bytes would reach the caller as the body)', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzz'],
     ['gzip under chunked', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nzz\r\n0\r\n\r\n'],
+    ['a compressed body (its bytes would reach the caller as the answer)', 'HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\nzz'],
+    ['a compressed error body', 'HTTP/1.1 500 Oops\r\ncontent-encoding: br\r\nContent-Length: 2\r\n\r\nzz'],
     ['a name that only ends in chunked', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: xchunked\r\n\r\n2\r\nzz\r\n0\r\n\r\n'],
     ['status with a fourth digit', 'HTTP/1.1 2001 OK\r\n\r\n'],
     ['status in exponent form', 'HTTP/1.1 1e2 OK\r\n\r\n'],

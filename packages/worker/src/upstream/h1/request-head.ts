@@ -5,8 +5,11 @@
  */
 import { UpstreamClientError } from './errors.js';
 
-/** Framing is the client's: these are never copied from the request's headers. */
-const CLIENT_OWNED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te']);
+/**
+ * Framing and codings are the client's: these are never copied from the request's headers. It
+ * reads bodies as sent (identity): without an Accept-Encoding a server may pick any coding.
+ */
+const CLIENT_OWNED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'accept-encoding']);
 const UNSAFE_VALUE = /[\r\n\0]/;
 /** An HTTP header name (RFC 9110 token). */
 export const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -28,5 +31,5 @@ export function requestHead(method: string, path: string, hostHeader: string, he
     else if (!CLIENT_OWNED.has(lower)) lines += `${name}: ${value}\r\n`;
   }
   if (!/^\/[\x21-\x7e]*$/.test(path)) throw new UpstreamClientError('UPSTREAM_BAD_HEADER', `invalid upstream request path ${JSON.stringify(path.slice(0, 80))}`);
-  return `${method} ${path} HTTP/1.1\r\nhost: ${host}\r\n${lines}content-length: ${bodyBytes}\r\n\r\n`;
+  return `${method} ${path} HTTP/1.1\r\nhost: ${host}\r\n${lines}accept-encoding: identity\r\ncontent-length: ${bodyBytes}\r\n\r\n`;
 }

@@ -202,6 +202,9 @@ export class ResponseParser {
     }
     const connection = lower(headers['connection']);
     this.keepAlive = http10 ? connection.includes('keep-alive') : !connection.includes('close');
+    // Requests ask for identity: a compressed body would reach the caller undecoded and mislabelled.
+    const contentCoding = lower(headers['content-encoding']).trim();
+    if (contentCoding !== '' && contentCoding !== 'identity' && status !== 204 && status !== 304) throw malformed(`unsupported content-encoding "${contentCoding.slice(0, 40)}"`);
     this.events.onHead(status, headers);
     if (status === 204 || status === 304) return this.finish();
     const coding = lower(headers['transfer-encoding']);
