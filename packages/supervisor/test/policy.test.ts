@@ -55,15 +55,20 @@ t.test('reloads run one at a time; requests during a run coalesce into one follo
   t.equal(maxActive, 1);
 });
 
-t.test('a reload that throws becomes a failure result, and the queue keeps working', async (t) => {
+t.test('a reload that throws becomes a failure result, is reported, and the queue keeps working', async (t) => {
   let calls = 0;
-  const queue = new ReloadQueue(async (): Promise<ReloadResult> => {
-    calls++;
-    if (calls === 1) throw new Error('boom');
-    return { ok: true, generation: 2, pids: [1] };
-  });
+  const reported: unknown[] = [];
+  const queue = new ReloadQueue(
+    async (): Promise<ReloadResult> => {
+      calls++;
+      if (calls === 1) throw new Error('boom');
+      return { ok: true, generation: 2, pids: [1] };
+    },
+    (err) => reported.push(err),
+  );
   const failed = await queue.request();
   t.equal(failed.ok, false);
   t.match(failed.ok ? '' : failed.error, 'boom');
+  t.match(reported, [{ message: 'boom' }], 'handed to the log');
   t.equal((await queue.request()).ok, true);
 });

@@ -35,7 +35,7 @@ export function withConfig<T>(y: Argv<T>) {
 
 export function withStartOptions<T>(y: Argv<T>) {
   return withPidFile(withConfig(y))
-    .option('daemon', { type: 'boolean', default: false, describe: 'detach into the background; returns once every worker serves' })
+    .option('daemon', { type: 'boolean', describe: 'detach into the background; returns once every worker serves (restart: as the running gateway, unless given; --no-daemon: in the foreground)' })
     .option('workers', { type: 'number', describe: 'worker count (overrides server.workers)', coerce: positiveInteger('workers', 256) })
     .option('port', { type: 'number', describe: 'data port (overrides server.port)', coerce: positiveInteger('port', 65535) })
     .option('log-dir', { type: 'string', describe: 'daemon log directory (gatewayd.out.log, gatewayd.err.log; default: ./logs)' })
@@ -58,7 +58,8 @@ export const DEFAULT_LOG_DIR = 'logs';
 export interface StartArgs {
   config?: string | undefined;
   pidFile?: string | undefined;
-  daemon: boolean;
+  /** undefined: not given (start: foreground; restart: as the running supervisor). */
+  daemon?: boolean | undefined;
   workers?: number | undefined;
   port?: number | undefined;
   /** undefined: DEFAULT_LOG_DIR (restart: the running daemon's). */

@@ -98,7 +98,11 @@ export class ReloadQueue {
   private running: Promise<ReloadResult> | null = null;
   private queued: Promise<ReloadResult> | null = null;
 
-  constructor(private readonly run: () => Promise<ReloadResult>) {}
+  /** `onUnexpected`: a run that threw (a bug), logged where performReload logs its failures. */
+  constructor(
+    private readonly run: () => Promise<ReloadResult>,
+    private readonly onUnexpected: (err: unknown) => void = () => {},
+  ) {}
 
   request(): Promise<ReloadResult> {
     if (this.queued) return this.queued;
@@ -114,7 +118,10 @@ export class ReloadQueue {
 
   private startRun(): Promise<ReloadResult> {
     const run = this.run()
-      .catch((err: unknown) => fail(`reload failed unexpectedly: ${(err as Error).message}`, 'GW_ERR_INTERNAL'))
+      .catch((err: unknown) => {
+        this.onUnexpected(err);
+        return fail(`reload failed unexpectedly: ${(err as Error).message}`, 'GW_ERR_INTERNAL');
+      })
       .finally(() => {
         if (this.running === run) this.running = null;
       });

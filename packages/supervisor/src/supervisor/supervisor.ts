@@ -65,7 +65,10 @@ export class Supervisor implements ReloadHost {
   private started: Promise<void> | null = null;
   private readonly backoff: RestartBackoff;
   private readonly restartTimers = new Map<number, NodeJS.Timeout>();
-  private readonly reloads = new ReloadQueue(() => this.runReload());
+  private readonly reloads = new ReloadQueue(
+    () => this.runReload(),
+    (err) => this.options.log.logger.error({ err }, 'reload failed unexpectedly; the previous generation keeps serving'),
+  );
 
   constructor(private readonly options: SupervisorOptions) {
     this.logger = options.log.logger;

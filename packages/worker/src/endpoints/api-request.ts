@@ -18,6 +18,13 @@ import { streamFlags, validateCall } from './validate-call.js';
 
 const MAX_NAME_IN_MESSAGE = 200;
 
+/** The compression codings of the HTTP registry (RFC 9110 8.4.1 and since). */
+const COMPRESSIONS = /(?:^|,)\s*(?:x-)?(?:gzip|deflate|compress|br|zstd)\s*(?:,|$)/i;
+
+function isCompressed(contentEncoding: string): boolean {
+  return COMPRESSIONS.test(contentEncoding);
+}
+
 export class ApiRequest implements BodySink {
   constructor(
     private readonly deps: EndpointDeps,
@@ -30,8 +37,9 @@ export class ApiRequest implements BodySink {
   onBody(body: Buffer): void {
     const { deps, ex, headers, caller } = this;
     if (caller instanceof GatewayError) return sendGatewayError(ex, caller);
-    // A compressed body would only fail as "not UTF-8" (RFC 7694: 415 names the encoding).
-    if (headers.contentEncoding !== '' && headers.contentEncoding.trim().toLowerCase() !== 'identity') {
+    // A compressed body would only fail as "not UTF-8" (RFC 7694: 415 names the encoding). Other
+    // values (a charset sent there by mistake) are ignored, as they always were.
+    if (headers.contentEncoding !== '' && isCompressed(headers.contentEncoding)) {
       return sendError(ex, 'GW_ERR_UNSUPPORTED_MEDIA_TYPE', `request bodies with content-encoding ${JSON.stringify(headers.contentEncoding.slice(0, 40))} are not accepted: send the JSON uncompressed`, false, [['accept-encoding', 'identity']]);
     }
     // One leading BOM is taken off (parseJsonBody ignores it, and it is not forwarded); a second

@@ -72,7 +72,8 @@ export function modelHandler(deps: EndpointDeps): Handler {
     const { caller, anthropic } = call;
     const id = modelIdOf(ex.path);
     // Whatever a chat request may name: a model, an alias, or a name one of its globs matches.
-    if (id === null || deps.router.resolve(id) === undefined || !deps.auth.allows(caller, id)) {
+    // The allowlist first: names a key may not use never reach the router's glob cache.
+    if (id === null || !deps.auth.allows(caller, id) || deps.router.resolve(id) === undefined) {
       sendError(ex, 'GW_ERR_UNKNOWN_MODEL', `the model ${JSON.stringify((id ?? ex.path.slice(MODEL_PREFIX.length)).slice(0, 200))} does not exist`);
       return;
     }

@@ -85,9 +85,22 @@ export class Attempt implements UpstreamSink, StreamOwner {
     return promise;
   }
 
-  /** The request went upstream and its answer is not over: what it costs is the provider's to say. */
+  /**
+   * The request went upstream and no answer has come yet, or a success is being read: what it
+   * costs is the provider's to say. Not while it waits for a connection, nor once an error status
+   * came (nothing was generated).
+   */
   get inFlight(): boolean {
-    return this.phase !== 'over';
+    switch (this.phase) {
+      case 'waiting':
+        return this.handle !== null && this.handle.sent !== false;
+      case 'body':
+      case 'stream-head':
+      case 'streaming':
+        return true;
+      default:
+        return false;
+    }
   }
 
   /** The caller went away or the drain deadline cut the request: stop, report nothing. */

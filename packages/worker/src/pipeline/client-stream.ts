@@ -138,7 +138,12 @@ export class ClientStream implements ChunkWriter {
       return;
     }
     // The answer is whole: the caller need not wait for the upstream's EOF (see StreamRelay.ended).
-    if (this.relay.ended?.() === true) this.endNow();
+    if (this.relay.ended?.() === true) {
+      // The upstream must still be read to its end (its connection then goes back to the pool):
+      // a caller's full socket no longer holds it, the end is written and buffered.
+      this.blocked = false;
+      this.endNow();
+    }
   }
 
   private endNow(): void {

@@ -21,6 +21,8 @@ const ANTHROPIC_TYPES: Readonly<Record<string, number>> = {
 };
 /** OpenAI error types likewise. */
 const OPENAI_TYPES: Readonly<Record<string, number>> = { invalid_request_error: 400, server_error: 500, rate_limit_exceeded: 429, insufficient_quota: 429 };
+/** OpenAI error codes for types that do not say it (a rate limit's type is "tokens" or "requests"). */
+const OPENAI_CODES: Readonly<Record<string, number>> = { rate_limit_exceeded: 429, insufficient_quota: 429, context_length_exceeded: 400 };
 
 const START = /^(?:event: ?error|data: ?\{"(?:type|error)")/;
 const HEAD = /^(?:event: ?error\r?\n)?data: ?(\{"(?:type"\s*:\s*"error|error")[^\r\n]*)\r?\n\r?\n/;
@@ -42,6 +44,9 @@ export function leadingStreamError(chunk: Buffer): { status: number; body: Buffe
   let status: number | undefined;
   if (payload.type === 'error' && typeof error.type === 'string') status = ANTHROPIC_TYPES[error.type];
   else if (typeof error.code === 'number' && error.code >= 400 && error.code <= 599) status = error.code; // Gemini, vLLM
-  else if (typeof error.type === 'string') status = OPENAI_TYPES[error.type];
+  else {
+    if (typeof error.type === 'string') status = OPENAI_TYPES[error.type];
+    if (status === undefined && typeof error.code === 'string') status = OPENAI_CODES[error.code];
+  }
   return status === undefined ? null : { status, body: Buffer.from(head[1]!) };
 }

@@ -44,29 +44,59 @@ export class JsonObjectPrefix {
   private unicodeLeft = 0;
   private literalLeft = '';
   private broken = false;
+  /** A comma (and the space after it) not passed on yet (see push). */
+  private held = '';
 
   /** Whether a whole object has been read. */
   get complete(): boolean {
     return this.state === 'done';
   }
 
-  /** How many characters of `text` extend the valid prefix; after a shortfall, every later push accepts 0. */
-  push(text: string): number {
-    if (this.broken) return 0;
+  /**
+   * The part of `text` to pass on: as far as the text stays a valid prefix, less a trailing comma
+   * (and the space after it), held back until a value or key follows it, so that text broken
+   * right after a comma closes without inventing a member for it. After a break: ''.
+   */
+  push(text: string): string {
+    if (this.broken) return '';
+    let out = '';
+    // [from, i) is passed on as it is; a held comma and its space are not in it.
+    let from = 0;
     for (let i = 0; i < text.length; i++) {
-      if (!this.step(text[i] as string)) {
+      const c = text[i] as string;
+      if (!this.step(c)) {
         this.broken = true;
-        return i;
+        return this.held === '' ? out + text.slice(from, i) : out;
+      }
+      // A comma outside a string (which it leaves in 'string') separates members or items.
+      if (c === ',' && this.state !== 'string') {
+        out += text.slice(from, i);
+        this.held = ',';
+        from = i + 1;
+      } else if (this.held !== '') {
+        if (WHITESPACE.has(c)) {
+          this.held += c;
+          from = i + 1;
+        } else {
+          out += this.held; // a key or value follows: the comma is safe
+          this.held = '';
+          from = i;
+        }
       }
     }
-    return text.length;
+    return this.held === '' ? out + text.slice(from) : out;
   }
 
-  /** What makes the accepted prefix one JSON object ('{}' when nothing was accepted). */
+  /** What makes the text passed on one JSON object ('{}' when none was). */
   closing(): string {
     if (this.state === 'done') return '';
     if (this.stack.length === 0) return '{}';
     let out = '';
+    if (this.held !== '') {
+      // Broken (or cut) right after a comma that was never passed on: close what is open.
+      for (let i = this.stack.length - 1; i >= 0; i--) out += this.stack[i] === '{' ? '}' : ']';
+      return out;
+    }
     switch (this.state) {
       case 'escape':
         out += '\\"';
@@ -85,9 +115,6 @@ export class JsonObjectPrefix {
         break;
       case 'value':
         out += 'null';
-        break;
-      case 'object-key':
-        out += '"":null'; // the comma was sent: an empty key is all that can follow it
         break;
       default:
         out += NUMBER_OPEN[this.state] ?? '';
@@ -241,7 +268,7 @@ export function toolInputOf(args: string | undefined | null): Record<string, unk
   const prefix = new JsonObjectPrefix();
   const accepted = prefix.push(args);
   try {
-    return JSON.parse(args.slice(0, accepted) + prefix.closing()) as Record<string, unknown>;
+    return JSON.parse(accepted + prefix.closing()) as Record<string, unknown>;
   } catch {
     return {}; // not expected: the prefix and its closing are one object
   }

@@ -237,7 +237,9 @@ export class RedisStateBackend implements StateBackend {
       const error = turn.deliver(results, this.failedAdmission, this.keepTicket);
       if (error) {
         this.failOn(connection, error);
-        this.keepReleases(settles);
+        // An error reply is Redis's own answer (it ran the turn, the releases reached it); any
+        // other error is the connection's (commands failed as it closed).
+        if ((error as { name?: unknown }).name !== 'ReplyError') this.keepReleases(settles);
       } else {
         this.health.up();
         this.resendReleases();

@@ -13,6 +13,10 @@ import type { BatchedUpstreamRequest, UpstreamHandle, UpstreamHeaders, UpstreamS
 export class BatchedCall implements UpstreamSink, UpstreamHandle {
   private index = 0;
   private current: HttpCall | null = null;
+  /** A batch went to a connection (see UpstreamHandle.sent): an earlier one, or the current one. */
+  get sent(): boolean {
+    return this.index > 0 || this.current?.sent === true;
+  }
   private status = 0;
   private headers: UpstreamHeaders = {};
   private chunks: Buffer[] = [];

@@ -44,6 +44,10 @@ export class HttpCall implements Exchange, UpstreamHandle {
     this.pool.dispatch(this);
   }
 
+  get sent(): boolean {
+    return this.connection !== null;
+  }
+
   pause(): void {
     if (this.connection !== null) this.connection.pause();
     else this.pausePending = true;

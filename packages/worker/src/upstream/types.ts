@@ -49,4 +49,6 @@ export interface UpstreamHandle {
   resume(): void;
   /** Cancel the call: the connection is closed and the sink hears nothing more. */
   abort(): void;
+  /** The request went to a connection (written, or as soon as it connects); absent: always. */
+  readonly sent?: boolean;
 }

@@ -39,6 +39,7 @@ t.test('leadingStreamError: which first events fail over', async (t) => {
   t.match(leadingStreamError(Buffer.from('event: error\ndata: {"type":"error","error":{"type":"invalid_request_error","message":"no"}}\n\n')), { status: 400 }, 'the request is at fault');
   t.match(leadingStreamError(Buffer.from('data: {"error":{"object":"error","message":"too long","type":"BadRequestError","param":null,"code":400}}\n\n')), { status: 400 }, 'vLLM');
   t.equal(leadingStreamError(Buffer.from('data: {"error":{"message":"?","type":"something_new"}}\n\n')), null, 'an unknown type: committed as before');
+  t.match(leadingStreamError(Buffer.from('data: {"error":{"message":"Rate limit reached","type":"tokens","param":null,"code":"rate_limit_exceeded"}}\n\n')), { status: 429 }, "OpenAI's rate limit: the code says it, not the type");
   t.equal(leadingStreamError(Buffer.from('event: message_start\ndata: {"type":"message_start","message":{}}\n\n')), null, 'a normal first event');
   t.equal(leadingStreamError(Buffer.from('event: error\ndata: {"type":"error"')), null, 'an unfinished first event: committed as before');
 });

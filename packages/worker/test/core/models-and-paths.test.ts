@@ -55,6 +55,8 @@ t.test('a compressed request body is a 415 naming the encoding, in the caller\'s
   const anthropic = await call(port, '/v1/messages', gzipSync(JSON.stringify({ ...body, max_tokens: 5 })), { 'content-encoding': 'gzip', ...ANTHROPIC });
   t.match(anthropic.json(), { type: 'error', error: { type: 'invalid_request_error', message: /content-encoding/ } });
   t.equal((await call(port, '/v1/chat/completions', body, { 'content-encoding': 'identity' })).status, 200, 'identity is no encoding');
+  t.equal((await call(port, '/v1/chat/completions', body, { 'content-encoding': 'utf-8' })).status, 200, 'nor is a charset sent there by mistake');
+  t.equal((await call(port, '/v1/chat/completions', gzipSync(JSON.stringify(body)), { 'content-encoding': 'identity, br' })).status, 415, 'a list with a compression in it');
   t.equal((await call(port, '/v1/chat/completions', body)).status, 200);
 });
 

@@ -11,13 +11,12 @@ const VALID = [
   '{"emoji":"😀","nested":{"deep":{"deeper":[[[]]]}}}',
 ];
 
-/** The accepted part of `text` (pushed in pieces of `size`) and its closing. */
+/** What is passed on of `text` (pushed in pieces of `size`) and its closing. */
 function repaired(text: string, size: number): { text: string; complete: boolean } {
   const prefix = new JsonObjectPrefix();
   let accepted = '';
   for (let i = 0; i < text.length; i += size) {
-    const piece = text.slice(i, i + size);
-    accepted += piece.slice(0, prefix.push(piece));
+    accepted += prefix.push(text.slice(i, i + size));
   }
   return { text: accepted + prefix.closing(), complete: prefix.complete };
 }
@@ -47,7 +46,9 @@ t.test('broken arguments keep what was valid, closed', async (t) => {
   t.same(toolInputOf('{"city": Paris}'), { city: null }, 'an unquoted string');
   t.same(toolInputOf('{"city": "Paris"'), { city: 'Paris' }, 'cut before the brace');
   t.same(toolInputOf('{"a":1}}'), { a: 1 }, 'trailing text after the object');
-  t.same(toolInputOf('{"a":1,}'), { a: 1, '': null }, 'a trailing comma: nothing can be taken back after it');
+  t.same(toolInputOf('{"a":1,}'), { a: 1 }, 'a trailing comma: held back until something follows it, so nothing is made up for it');
+  t.same(toolInputOf('{"a":[1, 2, ]}'), { a: [1, 2] }, 'in an array too');
+  t.same(toolInputOf('{"a":1, "b'), { a: 1, b: null }, 'a comma followed by a key is passed on');
   t.same(toolInputOf('{"a":tru'), { a: true });
   t.same(toolInputOf('{"a":1.'), { a: 1.0 });
   t.same(toolInputOf('{"a":"\\u00'), { a: '\u0000' });

@@ -22,7 +22,7 @@ export async function runRestart(given: StartArgs & StopArgs): Promise<number> {
     config: given.config ?? running?.configFile,
     workers: given.workers ?? running?.overrides?.workers ?? undefined,
     port: given.port ?? running?.overrides?.port ?? undefined,
-    daemon: given.daemon || (running?.daemon ?? null) !== null,
+    daemon: given.daemon ?? (running?.daemon ?? null) !== null,
     logDir: given.logDir ?? running?.daemon?.logDir ?? undefined,
   };
   const config = args.config;

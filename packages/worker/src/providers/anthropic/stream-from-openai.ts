@@ -57,8 +57,6 @@ export class OpenaiToAnthropicStream {
   /** Characters streamed, for an output estimate when the upstream sends no usage. */
   private outputChars = 0;
   droppedToolDeltas = 0;
-  /** Tool calls whose arguments stopped being JSON: streamed as far as they were valid, then closed. */
-  repairedToolCalls = 0;
 
   constructor(options: OpenaiToAnthropicStreamOptions = {}) {
     this.options = options;
@@ -112,9 +110,8 @@ export class OpenaiToAnthropicStream {
       }
       this.outputChars += args.length;
       // Broken arguments stop where they stop being JSON; close() finishes the object.
-      const accepted = (tool.args ??= new JsonObjectPrefix()).push(args);
-      if (accepted < args.length) this.repairedToolCalls++;
-      if (accepted > 0) events.push({ type: 'content_block_delta', index: tool.block, delta: { type: 'input_json_delta', partial_json: accepted === args.length ? args : args.slice(0, accepted) } });
+      const piece = (tool.args ??= new JsonObjectPrefix()).push(args);
+      if (piece !== '') events.push({ type: 'content_block_delta', index: tool.block, delta: { type: 'input_json_delta', partial_json: piece } });
     }
     if (choice.finish_reason) this.finish = choice.finish_reason;
     if (choice.stop_reason != null) this.vllmStopReason = choice.stop_reason;
