@@ -11,8 +11,8 @@ import { Router } from '../../src/routing/index.js';
 t.test('secrets: every configured secret and provider-key shapes are scrubbed from a serialised line', async (t) => {
   const { config } = loadConfigText(
     `
-admin: { token: admin-token-123456 }
-auth: { keys: [{ name: a, key: 'gw-key-"quoted"-123' }] }
+admin: { token: 'admin-"quoted"-123' }
+auth: { keys: [{ name: a, key: gw-key-plain-123456 }] }
 state: { redis: { url: "redis://u:redis-pass-123456@h:6379" } }
 tracing: { headers: { authorization: "Bearer otel-token-123456" } }
 providers:
@@ -26,7 +26,7 @@ models: []
   t.notOk(secrets.includes('short'), 'too short to scrub safely');
   t.notOk(secrets.includes('not-a-secret-value'), 'only credential-named headers');
   const scrub = secretScrubber(secrets);
-  const line = JSON.stringify({ msg: 'x', err: 'provider-key-123456 admin-token-123456 redis-pass-123456 otel-token-123456 header-token-123456 query-key-123456', k: 'gw-key-"quoted"-123', caller: 'sk-proj-abcdefghijklmnop1234 AIzaSyA1234567890abcdefghijklmnopqrstu' });
+  const line = JSON.stringify({ msg: 'x', err: 'provider-key-123456 gw-key-plain-123456 redis-pass-123456 otel-token-123456 header-token-123456 query-key-123456', k: 'admin-"quoted"-123', caller: 'sk-proj-abcdefghijklmnop1234 AIzaSyA1234567890abcdefghijklmnopqrstu' });
   const out = scrub(line);
   t.same(JSON.parse(out), { msg: 'x', err: '[REDACTED] [REDACTED] [REDACTED] [REDACTED] [REDACTED] [REDACTED]', k: '[REDACTED]', caller: '[REDACTED] [REDACTED]' }, 'still valid JSON, JSON-escaped secrets included');
   t.equal(scrub('{"msg":"nothing here"}'), '{"msg":"nothing here"}');
