@@ -8,6 +8,7 @@ import type { GatewayConfig } from '@gatewayd/shared';
 import { Authenticator, Cors } from '../auth/index.js';
 import { addApiRoutes, type EndpointDeps } from '../endpoints/index.js';
 import type { Logger } from '../log.js';
+import { prices } from '../metrics/index.js';
 import { createAdapters } from '../pipeline/registry.js';
 import { addHealthRoutes } from '../routes/health.js';
 import { Router } from '../routing/index.js';
@@ -28,8 +29,11 @@ export interface DataServer {
 }
 
 export function createGatewayDeps(config: GatewayConfig, logger: Logger): EndpointDeps {
+  const router = new Router(config);
+  // The cost strategy orders by the prices the gateway bills at (etc/prices.yaml included).
+  router.priceLookup = (model) => prices.lookup(model);
   return {
-    router: new Router(config),
+    router,
     auth: new Authenticator(config.auth),
     cors: new Cors(config.cors.origins),
     pools: new PoolRegistry(),

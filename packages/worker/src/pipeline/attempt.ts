@@ -57,6 +57,8 @@ export class Attempt implements UpstreamSink, StreamOwner {
   private abortPending = false;
   private stream: ClientStream | null = null;
   private settled = false;
+  /** Router time at the start (see recordFailure). */
+  private startedAt = 0;
   private resolve: (result: AttemptResult) => void = () => {};
 
   constructor(
@@ -68,6 +70,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
   ) {}
 
   run(request: UpstreamRequest): Promise<AttemptResult> {
+    this.startedAt = this.proxy.deps.router.now();
     this.proxy.ex.obs?.attemptStarted(); // issue 5: upstream time, attempt span
     const promise = new Promise<AttemptResult>((resolve) => (this.resolve = resolve));
     if (isInProcess(request)) {
@@ -129,8 +132,12 @@ export class Attempt implements UpstreamSink, StreamOwner {
     this.handle?.resume();
   }
 
+  /**
+   * A failure after the first byte (a stream cut). Dated from the attempt's start, so a breaker
+   * that opened and closed meanwhile does not count it (see CircuitBreaker.onFailure).
+   */
   recordFailure(failure: AttemptFailure): void {
-    this.proxy.deps.router.recordFailure(this.input.target, failure);
+    this.proxy.deps.router.recordFailure(this.input.target, failure, { startedAt: this.startedAt, probe: false });
     this.ex.obs?.lateFailure(failure); // issue 5: the attempt span
   }
 

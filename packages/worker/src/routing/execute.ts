@@ -207,8 +207,9 @@ function abortedResult(): AttemptResult {
 }
 
 function unavailableResult(host: FailoverHost, model: ResolvedModel, plan: RouteTarget[]): AttemptResult {
-  const now = host.clock.now();
   const reopen = plan.map((t) => host.retryAt(t)).filter((at): at is number => at !== undefined);
+  // After retryAt, which may count from its own now (a probe in flight: now + 1 s).
+  const now = host.clock.now();
   const headers: Record<string, string> = {};
   if (reopen.length > 0) headers['retry-after'] = String(Math.max(1, Math.ceil((Math.min(...reopen) - now) / 1000)));
   const error = new GatewayError('GW_ERR_UPSTREAM_UNAVAILABLE', `no target of model ${model.requested} is available: circuit breakers open`, headers);

@@ -100,6 +100,7 @@ export function makeTarget(provider: ProviderConfig, target: TargetConfig, model
     model,
     weight: target.weight,
     price: target.price ?? builtinPrice(model),
+    configuredPrice: target.price,
   };
 }
 

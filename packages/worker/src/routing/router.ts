@@ -8,7 +8,7 @@
  * breaker before each attempt, so such a plan yields a 503 GW_ERR_UPSTREAM_UNAVAILABLE instead of
  * hammering a target that is known to be down.
  */
-import type { GatewayConfig, ProviderConfig } from '@gatewayd/shared';
+import type { GatewayConfig, PriceConfig, ProviderConfig } from '@gatewayd/shared';
 import type { Cancellation } from './cancellation.js';
 import { executeWithFailover, type Attempt, type FailoverHost } from './execute.js';
 import { HealthRegistry } from './health.js';
@@ -31,6 +31,8 @@ export class Router {
   private readonly turns = new Map<string, number>();
   private readonly strategyContext: StrategyContext;
   private readonly host: FailoverHost;
+  /** etc/prices.yaml (the worker's price table) by upstream model; set by the worker once it is loaded. */
+  priceLookup: (model: string) => PriceConfig | undefined = () => undefined;
 
   constructor(
     config: GatewayConfig,
@@ -43,6 +45,7 @@ export class Router {
     this.strategyContext = {
       random: () => clock.random(),
       latencyOf: (id) => this.health.peek(id)?.latency.value,
+      priceOf: (target) => target.configuredPrice ?? this.priceLookup(target.model) ?? target.price,
       nextTurn: (name) => {
         const turn = this.turns.get(name) ?? 0;
         this.turns.set(name, turn + 1);
@@ -116,6 +119,11 @@ export class Router {
   recordSuccess(target: RouteTarget, latencyMs: number): void {
     this.health.get(target).success(latencyMs, this.clock.now());
     this.outcomes?.success(target, latencyMs);
+  }
+
+  /** The router's time (ms): what an attempt records as its start, for recordFailure's `attempt`. */
+  now(): number {
+    return this.clock.now();
   }
 
   /** `attempt`: when the failed attempt started and whether it was the breaker's probe (see CircuitBreaker). */

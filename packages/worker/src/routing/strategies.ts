@@ -9,7 +9,7 @@
  * least_latency  ascending latency average; unmeasured targets first, so they get measured.
  * cost           ascending input + output price per million tokens; unknown prices last.
  */
-import type { ModelConfig } from '@gatewayd/shared';
+import type { ModelConfig, PriceConfig } from '@gatewayd/shared';
 import { costKey } from './prices.js';
 import type { RouteTarget } from './types.js';
 
@@ -21,6 +21,8 @@ export interface StrategyContext {
   latencyOf(id: string): number | undefined;
   /** Returns the rotation step for this request of a round_robin model and advances it. */
   nextTurn(modelName: string): number;
+  /** The price the gateway bills a target at (config, etc/prices.yaml, built-in table): what `cost` orders by. */
+  priceOf(target: RouteTarget): PriceConfig | undefined;
 }
 
 export function orderTargets(strategy: Strategy, modelName: string, targets: readonly RouteTarget[], ctx: StrategyContext): RouteTarget[] {
@@ -34,7 +36,7 @@ export function orderTargets(strategy: Strategy, modelName: string, targets: rea
     case 'least_latency':
       return byLatency(targets, ctx.latencyOf);
     case 'cost':
-      return [...targets].sort((a, b) => costKey(a.price) - costKey(b.price));
+      return [...targets].sort((a, b) => costKey(ctx.priceOf(a)) - costKey(ctx.priceOf(b)));
   }
 }
 

@@ -14,6 +14,8 @@ export interface RouteTarget {
   weight: number;
   /** target.price from the config, else the built-in default for a well-known model (prices.ts), else undefined. */
   price: PriceConfig | undefined;
+  /** target.price from the config alone: it wins over etc/prices.yaml, the built-in table does not. */
+  configuredPrice?: PriceConfig | undefined;
 }
 
 export interface ResolvedModel {

@@ -9,7 +9,7 @@ import type { UpstreamHandle, UpstreamSink } from '../../src/upstream/types.js';
 
 function attemptWith(sent: boolean | undefined, stream = false): { attempt: Attempt; sink: () => UpstreamSink } {
   let sink: UpstreamSink | null = null;
-  const proxy = { ex: { obs: null } } as never;
+  const proxy = { ex: { obs: null }, deps: { router: { now: () => 0 } } } as never;
   const input = { request: { stream }, target: { provider: { name: 'p', type: 'openai' } } } as never;
   const attempt = new Attempt(proxy, {} as never, input, false);
   const handle: UpstreamHandle = { pause() {}, resume() {}, abort() {}, ...(sent === undefined ? {} : { sent }) };
@@ -30,4 +30,16 @@ t.test('in flight: sent and not yet answered, or reading a success', async (t) =
   const streamed = attemptWith(true, true);
   streamed.sink().onStart(200, { 'content-type': 'text/event-stream' });
   t.equal(streamed.attempt.inFlight, true, 'a stream about to start');
+});
+
+t.test('a failure after the first byte is dated from the attempt\'s start (a breaker that closed meanwhile ignores it)', async (t) => {
+  const recorded: unknown[] = [];
+  let now = 1000;
+  const router = { now: () => now, recordFailure: (...args: unknown[]) => recorded.push(args) };
+  const proxy = { ex: { obs: null }, deps: { router } } as never;
+  const attempt = new Attempt(proxy, {} as never, { request: { stream: true }, target: { id: 'p/x' } } as never, false);
+  void attempt.run({ open: () => ({ pause() {}, resume() {}, abort() {} }) } as never);
+  now = 5000;
+  attempt.recordFailure({ kind: 'reset' } as never);
+  t.match(recorded, [[{ id: 'p/x' }, { kind: 'reset' }, { startedAt: 1000, probe: false }]]);
 });

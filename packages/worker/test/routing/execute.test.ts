@@ -259,3 +259,21 @@ t.test('a target that cannot express the request is skipped without using an att
   t.equal(alone.calls.length, 1, 'tried once: it cannot change its mind');
   if (!refused.ok) t.equal(refused.failure.error.code, 'GW_ERR_BAD_REQUEST', 'the only target: the 400');
 });
+
+t.test('refused while the half-open probe is out: retry-after 1, however the clock moves between reads', async (t) => {
+  // Every read of this clock is 0.3 ms later than the one before it.
+  const ticking = { ...fakeClock(0.5), now(this: FakeClock) { this.t += 0.3; return this.t; } } as FakeClock;
+  const { router, model, clock } = setup(ONE, '{ retries: 0, breaker_threshold: 1, breaker_cooldown: 1s }', ticking);
+  router.recordFailure(model.targets[0] as RouteTarget, failure('connect'));
+  clock.advance(1000);
+  const probe = scripted({ 'p1/a': ['hang'] });
+  void router.execute(model, probe.attempt);
+  await new Promise((r) => setImmediate(r));
+  t.equal(probe.calls.length, 1, 'the probe is out');
+  const refused = await router.execute(model, scripted({}).attempt);
+  t.equal(refused.ok, false);
+  if (!refused.ok) {
+    t.equal(refused.failure.error.code, 'GW_ERR_UPSTREAM_UNAVAILABLE');
+    t.equal(refused.failure.error.headers['retry-after'], '1');
+  }
+});

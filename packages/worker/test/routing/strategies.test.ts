@@ -85,6 +85,18 @@ t.test('cost: ascending input + output; config price beats the table; unknown la
   t.strictSame(ids(router, model), ['p3/gemini-2.5-flash', 'p2/claude-3-5-haiku-20241022', 'p1/gpt-4o', 'p1/gpt-4o-mini', 'p1/my-finetune']);
 });
 
+t.test('cost orders by the prices the gateway bills at: etc/prices.yaml over the built-in table, the config over both', async (t) => {
+  const { router, model } = modelWith(
+    'cost',
+    `[{ provider: p1, model: gpt-4o }, { provider: p1, model: gpt-4o-mini }, { provider: p1, model: my-finetune }, { provider: p3, model: gemini-2.5-flash, price: { input: 500, output: 500 } }]`,
+  );
+  t.strictSame(ids(router, model), ['p1/gpt-4o-mini', 'p1/gpt-4o', 'p3/gemini-2.5-flash', 'p1/my-finetune'], 'built-in table only');
+  // What a prices.yaml beside the config says (the worker points the router at its price table).
+  const file: Record<string, { input: number; output: number }> = { 'gpt-4o-mini': { input: 100, output: 100 }, 'my-finetune': { input: 0.01, output: 0.01 }, 'gemini-2.5-flash': { input: 0, output: 0 } };
+  router.priceLookup = (name) => file[name];
+  t.strictSame(ids(router, model), ['p1/my-finetune', 'p1/gpt-4o', 'p1/gpt-4o-mini', 'p3/gemini-2.5-flash'], 'the file wins over the built-in table; the config price over the file');
+});
+
 t.test('round_robin turns over the targets a request may use: an open one does not double its neighbour\'s share', async (t) => {
   const clock = fakeClock();
   const router = new Router(config(`
