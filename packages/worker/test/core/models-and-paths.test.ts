@@ -83,3 +83,22 @@ models:
   t.equal(got.headers['content-encoding'], undefined);
   t.match(got.json(), { error: { code: 'GW_ERR_UPSTREAM_ERROR', message: /provider zipper sent an answer the gateway cannot read \(.*unsupported content-encoding "gzip"\)/ } });
 });
+
+t.test('the cost strategy orders by the price file the cost metrics use ($GATEWAYD_PRICES / prices.yaml)', async (t) => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { loadConfigText } = await import('@gatewayd/shared');
+  const { forkWorker, freePort } = await import('../helpers.js');
+  const dir = mkdtempSync(join(tmpdir(), 'gw-prices-'));
+  const file = join(dir, 'prices.yaml');
+  // The built-in table has gpt-4o-mini far below gpt-4o; this file says the opposite.
+  writeFileSync(file, 'models:\n  gpt-4o-mini: { input: 100, output: 100 }\n  gpt-4o: { input: 1, output: 1 }\n');
+  const port = await freePort();
+  const yaml = `server: { host: 127.0.0.1, port: ${port}, workers: 1 }\nlogging: { level: warn }\nproviders:\n  - { name: local, type: mock, chunks: 1 }\nmodels:\n  - { name: cheap, strategy: cost, targets: [{ provider: local, model: gpt-4o-mini }, { provider: local, model: gpt-4o }] }\n`;
+  const worker = await forkWorker(t, { config: loadConfigText(yaml, '/test/core.yaml', {}).config, env: { GATEWAYD_PRICES: file } });
+  t.equal(worker.first.type, 'ready');
+  const answer = await call(port, '/v1/chat/completions', { model: 'cheap', messages: [{ role: 'user', content: 'hi' }] });
+  t.equal(answer.status, 200, answer.text);
+  t.equal(answer.json<{ model: string }>().model, 'gpt-4o', 'the target the price file makes cheaper');
+});
