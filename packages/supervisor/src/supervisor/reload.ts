@@ -33,9 +33,10 @@ const fail = (error: string, code: string): ReloadResult => ({ ok: false, error,
  */
 export async function performReload(host: ReloadHost): Promise<ReloadResult> {
   if (host.stopping) return fail('the supervisor is stopping', 'GW_ERR_STOPPING');
-  // Every failure is in the gateway's log, however the reload was asked for (SIGHUP or `gatewayd reload`).
-  const refused = (error: string, code: string): ReloadResult => {
-    host.logger.error({ err: error, code }, 'reload failed; the previous generation keeps serving');
+  // Every failure is in the gateway's log, however the reload was asked for (SIGHUP or `gatewayd
+  // reload`); a stop is logged as such.
+  const refused = (error: string, code: string, generation?: number): ReloadResult => {
+    if (code !== 'GW_ERR_STOPPING') host.logger.error({ generation, err: error, code }, 'reload failed; the previous generation keeps serving');
     return fail(error, code);
   };
   let loaded: LoadedConfig;
@@ -63,9 +64,7 @@ export async function performReload(host: ReloadHost): Promise<ReloadResult> {
     // generation, not killed (drainWorker kills those still starting). The old generation serves
     // on, so they stay ready for probes (replaced).
     void drainWorkers(host.pool, fresh, () => config.server.drain_timeout, host.logger, true);
-    if (code === 'GW_ERR_STOPPING') return fail(error, code); // the stop is logged as such
-    host.logger.error({ generation: spec.generation, err: error, code }, 'reload failed; the previous generation keeps serving');
-    return fail(error, code);
+    return refused(error, code, spec.generation);
   };
   for (let slot = 0; slot < count; slot++) {
     if (host.stopping) return abort('the supervisor is stopping', 'GW_ERR_STOPPING');

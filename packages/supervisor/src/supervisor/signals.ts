@@ -23,13 +23,8 @@ export function installSignalHandlers(supervisor: Supervisor, log: SupervisorLog
 export function installHangupHandler(supervisor: Supervisor, log: SupervisorLog): void {
   process.on('SIGHUP', () => {
     log.logger.info('SIGHUP: rolling reload');
-    reloadFor(supervisor);
+    void supervisor.reload(); // a failure is logged where it fails (performReload)
   });
-}
-
-/** A failed reload is logged where it fails (performReload), whoever asked for it. */
-function reloadFor(supervisor: Supervisor): void {
-  void supervisor.reload();
 }
 
 /**
@@ -53,7 +48,7 @@ export class EarlyHangup {
     process.off('SIGHUP', this.note);
     if (!this.seen) return;
     log.logger.info('SIGHUP during startup: rolling reload now that the workers serve');
-    reloadFor(supervisor);
+    void supervisor.reload(); // a failure is logged where it fails (performReload)
   }
 
   /** The start failed: nothing to reload. */
