@@ -31,7 +31,7 @@ export interface DataServer {
 export function createGatewayDeps(config: GatewayConfig, logger: Logger): EndpointDeps {
   const router = new Router(config);
   // The cost strategy orders by the prices the gateway bills at (etc/prices.yaml included).
-  router.priceLookup = (model) => prices.lookup(model);
+  router.billedPrice = (target) => prices.billedPrice(target);
   return {
     router,
     auth: new Authenticator(config.auth),

@@ -79,7 +79,16 @@ export class PriceTable {
 
   /** The price of a target: its configured `price`, else the table's entry for its upstream model. */
   priceOf(target: { model: string; price?: PriceConfig | undefined }): PriceConfig | undefined {
-    return target.price ?? this.lookup(target.model);
+    return this.billedPrice({ model: target.model, configuredPrice: target.price });
+  }
+
+  /**
+   * The price a route target is billed at, in the documented precedence: its `price` in the config
+   * (`configuredPrice`), else this table, else the built-in table (RouteTarget.price folds that in
+   * after the config's). Cost metrics and the `cost` routing strategy both use it.
+   */
+  billedPrice(target: { model: string; price?: PriceConfig | undefined; configuredPrice?: PriceConfig | undefined }): PriceConfig | undefined {
+    return target.configuredPrice ?? this.lookup(target.model) ?? target.price;
   }
 
   /** Shorthand for the data path: costUsd(priceOf(target), usage). */

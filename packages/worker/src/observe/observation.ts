@@ -156,7 +156,7 @@ export class RequestObservation {
       promptTokens: usage?.prompt ?? 0,
       completionTokens: usage?.completion ?? 0,
       cachedTokens: usage?.cached ?? 0,
-      costUsd: ctx.costs.costOf(target, this.model, usage),
+      costUsd: ctx.costs.costOf(target, usage),
       ttftMs: this.stream && this.firstTokenAt >= 0 ? round3(this.firstTokenAt - ex.startedAt) : null,
       durationMs: round3(now - ex.startedAt),
       upstreamMs: this.attempts > 0 ? round3(this.upstreamMs) : null,

@@ -269,7 +269,6 @@ export class Attempt implements UpstreamSink, StreamOwner {
     return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.size);
   }
 
-  /** A 200 stream whose first event is a retryable error: nothing reached the caller, so fail over as for that status. */
   /** A leading stream error: judged as that status with that JSON body (see leading-error.ts). */
   private failBeforeFirstByte(status: number, body: Buffer): void {
     this.stopReading();

@@ -82,15 +82,15 @@ export function statusFailure(kind: FailureKind, status: number, body: Buffer, r
   return failure;
 }
 
+/** The statuses that send the client elsewhere (304 Not Modified and the rest do not). */
+const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
 /**
  * A redirect (or another non-2xx status under 400) where an API answer belongs: a base_url that is
  * wrong (http for https) or a provider behind a moved front end. Not the request's fault, so it
  * fails over and counts against the target like a 5xx. The target is named without its query (a
  * Gemini key may ride there).
  */
-/** The statuses that send the client elsewhere (304 Not Modified and the rest do not). */
-const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
-
 export function redirectFailure(status: number, location: string | undefined, target: RouteTarget): AttemptFailure {
   let where = '';
   if (location !== undefined) {

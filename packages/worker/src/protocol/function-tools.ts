@@ -8,8 +8,7 @@
  */
 import type { ChatCompletionRequest, FunctionToolsChatRequest, OpenaiFunctionTool } from '@gatewayd/shared';
 import { TranslationError } from './errors.js';
-
-const ONLY_OPENAI = 'can only be served by an OpenAI provider';
+import { ONLY_OPENAI } from './openai-only-output.js';
 
 export function functionToolsOnly(req: ChatCompletionRequest): FunctionToolsChatRequest {
   for (const tool of req.tools ?? []) {

@@ -6,6 +6,7 @@
  * forwards the accepted part only and, at the block's end, the closing text: the object as far
  * as it was valid. The plain answer gets the same object (toolInputOf), so both agree.
  */
+import { isPlainObject } from './content.js';
 
 type State =
   | 'value' // a value is expected (at the top: only `{`)
@@ -91,12 +92,9 @@ export class JsonObjectPrefix {
   closing(): string {
     if (this.state === 'done') return '';
     if (this.stack.length === 0) return '{}';
+    // Broken (or cut) right after a comma that was never passed on: close what is open.
+    if (this.held !== '') return this.closers();
     let out = '';
-    if (this.held !== '') {
-      // Broken (or cut) right after a comma that was never passed on: close what is open.
-      for (let i = this.stack.length - 1; i >= 0; i--) out += this.stack[i] === '{' ? '}' : ']';
-      return out;
-    }
     switch (this.state) {
       case 'escape':
         out += '\\"';
@@ -120,6 +118,12 @@ export class JsonObjectPrefix {
         out += NUMBER_OPEN[this.state] ?? '';
     }
     if ((this.state === 'string' || this.state === 'escape' || this.state === 'unicode') && this.stringIsKey) out += ':null';
+    return out + this.closers();
+  }
+
+  /** The brackets that close the open containers, innermost first. */
+  private closers(): string {
+    let out = '';
     for (let i = this.stack.length - 1; i >= 0; i--) out += this.stack[i] === '{' ? '}' : ']';
     return out;
   }
@@ -261,7 +265,7 @@ export function toolInputOf(args: string | undefined | null): Record<string, unk
   if (!args) return {};
   try {
     const value: unknown = JSON.parse(args);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+    if (isPlainObject(value)) return value;
   } catch {
     // below
   }

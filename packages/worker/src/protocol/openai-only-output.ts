@@ -8,7 +8,8 @@
 import type { ChatCompletionRequest } from '@gatewayd/shared';
 import { TranslationError } from './errors.js';
 
-const ONLY_OPENAI = 'can only be served by an OpenAI provider';
+/** The end of every TranslationError for what only OpenAI providers serve. */
+export const ONLY_OPENAI = 'can only be served by an OpenAI provider';
 
 export function refuseOpenaiOnlyOutput(req: ChatCompletionRequest): void {
   const options = req as unknown as Record<string, unknown>;

@@ -31,8 +31,8 @@ export class Router {
   private readonly turns = new Map<string, number>();
   private readonly strategyContext: StrategyContext;
   private readonly host: FailoverHost;
-  /** etc/prices.yaml (the worker's price table) by upstream model; set by the worker once it is loaded. */
-  priceLookup: (model: string) => PriceConfig | undefined = () => undefined;
+  /** What a target is billed at (the worker sets its PriceTable's billedPrice); else its config or built-in price. */
+  billedPrice: (target: RouteTarget) => PriceConfig | undefined = (target) => target.price;
 
   constructor(
     config: GatewayConfig,
@@ -45,7 +45,7 @@ export class Router {
     this.strategyContext = {
       random: () => clock.random(),
       latencyOf: (id) => this.health.peek(id)?.latency.value,
-      priceOf: (target) => target.configuredPrice ?? this.priceLookup(target.model) ?? target.price,
+      priceOf: (target) => this.billedPrice(target),
       nextTurn: (name) => {
         const turn = this.turns.get(name) ?? 0;
         this.turns.set(name, turn + 1);

@@ -100,13 +100,13 @@ models:
   const usage = { prompt: 1_000_000, completion: 0 };
   const cost = (name: string): number => {
     const model = router.resolve(name)!;
-    return costs.costOf(model.targets[0]!, model.config, usage);
+    return costs.costOf(model.targets[0]!, usage);
   };
   t.equal(cost('priced'), 1, 'the target price in the config wins');
   t.equal(cost('tabled'), 10, 'prices.yaml (family prefix) over the built-in table');
   t.equal(cost('builtin'), 0.25, 'the built-in table for a model in neither');
   t.equal(cost('unknown'), 0, 'unpriced: 0');
-  t.equal(costs.costOf(null, null, usage), 0, 'no target: 0');
+  t.equal(costs.costOf(null, usage), 0, 'no target: 0');
   const cached = router.resolve('builtin')!;
-  t.equal(costs.costOf(cached.targets[0]!, cached.config, { prompt: 1_000_000, completion: 0, cached: 1_000_000 }), 0.03, 'cached prompt tokens at cached_input');
+  t.equal(costs.costOf(cached.targets[0]!, { prompt: 1_000_000, completion: 0, cached: 1_000_000 }), 0.03, 'cached prompt tokens at cached_input');
 });

@@ -2,6 +2,7 @@
 import t from 'tap';
 import { Router, type ResolvedModel } from '../../src/routing/index.js';
 import { weightedOrder } from '../../src/routing/strategies.js';
+import { PriceTable } from '../../src/metrics/prices.js';
 import { config, failure, fakeClock, seeded } from './fixtures/index.js';
 
 function modelWith(strategy: string, targets: string): { router: Router; model: ResolvedModel } {
@@ -92,8 +93,9 @@ t.test('cost orders by the prices the gateway bills at: etc/prices.yaml over the
   );
   t.strictSame(ids(router, model), ['p1/gpt-4o-mini', 'p1/gpt-4o', 'p3/gemini-2.5-flash', 'p1/my-finetune'], 'built-in table only');
   // What a prices.yaml beside the config says (the worker points the router at its price table).
-  const file: Record<string, { input: number; output: number }> = { 'gpt-4o-mini': { input: 100, output: 100 }, 'my-finetune': { input: 0.01, output: 0.01 }, 'gemini-2.5-flash': { input: 0, output: 0 } };
-  router.priceLookup = (name) => file[name];
+  const table = new PriceTable();
+  table.replace(new Map([['gpt-4o-mini', { input: 100, output: 100 }], ['my-finetune', { input: 0.01, output: 0.01 }], ['gemini-2.5-flash', { input: 0, output: 0 }]]), '/prices.yaml');
+  router.billedPrice = (target) => table.billedPrice(target);
   t.strictSame(ids(router, model), ['p1/my-finetune', 'p1/gpt-4o', 'p1/gpt-4o-mini', 'p3/gemini-2.5-flash'], 'the file wins over the built-in table; the config price over the file');
 });
 

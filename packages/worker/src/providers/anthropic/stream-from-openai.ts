@@ -44,8 +44,6 @@ export class OpenaiToAnthropicStream {
   private messageId = 'msg_gateway';
   private nextBlockIndex = 0;
   private open: OpenBlock | undefined;
-  /** The tool call of the open block, when it is one. */
-  private openTool: ToolBlock | undefined;
   /** OpenAI tool_calls index -> the Anthropic block it feeds and the call id that opened it. */
   private readonly toolBlocks = new Map<number, ToolBlock>();
   private toolBlockCount = 0;
@@ -130,7 +128,6 @@ export class OpenaiToAnthropicStream {
     this.toolBlockCount++;
     this.lastToolBlock = tool;
     this.open = { kind: 'tool', index: block };
-    this.openTool = tool;
     const id = toAnthropicToolId(call.id ?? `toolu_${this.messageId}_${index ?? block}`);
     events.push({ type: 'content_block_start', index: block, content_block: { type: 'tool_use', id, name: call.function?.name ?? '', input: {} } });
     return tool;
@@ -210,11 +207,11 @@ export class OpenaiToAnthropicStream {
 
   private close(events: AnthropicStreamEvent[]): void {
     if (!this.open) return;
-    const args = this.open.kind === 'tool' ? this.openTool?.args : null;
+    // An open tool block is always the latest one (an earlier call's late deltas are dropped).
+    const args = this.open.kind === 'tool' ? this.lastToolBlock?.args : null;
     const closing = args ? args.closing() : '';
     if (closing !== '') events.push({ type: 'content_block_delta', index: this.open.index, delta: { type: 'input_json_delta', partial_json: closing } });
     events.push({ type: 'content_block_stop', index: this.open.index });
     this.open = undefined;
-    this.openTool = undefined;
   }
 }
