@@ -2,7 +2,7 @@
  * Model name resolution: exact name, then alias, then globs in config order. A glob name such as
  * `openai/*` matches any non-empty run of characters (without `*`) where its `*` is; the matched
  * parts replace the `*`s of the targets' `model` in order (a target with more `*`s than the glob
- * reuses the last part). Exact and alias results are built once; glob results are cached, bounded.
+ * reuses the last part); a name whose matched part holds a `.` or `..` path segment matches no glob. Exact and alias results are built once; glob results are cached, bounded.
  */
 import type { GatewayConfig, ModelConfig, ProviderConfig, TargetConfig } from '@gatewayd/shared';
 import { LinkedLru } from '@gatewayd/shared/lru';
@@ -75,6 +75,10 @@ export class ModelResolver {
     for (const glob of this.globs) {
       const runs = globRuns(glob.literals, requested);
       if (runs === undefined) continue;
+      // A matched run is the caller's text put into a target's model, which some providers put in
+      // the URL path (Gemini, Azure deployments): `..` there would leave the base URL's path,
+      // past the key's model allowlist and the price table.
+      if (runs.some(hasDotSegment)) continue;
       const targets = this.buildTargets(glob.config, runs);
       if (targets.length > 0) return { requested, config: glob.config, targets, cacheIdentity: cacheIdentityOf(glob.config, targets) };
     }
@@ -107,6 +111,12 @@ export function makeTarget(provider: ProviderConfig, target: TargetConfig, model
 /** See ResolvedModel.cacheIdentity. */
 export function cacheIdentityOf(model: ModelConfig, targets: readonly RouteTarget[]): string {
   return JSON.stringify([model.name, ...targets.map((t) => [t.provider.name, t.provider.type, t.provider.base_url ?? '', t.model])]);
+}
+
+/** A `.` or `..` path segment (`/`- or `\\`-separated: URL parsers take both in http(s) paths). */
+export function hasDotSegment(text: string): boolean {
+  for (const segment of text.split(/[/\\]/)) if (segment === '.' || segment === '..') return true;
+  return false;
 }
 
 export function isGlob(name: string): boolean {

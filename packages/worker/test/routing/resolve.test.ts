@@ -111,3 +111,13 @@ models:
   );
   t.equal(reweighted.resolve('gpt-4o')?.cacheIdentity, identity('gpt-4o'), 'weights do not change what answers');
 });
+
+t.test('a glob never puts a . or .. path segment of the caller into a target model', async (t) => {
+  // Gemini and Azure put the model in the URL path: `..` would leave the base URL's path, past
+  // the key's model allowlist (which matched the glob) and the price table.
+  for (const name of ['any/gemini-2.0-flash/../models/gemini-2.5-pro', 'any/x/../../../v1/models/y', 'any/..', 'any/./x', 'any/a\\..\\b', 'openai/..']) {
+    t.equal(router.resolve(name), undefined, name);
+  }
+  t.equal(router.resolve('any/gemini-2.0-flash')?.targets[1]?.model, 'models/gemini-2.0-flash', 'ordinary names still match');
+  t.equal(router.resolve('any/v1.5..beta')?.targets[0]?.model, 'v1.5..beta', 'dots inside a segment are fine');
+});

@@ -37,8 +37,9 @@ export function openaiToGeminiRequest(request: ChatCompletionRequest, targetMode
   const req = functionToolsOnly(legacyFunctionsAsTools(request));
   const systemParts: GeminiPart[] = [];
   const contents: GeminiContent[] = [];
-  // functionResponse needs the function NAME; OpenAI tool messages only carry the call id.
-  const toolNames = new Map<string, string>();
+  // functionResponse needs the function NAME and, as Gemini 2.x calls carry no id, the call's
+  // POSITION: OpenAI tool messages only carry the call id.
+  const toolCalls = new Map<string, CallPosition>();
   const signaturesRequired = requiresThoughtSignatures(targetModel);
 
   for (const message of req.messages) {
@@ -51,18 +52,22 @@ export function openaiToGeminiRequest(request: ChatCompletionRequest, targetMode
         append(contents, 'user', typeof message.content === 'string' ? [{ text: message.content }] : message.content.map(userPart));
         break;
       case 'assistant':
-        append(contents, 'model', assistantParts(message, toolNames, signaturesRequired));
+        append(contents, 'model', assistantParts(message, toolCalls, signaturesRequired));
         break;
       case 'tool': {
-        const name = toolNames.get(message.tool_call_id);
-        if (name === undefined) throw new TranslationError(`tool message refers to unknown tool_call_id "${message.tool_call_id}"`);
+        const call = toolCalls.get(message.tool_call_id);
+        if (call === undefined) throw new TranslationError(`tool message refers to unknown tool_call_id "${message.tool_call_id}"`);
         const id = geminiCallIdOf(message.tool_call_id);
         const response = functionResponse(textOf(message.content));
-        append(contents, 'user', [{ functionResponse: id === undefined ? { name, response } : { id, name, response } }]);
+        const part: GeminiPart = { functionResponse: id === undefined ? { name: call.name, response } : { id, name: call.name, response } };
+        responseOrder.set(part, call.order);
+        append(contents, 'user', [part]);
         break;
       }
     }
   }
+
+  for (const content of contents) if (content.role === 'user') orderResponses(content.parts);
 
   // Gemini refuses a request without contents ("contents is not specified"); OpenAI takes a chat of
   // system messages only, whose text is then the one user turn.
@@ -102,6 +107,37 @@ function append(contents: GeminiContent[], role: 'user' | 'model', given: Gemini
   else contents.push({ role, parts });
 }
 
+/** A call's function name and its place among all the calls of the conversation. */
+interface CallPosition {
+  name: string;
+  order: number;
+}
+
+/** The call order of the functionResponse parts built for this request. */
+const responseOrder = new WeakMap<GeminiPart, number>();
+
+/**
+ * Gemini pairs a run of functionResponse parts with the calls of the turn before by position
+ * (Gemini 2.x calls have no id), while OpenAI and Anthropic callers may answer parallel calls in
+ * any order, matched by id: each run is put in the order of the calls it answers (stable).
+ */
+function orderResponses(parts: GeminiPart[]): void {
+  let start = 0;
+  while (start < parts.length) {
+    if (!responseOrder.has(parts[start]!)) {
+      start++;
+      continue;
+    }
+    let end = start + 1;
+    while (end < parts.length && responseOrder.has(parts[end]!)) end++;
+    if (end - start > 1) {
+      const run = parts.slice(start, end).sort((a, b) => responseOrder.get(a)! - responseOrder.get(b)!);
+      parts.splice(start, run.length, ...run);
+    }
+    start = end;
+  }
+}
+
 function userPart(part: OpenaiUserContentPart): GeminiPart {
   switch (part.type) {
     case 'text':
@@ -132,14 +168,14 @@ const GEMINI_MAX_STOP_SEQUENCES = 5;
 
 export const SKIP_THOUGHT_SIGNATURE = 'skip_thought_signature_validator';
 
-function assistantParts(message: FunctionToolsAssistantMessage, toolNames: Map<string, string>, signaturesRequired: boolean): GeminiPart[] {
+function assistantParts(message: FunctionToolsAssistantMessage, toolCalls: Map<string, CallPosition>, signaturesRequired: boolean): GeminiPart[] {
   const parts: GeminiPart[] = [];
   const text = textOf(message.content);
   if (text) parts.push({ text });
   let firstCall: GeminiPart | undefined;
   let signed = false;
   for (const call of message.tool_calls ?? []) {
-    toolNames.set(call.id, call.function.name);
+    toolCalls.set(call.id, { name: call.function.name, order: toolCalls.size });
     const id = geminiCallIdOf(call.id);
     const args = toolInputOf(call.function.arguments);
     const part: GeminiPart = { functionCall: id === undefined ? { name: call.function.name, args } : { id, name: call.function.name, args } };

@@ -3,7 +3,7 @@
  *
  * Gemini rejects requests with keys outside its subset ($schema, additionalProperties, $defs,
  * const, oneOf, ...), so this keeps a whitelist instead of removing a blacklist. Conversions:
- * `type: [T, "null"]` -> `type: T, nullable: true`; `const` -> one-value enum; oneOf -> anyOf;
+ * `type: [T, "null"]` -> `type: T, nullable: true`; `const` -> one-value enum; oneOf -> anyOf; allOf -> its branches merged into one schema;
  * local `$ref`s (`#/$defs/X`, `#/definitions/X`) are inlined up to a fixed depth (recursive schemas
  * end in a bare object); formats Gemini does not know are dropped; non-string enums are dropped
  * (Gemini enums are strings; a null among them is `nullable`); empty `properties` maps are dropped
@@ -37,9 +37,11 @@ function convert(node: unknown, defs: Record<string, unknown>, refDepth: number,
     const { $ref: _ref, ...rest } = node;
     return convert({ ...target, ...rest }, defs, refDepth + 1, root);
   }
-  if (Array.isArray(node.allOf) && node.allOf.length === 1) {
+  if (Array.isArray(node.allOf) && node.allOf.length > 0) {
     const { allOf, ...rest } = node;
-    return convert({ ...(allOf[0] as object), ...rest }, defs, refDepth, root);
+    if (allOf.length === 1) return convert({ ...(allOf[0] as object), ...rest }, defs, refDepth, root);
+    // Counted as a $ref level: branches may be refs whose targets merge refs again.
+    return convert(mergeAllOf(rest, allOf, refDepth < MAX_REF_DEPTH ? defs : {}), defs, refDepth + 1, root);
   }
   const out: Record<string, unknown> = {};
   let type: unknown = node.type;
@@ -119,6 +121,34 @@ function settleType(out: Record<string, unknown>, node: Record<string, unknown>,
     delete out.properties;
     delete out.required;
   }
+}
+
+/**
+ * Gemini has no allOf: its branches (zod intersections, OpenAPI-derived MCP tools) become one
+ * schema. Properties and required names are united, a property in several branches becomes an
+ * allOf of its versions (merged in turn); for every other keyword the node's own value wins, then
+ * the first branch that has one. A branch that is a local $ref is resolved first.
+ */
+function mergeAllOf(own: Record<string, unknown>, branches: unknown[], defs: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = {};
+  const properties: Record<string, unknown> = {};
+  const required = new Set<string>();
+  for (const given of [own, ...branches]) {
+    const branch = isPlainObject(given) && typeof given.$ref === 'string' ? (resolveRef(given.$ref, defs) ?? {}) : given;
+    if (!isPlainObject(branch)) continue;
+    for (const [key, value] of Object.entries(branch)) {
+      if (key === 'properties' && isPlainObject(value)) {
+        for (const [name, schema] of Object.entries(value)) properties[name] = name in properties ? { allOf: [properties[name], schema] } : schema;
+      } else if (key === 'required' && Array.isArray(value)) {
+        for (const name of value) if (typeof name === 'string') required.add(name);
+      } else if (!(key in merged)) {
+        merged[key] = value;
+      }
+    }
+  }
+  if (Object.keys(properties).length > 0) merged.properties = properties;
+  if (required.size > 0) merged.required = [...required];
+  return merged;
 }
 
 function typeOfValues(values: unknown[]): string {

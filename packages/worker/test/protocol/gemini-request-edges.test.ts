@@ -1,0 +1,102 @@
+/** OpenAI requests to Gemini: parallel tool results out of order, allOf schemas. */
+import t from 'tap';
+import type { ChatCompletionRequest, GeminiPart } from '@gatewayd/shared';
+import { anthropicToOpenaiRequest } from '../../src/providers/anthropic/index.js';
+import { openaiToGeminiRequest } from '../../src/providers/gemini/index.js';
+import { toGeminiSchema } from '../../src/providers/gemini/schema.js';
+
+const weather = (city: string, id: string) => ({ id, type: 'function' as const, function: { name: 'get_weather', arguments: JSON.stringify({ city }) } });
+
+function responsesOf(parts: GeminiPart[]): unknown[] {
+  return parts.filter((part) => part.functionResponse !== undefined).map((part) => part.functionResponse!.response);
+}
+
+t.test('tool results answering parallel calls are sent in the order of the calls', async (t) => {
+  const request: ChatCompletionRequest = {
+    model: 'g',
+    messages: [
+      { role: 'user', content: 'Weather in Paris, Rome and Oslo?' },
+      { role: 'assistant', content: null, tool_calls: [weather('Paris', 'call_p'), weather('Rome', 'call_r'), weather('Oslo', 'call_o')] },
+      { role: 'tool', tool_call_id: 'call_o', content: 'Oslo: 2C' },
+      { role: 'tool', tool_call_id: 'call_p', content: 'Paris: 10C' },
+      { role: 'tool', tool_call_id: 'call_r', content: 'Rome: 30C' },
+      { role: 'user', content: 'And tomorrow?' },
+    ],
+  };
+  const { body } = openaiToGeminiRequest(request);
+  const turn = body.contents[2]!;
+  t.equal(turn.role, 'user');
+  t.same(responsesOf(turn.parts), [{ result: 'Paris: 10C' }, { result: 'Rome: 30C' }, { result: 'Oslo: 2C' }]);
+  t.same(turn.parts.at(-1), { text: 'And tomorrow?' }, 'the text after the results stays after them');
+
+  // Two turns of calls: each run of results follows its own turn's order.
+  const twoTurns: ChatCompletionRequest = {
+    model: 'g',
+    messages: [
+      { role: 'user', content: 'go' },
+      { role: 'assistant', content: null, tool_calls: [weather('A', 'a1'), weather('B', 'b1')] },
+      { role: 'tool', tool_call_id: 'b1', content: 'B' },
+      { role: 'tool', tool_call_id: 'a1', content: 'A' },
+      { role: 'assistant', content: null, tool_calls: [weather('C', 'c1'), weather('D', 'd1')] },
+      { role: 'tool', tool_call_id: 'd1', content: 'D' },
+      { role: 'tool', tool_call_id: 'c1', content: 'C' },
+    ],
+  };
+  const contents = openaiToGeminiRequest(twoTurns).body.contents;
+  t.same(responsesOf(contents[2]!.parts), [{ result: 'A' }, { result: 'B' }]);
+  t.same(responsesOf(contents[4]!.parts), [{ result: 'C' }, { result: 'D' }]);
+});
+
+t.test('an Anthropic caller answering parallel tool_use blocks out of order', async (t) => {
+  const hub = anthropicToOpenaiRequest({
+    model: 'g',
+    max_tokens: 100,
+    messages: [
+      { role: 'user', content: 'Weather?' },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } },
+          { type: 'tool_use', id: 'toolu_2', name: 'get_weather', input: { city: 'Rome' } },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          { type: 'tool_result', tool_use_id: 'toolu_2', content: 'Rome: 30C' },
+          { type: 'tool_result', tool_use_id: 'toolu_1', content: 'Paris: 10C' },
+        ],
+      },
+    ],
+  });
+  const { body } = openaiToGeminiRequest(hub);
+  t.same(responsesOf(body.contents[2]!.parts), [{ result: 'Paris: 10C' }, { result: 'Rome: 30C' }]);
+});
+
+t.test('allOf branches are merged into one schema', async (t) => {
+  const filter = {
+    allOf: [
+      { type: 'object', properties: { owner: { type: 'string' } }, required: ['owner'] },
+      { type: 'object', properties: { limit: { type: 'integer' } } },
+    ],
+    description: 'Search filter',
+  };
+  t.same(toGeminiSchema({ type: 'object', properties: { filter }, required: ['filter'] }), {
+    type: 'object',
+    properties: { filter: { type: 'object', description: 'Search filter', properties: { owner: { type: 'string' }, limit: { type: 'integer' } }, required: ['owner'] } },
+    required: ['filter'],
+  });
+  // A branch that is a $ref, and a property in two branches.
+  const viaRefs = toGeminiSchema({
+    $defs: { Base: { type: 'object', properties: { id: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } } }, required: ['id'] } },
+    allOf: [{ $ref: '#/$defs/Base' }, { properties: { tags: { description: 'labels' }, count: { type: 'number' } }, required: ['count'] }],
+  });
+  t.same(viaRefs, {
+    type: 'object',
+    properties: { id: { type: 'string' }, tags: { type: 'array', items: { type: 'string' }, description: 'labels' }, count: { type: 'number' } },
+    required: ['id', 'count'],
+  });
+  // A recursive schema through allOf ends instead of looping.
+  const recursive = toGeminiSchema({ $defs: { Node: { allOf: [{ $ref: '#/$defs/Node' }, { properties: { v: { type: 'string' } } }] } }, allOf: [{ $ref: '#/$defs/Node' }, { type: 'object' }] });
+  t.equal(recursive.type, 'object');
+});
