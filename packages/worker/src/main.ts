@@ -39,6 +39,12 @@ process.on('disconnect', () => exit(0));
 // Ctrl-C in a foreground terminal reaches the whole process group; the supervisor handles it and
 // drains the workers by message.
 process.on('SIGINT', () => {});
+// Signals meant for the supervisor also reach the workers when sent to the process group or the
+// whole unit (`systemctl kill -s HUP|USR1` signals its cgroup): the supervisor reloads and has
+// every worker reopen its logs by message. Unhandled, SIGHUP would kill the worker and SIGUSR1
+// would open Node's inspector, through which any local user could run code holding the keys.
+process.on('SIGHUP', () => {});
+process.on('SIGUSR1', () => {});
 // Defensive: a stray SIGTERM drains like the supervisor's `drain` would.
 process.on('SIGTERM', () => {
   if (worker !== null) worker.drain(drainTimeoutMs, 'SIGTERM');
