@@ -5,7 +5,8 @@
  * - Pure additions (stream_options for a streamed call, the SDKs' default): the new members are
  *   inserted after the opening brace and the rest is copied (75 us for 250 KB).
  * - Renames and drops: the top-level members are located by a byte scanner (strings skipped with
- *   indexOf; only worth it on large bodies: below SCAN_MIN_BYTES re-serialising is as cheap) and
+ *   indexOf; only worth it on large bodies: below SCAN_MIN_BYTES re-serialising is cheaper, unless
+ *   a number would not survive it: mayHoldLossyNumber) and
  *   the object is rebuilt from the untouched members' bytes and the edited ones.
  * The body was already parsed (valid JSON). Anything unexpected (not an object, a key being edited
  * found twice, where parsers disagree on which one wins) returns null: the caller re-serialises.
@@ -43,7 +44,21 @@ const CLOSE_ARRAY = 0x5d;
 /** The edited body, or null when it must be re-serialised (see above). */
 export function editBody(body: Buffer, edits: BodyEdits): Buffer | null {
   if (edits.replace.size === 0 && edits.drop.size === 0) return insertMembers(body, edits.add);
-  return body.length >= SCAN_MIN_BYTES ? spliceMembers(body, edits) : null;
+  return body.length >= SCAN_MIN_BYTES || mayHoldLossyNumber(body) ? spliceMembers(body, edits) : null;
+}
+
+/**
+ * Number forms that JSON.parse and JSON.stringify do not give back as written: exponents (`1e400`
+ * is null, `1E5` 100000), 16 or more significant digits (an int64 `seed` is rounded), fractions
+ * ending in 0 (`1.0` is 1), `-0`, and fractions below 1e-6 (`0.0000001` is 1e-7). A body holding
+ * one is edited on its bytes whatever its size, so the upstream gets the caller's digits. Tested on
+ * the whole text, strings included: a match inside a string only costs the slower edit.
+ */
+const LOSSY_NUMBER = /[0-9][eE]|[0-9][0-9.]{15}|\.[0-9]*0(?![0-9])|-0(?![.0-9])|\.0{6}/;
+
+function mayHoldLossyNumber(body: Buffer): boolean {
+  // latin1: one char per byte, no UTF-8 decoding; the pattern is ASCII.
+  return LOSSY_NUMBER.test(body.toString('latin1'));
 }
 
 const NO_MEMBERS: ReadonlyMap<string, string> = new Map();

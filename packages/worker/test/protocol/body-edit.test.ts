@@ -191,3 +191,15 @@ function sortKeys(value: unknown): unknown {
       .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
   );
 }
+
+t.test('a small body whose numbers would not survive re-serialising is edited on its bytes', async (t) => {
+  const numbers = '"seed":9223372036854775807,"x":-0,"y":1.0,"z":1e400,"w":1E5,"tiny":0.0000001,"big":12345678901234567890,"frac":1234567.123456789012';
+  for (const member of numbers.split(',')) {
+    const raw = Buffer.from(`{"model":"alias","messages":[{"role":"user","content":"hi"}],${member}}`);
+    t.ok(raw.length < SCAN_MIN_BYTES);
+    const renamed = renameModel(raw, 'up-model');
+    t.equal(renamed?.toString(), `{"model":"up-model","messages":[{"role":"user","content":"hi"}],${member}}`, member);
+  }
+  // Numbers JSON.stringify gives back as written: the cheaper re-serialisation is kept (null).
+  t.equal(renameModel(Buffer.from('{"model":"alias","max_tokens":16,"temperature":0.7,"top_p":1,"seed":42,"n":-3,"p":0.05}'), 'up-model'), null);
+});
