@@ -91,3 +91,45 @@ t.test('daemon: node flags given to the CLI reach the detached supervisor and, t
   t.ok(workers.length > 0 && workers.every((w) => commandLine(w.pid).includes(flag)), 'every worker runs with it');
   t.equal((await runCli(['stop', '--pid-file', sb.pidFile])).code, 0);
 });
+
+t.test('daemon: start and restart print the config warnings on the terminal, not only in the log', async (t) => {
+  // The key comes from a variable this environment lacks: the warning says that gateway mode has no key now.
+  const sb = await makeSandbox(t, { extra: 'auth: { mode: hybrid, keys: [{ name: team, key: "${GWD_TEST_UNSET_TEAM_KEY}" }] }' });
+  const env = { ...process.env };
+  delete env.GWD_TEST_UNSET_TEAM_KEY;
+  const args = ['--config', sb.configFile, '--pid-file', sb.pidFile, '--log-dir', sb.logDir];
+  const started = await runCli(['start', '--daemon', ...args], { env });
+  t.equal(started.code, 0, started.stderr);
+  sb.pids.add(readPidOf(sb.pidFile)!);
+  t.match(started.stderr, 'gatewayd: warning: environment variable GWD_TEST_UNSET_TEAM_KEY is not set');
+  const restarted = await runCli(['restart', '--pid-file', sb.pidFile], { env });
+  t.equal(restarted.code, 0, restarted.stderr);
+  sb.pids.add(readPidOf(sb.pidFile)!);
+  t.match(restarted.stderr, 'warning: environment variable GWD_TEST_UNSET_TEAM_KEY is not set');
+  t.match(restarted.stderr, 'reads the environment of this shell');
+  t.equal((await runCli(['stop', '--pid-file', sb.pidFile])).code, 0);
+});
+
+t.test('daemon: restart onto a port something else holds leaves the running gateway serving', async (t) => {
+  const sb = await makeSandbox(t);
+  const args = ['--config', sb.configFile, '--pid-file', sb.pidFile, '--log-dir', sb.logDir];
+  t.equal((await runCli(['start', '--daemon', ...args])).code, 0);
+  const pid = readPidOf(sb.pidFile)!;
+  sb.pids.add(pid);
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+  const taken = (blocker.address() as { port: number }).port;
+  const result = await runCli(['restart', '--pid-file', sb.pidFile, '--port', String(taken)]);
+  t.equal(result.code, 1);
+  t.match(result.stderr, `port 127.0.0.1:${taken} is already in use`);
+  t.match(result.stderr, 'not restarted: the running gateway keeps serving');
+  t.equal(readPidOf(sb.pidFile), pid, 'the same supervisor');
+  t.equal((await httpRequest(sb.port, '/health')).status, 200);
+  // Its own addresses are not "taken": a plain restart still works.
+  const again = await runCli(['restart', '--pid-file', sb.pidFile]);
+  t.equal(again.code, 0, again.stderr);
+  sb.pids.add(readPidOf(sb.pidFile)!);
+  t.equal((await httpRequest(sb.port, '/health')).status, 200);
+  t.equal((await runCli(['stop', '--pid-file', sb.pidFile])).code, 0);
+});

@@ -1,5 +1,6 @@
-import { ConfigErrors } from '@gatewayd/shared';
-import { loadSupervisorConfig } from '../../supervisor/config.js';
+import { ConfigErrors, type GatewayConfig, type StatusReport } from '@gatewayd/shared';
+import { formatAddress, loadSupervisorConfig } from '../../supervisor/config.js';
+import { checkPortFree } from '../../supervisor/preflight.js';
 import { printError } from '../output.js';
 import type { StartArgs, StopArgs } from '../options.js';
 import { locateSupervisor } from '../target.js';
@@ -25,16 +26,45 @@ export async function runRestart(given: StartArgs & StopArgs): Promise<number> {
     daemon: given.daemon ?? (running?.daemon ?? null) !== null,
     logDir: given.logDir ?? running?.daemon?.logDir ?? undefined,
   };
+  let config: GatewayConfig;
+  let warnings: string[];
   try {
     // As start will load it: with --workers and --port (a --port onto the admin port is refused here).
-    loadSupervisorConfig(args.config, { workers: args.workers, port: args.port });
+    ({ config, warnings } = loadSupervisorConfig(args.config, { workers: args.workers, port: args.port }));
   } catch (err) {
     const problems = err instanceof ConfigErrors ? err.errors.map((e) => e.message) : [(err as Error).message];
     for (const problem of problems) printError(`invalid config: ${problem}`);
-    printError('not restarted: the running gateway keeps serving');
-    return 1;
+    return notRestarted();
   }
+  const busy = await busyNewAddress(config, running?.listen);
+  if (busy !== null) {
+    printError(`cannot restart: ${busy}`);
+    return notRestarted();
+  }
+  // start prints them (an unset ${VAR}, a key disabled by it): say where they come from.
+  if (warnings.length > 0) printError('note: the restarted gateway reads the environment of this shell, not the one the running gateway was started from');
   const stopped = await runStop(args);
   if (stopped !== 0) return stopped;
   return runStart(args);
+}
+
+function notRestarted(): number {
+  printError('not restarted: the running gateway keeps serving');
+  return 1;
+}
+
+/**
+ * A data or admin address the new config moves to that something else holds: stopping first
+ * would leave nothing serving. The addresses the running gateway holds are its own to give up.
+ */
+async function busyNewAddress(config: GatewayConfig, current: StatusReport['listen'] | undefined): Promise<string | null> {
+  const wanted: Array<[string, number]> = [[config.server.host, config.server.port]];
+  if (config.admin.enabled) wanted.push([config.admin.host, config.admin.port]);
+  for (const [host, port] of wanted) {
+    const address = formatAddress(host, port);
+    if (address === current?.data || address === current?.admin) continue;
+    const problem = await checkPortFree(host, port);
+    if (problem !== null) return problem;
+  }
+  return null;
 }

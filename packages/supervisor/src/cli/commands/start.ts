@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { resolvePidFileForStart } from '../../pidfile.js';
+import { loadSupervisorConfig } from '../../supervisor/config.js';
 import { launchDaemon } from '../../supervisor/daemon.js';
 import { runSupervisor } from '../../supervisor/run.js';
-import { printLine } from '../output.js';
+import { printError, printLine } from '../output.js';
 import { DEFAULT_LOG_DIR, type StartArgs } from '../options.js';
 
 /**
@@ -17,6 +18,7 @@ export async function runStart(args: StartArgs): Promise<number> {
     if (args.config !== undefined) startArgs.push('--config', resolve(args.config));
     if (args.workers !== undefined) startArgs.push('--workers', String(args.workers));
     if (args.port !== undefined) startArgs.push('--port', String(args.port));
+    printConfigWarnings(args);
     const result = await launchDaemon({ startArgs, logDir });
     if (result.code === 0) printLine(result.message);
     else process.stderr.write(`${result.message}\n`);
@@ -31,4 +33,18 @@ export async function runStart(args: StartArgs): Promise<number> {
   });
   // The supervisor has stopped and cleaned up; nothing it left behind may keep the process alive.
   process.exit(code);
+}
+
+/**
+ * The config's warnings (an unset ${VAR} and the key it disables, say) on this terminal: a daemon
+ * only writes them to its log, where nobody starting it would see them.
+ */
+function printConfigWarnings(args: StartArgs): void {
+  let warnings: string[];
+  try {
+    warnings = loadSupervisorConfig(args.config, { workers: args.workers, port: args.port }).warnings;
+  } catch {
+    return; // the daemon reports an invalid config itself
+  }
+  for (const warning of warnings) printError(`warning: ${warning}`);
 }
