@@ -3,7 +3,7 @@
  * endpoint builders and reused by every request: only the api key (which rotates) and forwarded
  * client headers are added per request.
  */
-import type { ProviderConfig } from '@gatewayd/shared';
+import { SECRET_NAME, type ProviderConfig } from '@gatewayd/shared';
 import type { HttpUpstreamRequest } from '../upstream/types.js';
 import type { AttemptInput } from './types.js';
 
@@ -16,6 +16,11 @@ export interface EndpointTemplate {
   origin: string;
   /** Path and query. */
   path: string;
+  /**
+   * `path` without the credential-like query parameters the provider config sets (`sig`, `token`,
+   * ...): the path sent with a caller's own key, which must not travel with the operator's credential.
+   */
+  callerPath: string;
   /** Flat name/value list, without the key. */
   headers: readonly string[];
   /** Header carrying the key (`authorization`, `x-api-key`, `api-key`, ...); null: none. */
@@ -68,6 +73,7 @@ export function makeTemplate(url: string, headers: Record<string, string>, provi
   return {
     origin: parsed.origin,
     path: parsed.pathname + parsed.search,
+    callerPath: withoutCredentialQuery(parsed, provider.query),
     headers: [...merged].flat(),
     authHeader,
     authPrefix,
@@ -77,6 +83,14 @@ export function makeTemplate(url: string, headers: Record<string, string>, provi
     connections: provider.max_connections,
     servername: hostOverrideName(provider.headers),
   };
+}
+
+function withoutCredentialQuery(url: URL, query: Record<string, string>): string {
+  const credentials = Object.keys(query).filter((name) => SECRET_NAME.test(name));
+  if (credentials.length === 0) return url.pathname + url.search;
+  const kept = new URL(url);
+  for (const name of credentials) kept.searchParams.delete(name);
+  return kept.pathname + kept.search;
 }
 
 /**
@@ -142,7 +156,7 @@ export function requestHeaders(template: EndpointTemplate, input: AttemptInput):
 export function httpRequest(template: EndpointTemplate, headers: string[], body: Buffer | string, input: AttemptInput): HttpUpstreamRequest {
   return {
     origin: template.origin,
-    path: template.path,
+    path: input.keyFromCaller ? template.callerPath : template.path,
     headers,
     body,
     connections: template.connections,

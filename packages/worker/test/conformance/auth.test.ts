@@ -37,8 +37,9 @@ t.test('hybrid: another key is the caller’s own provider key, passed through',
   t.equal(up.gemini.requests[0]?.headers['x-goog-api-key'], UPSTREAM_KEYS.gemini);
 });
 
-t.test('hybrid: a credential in the provider config headers goes with the gateway key, never with a caller’s own key', async (t) => {
+t.test('hybrid: a credential in the provider config headers or query goes with the gateway key, never with a caller’s own key', async (t) => {
   const OPERATOR = UPSTREAM_KEYS.openai; // the one key the fake accepts
+  const SIGNATURE = 'operator-signed-query-credential'; // a credential in the query (a SAS-style sig)
   const headered = await startGateway(
     t,
     `
@@ -47,7 +48,7 @@ auth: { mode: hybrid, keys: [{ name: conformance, key: "${GW_KEY}" }] }
 routing: { retries: 0 }
 providers:
   - { name: bearer, type: openai, base_url: "${up.openai.url}", headers: { Authorization: "Bearer ${OPERATOR}" } }
-  - { name: azure-like, type: openai, base_url: "${up.openai.url}", query: { api-version: "2024-06-01" }, headers: { api-key: "${OPERATOR}" } }
+  - { name: azure-like, type: openai, base_url: "${up.openai.url}", query: { api-version: "2024-06-01", sig: "${SIGNATURE}" }, headers: { api-key: "${OPERATOR}" } }
 models:
   - { name: bearer-model, targets: [{ provider: bearer, model: ${UPSTREAM_MODELS.openai} }] }
   - { name: azure-model, targets: [{ provider: azure-like, model: ${UPSTREAM_MODELS.openai} }] }
@@ -58,6 +59,7 @@ models:
     up.resetAll();
     await openaiClient(headered).chat.completions.create(fixtures.openai.text(model));
     t.match(JSON.stringify(up.openai.requests[0]?.headers), OPERATOR, `${model}: the gateway key uses the configured credential`);
+    if (model === 'azure-model') t.match(up.openai.requests[0]?.path, `sig=${SIGNATURE}`, `${model}: with the configured query credential`);
     up.resetAll();
     const refused = await openaiClient(headered, 'sk-the-callers-own-key').chat.completions.create(fixtures.openai.text(model)).then(
       () => 200,
@@ -67,6 +69,8 @@ models:
     const sent = JSON.stringify(up.openai.requests[0]?.headers);
     t.equal(up.openai.requests[0]?.key, 'sk-the-callers-own-key', `${model}: the caller's own key went upstream`);
     t.notMatch(sent, OPERATOR, `${model}: the operator's credential did not go with it`);
+    t.notMatch(up.openai.requests[0]?.path, SIGNATURE, `${model}: nor the operator's query credential`);
+    if (model === 'azure-model') t.match(up.openai.requests[0]?.path, 'api-version=2024-06-01', `${model}: the other query parameters did`);
   }
 });
 
