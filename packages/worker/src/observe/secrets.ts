@@ -44,10 +44,13 @@ export function configSecrets(config: GatewayConfig): string[] {
   const unique = new Set<string>();
   for (const secret of secrets) {
     if (secret.length < MIN_SECRET_LENGTH) continue;
-    unique.add(secret);
-    // As it appears inside a JSON string (quotes, backslashes, control characters escaped).
-    const escaped = JSON.stringify(secret).slice(1, -1);
-    if (escaped !== secret) unique.add(escaped);
+    // As it appears in a URL (a query credential, a password: `/` as %2F, `+` as %2B, a space as +
+    // in a query) and inside a JSON string (quotes, backslashes, control characters escaped).
+    for (const form of new Set([secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)])) {
+      unique.add(form);
+      const escaped = JSON.stringify(form).slice(1, -1);
+      if (escaped !== form) unique.add(escaped);
+    }
   }
   // Longest first: a secret containing another is replaced whole.
   return [...unique].sort((a, b) => b.length - a.length);

@@ -48,6 +48,26 @@ models: []
   for (const value of ['pwd-header-123456', 'pass-header-123456', 'pass-query-123456']) t.notOk(redacted.includes(value), `${value} is redacted`);
 });
 
+t.test('secrets: a query credential or password is scrubbed as a URL carries it, percent- or form-encoded', async (t) => {
+  const { config } = loadConfigText(
+    `
+state: { redis: { url: "redis://u:p%40ss%2Fword-123@h:6379" } }
+providers:
+  - { name: p, type: openai, query: { sig: "sv/2024+sig=abc def" } }
+models: []
+`,
+    '/t.yaml',
+    {},
+  );
+  const upstreamUrl = new URL('https://example.test/v1/chat/completions');
+  for (const [name, value] of Object.entries(config.providers[0]!.query)) upstreamUrl.searchParams.set(name, value);
+  const scrub = secretScrubber(configSecrets(config));
+  const line = JSON.stringify({ msg: `upstream ${upstreamUrl.href} failed`, raw: 'sig=sv%2F2024%2Bsig%3Dabc%20def', redis: config.state.redis.url });
+  const out = scrub(line);
+  for (const leaked of ['sv', 'abc', 'p%40ss', 'p@ss']) t.notMatch(JSON.parse(out).msg + JSON.parse(out).raw + JSON.parse(out).redis, leaked, `${leaked} is gone`);
+  t.match(JSON.parse(out).msg, 'https://example.test/v1/chat/completions?sig=[REDACTED] failed');
+});
+
 t.test('completion capture: plain answers and SSE streams of both protocols', async (t) => {
   const plain = new CompletionCapture();
   plain.answer(Buffer.from(JSON.stringify({ choices: [{ message: { content: 'Hi', tool_calls: [{ function: { arguments: '{"a":1}' } }] } }] })));
