@@ -6,11 +6,15 @@
  *            for it.
  * - hybrid:  a matching gateway key authenticates as that key; any other key is a provider key.
  * With no usable auth.keys, client and hybrid need no key at all (the caller then gets the
- * configured provider keys); gateway mode fails closed.
+ * configured provider keys); gateway mode fails closed. Such a keyless call from a web page
+ * (an `Origin` header) must come from an origin of `cors.origins`: otherwise any page a user of
+ * the host opens could spend the provider keys, by a simple POST or through DNS rebinding, which
+ * CORS alone does not stop (it only hides the answer).
  * Messages never contain a presented key, at most its fingerprint.
  */
 import type { GatewayConfig, LimitsConfig } from '@gatewayd/shared';
 import { GatewayError } from '@gatewayd/shared/errors';
+import { MAX_ORIGIN_LENGTH } from './cors.js';
 import { isWellFormedKey, presentedKeys } from './credentials.js';
 import { fingerprintOf, GatewayKeyTable, sha256, type StoredGatewayKey } from './key-table.js';
 import { modelAllowed } from './model-glob.js';
@@ -37,17 +41,23 @@ const GATEWAY_KEY_IN_CLIENT_MODE = 'a gateway key cannot be used here (auth mode
 export class Authenticator {
   readonly mode: AuthMode;
   private readonly keys: GatewayKeyTable;
+  private readonly originAllowed: (origin: string) => boolean;
 
-  constructor(auth: GatewayConfig['auth']) {
+  /** `originAllowed`: whether `cors.origins` lets a web page of that origin call (none by default). */
+  constructor(auth: GatewayConfig['auth'], originAllowed: (origin: string) => boolean = () => false) {
     this.mode = auth.mode;
     this.keys = new GatewayKeyTable(auth.keys);
+    this.originAllowed = originAllowed;
   }
 
   /** Inputs are the raw header values ('' when absent). */
-  authenticate(authorization: string, xApiKey: string): Caller | GatewayError {
+  authenticate(authorization: string, xApiKey: string, origin = ''): Caller | GatewayError {
     const presented = presentedKeys(authorization, xApiKey);
     if (presented.length === 0) {
-      if (this.mode !== 'gateway' && this.keys.size === 0) return openCaller(undefined);
+      if (this.mode !== 'gateway' && this.keys.size === 0) {
+        if (origin !== '' && !this.originAllowed(origin)) return foreignOrigin(origin);
+        return openCaller(undefined);
+      }
       // An Authorization header of another scheme (Basic, a bare key) is a key sent wrongly, not none.
       return unauthorized(authorization.trim() === '' ? MISSING_KEY : UNSUPPORTED_SCHEME);
     }
@@ -84,6 +94,14 @@ export const CHALLENGE: Readonly<Record<string, string>> = { 'www-authenticate':
 
 function unauthorized(message: string): GatewayError {
   return new GatewayError('GW_ERR_UNAUTHORIZED', message, { ...CHALLENGE });
+}
+
+function foreignOrigin(origin: string): GatewayError {
+  const shown = origin.length > MAX_ORIGIN_LENGTH ? `${origin.slice(0, MAX_ORIGIN_LENGTH)}...` : origin;
+  return new GatewayError(
+    'GW_ERR_FORBIDDEN_ORIGIN',
+    `this gateway requires no key, so web pages may call it only from the origins in cors.origins, and ${JSON.stringify(shown)} is not one; send a key, or list the origin`,
+  );
 }
 
 function gatewayCaller(key: StoredGatewayKey): Caller {

@@ -28,7 +28,7 @@ function apiHandler(deps: EndpointDeps, protocol: ClientProtocol): Handler {
   const anthropic = protocol.startsWith('anthropic');
   return (ex, req) => {
     // Keys are checked here, inside the handler: only the resulting Caller is kept.
-    const caller = deps.auth.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'));
+    const caller = deps.auth.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'), req.getHeader('origin'));
     observeApiCall(ex, req, 'keyName' in caller ? caller.keyName : null); // issue 5: metrics, access line, trace
     const headers = readRequestHeaders(req, anthropic);
     readBody(ex, deps.bodyLimit, headers.contentLength, new ApiRequest(deps, ex, protocol, headers, caller));

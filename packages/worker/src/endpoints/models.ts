@@ -33,7 +33,7 @@ function anthropicList(names: readonly string[], created: number): string {
 function modelsCall(deps: EndpointDeps, ex: Exchange, req: HttpRequest): { caller: Caller; anthropic: boolean } | null {
   const anthropic = req.getHeader('anthropic-version') !== '';
   if (anthropic) ex.errorShape = 'anthropic';
-  const caller = deps.auth.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'));
+  const caller = deps.auth.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'), req.getHeader('origin'));
   if (caller instanceof GatewayError) {
     sendGatewayError(ex, caller);
     return null;

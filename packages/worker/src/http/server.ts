@@ -32,10 +32,11 @@ export function createGatewayDeps(config: GatewayConfig, logger: Logger): Endpoi
   const router = new Router(config);
   // The cost strategy orders by the prices the gateway bills at (etc/prices.yaml included).
   router.billedPrice = (target) => prices.billedPrice(target);
+  const cors = new Cors(config.cors.origins);
   return {
     router,
-    auth: new Authenticator(config.auth),
-    cors: new Cors(config.cors.origins),
+    auth: new Authenticator(config.auth, (origin) => cors.allowed(origin)),
+    cors,
     pools: new PoolRegistry(),
     adapters: createAdapters(),
     server: config.server,

@@ -232,3 +232,22 @@ t.test('allows(): per-key allowlists with globs', async (t) => {
   t.equal(forbidden.status, 403);
   t.match(forbidden.message, /key "team-b".*"demo"/);
 });
+
+t.test('no gateway keys: a keyless call with an Origin must come from an allowed origin', async (t) => {
+  const allowed = (origin: string) => origin === 'https://app.example.com';
+  for (const mode of ['hybrid', 'client'] as const) {
+    const auth = new Authenticator(authConfig(mode, false), allowed);
+    t.ok(isCaller(auth.authenticate('', '', '')), `${mode}: no Origin (an SDK) is served`);
+    t.ok(isCaller(auth.authenticate('', '', 'https://app.example.com')), `${mode}: a listed origin is served`);
+    const refused = auth.authenticate('', '', 'https://evil.example.net');
+    t.type(refused, GatewayError);
+    t.equal((refused as GatewayError).code, 'GW_ERR_FORBIDDEN_ORIGIN', `${mode}: an unlisted origin is refused`);
+    t.equal((refused as GatewayError).status, 403);
+    const own = auth.authenticate(`Bearer ${PROVIDER}`, '', 'https://evil.example.net');
+    t.ok(isCaller(own) && own.providerKey === PROVIDER, `${mode}: a page with its own provider key spends that key`);
+  }
+  const keyed = new Authenticator(authConfig('hybrid'), allowed);
+  assertUnauthorized(t, keyed.authenticate('', '', 'https://evil.example.net'));
+  const long = new Authenticator(authConfig('hybrid', false)).authenticate('', '', `https://${'a'.repeat(5000)}.example`);
+  t.ok((long as GatewayError).message.length < 600, 'a huge Origin is clipped in the message');
+});

@@ -148,3 +148,37 @@ models:
   t.equal(configured.status, 200, 'a gateway key fails over to the second provider with its configured key');
   t.equal(second.requests[0]?.key, 'sk-config-second');
 });
+
+t.test('no gateway keys: a keyless call from a web page of an origin cors.origins does not list is refused', async (t) => {
+  const openai = await startFakeOpenai({ requireKey: 'sk-provider-oa' });
+  t.teardown(() => openai.close());
+  const { port } = await startCoreWorker(
+    t,
+    `
+auth: { mode: hybrid, keys: [] }
+providers:
+  - { name: oa, type: openai, base_url: "${openai.url}", api_keys: ["sk-provider-oa"] }
+models:
+  - { name: oa-model, targets: [{ provider: oa, model: gpt-4o-mini }] }
+cors: { origins: ["https://app.example.com"] }
+`,
+  );
+  // A form-style POST (no preflight) or a DNS-rebinding page: the browser sends its Origin.
+  const foreign = await call(port, '/v1/chat/completions', chat('oa-model'), { origin: 'http://rebound.attacker.example:8080', 'content-type': 'text/plain' });
+  t.equal(foreign.status, 403, foreign.text);
+  t.match(foreign.json(), { error: { type: 'permission_error', code: 'GW_ERR_FORBIDDEN_ORIGIN', message: /rebound\.attacker\.example/ } });
+  const foreignAnthropic = await call(port, '/v1/messages', chat('oa-model'), { ...ANTHROPIC, origin: 'null' });
+  t.match(foreignAnthropic.json(), { type: 'error', error: { type: 'permission_error' } }, "in the caller's protocol (a sandboxed page sends Origin: null)");
+  const models = await call(port, '/v1/models', undefined, { origin: 'https://evil.example.net' }, 'GET');
+  t.equal(models.status, 403);
+  t.equal(openai.requests.length, 0, 'nothing went upstream on the provider key');
+
+  const listed = await call(port, '/v1/chat/completions', chat('oa-model'), { origin: 'https://app.example.com' });
+  t.equal(listed.status, 200, 'a listed origin is served');
+  const sdk = await call(port, '/v1/chat/completions', chat('oa-model'));
+  t.equal(sdk.status, 200, 'a caller without Origin (an SDK, curl) is served');
+  t.equal(openai.requests.at(-1)?.key, 'sk-provider-oa');
+  const ownKey = await call(port, '/v1/chat/completions', chat('oa-model'), { origin: 'https://evil.example.net', authorization: 'Bearer sk-the-pages-own-key' });
+  t.equal(ownKey.status, 401, 'a page with its own provider key spends only that key (the upstream refused it here)');
+  t.equal(openai.requests.at(-1)?.key, 'sk-the-pages-own-key');
+});
