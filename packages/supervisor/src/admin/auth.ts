@@ -24,3 +24,15 @@ export function isAuthorized(headers: IncomingHttpHeaders, token: string | undef
   // Compare even when absent, so a missing header takes the same path as a wrong one.
   return timingSafeEqual(digest(presented ?? ''), digest(token)) && presented !== null;
 }
+
+/**
+ * Whether a request to a loopback admin plane without a token names a loopback host: a web page
+ * that rebinds its own name to 127.0.0.1 reaches the port, but its requests carry its own name.
+ * No Host (HTTP/1.0) is allowed: browsers always send one.
+ */
+export function namesLoopback(headers: IncomingHttpHeaders): boolean {
+  const host = headers.host;
+  if (host === undefined || host === '') return true;
+  const name = (host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d*$/, '')).toLowerCase();
+  return name === 'localhost' || name.endsWith('.localhost') || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}

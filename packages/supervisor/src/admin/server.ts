@@ -5,14 +5,16 @@
  *   GET /admin/workers      worker table
  *   GET /admin/config       the serving config, every secret redacted
  *   GET /health/providers   per-provider state, latency and last error, as the workers see them
- * With admin.token set, every endpoint needs `Authorization: Bearer <token>` (401 otherwise).
+ * With admin.token set, every endpoint needs `Authorization: Bearer <token>` (401 otherwise);
+ * without it, a loopback admin plane answers only requests addressed to a loopback name (DNS
+ * rebinding would otherwise let any web page read it).
  * Errors are JSON in the OpenAI shape with a GW_ERR_* code. Nothing here waits on a worker.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { openaiErrorBody, type ErrorCode } from '@gatewayd/shared';
 import type { Logger } from 'pino';
 import { formatAddress, isLoopbackHost } from '../supervisor/config.js';
-import { isAuthorized } from './auth.js';
+import { isAuthorized, namesLoopback } from './auth.js';
 import type { AdminHost } from './host.js';
 import { configView, providersView, statsView, workersView } from './views.js';
 
@@ -41,10 +43,15 @@ function sendError(res: ServerResponse, code: ErrorCode, status: number, message
   res.end(body);
 }
 
-async function handle(host: AdminHost, logger: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(host: AdminHost, logger: Logger, loopbackOnly: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?', 1)[0]!;
   const route = ROUTES.get(path);
-  if (!isAuthorized(req.headers, host.current.config.admin.token)) {
+  const token = host.current.config.admin.token;
+  if ((token === undefined || token === '') && loopbackOnly && !namesLoopback(req.headers)) {
+    sendError(res, 'GW_ERR_FORBIDDEN_HOST', 403, 'without admin.token the admin API answers only requests addressed to a loopback name (localhost, 127.0.0.1, [::1])');
+    return;
+  }
+  if (!isAuthorized(req.headers, token)) {
     sendError(res, 'GW_ERR_UNAUTHORIZED', 401, 'the admin API needs Authorization: Bearer <admin.token>', { 'www-authenticate': 'Bearer realm="gatewayd-admin"' });
     return;
   }
@@ -79,7 +86,7 @@ export function startAdminServer(host: AdminHost, bind: { host: string; port: nu
   const token = host.current.config.admin.token;
   if (!isLoopbackHost(bind.host) && !token) logger.warn({ admin: formatAddress(bind.host, bind.port) }, 'the admin API listens beyond loopback without admin.token: anyone who can reach it can read stats and the (redacted) config');
   const server: Server = createServer((req, res) => {
-    handle(host, logger, req, res).catch((err: unknown) => {
+    handle(host, logger, isLoopbackHost(bind.host), req, res).catch((err: unknown) => {
       logger.error({ err: (err as Error).message }, 'admin request failed');
       if (!res.headersSent) sendError(res, 'GW_ERR_INTERNAL', 500, 'internal error');
       else res.destroy();

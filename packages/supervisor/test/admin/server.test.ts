@@ -72,3 +72,18 @@ t.test('a port already in use fails with a clear reason', async (t) => {
   const host = { current: { config } } as unknown as AdminHost;
   await t.rejects(startAdminServer(host, { host: '127.0.0.1', port }, pino({ level: 'silent' })), { message: `admin port 127.0.0.1:${port} is already in use` });
 });
+
+t.test('without a token on loopback: a request addressed to another name (a DNS-rebinding page) is refused', async (t) => {
+  const { port } = await serve(t, '');
+  for (const host of [`rebound.attacker.example:${port}`, 'attacker.example', `[2001:db8::1]:${port}`, `127.0.0.1.attacker.example:${port}`]) {
+    const refused = await httpRequest(port, '/admin/config', { headers: { host } });
+    t.equal(refused.status, 403, `Host ${host}`);
+    t.match(JSON.parse(refused.body), { error: { code: 'GW_ERR_FORBIDDEN_HOST' } });
+  }
+  for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, 'LOCALHOST', `[::1]:${port}`, `prometheus.localhost:${port}`, '127.0.0.2']) {
+    t.equal((await httpRequest(port, '/admin/config', { headers: { host } })).status, 200, `Host ${host}`);
+  }
+  const tokened = await serve(t, 'adm-token-123');
+  const viaProxy = await httpRequest(tokened.port, '/admin/stats', { headers: { host: 'gateway-admin.internal', authorization: 'Bearer adm-token-123' } });
+  t.equal(viaProxy.status, 200, 'with a token any name is fine (a page cannot know the token)');
+});
