@@ -31,7 +31,7 @@ function apiHandler(deps: EndpointDeps, protocol: ClientProtocol): Handler {
     const caller = deps.auth.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'), req.getHeader('origin'));
     observeApiCall(ex, req, 'keyName' in caller ? caller.keyName : null); // issue 5: metrics, access line, trace
     const headers = readRequestHeaders(req, anthropic);
-    readBody(ex, deps.bodyLimit, headers.contentLength, new ApiRequest(deps, ex, protocol, headers, caller));
+    readBody(ex, deps.bodyLimit, headers.contentLength, headers.transferEncoding, new ApiRequest(deps, ex, protocol, headers, caller));
   };
 }
 

@@ -8,6 +8,8 @@ import type { MockOverrideHeaders } from '../providers/mock/options.js';
 
 export interface RequestHeaders {
   contentLength: string;
+  /** '' when absent. */
+  transferEncoding: string;
   /** '' when absent: the body as sent. */
   contentEncoding: string;
   forward: ForwardHeaders;
@@ -40,6 +42,7 @@ export function readRequestHeaders(req: HttpRequest, anthropic: boolean): Reques
   }
   return {
     contentLength: req.getHeader('content-length'),
+    transferEncoding: req.getHeader('transfer-encoding'),
     contentEncoding: req.getHeader('content-encoding'),
     forward,
     mock: mockOverrides(req),

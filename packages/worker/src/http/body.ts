@@ -16,10 +16,26 @@ function tooLarge(ex: Exchange, limit: number): void {
 }
 
 /**
- * Must be called inside the uWS handler; `contentLength` is the raw header ('' when absent).
- * `sink.onBody` runs outside the handler: its exceptions are turned into a 500 here.
+ * A transfer coding other than plain `chunked` (`gzip, chunked`, `chunked, identity`): uWS frames
+ * such a body as chunked whatever the rest says, so the gateway would read a body the sender (or
+ * a proxy in front) framed or coded otherwise. Refused with the connection closed, as RFC 9112
+ * asks: what follows on it cannot be trusted to start a request.
  */
-export function readBody(ex: Exchange, limit: number, contentLength: string, sink: BodySink): void {
+function unsupportedTransferCoding(transferEncoding: string): boolean {
+  return transferEncoding !== '' && transferEncoding.trim().toLowerCase() !== 'chunked';
+}
+
+/**
+ * Must be called inside the uWS handler; `contentLength` and `transferEncoding` are the raw
+ * headers ('' when absent). `sink.onBody` runs outside the handler: its exceptions are turned
+ * into a 500 here.
+ */
+export function readBody(ex: Exchange, limit: number, contentLength: string, transferEncoding: string, sink: BodySink): void {
+  if (unsupportedTransferCoding(transferEncoding)) {
+    const shown = JSON.stringify(transferEncoding.slice(0, 64));
+    sendError(ex, 'GW_ERR_BAD_REQUEST', `Transfer-Encoding ${shown} is not supported: send the body with Content-Length or Transfer-Encoding: chunked`, true);
+    return;
+  }
   const declared = contentLength === '' ? -1 : Number(contentLength);
   if (declared > limit) {
     tooLarge(ex, limit);

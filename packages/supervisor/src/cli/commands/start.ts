@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { resolvePidFileForStart } from '../../pidfile.js';
 import { loadSupervisorConfig } from '../../supervisor/config.js';
 import { launchDaemon } from '../../supervisor/daemon.js';
-import { startupWarnings } from '../../supervisor/preflight.js';
+import { startupWarnings, TCP_MIGRATE_REQ_WARNING } from '../../supervisor/preflight.js';
 import { runSupervisor } from '../../supervisor/run.js';
 import { printError, printLine } from '../output.js';
 import { DEFAULT_LOG_DIR, type StartArgs } from '../options.js';
@@ -37,15 +37,16 @@ export async function runStart(args: StartArgs): Promise<number> {
 }
 
 /**
- * The config's and the host's warnings (an unset ${VAR} and the key it disables, an open gateway
- * beyond loopback) on this terminal: a daemon only writes them to its log, where nobody starting
+ * The config's warnings (an unset ${VAR} and the key it disables, an open gateway beyond
+ * loopback) on this terminal: a daemon only writes them to its log, where nobody starting
  * it would see them.
  */
 function printConfigWarnings(args: StartArgs): void {
   let warnings: string[];
   try {
     const loaded = loadSupervisorConfig(args.config, { workers: args.workers, port: args.port });
-    warnings = [...loaded.warnings, ...startupWarnings(loaded.config)];
+    // The host's tcp_migrate_req advice stays in the log: it is not about this config.
+    warnings = [...loaded.warnings, ...startupWarnings(loaded.config).filter((w) => w !== TCP_MIGRATE_REQ_WARNING)];
   } catch {
     return; // the daemon reports an invalid config itself
   }
