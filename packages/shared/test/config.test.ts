@@ -172,6 +172,10 @@ t.test('GATEWAYD__ overrides: secrets are taken as given, list entries by name, 
   const appended = errorsOf(() => load({ GATEWAYD__MODELS__0__TARGETS__1__PROVIDER: 'openai' }));
   t.match(appended[0], /^environment: GATEWAYD__MODELS__0__TARGETS__1__PROVIDER: models\[0\]\.targets\[1\]\.model: /, 'an entry the variable made is the variable\'s');
   t.match(errorsOf(() => load({ GATEWAYD__PROVIDERS__9__NAME: 'x' }))[0], /GATEWAYD__PROVIDERS__9__NAME: providers has \d+ entries: index 9 would leave a gap/);
+  const typo = errorsOf(() => load({ GATEWAYD__SERVER__PROT: '9000' }));
+  t.match(typo[0], /^environment: GATEWAYD__SERVER__PROT: server\.prot: unknown key/, 'a typo in a variable is named by the variable, not a line of the file');
+  t.match(errorsOf(() => load({ GATEWAYD__SERVR__PORT: '9000' }))[0], /^environment: GATEWAYD__SERVR__PORT: servr: unknown key/);
+  t.match(errorsOf(() => load({ GATEWAYD__SERVER: '{port: 8080, prot: 1}' }))[0], /^environment: GATEWAYD__SERVER: server\.prot: unknown key/);
   // A port clash is reported at admin.port; when the variable made it, it is the variable's.
   const clash = errorsOf(() => load({ GATEWAYD__SERVER__PORT: String(load({}).admin.port) }));
   t.match(clash[0], /^environment: GATEWAYD__SERVER__PORT: server\.port: admin\.port \d+ is the same as server\.port/, 'a clash the variable made is named by it');

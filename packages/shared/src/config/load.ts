@@ -86,9 +86,11 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
    * A problem with a value a GATEWAYD__ variable set (or with an entry it made): named by the
    * variable, never quoting the value (it may be a secret); else at its line of the file.
    */
+  const overrideOwning = (path: ReadonlyArray<PropertyKey>): AppliedOverride | undefined =>
+    overridden.find((o) => o.owns.length <= path.length && o.owns.every((segment, i) => segment === path[i]));
   const problemAt = (path: ReadonlyArray<PropertyKey>, message: string, related: ReadonlyArray<ReadonlyArray<PropertyKey>> = []): ConfigError => {
     for (const about of [path, ...related]) {
-      const override = overridden.find((o) => o.owns.length <= about.length && o.owns.every((segment, i) => segment === about[i]));
+      const override = overrideOwning(about);
       if (override !== undefined) return new ConfigError('environment', override.variable, `${formatPath(about)}: ${withoutValues(message, override.raw)}`);
     }
     return new ConfigError(file, formatPath(path), message, lineOf(path));
@@ -105,6 +107,9 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
         if (issue.code === 'unrecognized_keys') {
           return issue.keys.map((key) => {
             const path = [...issue.path, key];
+            // A GATEWAYD__ variable with a typo made it: name the variable, not a line of the file.
+            const override = overrideOwning(path);
+            if (override !== undefined) return new ConfigError('environment', override.variable, `${formatPath(path)}: unknown key (a typo? see docs/configuration.md)`);
             return new ConfigError(file, formatPath(path), 'unknown key (a typo? see docs/configuration.md)', lineOf(path));
           });
         }
