@@ -180,6 +180,6 @@ export interface StatusReport {
 
 export type ControlResponse =
   | { ok: true; cmd: 'status'; status: StatusReport }
-  | { ok: true; cmd: 'reload'; generation: number; workers: number[] }
+  | { ok: true; cmd: 'reload'; generation: number; workers: number[]; /** The new config's warnings (absent from older supervisors). */ warnings?: string[] }
   | { ok: true; cmd: 'stop' }
   | { ok: false; error: string; code?: string };

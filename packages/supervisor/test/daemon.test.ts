@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { httpRequest, isProcessAlive, makeSandbox, readPidOf, runCli, statusOf, waitFor } from './helpers/gatewayd.js';
+import { freePort, httpRequest, isProcessAlive, makeSandbox, readPidOf, runCli, statusOf, waitFor } from './helpers/gatewayd.js';
 
 t.test('daemon: start returns once workers serve, logs land in the log dir, stop stops it', async (t) => {
   const sb = await makeSandbox(t);
@@ -131,5 +131,17 @@ t.test('daemon: restart onto a port something else holds leaves the running gate
   t.equal(again.code, 0, again.stderr);
   sb.pids.add(readPidOf(sb.pidFile)!);
   t.equal((await httpRequest(sb.port, '/health')).status, 200);
+  t.equal((await runCli(['stop', '--pid-file', sb.pidFile])).code, 0);
+});
+
+t.test('daemon: reload prints the new config warnings, including a file value that --port given to start still overrides', async (t) => {
+  const sb = await makeSandbox(t);
+  const port = await freePort();
+  t.equal((await runCli(['start', '--daemon', '--config', sb.configFile, '--pid-file', sb.pidFile, '--log-dir', sb.logDir, '--port', String(port)])).code, 0);
+  sb.pids.add(readPidOf(sb.pidFile)!);
+  const reloaded = await runCli(['reload', '--pid-file', sb.pidFile]);
+  t.equal(reloaded.code, 0, reloaded.stderr);
+  t.match(reloaded.stderr, `gatewayd: warning: server.port ${sb.port} in the config file is not used: --port ${port}, given to start, still applies`);
+  t.equal((await httpRequest(port, '/health')).status, 200, 'still on the --port');
   t.equal((await runCli(['stop', '--pid-file', sb.pidFile])).code, 0);
 });

@@ -38,7 +38,7 @@ t.test('reloads run one at a time; requests during a run coalesce into one follo
     maxActive = Math.max(maxActive, active);
     await new Promise<void>((resolve) => gates.push(resolve));
     active--;
-    return { ok: true, generation: runs + 1, pids: [] };
+    return { ok: true, generation: runs + 1, pids: [], warnings: [] };
   });
   const first = queue.request();
   const second = queue.request();
@@ -47,11 +47,11 @@ t.test('reloads run one at a time; requests during a run coalesce into one follo
   await new Promise((resolve) => setImmediate(resolve));
   t.equal(runs, 1, 'the follow-up waits for the running reload');
   gates.shift()!();
-  t.same(await first, { ok: true, generation: 2, pids: [] });
+  t.same(await first, { ok: true, generation: 2, pids: [], warnings: [] });
   await new Promise((resolve) => setImmediate(resolve));
   t.equal(runs, 2);
   gates.shift()!();
-  t.same(await second, { ok: true, generation: 3, pids: [] });
+  t.same(await second, { ok: true, generation: 3, pids: [], warnings: [] });
   t.equal(maxActive, 1);
 });
 
@@ -62,7 +62,7 @@ t.test('a reload that throws becomes a failure result, is reported, and the queu
     async (): Promise<ReloadResult> => {
       calls++;
       if (calls === 1) throw new Error('boom');
-      return { ok: true, generation: 2, pids: [1] };
+      return { ok: true, generation: 2, pids: [1], warnings: [] };
     },
     (err) => reported.push(err),
   );

@@ -13,10 +13,29 @@ export function applyOverrides(config: GatewayConfig, overrides: ConfigOverrides
   return config;
 }
 
-/** Resolves (explicit, $GATEWAYD_CONFIG, defaults), loads and validates, then applies the overrides. */
-export function loadSupervisorConfig(explicit: string | undefined, overrides: ConfigOverrides): LoadedConfig {
+/**
+ * Where the file now says something else than a command-line value that still wins: at a reload
+ * the operator edited the file, and would otherwise wonder why the edit did nothing.
+ */
+function overriddenEdits(config: GatewayConfig, overrides: ConfigOverrides): string[] {
+  const notes: string[] = [];
+  if (overrides.port !== undefined && config.server.port !== overrides.port) {
+    notes.push(`server.port ${config.server.port} in the config file is not used: --port ${overrides.port}, given to start, still applies (restart without --port to use the file's)`);
+  }
+  if (overrides.workers !== undefined && config.server.workers !== overrides.workers) {
+    notes.push(`server.workers ${config.server.workers} in the config file is not used: --workers ${overrides.workers}, given to start, still applies (restart without --workers to use the file's)`);
+  }
+  return notes;
+}
+
+/**
+ * Resolves (explicit, $GATEWAYD_CONFIG, defaults), loads and validates, then applies the
+ * overrides; `reloading`: warn where the file disagrees with them.
+ */
+export function loadSupervisorConfig(explicit: string | undefined, overrides: ConfigOverrides, reloading = false): LoadedConfig {
   const file = resolveConfigPath(explicit);
   const loaded = loadConfigFile(file);
+  if (reloading) loaded.warnings.push(...overriddenEdits(loaded.config, overrides));
   applyOverrides(loaded.config, overrides);
   const clash = portClash(loaded.config);
   if (clash !== undefined) throw new ConfigError(file, 'admin.port', `${clash}${overrides.port !== undefined ? ' (server.port from --port)' : ''}`);

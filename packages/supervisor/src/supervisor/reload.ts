@@ -7,7 +7,7 @@ import type { GenerationSpec, WorkerHandle, WorkerPool } from './worker-pool.js'
 import { WorkerStartError } from './worker-pool.js';
 
 export type ReloadResult =
-  | { ok: true; generation: number; pids: number[] }
+  | { ok: true; generation: number; pids: number[]; warnings: string[] }
   | { ok: false; error: string; code: string };
 
 /** What a rolling reload needs from the supervisor. */
@@ -86,7 +86,7 @@ export async function performReload(host: ReloadHost): Promise<ReloadResult> {
     { generation: spec.generation, pids: fresh.map((h) => h.pid), listen: formatAddress(config.server.host, config.server.port) },
     'reload complete: new generation serving',
   );
-  return { ok: true, generation: spec.generation, pids: fresh.map((h) => h.pid) };
+  return { ok: true, generation: spec.generation, pids: fresh.map((h) => h.pid), warnings: loaded.warnings };
 }
 
 /**

@@ -141,7 +141,7 @@ async function handleControlRequest(supervisor: Supervisor, request: ControlRequ
     case 'reload': {
       logger.info('gatewayd reload: rolling reload');
       const result = await supervisor.reload();
-      return result.ok ? { ok: true, cmd: 'reload', generation: result.generation, workers: result.pids } : { ok: false, error: result.error, code: result.code };
+      return result.ok ? { ok: true, cmd: 'reload', generation: result.generation, workers: result.pids, warnings: result.warnings } : { ok: false, error: result.error, code: result.code };
     }
     case 'stop':
       // After the answer is written: the shutdown closes this very socket.

@@ -118,7 +118,7 @@ export class Supervisor implements ReloadHost {
   }
 
   loadNextConfig(): LoadedConfig {
-    return loadSupervisorConfig(this.current.configFile, this.options.overrides);
+    return loadSupervisorConfig(this.current.configFile, this.options.overrides, true);
   }
 
   allocateGeneration(): number {

@@ -13,6 +13,8 @@ export async function runReload(args: { pidFile?: string | undefined }): Promise
     const response = await sendControlRequest(target.socketPath, { cmd: 'reload' }, 0);
     if (response.ok && response.cmd === 'reload') {
       printLine(`gatewayd reloaded: generation ${response.generation} serving (worker pids ${response.workers.join(', ')})`);
+      // The supervisor's own environment fills ${VAR}s at a reload, not this shell's.
+      for (const warning of response.warnings ?? []) printError(`warning: ${warning}`);
       return 0;
     }
     if (!response.ok) {
