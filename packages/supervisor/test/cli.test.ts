@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import t from 'tap';
 import type { StatusReport } from '@gatewayd/shared';
@@ -62,6 +62,16 @@ t.test('status exits 3 when not running; reload exits 1; stop exits 0', async (t
   t.equal(stop.code, 0);
 });
 
+t.test('status of a supervisor whose control socket does not answer: exit 4 (LSB "unknown"), one gatewayd prefix', async (t) => {
+  const sb = await makeSandbox(t);
+  const gw = await startForeground(t, sb);
+  renameSync(sb.socketPath, `${sb.socketPath}.aside`);
+  t.teardown(() => renameSync(`${sb.socketPath}.aside`, sb.socketPath));
+  const result = await runCli(['status', '--pid-file', sb.pidFile]);
+  t.equal(result.code, 4);
+  t.match(result.stderr, new RegExp(`^gatewayd \\(pid ${gw.pid}\\) is running but its control socket`));
+});
+
 t.test('status --json reports the running supervisor', async (t) => {
   const sb = await makeSandbox(t);
   const gw = await startForeground(t, sb);
@@ -101,10 +111,16 @@ t.test('status --json reports the running supervisor', async (t) => {
   for (const w of status.workers) t.match(text.stdout, new RegExp(`\\b${w.pid}\\b`));
 });
 
-t.test('stop --timeout that is not a number is refused', async (t) => {
+t.test('a numeric option that is not a number is refused, quoting what was given', async (t) => {
   const result = await runCli(['stop', '--timeout', 'abc', '--pid-file', '/nonexistent/gatewayd.pid']);
   t.equal(result.code, 1);
-  t.match(result.stderr, '--timeout must be a number of seconds');
+  t.match(result.stderr, '--timeout must be a number of seconds (0 or more), got abc', 'quoting what was given, not NaN');
+  for (const [option, given] of [['--port', 'abc'], ['--port', ''], ['--workers', 'x2']]) {
+    const refused = await runCli(['start', option!, given!, '--pid-file', '/nonexistent/gatewayd.pid']);
+    t.equal(refused.code, 1, `${option} ${JSON.stringify(given)}`);
+    t.match(refused.stderr, `${option} must be an integer between 0 and`);
+    t.match(refused.stderr, new RegExp(`got ${given}\\n`));
+  }
 });
 
 t.test('a reader that closes the pipe early does not change the exit code (EPIPE)', async (t) => {

@@ -3,17 +3,21 @@ import type { Argv } from 'yargs';
 function positiveInteger(name: string, max: number) {
   return (value: unknown): number | undefined => {
     if (value === undefined) return undefined;
-    const n = Number(value);
+    const n = value === '' ? Number.NaN : Number(value);
     if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`--${name} must be an integer between 0 and ${max}, got ${String(value)}`);
     return n;
   };
 }
 
-/** Seconds, fractions allowed; a value that is not a number is an error, not a wait that never ends. */
+/**
+ * Seconds, fractions allowed; a value that is not a number is an error, not a wait that never ends.
+ * The numeric options are read as strings: yargs' own `number` type turns `abc` into NaN before
+ * the check could quote what was given.
+ */
 function seconds(name: string) {
   return (value: unknown): number | undefined => {
     if (value === undefined) return undefined;
-    const n = Number(value);
+    const n = value === '' ? Number.NaN : Number(value);
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number of seconds (0 or more), got ${String(value)}`);
     return n;
   };
@@ -36,8 +40,8 @@ export function withConfig<T>(y: Argv<T>) {
 export function withStartOptions<T>(y: Argv<T>) {
   return withPidFile(withConfig(y))
     .option('daemon', { type: 'boolean', describe: 'detach into the background; returns once every worker serves (restart: as the running gateway, unless given; --no-daemon: in the foreground)' })
-    .option('workers', { type: 'number', describe: 'worker count (overrides server.workers)', coerce: positiveInteger('workers', 256) })
-    .option('port', { type: 'number', describe: 'data port (overrides server.port)', coerce: positiveInteger('port', 65535) })
+    .option('workers', { type: 'string', requiresArg: true, describe: 'worker count (overrides server.workers)', coerce: positiveInteger('workers', 256) })
+    .option('port', { type: 'string', requiresArg: true, describe: 'data port (overrides server.port)', coerce: positiveInteger('port', 65535) })
     .option('log-dir', { type: 'string', describe: 'daemon log directory (gatewayd.out.log, gatewayd.err.log; default: ./logs)' })
     .option('daemonized', { type: 'boolean', default: false, hidden: true })
     .check((argv) => {
@@ -48,7 +52,7 @@ export function withStartOptions<T>(y: Argv<T>) {
 
 export function withStopOptions<T>(y: Argv<T>) {
   return withPidFile(y)
-    .option('timeout', { type: 'number', describe: 'seconds to wait for the drain (default: server.drain_timeout + 5s)', coerce: seconds('timeout') })
+    .option('timeout', { type: 'string', requiresArg: true, describe: 'seconds to wait for the drain (default: server.drain_timeout + 5s)', coerce: seconds('timeout') })
     .option('force', { type: 'boolean', default: false, describe: 'SIGKILL the supervisor and its workers after the timeout' });
 }
 

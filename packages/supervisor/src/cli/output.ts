@@ -4,8 +4,9 @@ export function printLine(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** `gatewayd: <line>` on stderr; a line that already names gatewayd (`gatewayd (pid 12) ...`) as is. */
 export function printError(line: string): void {
-  process.stderr.write(`gatewayd: ${line}\n`);
+  process.stderr.write(line.startsWith('gatewayd ') ? `${line}\n` : `gatewayd: ${line}\n`);
 }
 
 export function formatUptime(seconds: number): string {
