@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import t from 'tap';
 import type { StatusReport } from '@gatewayd/shared';
@@ -194,3 +194,15 @@ t.test('start --port onto the admin port is refused before anything listens', as
   t.match(result.stderr + result.stdout, /admin\.port \d+ is the same as server\.port .*\(server\.port from --port\)/);
 });
 
+
+t.test('a PID file whose socket path would be too long for a UNIX socket: a clear refusal, nothing left behind', async (t) => {
+  const sb = await makeSandbox(t);
+  // The kernel would bind a truncated name: a stray socket one level up.
+  const deep = join(sb.dir, 'd'.repeat(60), 'e'.repeat(40));
+  mkdirSync(deep, { recursive: true });
+  const result = await runCli(['start', '--config', sb.configFile, '--pid-file', join(deep, 'gatewayd.pid')]);
+  t.equal(result.code, 1);
+  t.match(result.stderr, /the path is \d+ bytes, and a UNIX socket path may have at most \d+: use a --pid-file in a shorter directory/);
+  t.same(readdirSync(deep), [], 'no PID file, no socket');
+  t.same(readdirSync(join(sb.dir, 'd'.repeat(60))), ['e'.repeat(40)], 'no truncated socket beside it');
+});

@@ -16,6 +16,9 @@ export interface ControlServer {
  * per connection. The caller holds the PID file lock, so a socket file already there is stale.
  */
 export async function startControlServer(path: string, handler: ControlHandler, logger: Logger): Promise<ControlServer> {
+  const tooLong = socketPathProblem(path);
+  // Else the kernel binds a truncated name elsewhere and the chmod fails with a puzzling ENOENT.
+  if (tooLong !== null) throw new Error(tooLong);
   rmSync(path, { force: true });
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -45,6 +48,15 @@ export async function startControlServer(path: string, handler: ControlHandler, 
       return closing;
     },
   };
+}
+
+/** sockaddr_un holds 108 bytes on Linux, 104 on macOS, the terminating NUL included. */
+const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
+
+export function socketPathProblem(path: string): string | null {
+  const bytes = Buffer.byteLength(path);
+  if (bytes <= MAX_SOCKET_PATH_BYTES) return null;
+  return `the path is ${bytes} bytes, and a UNIX socket path may have at most ${MAX_SOCKET_PATH_BYTES}: use a --pid-file in a shorter directory (the socket lives beside it)`;
 }
 
 function serveConnection(socket: Socket, handler: ControlHandler, logger: Logger): void {
