@@ -16,7 +16,7 @@ export const ERRORS = {
   GW_ERR_BAD_REQUEST: { status: 400, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error', description: 'A field is missing or has the wrong type.' },
   GW_ERR_UNAUTHORIZED: { status: 401, openaiType: 'authentication_error', anthropicType: 'authentication_error', description: 'No key, or a key that matches no gateway key (and cannot be passed through).' },
   GW_ERR_FORBIDDEN_MODEL: { status: 403, openaiType: 'permission_error', anthropicType: 'permission_error', description: 'The key is not allowed to call this model.' },
-  GW_ERR_FORBIDDEN_ORIGIN: { status: 403, openaiType: 'permission_error', anthropicType: 'permission_error', description: 'No gateway key is configured, and the call came from a web page whose origin cors.origins does not list.' },
+  GW_ERR_FORBIDDEN_ORIGIN: { status: 403, openaiType: 'permission_error', anthropicType: 'permission_error', description: 'A call without a gateway key came from a web page whose origin cors.origins does not list.' },
   GW_ERR_FORBIDDEN_HOST: { status: 403, openaiType: 'permission_error', anthropicType: 'permission_error', description: 'The admin API has no admin.token and the request was addressed to a name other than a loopback one.' },
   GW_ERR_NOT_FOUND: { status: 404, openaiType: 'invalid_request_error', anthropicType: 'not_found_error', description: 'No such endpoint.' },
   GW_ERR_UNKNOWN_MODEL: { status: 404, openaiType: 'invalid_request_error', anthropicType: 'not_found_error', description: 'The model is not configured (no name, alias or glob matches).' },

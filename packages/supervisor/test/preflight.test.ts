@@ -19,10 +19,10 @@ const BEYOND_LOOPBACK = /is not loopback and auth\.keys is empty/;
 t.test('an open gateway that any web page may call, with real provider keys behind it, is warned about', async (t) => {
   const real = 'providers: [{ name: oa, type: openai, api_keys: [sk-x-0123456789] }]';
   t.ok(startupWarnings(configWith(`${real}\ncors: { origins: ["*"] }`)).some((w) => ANY_ORIGIN.test(w)));
+  t.ok(startupWarnings(configWith(`${real}\ncors: { origins: ["*"] }\nauth: { mode: client }`)).some((w) => ANY_ORIGIN.test(w)), 'client mode serves keyless calls too');
   const quiet = [
     [`${real}\ncors: { origins: ["https://app.example"] }`, 'listed origins'],
     [`${real}\ncors: { origins: ["*"] }\nauth: { keys: [{ name: a, key: gw-key-0123456789 }] }`, 'gateway keys'],
-    [`${real}\ncors: { origins: ["*"] }\nauth: { mode: client }`, 'client mode: callers spend their own keys'],
     [`providers: [{ name: local, type: mock }]\ncors: { origins: ["*"] }`, 'only the mock provider (the sample config)'],
   ] as const;
   for (const [config, why] of quiet) t.notOk(startupWarnings(configWith(config)).some((w) => ANY_ORIGIN.test(w)), why);

@@ -39,7 +39,8 @@ export function startupWarnings(config: GatewayConfig): string[] {
   if (!isLoopbackHost(config.server.host) && config.auth.keys.length === 0) {
     warnings.push(`server.host ${config.server.host} is not loopback and auth.keys is empty: anyone who can reach the port can use the gateway`);
   }
-  const open = config.auth.mode !== 'client' && config.auth.keys.length === 0;
+  // Gateway mode without keys is a config error; client and hybrid mode serve keyless calls.
+  const open = config.auth.mode !== 'gateway' && config.auth.keys.length === 0;
   if (open && config.cors.origins.includes('*') && config.providers.some((provider) => provider.type !== 'mock')) {
     warnings.push('cors.origins allows every origin ("*") and auth.keys is empty: any web page opened on a machine that reaches the port can call the gateway with the provider keys; list the origins of your apps, or add gateway keys');
   }

@@ -6,10 +6,10 @@
  *            for it.
  * - hybrid:  a matching gateway key authenticates as that key; any other key is a provider key.
  * With no usable auth.keys, client and hybrid need no key at all (the caller then gets the
- * configured provider keys); gateway mode fails closed. Such a keyless call from a web page
- * (an `Origin` header) must come from an origin of `cors.origins`: otherwise any page a user of
- * the host opens could spend the provider keys, by a simple POST or through DNS rebinding, which
- * CORS alone does not stop (it only hides the answer).
+ * configured provider keys); gateway mode fails closed. A call without a gateway key from a web
+ * page (an `Origin` header) must come from an origin of `cors.origins`: otherwise any page a user
+ * of the host opens could spend the provider keys, by a simple POST or through DNS rebinding,
+ * which CORS alone does not stop (it only hides the answer).
  * Messages never contain a presented key, at most its fingerprint.
  */
 import type { GatewayConfig, LimitsConfig } from '@gatewayd/shared';
@@ -54,16 +54,13 @@ export class Authenticator {
   authenticate(authorization: string, xApiKey: string, origin = ''): Caller | GatewayError {
     const presented = presentedKeys(authorization, xApiKey);
     if (presented.length === 0) {
-      if (this.mode !== 'gateway' && this.keys.size === 0) {
-        if (origin !== '' && !this.originAllowed(origin)) return foreignOrigin(origin);
-        return openCaller(undefined);
-      }
+      if (this.mode !== 'gateway' && this.keys.size === 0) return this.withoutGatewayKey(undefined, origin);
       // An Authorization header of another scheme (Basic, a bare key) is a key sent wrongly, not none.
       return unauthorized(authorization.trim() === '' ? MISSING_KEY : UNSUPPORTED_SCHEME);
     }
     for (const key of presented) if (!isWellFormedKey(key)) return unauthorized(MALFORMED_KEY);
     // Nothing to match against: skip hashing (a gateway mode without keys still fails closed below).
-    if (this.keys.size === 0 && this.mode !== 'gateway') return openCaller(presented[0]);
+    if (this.keys.size === 0 && this.mode !== 'gateway') return this.withoutGatewayKey(presented[0], origin);
     // Every presented key is checked, so a gateway key is recognised in whichever header it came.
     let firstDigest: Buffer | undefined;
     for (const key of presented) {
@@ -75,7 +72,18 @@ export class Authenticator {
       return gatewayCaller(match);
     }
     if (this.mode === 'gateway') return unauthorized(`invalid API key (fingerprint ${fingerprintOf(firstDigest as Buffer)})`);
-    return openCaller(presented[0]);
+    return this.withoutGatewayKey(presented[0], origin);
+  }
+
+  /**
+   * A caller with no gateway key: from a web page, only from an origin of cors.origins. A page of
+   * another origin cannot pass a CORS preflight, so what reaches here from one is a simple POST or
+   * a DNS-rebinding page (same-origin to the browser, free to set any key header: a made-up key
+   * reaches an upstream that ignores keys, or the operator's extra credentials).
+   */
+  private withoutGatewayKey(providerKey: string | undefined, origin: string): Caller | GatewayError {
+    if (origin !== '' && !this.originAllowed(origin)) return foreignOrigin(origin);
+    return openCaller(providerKey);
   }
 
   allows(caller: Caller, model: string): boolean {
@@ -100,7 +108,7 @@ function foreignOrigin(origin: string): GatewayError {
   const shown = origin.length > MAX_ORIGIN_LENGTH ? `${origin.slice(0, MAX_ORIGIN_LENGTH)}...` : origin;
   return new GatewayError(
     'GW_ERR_FORBIDDEN_ORIGIN',
-    `this gateway requires no key, so web pages may call it only from the origins in cors.origins, and ${JSON.stringify(shown)} is not one; send a key, or list the origin`,
+    `web pages may call this gateway without a gateway key only from the origins in cors.origins, and ${JSON.stringify(shown)} is not one`,
   );
 }
 

@@ -233,7 +233,7 @@ t.test('allows(): per-key allowlists with globs', async (t) => {
   t.match(forbidden.message, /key "team-b".*"demo"/);
 });
 
-t.test('no gateway keys: a keyless call with an Origin must come from an allowed origin', async (t) => {
+t.test('without a gateway key, a call with an Origin must come from an allowed origin', async (t) => {
   const allowed = (origin: string) => origin === 'https://app.example.com';
   for (const mode of ['hybrid', 'client'] as const) {
     const auth = new Authenticator(authConfig(mode, false), allowed);
@@ -243,11 +243,18 @@ t.test('no gateway keys: a keyless call with an Origin must come from an allowed
     t.type(refused, GatewayError);
     t.equal((refused as GatewayError).code, 'GW_ERR_FORBIDDEN_ORIGIN', `${mode}: an unlisted origin is refused`);
     t.equal((refused as GatewayError).status, 403);
-    const own = auth.authenticate(`Bearer ${PROVIDER}`, '', 'https://evil.example.net');
-    t.ok(isCaller(own) && own.providerKey === PROVIDER, `${mode}: a page with its own provider key spends that key`);
+    // A DNS-rebinding page can set any key header: a made-up key must not get it through.
+    t.equal((auth.authenticate(`Bearer ${PROVIDER}`, '', 'https://evil.example.net') as GatewayError).code, 'GW_ERR_FORBIDDEN_ORIGIN', `${mode}: nor with a provider key`);
+    const own = auth.authenticate(`Bearer ${PROVIDER}`, '', 'https://app.example.com');
+    t.ok(isCaller(own) && own.providerKey === PROVIDER, `${mode}: a listed page with its own provider key spends that key`);
   }
   const keyed = new Authenticator(authConfig('hybrid'), allowed);
   assertUnauthorized(t, keyed.authenticate('', '', 'https://evil.example.net'));
+  t.equal((keyed.authenticate(`Bearer ${PROVIDER}`, '', 'https://evil.example.net') as GatewayError).code, 'GW_ERR_FORBIDDEN_ORIGIN', 'hybrid with keys: a provider key from an unlisted page');
+  const teamA = keyed.authenticate(`Bearer ${TEAM_A}`, '', 'https://evil.example.net');
+  t.ok(isCaller(teamA) && teamA.keyName === 'team-a', "a gateway key is its holder's to use from any page");
+  const client = new Authenticator(authConfig('client'), allowed);
+  t.equal((client.authenticate(`Bearer ${PROVIDER}`, '', 'null') as GatewayError).code, 'GW_ERR_FORBIDDEN_ORIGIN', 'client mode with keys: likewise');
   const long = new Authenticator(authConfig('hybrid', false)).authenticate('', '', `https://${'a'.repeat(5000)}.example`);
   t.ok((long as GatewayError).message.length < 600, 'a huge Origin is clipped in the message');
 });

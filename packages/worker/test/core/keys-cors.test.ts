@@ -149,7 +149,7 @@ models:
   t.equal(second.requests[0]?.key, 'sk-config-second');
 });
 
-t.test('no gateway keys: a keyless call from a web page of an origin cors.origins does not list is refused', async (t) => {
+t.test('no gateway keys: a call from a web page of an origin cors.origins does not list is refused, whatever key it sends', async (t) => {
   const openai = await startFakeOpenai({ requireKey: 'sk-provider-oa' });
   t.teardown(() => openai.close());
   const { port } = await startCoreWorker(
@@ -178,7 +178,12 @@ cors: { origins: ["https://app.example.com"] }
   const sdk = await call(port, '/v1/chat/completions', chat('oa-model'));
   t.equal(sdk.status, 200, 'a caller without Origin (an SDK, curl) is served');
   t.equal(openai.requests.at(-1)?.key, 'sk-provider-oa');
-  const ownKey = await call(port, '/v1/chat/completions', chat('oa-model'), { origin: 'https://evil.example.net', authorization: 'Bearer sk-the-pages-own-key' });
-  t.equal(ownKey.status, 401, 'a page with its own provider key spends only that key (the upstream refused it here)');
+  const before = openai.requests.length;
+  // A rebinding page may set any key header: one the gateway does not know gets it nothing.
+  const madeUp = await call(port, '/v1/chat/completions', chat('oa-model'), { origin: 'https://evil.example.net', authorization: 'Bearer made-up-key-123' });
+  t.equal(madeUp.status, 403, 'a made-up key does not get past the origin check');
+  t.equal(openai.requests.length, before, 'nothing went upstream');
+  const ownKey = await call(port, '/v1/chat/completions', chat('oa-model'), { origin: 'https://app.example.com', authorization: 'Bearer sk-the-pages-own-key' });
+  t.equal(ownKey.status, 401, 'a listed page with its own provider key spends only that key (the upstream refused it here)');
   t.equal(openai.requests.at(-1)?.key, 'sk-the-pages-own-key');
 });
