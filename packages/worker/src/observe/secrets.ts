@@ -26,6 +26,13 @@ function urlPassword(url: string): string | null {
   }
 }
 
+/** A password as a URL's userinfo writes it (`+`, `!`, `*` left as they are; `@`, `/` encoded). */
+function asUserinfo(secret: string): string {
+  const url = new URL('http://host');
+  url.password = secret;
+  return url.password;
+}
+
 /** Every secret value of the config. */
 export function configSecrets(config: GatewayConfig): string[] {
   const secrets: string[] = [];
@@ -46,7 +53,7 @@ export function configSecrets(config: GatewayConfig): string[] {
     if (secret.length < MIN_SECRET_LENGTH) continue;
     // As it appears in a URL (a query credential, a password: `/` as %2F, `+` as %2B, a space as +
     // in a query) and inside a JSON string (quotes, backslashes, control characters escaped).
-    for (const form of new Set([secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)])) {
+    for (const form of new Set([secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2), asUserinfo(secret)])) {
       unique.add(form);
       const escaped = JSON.stringify(form).slice(1, -1);
       if (escaped !== form) unique.add(escaped);

@@ -42,8 +42,13 @@ export interface EndpointTemplate {
   servername: string | undefined;
 }
 
-/** Header names that carry a credential when a provider config sets them. */
+/**
+ * Header names that carry a credential when a provider config sets them: the well-known ones, and
+ * any named like a secret (`ocp-apim-subscription-key`, `cf-aig-authorization`), as /admin/config
+ * and the log scrubber tell them.
+ */
 const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'api-key', 'x-api-key', 'x-goog-api-key']);
+const isCredentialHeader = (name: string): boolean => CREDENTIAL_HEADERS.has(name) || SECRET_NAME.test(name);
 
 /**
  * `headers`: what the endpoint builder made with KEY_SENTINEL as the key and WITHOUT the provider
@@ -65,7 +70,7 @@ export function makeTemplate(url: string, headers: Record<string, string>, provi
   const credentials: string[] = [];
   for (const [given, value] of Object.entries(provider.headers)) {
     const name = given.toLowerCase();
-    if (CREDENTIAL_HEADERS.has(name) || name === authHeader) {
+    if (isCredentialHeader(name) || name === authHeader) {
       merged.delete(name);
       credentials.push(name, value);
     } else merged.set(name, value);

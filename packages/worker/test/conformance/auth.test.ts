@@ -40,6 +40,8 @@ t.test('hybrid: another key is the caller’s own provider key, passed through',
 t.test('hybrid: a credential in the provider config headers or query goes with the gateway key, never with a caller’s own key', async (t) => {
   const OPERATOR = UPSTREAM_KEYS.openai; // the one key the fake accepts
   const SIGNATURE = 'operator-signed-query-credential'; // a credential in the query (a SAS-style sig)
+  const FUNCTION_CODE = 'operator-azure-function-code'; // Azure Functions' ?code=
+  const APIM_KEY = 'operator-apim-subscription-key'; // an API gateway's own credential header
   const headered = await startGateway(
     t,
     `
@@ -48,7 +50,7 @@ auth: { mode: hybrid, keys: [{ name: conformance, key: "${GW_KEY}" }] }
 routing: { retries: 0 }
 providers:
   - { name: bearer, type: openai, base_url: "${up.openai.url}", headers: { Authorization: "Bearer ${OPERATOR}" } }
-  - { name: azure-like, type: openai, base_url: "${up.openai.url}", query: { api-version: "2024-06-01", sig: "${SIGNATURE}" }, headers: { api-key: "${OPERATOR}" } }
+  - { name: azure-like, type: openai, base_url: "${up.openai.url}", query: { api-version: "2024-06-01", sig: "${SIGNATURE}", code: "${FUNCTION_CODE}" }, headers: { api-key: "${OPERATOR}", ocp-apim-subscription-key: "${APIM_KEY}", x-team: platform } }
 models:
   - { name: bearer-model, targets: [{ provider: bearer, model: ${UPSTREAM_MODELS.openai} }] }
   - { name: azure-model, targets: [{ provider: azure-like, model: ${UPSTREAM_MODELS.openai} }] }
@@ -59,7 +61,11 @@ models:
     up.resetAll();
     await openaiClient(headered).chat.completions.create(fixtures.openai.text(model));
     t.match(JSON.stringify(up.openai.requests[0]?.headers), OPERATOR, `${model}: the gateway key uses the configured credential`);
-    if (model === 'azure-model') t.match(up.openai.requests[0]?.path, `sig=${SIGNATURE}`, `${model}: with the configured query credential`);
+    if (model === 'azure-model') {
+      t.match(up.openai.requests[0]?.path, `sig=${SIGNATURE}`, `${model}: with the configured query credential`);
+      t.match(up.openai.requests[0]?.path, `code=${FUNCTION_CODE}`);
+      t.equal(up.openai.requests[0]?.headers['ocp-apim-subscription-key'], APIM_KEY, `${model}: and credential header`);
+    }
     up.resetAll();
     const refused = await openaiClient(headered, 'sk-the-callers-own-key').chat.completions.create(fixtures.openai.text(model)).then(
       () => 200,
@@ -70,7 +76,12 @@ models:
     t.equal(up.openai.requests[0]?.key, 'sk-the-callers-own-key', `${model}: the caller's own key went upstream`);
     t.notMatch(sent, OPERATOR, `${model}: the operator's credential did not go with it`);
     t.notMatch(up.openai.requests[0]?.path, SIGNATURE, `${model}: nor the operator's query credential`);
-    if (model === 'azure-model') t.match(up.openai.requests[0]?.path, 'api-version=2024-06-01', `${model}: the other query parameters did`);
+    t.notMatch(up.openai.requests[0]?.path, FUNCTION_CODE);
+    t.notMatch(sent, APIM_KEY, `${model}: nor a credential header outside the well-known names`);
+    if (model === 'azure-model') {
+      t.match(up.openai.requests[0]?.path, 'api-version=2024-06-01', `${model}: the other query parameters did`);
+      t.equal(up.openai.requests[0]?.headers['x-team'], 'platform', `${model}: and the other headers`);
+    }
   }
 });
 

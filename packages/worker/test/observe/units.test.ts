@@ -51,7 +51,7 @@ models: []
 t.test('secrets: a query credential or password is scrubbed as a URL carries it, percent- or form-encoded', async (t) => {
   const { config } = loadConfigText(
     `
-state: { redis: { url: "redis://u:p%40ss%2Fword-123@h:6379" } }
+state: { redis: { url: "redis://u:p%40ss%2Fword+123@h:6379" } }
 providers:
   - { name: p, type: openai, query: { sig: "sv/2024+sig=abc def" } }
 models: []
@@ -65,6 +65,7 @@ models: []
   const line = JSON.stringify({ msg: `upstream ${upstreamUrl.href} failed`, raw: 'sig=sv%2F2024%2Bsig%3Dabc%20def', redis: config.state.redis.url });
   const out = scrub(line);
   for (const leaked of ['sv', 'abc', 'p%40ss', 'p@ss']) t.notMatch(JSON.parse(out).msg + JSON.parse(out).raw + JSON.parse(out).redis, leaked, `${leaked} is gone`);
+  t.notMatch(scrub(JSON.stringify({ url: new URL(config.state.redis.url).href })), 'word', 'the password as a URL object writes it (+ left as is, @ and / encoded)');
   t.match(JSON.parse(out).msg, 'https://example.test/v1/chat/completions?sig=[REDACTED] failed');
 });
 
