@@ -1,7 +1,7 @@
 /** `start --daemon`: detached supervisor, logs in the log dir, stop, restart, SIGUSR1 log reopening. */
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { freePort, httpRequest, isProcessAlive, makeSandbox, readPidOf, runCli, statusOf, waitFor } from './helpers/gatewayd.js';
@@ -129,6 +129,13 @@ t.test('daemon: restart onto a port something else holds leaves the running gate
   // Its own addresses are not "taken": a plain restart still works.
   const again = await runCli(['restart', '--pid-file', sb.pidFile]);
   t.equal(again.code, 0, again.stderr);
+  sb.pids.add(readPidOf(sb.pidFile)!);
+  t.equal((await httpRequest(sb.port, '/health')).status, 200);
+  // Nor are its ports under another host name.
+  const renamed = join(sb.dir, 'localhost.yaml');
+  writeFileSync(renamed, readFileSync(sb.configFile, 'utf8').replace('server: { host: 127.0.0.1', 'server: { host: localhost'));
+  const moved = await runCli(['restart', '--pid-file', sb.pidFile, '--config', renamed]);
+  t.equal(moved.code, 0, moved.stderr);
   sb.pids.add(readPidOf(sb.pidFile)!);
   t.equal((await httpRequest(sb.port, '/health')).status, 200);
   t.equal((await runCli(['stop', '--pid-file', sb.pidFile])).code, 0);

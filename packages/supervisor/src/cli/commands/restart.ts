@@ -1,5 +1,5 @@
 import { ConfigErrors, type GatewayConfig, type StatusReport } from '@gatewayd/shared';
-import { formatAddress, loadSupervisorConfig } from '../../supervisor/config.js';
+import { loadSupervisorConfig } from '../../supervisor/config.js';
 import { checkPortFree } from '../../supervisor/preflight.js';
 import { printError } from '../output.js';
 import type { StartArgs, StopArgs } from '../options.js';
@@ -36,7 +36,8 @@ export async function runRestart(given: StartArgs & StopArgs): Promise<number> {
     for (const problem of problems) printError(`invalid config: ${problem}`);
     return notRestarted();
   }
-  const busy = await busyNewAddress(config, running?.listen);
+  // Running but silent (status timed out): which ports it holds is unknown, so nothing is probed.
+  const busy = target.running && running === undefined ? null : await busyNewAddress(config, running?.listen);
   if (busy !== null) {
     printError(`cannot restart: ${busy}`);
     return notRestarted();
@@ -48,21 +49,27 @@ export async function runRestart(given: StartArgs & StopArgs): Promise<number> {
   return runStart(args);
 }
 
+/** The port of a `host:port` or `[v6]:port` address; NaN for none. */
+function portOf(address: string | null | undefined): number {
+  return address ? Number(address.slice(address.lastIndexOf(':') + 1)) : Number.NaN;
+}
+
 function notRestarted(): number {
   printError('not restarted: the running gateway keeps serving');
   return 1;
 }
 
 /**
- * A data or admin address the new config moves to that something else holds: stopping first
- * would leave nothing serving. The addresses the running gateway holds are its own to give up.
+ * A data or admin port the new config moves to that something else holds: stopping first would
+ * leave nothing serving. The ports the running gateway holds are its own to give up, on whatever
+ * host (127.0.0.1 to localhost or 0.0.0.0 overlaps its own bind).
  */
 async function busyNewAddress(config: GatewayConfig, current: StatusReport['listen'] | undefined): Promise<string | null> {
   const wanted: Array<[string, number]> = [[config.server.host, config.server.port]];
   if (config.admin.enabled) wanted.push([config.admin.host, config.admin.port]);
+  const held = new Set([current?.data, current?.admin].map(portOf));
   for (const [host, port] of wanted) {
-    const address = formatAddress(host, port);
-    if (address === current?.data || address === current?.admin) continue;
+    if (held.has(port)) continue;
     const problem = await checkPortFree(host, port);
     if (problem !== null) return problem;
   }
