@@ -28,6 +28,15 @@ function mockOverrides(req: HttpRequest): MockOverrideHeaders | null {
   return chunks === '' && chunkDelayMs === '' && latencyMs === '' ? null : { chunks, chunkDelayMs, latencyMs };
 }
 
+/** Every field line of a header, joined as one list (RFC 9110 5.3); the rare case only. */
+function allLinesOf(req: HttpRequest, name: string): string {
+  const values: string[] = [];
+  req.forEach((key, value) => {
+    if (key === name) values.push(value);
+  });
+  return values.join(', ');
+}
+
 /** Only the forwardable headers of the caller's own protocol are read. */
 export function readRequestHeaders(req: HttpRequest, anthropic: boolean): RequestHeaders {
   let forward = NO_FORWARD;
@@ -40,9 +49,11 @@ export function readRequestHeaders(req: HttpRequest, anthropic: boolean): Reques
     const openaiProject = req.getHeader('openai-project');
     if (openaiOrganization !== '' || openaiProject !== '') forward = { anthropicVersion: '', anthropicBeta: '', openaiOrganization, openaiProject };
   }
+  const transferEncoding = req.getHeader('transfer-encoding');
   return {
     contentLength: req.getHeader('content-length'),
-    transferEncoding: req.getHeader('transfer-encoding'),
+    // getHeader gives the first line only: `chunked` then `gzip` on a second line is `chunked, gzip`.
+    transferEncoding: transferEncoding === '' ? '' : allLinesOf(req, 'transfer-encoding'),
     contentEncoding: req.getHeader('content-encoding'),
     forward,
     mock: mockOverrides(req),
