@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import t from 'tap';
 import type { StatusReport } from '@gatewayd/shared';
@@ -205,4 +206,21 @@ t.test('a PID file whose socket path would be too long for a UNIX socket: a clea
   t.match(result.stderr, /the path is \d+ bytes, and a UNIX socket path may have at most \d+: use a --pid-file in a shorter directory/);
   t.same(readdirSync(deep), [], 'no PID file, no socket');
   t.same(readdirSync(join(sb.dir, 'd'.repeat(60))), ['e'.repeat(40)], 'no truncated socket beside it');
+});
+
+t.test('a foreground start that fails says why once where stdout and stderr are one (a terminal, the journal), on stderr when apart', async (t) => {
+  const sb = await makeSandbox(t);
+  const blocker = createServer();
+  await new Promise<void>((done) => blocker.listen(sb.port, '127.0.0.1', done));
+  t.teardown(() => new Promise<void>((done) => blocker.close(() => done())));
+  const shared = join(sb.dir, 'both.out');
+  const fd = openSync(shared, 'w');
+  const child = spawn(process.execPath, [CLI, 'start', '--config', sb.configFile, '--pid-file', sb.pidFile], { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const [code] = (await once(child, 'exit')) as [number];
+  t.equal(code, 1);
+  t.equal(readFileSync(shared, 'utf8').split('is already in use').length - 1, 1, 'the reason once, in the log line');
+  const apart = await runCli(['start', '--config', sb.configFile, '--pid-file', sb.pidFile]);
+  t.equal(apart.code, 1);
+  t.match(apart.stderr, `port 127.0.0.1:${sb.port} is already in use`, 'on stderr when it is not where the log goes');
 });

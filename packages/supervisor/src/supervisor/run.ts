@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlRequest, ControlResponse, LoadedConfig } from '@gatewayd/shared';
 import { AdminListener } from '../admin/listener.js';
@@ -21,6 +21,17 @@ export interface RunOptions {
   daemonized: boolean;
 }
 
+/** Whether stdout and stderr lead to the same file, terminal or socket. */
+function stdoutIsStderr(): boolean {
+  try {
+    const out = fstatSync(1);
+    const err = fstatSync(2);
+    return out.dev === err.dev && out.ino === err.ino;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The foreground supervisor (also what a daemon runs). Resolves with the process exit code: 1 when
  * the start fails (with the reason on stderr, in the log and to the daemon launcher), 0 after a
@@ -34,7 +45,8 @@ export async function runSupervisor(options: RunOptions): Promise<number> {
     log?.logger.error({ reason }, 'start failed');
     log?.flush();
     // The reasons are whole sentences ("gatewayd is already running (...)", "port ... is already in use").
-    process.stderr.write(`${reason}\n`);
+    // Once only where the log line already went (a foreground start's stdout on the same terminal or journal).
+    if (log === undefined || options.daemonized || !stdoutIsStderr()) process.stderr.write(`${reason}\n`);
     await launcher?.failed(reason);
     return 1;
   };
