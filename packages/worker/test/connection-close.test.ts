@@ -57,6 +57,23 @@ t.test('a transfer coding other than chunked is refused with a 400 and the conne
     t.match(answer.text, `Transfer-Encoding \\"${coding.replace('\r\nTransfer-Encoding: ', ', ')}\\" is not supported`, 'two field lines are one list');
     t.ok(answer.fin, `${coding}: closed`);
   }
+  // An empty first line hid the second from getHeader (the request was taken as bodiless).
+  const hidden = await rawExchange(port, `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: \r\nTransfer-Encoding: gzip\r\n\r\n`);
+  t.match(hidden.text, /^HTTP\/1\.1 400 /, 'an empty first line does not hide the second');
+  t.match(hidden.text, 'Transfer-Encoding \\", gzip\\" is not supported');
+  t.ok(hidden.fin, 'closed');
   const served = await rawExchange(port, `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n${chunk}`);
   t.match(served.text, /^HTTP\/1\.1 200 /, 'chunked (in any case) is served');
+});
+
+t.test('the fallback engine serves chunked bodies and refuses other transfer codings', async (t) => {
+  const port = await freePort();
+  const worker = await forkWorker(t, { config: testConfig(port), env: { UWS_USE_FALLBACK: '1' } });
+  t.match(worker.first, { type: 'ready', engine: 'fallback' });
+  const body = JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'hi' }] });
+  const chunk = `${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+  const served = await rawExchange(port, `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunk}`);
+  t.match(served.text, /^HTTP\/1\.1 200 /, 'chunked is served');
+  const refused = await rawExchange(port, `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n${chunk}`);
+  t.match(refused.text, /^HTTP\/1\.1 400 /, 'gzip, chunked is refused');
 });

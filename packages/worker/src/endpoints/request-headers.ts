@@ -2,7 +2,7 @@
  * Request headers the API endpoints need, read inside the uWS handler: the request object is only
  * valid during the handler, and the body arrives after it returned.
  */
-import type { HttpRequest } from '../http/uws.js';
+import { isNativeEngine, type HttpRequest } from '../http/uws.js';
 import type { ForwardHeaders } from '../pipeline/types.js';
 import type { MockOverrideHeaders } from '../providers/mock/options.js';
 
@@ -28,11 +28,18 @@ function mockOverrides(req: HttpRequest): MockOverrideHeaders | null {
   return chunks === '' && chunkDelayMs === '' && latencyMs === '' ? null : { chunks, chunkDelayMs, latencyMs };
 }
 
-/** Every field line of a header, joined as one list (RFC 9110 5.3); the rare case only. */
-function allLinesOf(req: HttpRequest, name: string): string {
+/**
+ * Every Transfer-Encoding field line, joined as one list (RFC 9110 5.3): uWS's getHeader gives the
+ * first line only, so `chunked` then `gzip` on a second line would pass as `chunked`, and an empty
+ * first line would hide the second one. Read only when a body has no Content-Length (a chunked
+ * one, or one to refuse), so a request with Content-Length pays nothing.
+ */
+function transferCodings(req: HttpRequest, first: string, contentLength: string): string {
+  // The fallback engine (node:http) joins the lines itself and has no forEach.
+  if (!isNativeEngine || (first === '' && contentLength !== '')) return first;
   const values: string[] = [];
   req.forEach((key, value) => {
-    if (key === name) values.push(value);
+    if (key === 'transfer-encoding') values.push(value);
   });
   return values.join(', ');
 }
@@ -49,11 +56,10 @@ export function readRequestHeaders(req: HttpRequest, anthropic: boolean): Reques
     const openaiProject = req.getHeader('openai-project');
     if (openaiOrganization !== '' || openaiProject !== '') forward = { anthropicVersion: '', anthropicBeta: '', openaiOrganization, openaiProject };
   }
-  const transferEncoding = req.getHeader('transfer-encoding');
+  const contentLength = req.getHeader('content-length');
   return {
-    contentLength: req.getHeader('content-length'),
-    // getHeader gives the first line only: `chunked` then `gzip` on a second line is `chunked, gzip`.
-    transferEncoding: transferEncoding === '' ? '' : allLinesOf(req, 'transfer-encoding'),
+    contentLength,
+    transferEncoding: transferCodings(req, req.getHeader('transfer-encoding'), contentLength),
     contentEncoding: req.getHeader('content-encoding'),
     forward,
     mock: mockOverrides(req),
