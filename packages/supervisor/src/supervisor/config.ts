@@ -20,10 +20,10 @@ export function applyOverrides(config: GatewayConfig, overrides: ConfigOverrides
 function overriddenEdits(config: GatewayConfig, overrides: ConfigOverrides): string[] {
   const notes: string[] = [];
   if (overrides.port !== undefined && config.server.port !== overrides.port) {
-    notes.push(`server.port ${config.server.port} in the config file is not used: --port ${overrides.port}, given to start, still applies (restart without --port to use the file's)`);
+    notes.push(`server.port ${config.server.port} in the config file is not used: --port ${overrides.port}, given to start, still applies (restart keeps it too: stop, then start without --port, to use the file's)`);
   }
   if (overrides.workers !== undefined && config.server.workers !== overrides.workers) {
-    notes.push(`server.workers ${config.server.workers} in the config file is not used: --workers ${overrides.workers}, given to start, still applies (restart without --workers to use the file's)`);
+    notes.push(`server.workers ${config.server.workers} in the config file is not used: --workers ${overrides.workers}, given to start, still applies (restart keeps it too: stop, then start without --workers, to use the file's)`);
   }
   return notes;
 }

@@ -44,11 +44,14 @@ export interface EndpointTemplate {
 
 /**
  * Header names that carry a credential when a provider config sets them: the well-known ones, and
- * any named like a secret (`ocp-apim-subscription-key`, `cf-aig-authorization`), as /admin/config
- * and the log scrubber tell them.
+ * any with a word of a credential's name (`ocp-apim-subscription-key`, `cf-aig-authorization`,
+ * `x-auth-token`). Whole words, not SECRET_NAME's substrings (which /admin/config and the log
+ * scrubber use, where redacting too much costs nothing): `x-portkey-provider` is no credential,
+ * and a caller's own key must still take it along.
  */
 const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'api-key', 'x-api-key', 'x-goog-api-key']);
-const isCredentialHeader = (name: string): boolean => CREDENTIAL_HEADERS.has(name) || SECRET_NAME.test(name);
+const CREDENTIAL_WORDS: ReadonlySet<string> = new Set(['key', 'apikey', 'token', 'auth', 'authorization', 'secret', 'signature', 'sig', 'password', 'passwd', 'pwd', 'cookie', 'credential', 'credentials', 'bearer']);
+const isCredentialHeader = (name: string): boolean => CREDENTIAL_HEADERS.has(name) || name.split(/[-_.]/).some((word) => CREDENTIAL_WORDS.has(word));
 
 /**
  * `headers`: what the endpoint builder made with KEY_SENTINEL as the key and WITHOUT the provider

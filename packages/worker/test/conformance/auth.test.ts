@@ -50,7 +50,7 @@ auth: { mode: hybrid, keys: [{ name: conformance, key: "${GW_KEY}" }] }
 routing: { retries: 0 }
 providers:
   - { name: bearer, type: openai, base_url: "${up.openai.url}", headers: { Authorization: "Bearer ${OPERATOR}" } }
-  - { name: azure-like, type: openai, base_url: "${up.openai.url}", query: { api-version: "2024-06-01", sig: "${SIGNATURE}", code: "${FUNCTION_CODE}" }, headers: { api-key: "${OPERATOR}", ocp-apim-subscription-key: "${APIM_KEY}", x-team: platform } }
+  - { name: azure-like, type: openai, base_url: "${up.openai.url}", query: { api-version: "2024-06-01", sig: "${SIGNATURE}", code: "${FUNCTION_CODE}" }, headers: { api-key: "${OPERATOR}", ocp-apim-subscription-key: "${APIM_KEY}", x-team: platform, x-portkey-provider: openai } }
 models:
   - { name: bearer-model, targets: [{ provider: bearer, model: ${UPSTREAM_MODELS.openai} }] }
   - { name: azure-model, targets: [{ provider: azure-like, model: ${UPSTREAM_MODELS.openai} }] }
@@ -81,6 +81,7 @@ models:
     if (model === 'azure-model') {
       t.match(up.openai.requests[0]?.path, 'api-version=2024-06-01', `${model}: the other query parameters did`);
       t.equal(up.openai.requests[0]?.headers['x-team'], 'platform', `${model}: and the other headers`);
+      t.equal(up.openai.requests[0]?.headers['x-portkey-provider'], 'openai', `${model}: a name that merely contains "key" is not a credential`);
     }
   }
 });
