@@ -28,14 +28,21 @@ export const TCP_MIGRATE_REQ_WARNING =
 
 /** Operator warnings about the host and the config that do not stop the start. */
 export function startupWarnings(config: GatewayConfig): string[] {
-  const warnings: string[] = [];
-  if (process.platform === 'linux') {
-    try {
-      if (readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8').trim() === '0') warnings.push(TCP_MIGRATE_REQ_WARNING);
-    } catch {
-      // older kernels have no such sysctl; nothing to advise
-    }
+  return [...hostWarnings(), ...configWarnings(config)];
+}
+
+function hostWarnings(): string[] {
+  if (process.platform !== 'linux') return [];
+  try {
+    return readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8').trim() === '0' ? [TCP_MIGRATE_REQ_WARNING] : [];
+  } catch {
+    return []; // older kernels have no such sysctl; nothing to advise
   }
+}
+
+/** What the config exposes (an open gateway), which `start` also prints on the terminal. */
+export function configWarnings(config: GatewayConfig): string[] {
+  const warnings: string[] = [];
   if (!isLoopbackHost(config.server.host) && config.auth.keys.length === 0) {
     warnings.push(`server.host ${config.server.host} is not loopback and auth.keys is empty: anyone who can reach the port can use the gateway`);
   }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { resolvePidFileForStart } from '../../pidfile.js';
 import { loadSupervisorConfig } from '../../supervisor/config.js';
 import { launchDaemon } from '../../supervisor/daemon.js';
-import { startupWarnings, TCP_MIGRATE_REQ_WARNING } from '../../supervisor/preflight.js';
+import { configWarnings } from '../../supervisor/preflight.js';
 import { runSupervisor } from '../../supervisor/run.js';
 import { printError, printLine } from '../output.js';
 import { DEFAULT_LOG_DIR, type StartArgs } from '../options.js';
@@ -45,8 +45,8 @@ function printConfigWarnings(args: StartArgs): void {
   let warnings: string[];
   try {
     const loaded = loadSupervisorConfig(args.config, { workers: args.workers, port: args.port });
-    // The host's tcp_migrate_req advice stays in the log: it is not about this config.
-    warnings = [...loaded.warnings, ...startupWarnings(loaded.config).filter((w) => w !== TCP_MIGRATE_REQ_WARNING)];
+    // The host's advice (tcp_migrate_req) stays in the log: it is not about this config.
+    warnings = [...loaded.warnings, ...configWarnings(loaded.config)];
   } catch {
     return; // the daemon reports an invalid config itself
   }
