@@ -43,11 +43,12 @@ function sendError(res: ServerResponse, code: ErrorCode, status: number, message
   res.end(body);
 }
 
-async function handle(host: AdminHost, logger: Logger, loopbackOnly: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** `onLoopback`: the admin plane is bound to a loopback address. */
+async function handle(host: AdminHost, logger: Logger, onLoopback: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?', 1)[0]!;
   const route = ROUTES.get(path);
   const token = host.current.config.admin.token;
-  if ((token === undefined || token === '') && loopbackOnly && !namesLoopback(req.headers)) {
+  if (!token && onLoopback && !namesLoopback(req.headers)) {
     sendError(res, 'GW_ERR_FORBIDDEN_HOST', 403, 'without admin.token the admin API answers only requests addressed to a loopback name (localhost, 127.0.0.1, [::1])');
     return;
   }
@@ -84,9 +85,10 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Er
 /** Binds admin.host:admin.port (exclusively: a port already in use fails the start) and serves. */
 export function startAdminServer(host: AdminHost, bind: { host: string; port: number }, logger: Logger): Promise<AdminServer> {
   const token = host.current.config.admin.token;
-  if (!isLoopbackHost(bind.host) && !token) logger.warn({ admin: formatAddress(bind.host, bind.port) }, 'the admin API listens beyond loopback without admin.token: anyone who can reach it can read stats and the (redacted) config');
+  const onLoopback = isLoopbackHost(bind.host);
+  if (!onLoopback && !token) logger.warn({ admin: formatAddress(bind.host, bind.port) }, 'the admin API listens beyond loopback without admin.token: anyone who can reach it can read stats and the (redacted) config');
   const server: Server = createServer((req, res) => {
-    handle(host, logger, isLoopbackHost(bind.host), req, res).catch((err: unknown) => {
+    handle(host, logger, onLoopback, req, res).catch((err: unknown) => {
       logger.error({ err: (err as Error).message }, 'admin request failed');
       if (!res.headersSent) sendError(res, 'GW_ERR_INTERNAL', 500, 'internal error');
       else res.destroy();
