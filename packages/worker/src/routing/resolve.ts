@@ -2,7 +2,8 @@
  * Model name resolution: exact name, then alias, then globs in config order. A glob name such as
  * `openai/*` matches any non-empty run of characters (without `*`) where its `*` is; the matched
  * parts replace the `*`s of the targets' `model` in order (a target with more `*`s than the glob
- * reuses the last part); a name whose matched part holds a `.` or `..` path segment matches no glob. Exact and alias results are built once; glob results are cached, bounded.
+ * reuses the last part); a name whose matched part holds a `.` or `..` path segment matches no
+ * glob. Exact and alias results are built once; glob results are cached, bounded.
  */
 import type { GatewayConfig, ModelConfig, ProviderConfig, TargetConfig } from '@gatewayd/shared';
 import { LinkedLru } from '@gatewayd/shared/lru';

@@ -40,6 +40,8 @@ export function openaiToGeminiRequest(request: ChatCompletionRequest, targetMode
   // functionResponse needs the function NAME and, as Gemini 2.x calls carry no id, the call's
   // POSITION: OpenAI tool messages only carry the call id.
   const toolCalls = new Map<string, CallPosition>();
+  // The call order of each functionResponse part built here.
+  const responseOrder = new Map<GeminiPart, number>();
   const signaturesRequired = requiresThoughtSignatures(targetModel);
 
   for (const message of req.messages) {
@@ -67,7 +69,7 @@ export function openaiToGeminiRequest(request: ChatCompletionRequest, targetMode
     }
   }
 
-  for (const content of contents) if (content.role === 'user') orderResponses(content.parts);
+  if (responseOrder.size > 1) for (const content of contents) if (content.role === 'user') orderResponses(content.parts, responseOrder);
 
   // Gemini refuses a request without contents ("contents is not specified"); OpenAI takes a chat of
   // system messages only, whose text is then the one user turn.
@@ -113,15 +115,12 @@ interface CallPosition {
   order: number;
 }
 
-/** The call order of the functionResponse parts built for this request. */
-const responseOrder = new WeakMap<GeminiPart, number>();
-
 /**
  * Gemini pairs a run of functionResponse parts with the calls of the turn before by position
  * (Gemini 2.x calls have no id), while OpenAI and Anthropic callers may answer parallel calls in
  * any order, matched by id: each run is put in the order of the calls it answers (stable).
  */
-function orderResponses(parts: GeminiPart[]): void {
+function orderResponses(parts: GeminiPart[], responseOrder: ReadonlyMap<GeminiPart, number>): void {
   let start = 0;
   while (start < parts.length) {
     if (!responseOrder.has(parts[start]!)) {

@@ -3,7 +3,8 @@
  *
  * Gemini rejects requests with keys outside its subset ($schema, additionalProperties, $defs,
  * const, oneOf, ...), so this keeps a whitelist instead of removing a blacklist. Conversions:
- * `type: [T, "null"]` -> `type: T, nullable: true`; `const` -> one-value enum; oneOf -> anyOf; allOf -> its branches merged into one schema;
+ * `type: [T, "null"]` -> `type: T, nullable: true`; `const` -> one-value enum; oneOf -> anyOf;
+ * allOf -> its branches merged into one schema;
  * local `$ref`s (`#/$defs/X`, `#/definitions/X`) are inlined up to a fixed depth (recursive schemas
  * end in a bare object); formats Gemini does not know are dropped; non-string enums are dropped
  * (Gemini enums are strings; a null among them is `nullable`); empty `properties` maps are dropped
