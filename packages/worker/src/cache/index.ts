@@ -55,6 +55,11 @@ export class ResponseCache {
     return bypassRequested(cacheControl) ? 'bypass' : 'lookup';
   }
 
+  /** This worker's copy of the entry (hot.ts), without asking the store; null: none kept. */
+  kept(key: string): Buffer | null {
+    return this.hot.get(key, this.now(), this.touch);
+  }
+
   /** The entry, or null (miss, unreachable backend, timeout, expired, unreadable). */
   get(key: string): Promise<Buffer | null> {
     const kept = this.hot.get(key, this.now(), this.touch);

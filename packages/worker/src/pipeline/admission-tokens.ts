@@ -4,8 +4,9 @@
  *
  * Reservation = estimated prompt tokens (protocol/tokens.ts, errs high) + the output budget the
  * caller allows: max_completion_tokens / max_tokens (times `n` choices); when the caller sets no
- * budget, DEFAULT_OUTPUT_RESERVE (OpenAI chat) or OpenAI's own default of 16 (legacy completions).
- * Embeddings reserve their input only; count_tokens reserves nothing (it generates nothing).
+ * budget, DEFAULT_OUTPUT_RESERVE (OpenAI chat, shrunk under a small tpm limit: fitTokenLimit) or
+ * OpenAI's own default of 16 (legacy completions). Embeddings reserve their input only;
+ * count_tokens reserves nothing (it generates nothing).
  */
 import {
   estimateAnthropicTokens,
@@ -24,12 +25,20 @@ import type { ClientCall, TokenUsage } from './types.js';
 export const DEFAULT_OUTPUT_RESERVE = 1024;
 /** OpenAI's legacy /v1/completions default max_tokens. */
 export const LEGACY_COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
+/**
+ * A request without an output budget reserves at most this share of its tightest tpm limit for
+ * its answer: with DEFAULT_OUTPUT_RESERVE alone, a limit of ~1,000 tokens would admit one such
+ * request per window however little each really used.
+ */
+export const DEFAULT_OUTPUT_SHARE_OF_TPM = 1 / 10;
 
 export interface TokenEstimate {
   /** Estimated prompt tokens. */
   prompt: number;
   /** The most output the request may produce (0: none). */
   output: number;
+  /** The caller set no output budget: `output` is the gateway's guess (DEFAULT_OUTPUT_RESERVE). */
+  defaultOutput: boolean;
 }
 
 function choices(n: number | null | undefined): number {
@@ -38,17 +47,35 @@ function choices(n: number | null | undefined): number {
 
 export function estimateRequest(call: ClientCall): TokenEstimate {
   switch (call.protocol) {
-    case 'openai-chat':
-      return { prompt: estimateChatTokens(call.body), output: requestedOutputTokens(call.body, DEFAULT_OUTPUT_RESERVE) * choices(call.body.n) };
+    case 'openai-chat': {
+      const prompt = estimateChatTokens(call.body);
+      const asked = call.body.max_completion_tokens ?? call.body.max_tokens;
+      if (asked == null) return { prompt, output: DEFAULT_OUTPUT_RESERVE * choices(call.body.n), defaultOutput: true };
+      return { prompt, output: asked * choices(call.body.n), defaultOutput: false };
+    }
     case 'openai-completions':
-      return { prompt: estimateCompletionPromptTokens(call.body), output: requestedOutputTokens(call.body, LEGACY_COMPLETIONS_DEFAULT_MAX_TOKENS) * choices(call.body.n) };
+      return { prompt: estimateCompletionPromptTokens(call.body), output: requestedOutputTokens(call.body, LEGACY_COMPLETIONS_DEFAULT_MAX_TOKENS) * choices(call.body.n), defaultOutput: false };
     case 'openai-embeddings':
-      return { prompt: estimateEmbeddingTokens(call.body), output: 0 };
+      return { prompt: estimateEmbeddingTokens(call.body), output: 0, defaultOutput: false };
     case 'anthropic-messages':
-      return { prompt: estimateAnthropicTokens(call.body), output: call.body.max_tokens };
+      return { prompt: estimateAnthropicTokens(call.body), output: call.body.max_tokens, defaultOutput: false };
     case 'anthropic-count-tokens':
-      return { prompt: 0, output: 0 };
+      return { prompt: 0, output: 0, defaultOutput: false };
   }
+}
+
+/**
+ * The estimate as reserved under the tightest tpm limit of the request's scopes (`tpm`; undefined:
+ * none): the gateway's default output budget shrinks to DEFAULT_OUTPUT_SHARE_OF_TPM of the limit
+ * (and to what the prompt leaves of it). null: the request needs more than the limit allows in a
+ * whole window (its prompt alone, or with the caller's own budget), so no wait would ever admit it.
+ */
+export function fitTokenLimit(estimate: TokenEstimate, tpm: number | undefined): TokenEstimate | null {
+  if (tpm === undefined) return estimate;
+  let output = estimate.output;
+  if (estimate.defaultOutput) output = Math.max(0, Math.min(output, Math.floor(tpm * DEFAULT_OUTPUT_SHARE_OF_TPM), tpm - estimate.prompt));
+  if (estimate.prompt + output > tpm) return null;
+  return output === estimate.output ? estimate : { ...estimate, output };
 }
 
 /**

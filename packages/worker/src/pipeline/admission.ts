@@ -23,7 +23,7 @@ import { concurrencyScopeIds, createStateBackend, scopesFor, type StateBackend }
 import { supervisorHealthReporter } from '../state/health-report.js';
 import { hasSupervisor } from '../supervisor-link.js';
 import { rateLimitHeaders, retryAfterSeconds, type HeaderPairs } from './admission-headers.js';
-import { estimateRequest, settledTokens, type TokenEstimate } from './admission-tokens.js';
+import { estimateRequest, fitTokenLimit, settledTokens, type TokenEstimate } from './admission-tokens.js';
 import { ProxyRequest, type PipelineDeps } from './proxy.js';
 import type { ClientRequest } from './types.js';
 
@@ -126,12 +126,19 @@ export function startProxied(deps: PipelineDeps, ex: Exchange, request: ClientRe
   new GuardedRequest(state, deps, ex, request, caller, model, scopes, cacheMode).start();
 }
 
-/** Names a violated scope for the caller, without its key's fingerprint. */
 /** The scopes with their rpm and concurrency limits only: what a cached answer counts against. */
 function withoutTokenLimits(scopes: LimitScope[]): LimitScope[] {
   return scopes.map(({ tpm: _tpm, ...rest }) => rest);
 }
 
+/** The scope with the smallest tpm limit; null when none has one. */
+function tightestTokenLimit(scopes: readonly LimitScope[]): LimitScope | null {
+  let tightest: LimitScope | null = null;
+  for (const scope of scopes) if (scope.tpm !== undefined && (tightest === null || scope.tpm < (tightest.tpm as number))) tightest = scope;
+  return tightest;
+}
+
+/** Names a violated scope for the caller, without its key's fingerprint. */
 function describeScope(scope: string, caller: Caller): string {
   if (scope.startsWith('key:')) return caller.keyName !== null ? `key "${caller.keyName}"` : 'this key';
   if (scope.startsWith('model:')) return `model "${scope.slice('model:'.length)}"`;
@@ -149,6 +156,8 @@ class GuardedRequest implements Cancellable {
   private capture: AnswerCapture | null = null;
   private cacheKey: string | null = null;
   private readonly estimate: TokenEstimate;
+  /** The scope whose tpm limit the request could never fit in (fitTokenLimit); null: it fits. */
+  private readonly exceeds: LimitScope | null;
 
   constructor(
     private readonly state: SharedState,
@@ -163,7 +172,11 @@ class GuardedRequest implements Cancellable {
     // 'lookup' becomes hit or miss once the entry is read.
     this.cacheStatus = cacheMode === 'lookup' ? 'miss' : cacheMode;
     ex.cacheStatus = this.cacheStatus; // read by the metrics and the access line at finish
-    this.estimate = estimateRequest(request.call);
+    const estimate = estimateRequest(request.call);
+    const tightest = tightestTokenLimit(scopes);
+    const fitted = fitTokenLimit(estimate, tightest?.tpm);
+    this.estimate = fitted ?? estimate;
+    this.exceeds = fitted === null ? tightest : null;
   }
 
   start(): void {
@@ -179,8 +192,10 @@ class GuardedRequest implements Cancellable {
   private async run(): Promise<void> {
     const { ex, state, request } = this;
     // The lookup and the admission go out together (one batch / one Redis pipeline): a hit then
-    // costs one round trip, not two. Admitted with the full reservation, a hit settles at 0.
+    // costs one round trip, not two. Admitted with the full reservation, a hit from the store
+    // settles at 0; a hit from this worker's copy is known before the admission and reserves none.
     let lookup: Promise<Buffer | null> | null = null;
+    let known: CachedAnswer | null = null;
     if (this.cacheStatus === 'miss' && state.cache !== null) {
       // A caller's own provider key gets its own entries (see cacheKeyOf); so do the headers the
       // upstream gets from the caller, which change what it answers (anthropic-beta: longer
@@ -192,17 +207,32 @@ class GuardedRequest implements Cancellable {
       // The mock provider's x-mock-chunks sets the length of its answer (delays do not change it).
       const mock = request.mock === null ? '' : `|mock:${JSON.stringify(request.mock.chunks)}`;
       this.cacheKey = cacheKeyOf(request.call, this.model.cacheIdentity, own + forwarded + mock);
-      if (this.cacheKey !== null) lookup = state.cache.get(this.cacheKey);
-      else this.cacheStatus = ex.cacheStatus = 'off'; // a body the key cannot tell apart from others
+      if (this.cacheKey === null) {
+        this.cacheStatus = ex.cacheStatus = 'off'; // a body the key cannot tell apart from others
+      } else {
+        const copy = state.cache.kept(this.cacheKey);
+        if (copy !== null) known = prepareHit(request, copy);
+        if (known === null) lookup = state.cache.get(this.cacheKey);
+      }
     }
-    let admission = await state.backend.admit(this.scopes, this.estimate.prompt + this.estimate.output);
+    // A request too large for a tpm limit is not counted at all, unless the cache answers it.
+    const reserve = known !== null ? 0 : this.estimate.prompt + this.estimate.output;
+    let admission = this.exceeds === null || known !== null ? await state.backend.admit(this.scopes, reserve) : null;
     const entry = lookup === null ? null : await lookup;
-    const hit = entry === null || ex.done ? null : prepareHit(request, entry);
-    if (hit !== null && !admission.ok && admission.violated?.kind === 'tpm') {
+    const hit = known ?? (entry === null || ex.done ? null : prepareHit(request, entry));
+    if (hit !== null && (admission === null || (!admission.ok && admission.violated?.kind === 'tpm'))) {
       // A cached answer costs no tokens: only its request counts (rpm, concurrency). Rare: the
       // reservation of a miss did not fit, so ask again without the tpm limits (asking for 0
-      // tokens is still refused by a window that real usage took over its limit).
+      // tokens is still refused by a window that real usage took over its limit). Its headers
+      // show the tpm window as the first answer saw it.
+      const tokens = admission?.tokens ?? null;
       admission = await state.backend.admit(withoutTokenLimits(this.scopes), 0);
+      if (admission.tokens === null && tokens !== null) admission = { ...admission, tokens };
+    }
+    if (admission === null) {
+      this.cacheStatus = ex.cacheStatus = 'off';
+      this.refuseTooLarge(this.exceeds as LimitScope);
+      return;
     }
     this.ticket = admission.ticket;
     if (ex.done) {
@@ -252,6 +282,17 @@ class GuardedRequest implements Cancellable {
     const limit = this.scopes.find((s) => s.id === violated.scope)?.[violated.kind];
     const what = limit !== undefined ? `${limit} ${LIMIT_UNITS[violated.kind]}` : LIMIT_UNITS[violated.kind];
     sendError(ex, 'GW_ERR_RATE_LIMITED', `rate limit reached for ${describeScope(violated.scope, this.caller)}: ${what}; retry after ${retryAfter}s`);
+  }
+
+  /** No window of `scope` could ever hold the request: waiting would not help, so this is no 429. */
+  private refuseTooLarge(scope: LimitScope): void {
+    const { prompt, output, defaultOutput } = this.estimate;
+    const limit = `the ${scope.tpm} tokens per minute of ${describeScope(scope.id, this.caller)}`;
+    const message =
+      defaultOutput || output === 0
+        ? `the prompt alone is about ${prompt} tokens, more than ${limit} allow: shorten it`
+        : `this request needs about ${prompt + output} tokens (a prompt of about ${prompt} and an output budget of ${output}), more than ${limit} allow: lower max_tokens or shorten the prompt`;
+    sendError(this.ex, 'GW_ERR_EXCEEDS_TOKEN_LIMIT', message);
   }
 
   /** The exchange ended (answer sent, error, client abort, drain cut): runs exactly once. */

@@ -54,6 +54,9 @@ for (const backend of ['local', 'redis'] as const) {
       - { name: hungry, limits: { tpm: 100 }, targets: [{ provider: hungry, model: claude-sonnet-4-20250514 }] }
       - { name: cached, limits: { tpm: 100 }, targets: [{ provider: thrifty, model: gpt-4o-mini }] }
       - { name: overdrawn, limits: { tpm: 50 }, targets: [{ provider: hungry, model: claude-sonnet-4-20250514 }] }
+      - { name: small, limits: { tpm: 1000 }, targets: [{ provider: thrifty, model: gpt-4o-mini }] }
+      - { name: roomy, limits: { tpm: 1000 }, targets: [{ provider: thrifty, model: gpt-4o-mini }] }
+      - { name: small-anthropic, limits: { tpm: 1000 }, targets: [{ provider: hungry, model: claude-sonnet-4-20250514 }] }
       - { name: abandoned, limits: { tpm: 100 }, targets: [{ provider: failing, model: gpt-4o-mini }] }
       - { name: single, limits: { concurrency: 1 }, targets: [{ provider: local, model: demo }] }
       - { name: single-failing, limits: { concurrency: 1 }, targets: [{ provider: failing, model: gpt-4o-mini }] }
@@ -126,6 +129,21 @@ for (const backend of ['local', 'redis'] as const) {
       t.equal(header(other, 'x-ratelimit-remaining-tokens'), '5', '100 - 34 - (11 + 50)');
     });
 
+    t.test("a hit from the worker's copy reserves no tokens, so it cannot crowd out a concurrent miss", async (t) => {
+      const body = chatBody('roomy', PROMPT, { max_tokens: 80 });
+      const miss = await post(gw.url, '/v1/chat/completions', body, AUTH);
+      t.equal(header(miss, 'x-cache'), 'MISS');
+      // Looked up in the store together with its admission: 10 + 80 reserved while it is asked, then given back.
+      const fromStore = await post(gw.url, '/v1/chat/completions', body, AUTH);
+      t.equal(header(fromStore, 'x-cache'), 'HIT');
+      t.equal(header(fromStore, 'x-ratelimit-remaining-tokens'), '876', '1000 - 34 - 90');
+      for (let i = 0; i < 3; i++) {
+        const hit = await post(gw.url, '/v1/chat/completions', { ...body, stream: i === 1 }, AUTH);
+        t.equal(header(hit, 'x-cache'), 'HIT');
+        t.equal(header(hit, 'x-ratelimit-remaining-tokens'), '966', 'known before its admission: nothing reserved (1000 - 34)');
+      }
+    });
+
     t.test('a hit is served while the window is over its tpm limit (real usage beyond the reservation)', async (t) => {
       // Reserves 10 + 30 = 40 of 50; really uses 95, so the window is over the limit for a minute.
       const body = messagesBody('overdrawn', PROMPT, { max_tokens: 30 });
@@ -137,8 +155,43 @@ for (const backend of ['local', 'redis'] as const) {
         t.equal(hit.status, 200, `hit ${i}: a cached answer needs no tokens, even from an overdrawn window`);
         t.equal(header(hit, 'x-cache'), 'HIT');
       }
+      const hit = await post(gw.url, '/v1/messages', body, AN_AUTH);
+      t.equal(header(hit, 'anthropic-ratelimit-tokens-limit'), '50', 'the hit still tells the tpm window');
+      t.equal(header(hit, 'anthropic-ratelimit-tokens-remaining'), '0');
       const miss = await post(gw.url, '/v1/messages', messagesBody('overdrawn', 'Something else.', { max_tokens: 1 }), AN_AUTH);
       t.equal(miss.status, 429, 'a miss is still refused');
+    });
+
+    t.test('without max_tokens a request reserves a tenth of a small tpm limit for its answer, not 1024 tokens', async (t) => {
+      const before = thrifty.requests.length;
+      // 10 + 100 reserved, 34 used: ten in a row fit in 1000 (with 1034 reserved, not even two would).
+      for (let i = 0; i < 10; i++) {
+        const reply = await post(gw.url, '/v1/chat/completions', chatBody('small', PROMPT), { ...AUTH, ...noCache });
+        t.equal(reply.status, 200, `request ${i} admitted`);
+        t.equal(header(reply, 'x-ratelimit-remaining-tokens'), String(1000 - 34 * i - 110));
+      }
+      t.equal(thrifty.requests.length, before + 10);
+    });
+
+    t.test('a request that no window of its tpm limit could hold is refused at once with 400, not a 429 to retry', async (t) => {
+      const before = thrifty.requests.length + hungry.requests.length;
+      const openai = await post(gw.url, '/v1/chat/completions', chatBody('small', PROMPT, { max_tokens: 991 }), { ...AUTH, ...noCache });
+      t.equal(openai.status, 400);
+      t.notOk(header(openai, 'retry-after'), 'no retry would help');
+      t.match(JSON.parse(openai.body) as Json, {
+        error: { type: 'invalid_request_error', code: 'GW_ERR_EXCEEDS_TOKEN_LIMIT', message: /needs about 1001 tokens .*1000 tokens per minute of model "small".*lower max_tokens/ },
+      });
+      // The test before used 340 of this minute's 1000: 10 + 990 fits the limit, not what is left of it.
+      const fits = await post(gw.url, '/v1/chat/completions', chatBody('small', PROMPT, { max_tokens: 990 }), { ...AUTH, ...noCache });
+      t.equal(fits.status, 429, '10 + 990 would fit in an empty window: wait, and it is admitted');
+      t.match(JSON.parse(fits.body) as Json, { error: { code: 'GW_ERR_RATE_LIMITED' } });
+      const anthropic = await post(gw.url, '/v1/messages', messagesBody('small-anthropic', PROMPT, { max_tokens: 5000 }), { ...AN_AUTH, ...noCache });
+      t.equal(anthropic.status, 400);
+      t.match(JSON.parse(anthropic.body) as Json, { type: 'error', error: { type: 'invalid_request_error', message: /about 5010 tokens/ } });
+      const prompt = await post(gw.url, '/v1/chat/completions', chatBody('small', 'word '.repeat(2000)), { ...AUTH, ...noCache });
+      t.equal(prompt.status, 400);
+      t.match(JSON.parse(prompt.body) as Json, { error: { message: /the prompt alone is about \d+ tokens/ } });
+      t.equal(thrifty.requests.length + hungry.requests.length, before, 'none went upstream');
     });
 
     t.test('a caller that leaves while its request is upstream keeps the whole reservation (the provider may bill it all)', async (t) => {
