@@ -42,6 +42,8 @@ export class GatewayError extends Error {
   readonly status: number;
   /** The offending request field as OpenAI names it (`messages[2].content`), for `error.param`. */
   readonly fieldPath: string | null;
+  /** Machine-readable cause for Anthropic callers (`error.details`, e.g. `{error_code: ...}`), which their SDK acts on. */
+  details: Record<string, unknown> | null = null;
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -61,6 +63,6 @@ export function openaiErrorBody(code: ErrorCode, message: string, param: string 
 }
 
 /** Anthropic error body: `{type:"error",error:{type,message}}`. */
-export function anthropicErrorBody(code: ErrorCode, message: string): string {
-  return JSON.stringify({ type: 'error', error: { type: ERRORS[code].anthropicType, message } });
+export function anthropicErrorBody(code: ErrorCode, message: string, details: Record<string, unknown> | null = null): string {
+  return JSON.stringify({ type: 'error', error: details === null ? { type: ERRORS[code].anthropicType, message } : { type: ERRORS[code].anthropicType, message, details } });
 }

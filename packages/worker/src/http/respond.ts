@@ -95,8 +95,8 @@ function endWithoutContent(ex: Exchange, close: boolean): void {
   else ex.res.endWithoutBody();
 }
 
-export function errorBody(shape: ErrorShape, code: ErrorCode, message: string, param: string | null = null): string {
-  return shape === 'anthropic' ? anthropicErrorBody(code, message) : openaiErrorBody(code, message, param);
+export function errorBody(shape: ErrorShape, code: ErrorCode, message: string, param: string | null = null, details: Record<string, unknown> | null = null): string {
+  return shape === 'anthropic' ? anthropicErrorBody(code, message, details) : openaiErrorBody(code, message, param);
 }
 
 /** An error in the caller's protocol shape (ex.errorShape). */
@@ -107,7 +107,7 @@ export function sendError(ex: Exchange, code: ErrorCode, message: string, closeC
 /** A GatewayError, with its headers (e.g. retry-after). */
 export function sendGatewayError(ex: Exchange, err: GatewayError): void {
   const headers = Object.entries(err.headers);
-  sendBody(ex, err.status, JSON_TYPE, errorBody(ex.errorShape, err.code, err.message, err.fieldPath), headers.length > 0 ? headers : null);
+  sendBody(ex, err.status, JSON_TYPE, errorBody(ex.errorShape, err.code, err.message, err.fieldPath, err.details), headers.length > 0 ? headers : null);
 }
 
 /** A handler threw: log it, and answer 500 unless the response is already under way. */

@@ -9,6 +9,7 @@ import { classifyTransportError, type TransportFailure } from '../upstream/error
 import type { AttemptInput } from './types.js';
 import { scrubForCallers } from '../observe/secrets.js';
 import { CHALLENGE } from '../auth/authenticator.js';
+import type { TranslationError } from '../protocol/errors.js';
 
 const MAX_MESSAGE = 300;
 
@@ -152,6 +153,8 @@ export function emptyStreamFailure(target: RouteTarget): AttemptFailure {
 }
 
 /** The request cannot be expressed for the target (TranslationError): a 400 unless another target serves it. */
-export function unsupportedFailure(err: Error): AttemptFailure {
-  return { kind: 'server_error', local: true, unsupported: true, error: new GatewayError('GW_ERR_BAD_REQUEST', err.message) };
+export function unsupportedFailure(err: TranslationError): AttemptFailure {
+  const error = new GatewayError('GW_ERR_BAD_REQUEST', err.message);
+  error.details = err.details;
+  return { kind: 'server_error', local: true, unsupported: true, error };
 }

@@ -8,7 +8,7 @@ import { GatewayError } from '@gatewayd/shared/errors';
 import type { Caller } from '../auth/index.js';
 import type { AnswerCapture } from '../cache/capture.js';
 import type { Cancellable, Exchange } from '../http/exchange.js';
-import { failExchange, sendBody, sendError, sendGatewayError } from '../http/respond.js';
+import { failExchange, sendBody, sendGatewayError } from '../http/respond.js';
 import type { Logger } from '../log.js';
 import { TranslationError } from '../protocol/errors.js';
 import { Cancellation, type AttemptFailure, type AttemptResult, type ResolvedModel, type RouteTarget, type Router } from '../routing/index.js';
@@ -83,7 +83,7 @@ export class ProxyRequest implements Cancellable {
     } catch (err) {
       if (this.ex.done) return;
       if (err instanceof GatewayError) sendGatewayError(this.ex, err);
-      else if (err instanceof TranslationError) sendError(this.ex, 'GW_ERR_BAD_REQUEST', err.message);
+      else if (err instanceof TranslationError) sendGatewayError(this.ex, unsupportedFailure(err).error);
       else throw err;
       return;
     }

@@ -6,7 +6,11 @@
 
 /** A request (or response) uses a feature the other protocol cannot express. */
 export class TranslationError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** For Anthropic callers' `error.details` (GatewayError.details). */
+    readonly details: Record<string, unknown> | null = null,
+  ) {
     super(message);
     this.name = 'TranslationError';
   }

@@ -249,6 +249,41 @@ t.test('anthropic client: gateway errors', async (t) => {
   t.same(counts(up), countsOnly('mock', 0), 'no upstream was called');
 });
 
+t.test('anthropic client: a thread (a conversation Anthropic keeps) is refused on other providers, and the SDK goes on without it', async (t) => {
+  up.resetAll();
+  const threaded = client.beta.messages.thread({ model: MODELS.openai, max_tokens: 100, system: 'Answer briefly.' });
+  const refused = await rejection(threaded.send({ role: 'user', content: 'My name is Ada.' }));
+  t.ok(refused instanceof Anthropic.BadRequestError, `BadRequestError (got ${refused.constructor.name})`);
+  t.equal(refused.errorCode, 'thread_unsupported_request', 'the code the SDK recovers from');
+  t.match(String(refused.error?.error?.message), /`thread`/);
+  t.equal(up.openai.requests.length, 0, 'nothing went upstream');
+
+  // The tool runner's setting: the SDK drops `thread` and sends the whole conversation every turn.
+  const unthreaded = client.beta.messages.thread({ model: MODELS.openai, max_tokens: 100, system: 'Answer briefly.', unsupportedRequestBehavior: 'continue_unthreaded' });
+  await unthreaded.send({ role: 'user', content: 'My name is Ada.' });
+  await unthreaded.send({ role: 'user', content: 'What is my name?' });
+  const last = up.openai.requests.at(-1)?.body as { messages: Array<{ role: string; content: unknown }> };
+  t.same(
+    last.messages.map((m) => m.role),
+    ['system', 'user', 'assistant', 'user'],
+    'the second turn carried the system prompt and the first exchange',
+  );
+
+  for (const model of [MODELS.gemini, MODELS.mock]) {
+    const other = await rejection(client.beta.messages.create({ model, max_tokens: 100, messages: [{ role: 'user', content: 'Hi' }], thread: { type: 'create' } } as unknown as Anthropic.Beta.MessageCreateParamsNonStreaming));
+    t.equal(other.errorCode, 'thread_unsupported_request', `refused on ${model}`);
+  }
+  const mcp = await rejection(
+    client.beta.messages.create({
+      model: MODELS.openai,
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'Hi' }],
+      mcp_servers: [{ type: 'url', url: 'https://mcp.example/sse', name: 'example' }],
+    } as unknown as Anthropic.Beta.MessageCreateParamsNonStreaming),
+  );
+  t.ok(mcp instanceof Anthropic.BadRequestError);
+  t.match(String(mcp.error?.error?.message), /mcp_servers/);
+});
 
 t.test('anthropic client -> openai-compatible upstream streaming reasoning_content: a thinking block, then the text block', async (t) => {
   up.resetAll();

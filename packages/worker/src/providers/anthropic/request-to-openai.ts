@@ -29,6 +29,7 @@ export function anthropicToOpenaiRequest(
   req: AnthropicMessagesRequest | AnthropicCountTokensRequest,
   targetModel: string = req.model,
 ): ChatCompletionRequest {
+  refuseAnthropicServerState(req);
   const messages: OpenaiChatMessage[] = [];
   if (req.system !== undefined) {
     const system = typeof req.system === 'string' ? req.system : textOf(req.system, BLOCK_SEPARATOR);
@@ -60,6 +61,21 @@ export function anthropicToOpenaiRequest(
   // reads (OpenAI-compatible upstreams never see it; non-reasoning models reject such parameters).
   if (req.thinking) (out as HubRequest)[HUB_THINKING] = req.thinking;
   return out;
+}
+
+/**
+ * Fields that have Anthropic's servers keep or reach something for the request: a thread (the
+ * conversation kept server-side; a continuing turn carries only its new messages) and MCP servers
+ * (tools Anthropic calls itself). Dropped, the request would silently lose its history or its
+ * tools. The thread refusal carries the code the SDK's thread helpers recover from: with
+ * `unsupportedRequestBehavior: 'continue_unthreaded'` they send the whole conversation instead.
+ */
+function refuseAnthropicServerState(req: object): void {
+  const { thread, mcp_servers: mcpServers } = req as { thread?: unknown; mcp_servers?: unknown };
+  if (thread !== undefined && thread !== null) {
+    throw new TranslationError('`thread` (a conversation Anthropic keeps) cannot be served by this provider: send the whole conversation without `thread`', { error_code: 'thread_unsupported_request' });
+  }
+  if (Array.isArray(mcpServers) && mcpServers.length > 0) throw new TranslationError('`mcp_servers` (MCP tools Anthropic calls itself) cannot be served by this provider');
 }
 
 function toOpenaiTool(tool: AnthropicTool): OpenaiFunctionTool {
