@@ -59,10 +59,19 @@ function payloads(events: readonly SseEvent[]): Json[] | null {
   return done && out.length > 0 ? out : null;
 }
 
+/**
+ * The chunk whose id, created, model and system_fingerprint the answer takes: the first with an id,
+ * a model or choices. Azure opens its streams with a prompt-filter chunk that has none of them
+ * (`id: ""`, `created: 0`, `model: ""`); a plain request gets the names of the real chunks.
+ */
+function envelopeOf<T extends { id?: string; model?: string; choices?: readonly unknown[] }>(chunks: readonly T[]): T {
+  return chunks.find((chunk) => !!chunk.id || !!chunk.model || (chunk.choices?.length ?? 0) > 0) ?? (chunks[0] as T);
+}
+
 export function assembleChat(events: readonly SseEvent[], usage: TokenUsage | undefined): ChatCompletionResponse | null {
   const chunks = payloads(events) as unknown as ChatCompletionChunk[] | null;
   if (chunks === null) return null;
-  const first = chunks[0] as ChatCompletionChunk;
+  const envelope = envelopeOf(chunks);
   const choices: ChoiceParts[] = [];
   let streamedUsage: OpenaiUsage | undefined;
   for (const chunk of chunks) {
@@ -99,7 +108,7 @@ export function assembleChat(events: readonly SseEvent[], usage: TokenUsage | un
     }
   }
   if (choices.length === 0) return null;
-  const answer: ChatCompletionResponse = { id: first.id, object: 'chat.completion', created: first.created, model: first.model, choices: [] };
+  const answer: ChatCompletionResponse = { id: envelope.id, object: 'chat.completion', created: envelope.created, model: envelope.model, choices: [] };
   for (let index = 0; index < choices.length; index++) {
     const parts = choices[index];
     if (parts === undefined || parts.finish === null) return null;
@@ -118,7 +127,7 @@ export function assembleChat(events: readonly SseEvent[], usage: TokenUsage | un
   }
   const finalUsage = streamedUsage ?? (usage ? openaiUsageOf(usage) : undefined);
   if (finalUsage) answer.usage = finalUsage;
-  if (first.system_fingerprint !== undefined) answer.system_fingerprint = first.system_fingerprint;
+  if (envelope.system_fingerprint !== undefined) answer.system_fingerprint = envelope.system_fingerprint;
   return answer;
 }
 
@@ -139,7 +148,7 @@ function toolCallSlot(parts: ChoiceParts, call: OpenaiToolCallDelta): OpenaiAnyT
 export function assembleCompletion(events: readonly SseEvent[], usage: TokenUsage | undefined): CompletionResponse | null {
   const chunks = payloads(events) as unknown as CompletionResponse[] | null;
   if (chunks === null) return null;
-  const first = chunks[0] as CompletionResponse;
+  const envelope = envelopeOf(chunks);
   const texts: string[] = [];
   const finishes: Array<CompletionResponse['choices'][number]['finish_reason']> = [];
   let streamedUsage: OpenaiUsage | undefined;
@@ -155,7 +164,7 @@ export function assembleCompletion(events: readonly SseEvent[], usage: TokenUsag
     }
   }
   if (texts.length === 0) return null;
-  const answer: CompletionResponse = { id: first.id, object: 'text_completion', created: first.created, model: first.model, choices: [] };
+  const answer: CompletionResponse = { id: envelope.id, object: 'text_completion', created: envelope.created, model: envelope.model, choices: [] };
   for (let index = 0; index < texts.length; index++) {
     const finish = finishes[index];
     if (texts[index] === undefined || !finish) return null;
@@ -163,7 +172,7 @@ export function assembleCompletion(events: readonly SseEvent[], usage: TokenUsag
   }
   const finalUsage = streamedUsage ?? (usage ? openaiUsageOf(usage) : undefined);
   if (finalUsage) answer.usage = finalUsage;
-  if (first.system_fingerprint !== undefined) answer.system_fingerprint = first.system_fingerprint;
+  if (envelope.system_fingerprint !== undefined) answer.system_fingerprint = envelope.system_fingerprint;
   return answer;
 }
 

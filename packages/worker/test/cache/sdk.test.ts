@@ -8,7 +8,7 @@ import t from 'tap';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import type { AnthropicStreamEvent } from '@gatewayd/shared';
-import { DEFAULT_TOOL_ARGUMENTS, DEFAULT_USAGE, fixtures, startFakeAnthropic, startFakeOpenai, startGateway } from '../fakes/index.js';
+import { AZURE_PROMPT_FILTER_CHUNK, DEFAULT_TOOL_ARGUMENTS, DEFAULT_USAGE, fixtures, startFakeAnthropic, startFakeOpenai, startGateway } from '../fakes/index.js';
 import { anthropicSequenceViolations } from '../protocol/helpers/anthropic-strict.js';
 import { SseParser } from '../../src/protocol/sse/index.js';
 
@@ -19,7 +19,8 @@ const AN_TEXT = 'Hello from the fake Anthropic upstream.';
 
 const oa = await startFakeOpenai();
 const an = await startFakeAnthropic();
-t.teardown(() => Promise.all([oa.close(), an.close()]));
+const az = await startFakeOpenai({ azurePromptFilter: true });
+t.teardown(() => Promise.all([oa.close(), an.close(), az.close()]));
 
 const gw = await startGateway(
   t,
@@ -31,8 +32,10 @@ cache: { enabled: true, ttl: 5m, max_entries: 100 }
 providers:
   - { name: oa, type: openai, base_url: "${oa.url}", api_keys: ["sk-oa"] }
   - { name: an, type: anthropic, base_url: "${an.url}", api_keys: ["sk-ant"] }
+  - { name: az, type: openai, base_url: "${az.url}", api_keys: ["sk-az"] }
   - { name: mock, type: mock, chunks: 3 }
 models:
+  - { name: az-model, targets: [{ provider: az, model: gpt-4o-mini-2024-07-18 }] }
   - { name: oa-model, aliases: [oa-alias], targets: [{ provider: oa, model: gpt-4o-mini }] }
   - { name: an-model, targets: [{ provider: an, model: claude-sonnet-4-20250514 }] }
   - { name: "glob/*", targets: [{ provider: oa, model: "*" }] }
@@ -121,6 +124,50 @@ t.test('openai: a streamed tool call is replayed as a plain tool call', async (t
   t.same(JSON.parse(cached?.type === 'function' ? cached.function.arguments : '{}'), DEFAULT_TOOL_ARGUMENTS);
   t.equal(cached?.id, call?.id);
   t.equal(oa.requests.length, 1);
+});
+
+t.test("Azure: a stream opening with the prompt-filter chunk is stored under the names of its real chunks", async (t) => {
+  az.reset();
+  const body = prompt('az-model', 'azure stream first');
+  const miss = await raw('/v1/chat/completions', { ...body, stream: true });
+  t.equal(miss.xCache, 'MISS');
+  const missChunks = miss.data.slice(0, -1).map((d) => JSON.parse(d.data) as Json);
+  t.same(missChunks[0], AZURE_PROMPT_FILTER_CHUNK, 'the caller of the miss got the prompt-filter chunk as sent');
+  const real = missChunks[1] as Json;
+  t.match(real, { id: /^chatcmpl-/, model: 'gpt-4o-mini-2024-07-18', system_fingerprint: 'fp_fake0001' });
+  const names = { id: real.id, created: real.created, model: real.model, system_fingerprint: real.system_fingerprint };
+
+  const plain = await openai.chat.completions.create(body).withResponse();
+  t.equal(plain.response.headers.get('x-cache'), 'HIT');
+  t.match(plain.data, { ...names, object: 'chat.completion' }, 'the plain hit is named as the real chunks were');
+  t.equal(plain.data.choices[0]?.message.content, OA_TEXT);
+  t.notOk('prompt_filter_results' in plain.data, 'nothing else from the prompt-filter chunk');
+
+  const replay = await raw('/v1/chat/completions', { ...body, stream: true });
+  t.equal(replay.xCache, 'HIT');
+  const chunks = replay.data.slice(0, -1).map((d) => JSON.parse(d.data) as Json);
+  t.ok(chunks.length > 1);
+  t.ok(chunks.every((c) => c.id === names.id && c.created === names.created && c.model === names.model && c.system_fingerprint === names.system_fingerprint), 'every replayed chunk carries the real names');
+
+  const legacy = { model: 'az-model', prompt: 'azure legacy stream first', max_tokens: 32 };
+  const legacyMiss = await raw('/v1/completions', { ...legacy, stream: true });
+  const legacyReal = JSON.parse(legacyMiss.data[1]?.data ?? '{}') as Json;
+  t.match(legacyReal, { id: /^cmpl-/, model: 'gpt-4o-mini-2024-07-18' });
+  const legacyHit = await openai.completions.create(legacy).withResponse();
+  t.equal(legacyHit.response.headers.get('x-cache'), 'HIT');
+  t.match(legacyHit.data, { id: legacyReal.id, created: legacyReal.created, model: legacyReal.model, object: 'text_completion' }, 'legacy completions too');
+
+  // An Anthropic caller of the same stream (translated): the message is named after the real chunks.
+  const question = anthropicPrompt('az-model', 'azure translated stream first');
+  const translated = await anthropic.messages.stream(question).finalMessage();
+  t.match(translated, { id: /^msg_/ });
+  t.notMatch(translated.id, /^msg_gw[0-9a-f]{24}$/, 'not an id of our own: the upstream had one');
+  t.not(translated.model, '', 'a model name');
+  const hit = await anthropic.messages.create(question).withResponse();
+  t.equal(hit.response.headers.get('x-cache'), 'HIT');
+  t.equal(hit.data.id, translated.id);
+  t.equal(hit.data.model, translated.model);
+  t.equal(az.requests.length, 3, 'the upstream saw each question once');
 });
 
 t.test('cache-control: no-cache bypasses the lookup, no-store also the store', async (t) => {

@@ -45,6 +45,17 @@ export const CUSTOM_TOOL_INPUT = '*** Begin Patch\n*** Add File: hello.txt\n+hel
 const frame = (chunk: unknown) => `data: ${JSON.stringify(chunk)}\n\n`;
 const DONE = 'data: [DONE]\n\n';
 
+const SAFE = { filtered: false, severity: 'safe' };
+/** The chunk Azure OpenAI opens every stream (chat and legacy completions) with, byte for byte. */
+export const AZURE_PROMPT_FILTER_CHUNK = {
+  choices: [],
+  created: 0,
+  id: '',
+  model: '',
+  object: '',
+  prompt_filter_results: [{ prompt_index: 0, content_filter_results: { hate: SAFE, jailbreak: { filtered: false, detected: false }, self_harm: SAFE, sexual: SAFE, violence: SAFE } }],
+};
+
 export function startFakeOpenai(opts: FakeOptions = {}): Promise<FakeUpstream> {
   const text = opts.text ?? 'Hello from the fake OpenAI upstream.';
   const usage = opts.usage ?? DEFAULT_USAGE;
@@ -147,7 +158,7 @@ export function startFakeOpenai(opts: FakeOptions = {}): Promise<FakeUpstream> {
       ...(includeUsage ? { usage: null } : {}),
     });
     const choice = (delta: Json, finish: string | null = null) => ({ index: 0, delta, logprobs: null, finish_reason: finish });
-    const frames: string[] = [];
+    const frames: string[] = opts.azurePromptFilter ? [frame(AZURE_PROMPT_FILTER_CHUNK)] : [];
     if (wantsTool && customTool) {
       frames.push(frame(chunk([choice({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: callId, type: 'custom', custom: { name: toolName, input: '' } }], refusal: null })])));
       for (const part of splitInto(CUSTOM_TOOL_INPUT, 3)) frames.push(frame(chunk([choice({ tool_calls: [{ index: 0, custom: { input: part } }] })])));
@@ -181,6 +192,7 @@ export function startFakeOpenai(opts: FakeOptions = {}): Promise<FakeUpstream> {
     const includeUsage = (body.stream_options as Json | undefined)?.include_usage === true;
     const chunk = (choices: unknown[]) => ({ id, object: 'text_completion', created, choices, model, ...(includeUsage ? { usage: null } : {}) });
     const frames = pieces(text).map((part) => frame(chunk([{ text: part, index: 0, logprobs: null, finish_reason: null }])));
+    if (opts.azurePromptFilter) frames.unshift(frame(AZURE_PROMPT_FILTER_CHUNK));
     frames.push(frame(chunk([{ text: '', index: 0, logprobs: null, finish_reason: 'stop' }])));
     if (includeUsage) frames.push(frame({ ...chunk([]), usage: plainUsage }));
     frames.push(DONE);

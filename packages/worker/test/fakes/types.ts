@@ -53,6 +53,11 @@ export interface FakeOptions {
   knownModels?: string[];
   /** false: streams carry no usage even when asked (OpenAI-compatible servers that ignore include_usage). */
   streamUsage?: boolean;
+  /**
+   * OpenAI fake: streams open as Azure OpenAI's do, with a prompt-filter chunk that has no id, no
+   * model, `created: 0` and no choices, before the normal chunks.
+   */
+  azurePromptFilter?: boolean;
 }
 
 export interface FakeUpstream {
