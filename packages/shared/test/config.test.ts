@@ -112,6 +112,24 @@ t.test('a bad base_url is reported with the rest, at its line; a bad Redis URL i
   t.equal(redactUrlSecrets('redis://default:s3cr/t@host'), `sha256:${fingerprint('redis://default:s3cr/t@host')}`, 'an unparseable URL is redacted whole');
 });
 
+t.test('a URL whose user name or password has a "%" that does not decode is refused at its line, without showing it; /admin/config never throws on one', async (t) => {
+  for (const [url, part] of [
+    ['redis://:p%ZZw-SECRET@127.0.0.1:18637', 'password'],
+    ['rediss://default:s3cret-SECRET%@127.0.0.1:18637', 'password'],
+    ['redis://us%FFer-SECRET:pw@127.0.0.1:18637', 'user name'],
+  ] as const) {
+    const errors = errorsOf(() => loadConfigText(`server: { port: 8080 }\nstate: { backend: redis, redis: { url: "${url}" } }\n`, 'g.yaml', {}));
+    t.match(errors[0], new RegExp(`^g\\.yaml:2: state\\.redis\\.url: the ${part} must be percent-encoded: .*write % as %25`), url);
+    t.notMatch(errors.join(' '), 'SECRET', 'the credentials are not repeated');
+  }
+  const tracing = errorsOf(() => loadConfigText('tracing: { enabled: true, endpoint: "https://otel:p%ZZ-SECRET@collector.test/v1/traces" }\n', 'g.yaml', {}));
+  t.match(tracing[0], /^g\.yaml:1: tracing\.endpoint: the password must be percent-encoded/);
+  t.notMatch(tracing.join(' '), 'SECRET');
+  t.ok(loadConfigText('state: { redis: { url: "redis://:p%25ZZw%2F@127.0.0.1:18637" } }\n', 'g.yaml', {}), 'the same password percent-encoded loads');
+  const redacted = redactUrlSecrets('redis://:p%ZZw@127.0.0.1:18637');
+  t.equal(redacted, `redis://:sha256%3A${fingerprint('p%ZZw')}@127.0.0.1:18637`, 'an undecodable password is fingerprinted as written');
+});
+
 t.test('admin and data listeners on one port of overlapping addresses, and a ready_timeout of 0, are refused', async (t) => {
   t.match(errorsOf(() => loadConfigText('server: { host: 127.0.0.1, port: 18500 }\nadmin: { host: 0.0.0.0, port: 18500 }\n', 'g.yaml', {}))[0], /admin\.port: admin\.port 18500 is the same as server\.port \(on 0\.0\.0\.0 and 127\.0\.0\.1\)/);
   t.equal(loadConfigText('server: { host: 127.0.0.1, port: 18500 }\nadmin: { host: 127.0.0.2, port: 18500 }\n', 'g.yaml', {}).config.admin.port, 18500, 'two loopback addresses do not overlap');

@@ -40,6 +40,16 @@ t.test('test: an invalid config exits 1 with file, key path and reason', async (
   t.equal(result.stdout, '');
 });
 
+t.test('test and start: a Redis password with a bare "%" exits 1 naming the file, line and key, never the password', async (t) => {
+  const sb = await makeSandbox(t, { extra: 'state:\n  backend: redis\n  redis: { url: "redis://:p%ZZw-SECRET@127.0.0.1:18637" }' });
+  for (const [command, ...args] of [['test'], ['start', '--pid-file', sb.pidFile]] as const) {
+    const result = await runCli([command, ...args, '--config', sb.configFile]);
+    t.equal(result.code, 1, `${command}: ${result.stdout}`);
+    t.match(result.stderr + result.stdout, new RegExp(`${sb.configFile}:\\d+: state\\.redis\\.url: the password must be percent-encoded`), command);
+    t.notMatch(result.stdout + result.stderr, 'SECRET', command);
+  }
+});
+
 t.test('test: a missing config file exits 1', async (t) => {
   const sb = await makeSandbox(t);
   const result = await runCli(['test', '--config', `${sb.dir}/nope.yaml`]);

@@ -78,6 +78,23 @@ const BaseUrlSchema = z.url().superRefine((value, ctx) => {
 });
 
 /**
+ * Why a URL's user name or password cannot be decoded (a `%` not followed by two hex digits, or
+ * escapes that are not UTF-8), or undefined: `new URL()` keeps such a `%` as it is, and the
+ * clients that decode it (ioredis, the OTLP exporter) would throw at every connection. The
+ * message does not repeat the credentials.
+ */
+function undecodableCredentials(url: URL): string | undefined {
+  for (const [part, value] of [['user name', url.username], ['password', url.password]] as const) {
+    try {
+      decodeURIComponent(value);
+    } catch {
+      return `the ${part} must be percent-encoded: it has a "%" that does not start an escape of UTF-8 like %2F (write % as %25)`;
+    }
+  }
+  return undefined;
+}
+
+/**
  * A redis:// or rediss:// URL. An unparseable one (a password with `/` or `#` not percent-encoded)
  * would leave limits off at start with only a warning; the message does not repeat the URL.
  */
@@ -89,8 +106,22 @@ function checkRedisUrl(value: string, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', message: 'not a valid URL (percent-encode "/", "#", "?" and "@" in the password: / is %2F)' });
     return;
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') ctx.addIssue({ code: 'custom', message: `the scheme must be redis or rediss, got "${url.protocol.slice(0, -1).slice(0, 20)}"` });
+  const problem =
+    url.protocol !== 'redis:' && url.protocol !== 'rediss:' ? `the scheme must be redis or rediss, got "${url.protocol.slice(0, -1).slice(0, 20)}"` : undecodableCredentials(url);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 }
+
+/** The OTLP collector's URL: credentials in it are sent (basic auth), so they must decode. */
+const CollectorUrlSchema = z.url().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return; // z.url() has said so
+  }
+  const problem = undecodableCredentials(url);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const ProviderSchema = z.strictObject({
   name: nonEmpty,
@@ -219,7 +250,7 @@ export const ConfigSchema = z.strictObject({
   /** issue 5: OpenTelemetry spans exported over OTLP/HTTP (JSON); off by default. */
   tracing: z.strictObject({
     enabled: flag().default(D.tracing.enabled),
-    endpoint: z.url().default(D.tracing.endpoint),
+    endpoint: CollectorUrlSchema.default(D.tracing.endpoint),
     service_name: nonEmpty.default(D.tracing.service_name),
     sample_ratio: numeric(z.number().min(0).max(1)).default(D.tracing.sample_ratio),
     /** Sent with every export (collector auth); shown only as fingerprints in /admin/config. */

@@ -77,7 +77,7 @@ export function redactUrlSecrets(url: string): string {
   }
   let changed = false;
   if (u.password) {
-    u.password = `sha256:${fingerprint(decodeURIComponent(u.password))}`;
+    u.password = `sha256:${fingerprint(decodedOrAsIs(u.password))}`;
     changed = true;
   }
   for (const [name, value] of [...u.searchParams]) {
@@ -86,4 +86,13 @@ export function redactUrlSecrets(url: string): string {
     changed = true;
   }
   return changed ? u.toString() : url;
+}
+
+/** A percent-decoded userinfo part; as written when it does not decode (the loader refuses such a URL, but this never throws). */
+function decodedOrAsIs(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
