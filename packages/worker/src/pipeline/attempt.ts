@@ -293,7 +293,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
     try {
       answer = this.plan.plain(body, this.status, first(this.headers['content-type']), this.input);
     } catch (err) {
-      this.settle({ ok: false, failure: unreadableFailure(err, this.status, this.input.target) });
+      this.settle({ ok: false, failure: unreadableFailure(err, this.status, this.input.target, callerKeyOf(this.input)) });
       return;
     }
     this.proxy.usage = answer.usage;

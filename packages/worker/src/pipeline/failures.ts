@@ -7,7 +7,8 @@ import { GatewayError, type ErrorCode } from '@gatewayd/shared/errors';
 import type { AttemptFailure, FailureKind, RouteTarget } from '../routing/index.js';
 import { classifyTransportError, type TransportFailure } from '../upstream/errors.js';
 import type { AttemptInput } from './types.js';
-import { scrubForCallers } from '../observe/secrets.js';
+import { scrubForCallers, scrubTextForCallers } from '../observe/secrets.js';
+import { UpstreamAnswerError } from '../protocol/errors.js';
 import { CHALLENGE } from '../auth/authenticator.js';
 import type { TranslationError } from '../protocol/errors.js';
 
@@ -137,10 +138,18 @@ export function keysCoolingFailure(target: RouteTarget, readyInMs: number | unde
   return failure;
 }
 
-/** A 2xx answer the gateway could not read (translation path). */
-export function unreadableFailure(err: unknown, status: number, target: RouteTarget): AttemptFailure {
+/**
+ * A 2xx answer the gateway could not read (translation path). One that carries an error instead
+ * is quoted as an error status would be (the upstream's text: scrubbed of keys, `callerKey` too).
+ */
+export function unreadableFailure(err: unknown, status: number, target: RouteTarget, callerKey?: string): AttemptFailure {
+  const name = target.provider.name;
+  if (err instanceof UpstreamAnswerError) {
+    const message = scrubTextForCallers(err.message, callerKey).slice(0, MAX_MESSAGE);
+    return { kind: 'server_error', status, error: new GatewayError('GW_ERR_UPSTREAM_ERROR', `provider ${name} answered ${status} with an error: ${message}`) };
+  }
   const detail = err instanceof Error ? err.message : String(err);
-  return { kind: 'server_error', status, error: new GatewayError('GW_ERR_UPSTREAM_ERROR', `provider ${target.provider.name} sent an answer the gateway cannot read: ${detail.slice(0, MAX_MESSAGE)}`) };
+  return { kind: 'server_error', status, error: new GatewayError('GW_ERR_UPSTREAM_ERROR', `provider ${name} sent an answer the gateway cannot read: ${detail.slice(0, MAX_MESSAGE)}`) };
 }
 
 /** A complete answer longer than the gateway buffers (answer-limit.ts); another target may answer shorter. */

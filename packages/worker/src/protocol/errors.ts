@@ -1,7 +1,8 @@
 /**
  * Errors raised by the pure protocol layer. The HTTP layer maps them to the caller's protocol:
  * TranslationError -> 400 GW_ERR_BAD_REQUEST (the request cannot be expressed for the target),
- * UpstreamStreamError -> an in-stream error event (GW_ERR_STREAM_INTERRUPTED).
+ * UpstreamStreamError -> an in-stream error event (GW_ERR_STREAM_INTERRUPTED), UpstreamAnswerError
+ * (and any other error reading a 2xx answer) -> a failed attempt, 502 GW_ERR_UPSTREAM_ERROR.
  */
 
 /** A request (or response) uses a feature the other protocol cannot express. */
@@ -26,4 +27,32 @@ export class UpstreamStreamError extends Error {
     super(message);
     this.name = 'UpstreamStreamError';
   }
+}
+
+/**
+ * A 2xx answer that carries the upstream's error (`{"error": {...}}`, as proxies and Gemini's
+ * occasional 200 INTERNAL send) in place of its content. The message is the upstream's own.
+ */
+export class UpstreamAnswerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UpstreamAnswerError';
+  }
+}
+
+/**
+ * Throws unless a parsed 2xx answer is one: the error it carries if any (even beside content),
+ * else, unless `readable`, what is missing from it (`missing`: the field an answer cannot lack).
+ */
+export function requireAnswer(res: unknown, readable: boolean, missing: string): void {
+  const isObject = typeof res === 'object' && res !== null && !Array.isArray(res);
+  const error = isObject ? (res as { error?: unknown }).error : undefined;
+  if (error !== undefined && error !== null) throw new UpstreamAnswerError(errorText(error));
+  if (!readable) throw new Error(isObject ? `the answer has no ${missing}` : 'the answer is not a JSON object');
+}
+
+function errorText(error: unknown): string {
+  if (typeof error === 'string') return error;
+  const message = typeof error === 'object' ? (error as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : JSON.stringify(error);
 }

@@ -8,7 +8,8 @@ import t from 'tap';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import type { AnthropicStreamEvent } from '@gatewayd/shared';
-import { AZURE_PROMPT_FILTER_CHUNK, DEFAULT_TOOL_ARGUMENTS, DEFAULT_USAGE, fixtures, startFakeAnthropic, startFakeOpenai, startGateway } from '../fakes/index.js';
+import { AZURE_PROMPT_FILTER_CHUNK, DEFAULT_TOOL_ARGUMENTS, DEFAULT_USAGE, fixtures, startFakeAnthropic, startFakeGemini, startFakeOpenai, startGateway } from '../fakes/index.js';
+import { geminiError } from '../fakes/gemini.js';
 import { anthropicSequenceViolations } from '../protocol/helpers/anthropic-strict.js';
 import { SseParser } from '../../src/protocol/sse/index.js';
 
@@ -20,7 +21,8 @@ const AN_TEXT = 'Hello from the fake Anthropic upstream.';
 const oa = await startFakeOpenai();
 const an = await startFakeAnthropic();
 const az = await startFakeOpenai({ azurePromptFilter: true });
-t.teardown(() => Promise.all([oa.close(), an.close(), az.close()]));
+const ge = await startFakeGemini();
+t.teardown(() => Promise.all([oa.close(), an.close(), az.close(), ge.close()]));
 
 const gw = await startGateway(
   t,
@@ -33,11 +35,13 @@ providers:
   - { name: oa, type: openai, base_url: "${oa.url}", api_keys: ["sk-oa"] }
   - { name: an, type: anthropic, base_url: "${an.url}", api_keys: ["sk-ant"] }
   - { name: az, type: openai, base_url: "${az.url}", api_keys: ["sk-az"] }
+  - { name: ge, type: gemini, base_url: "${ge.url}", api_keys: ["ge-key"] }
   - { name: mock, type: mock, chunks: 3 }
 models:
   - { name: az-model, targets: [{ provider: az, model: gpt-4o-mini-2024-07-18 }] }
   - { name: oa-model, aliases: [oa-alias], targets: [{ provider: oa, model: gpt-4o-mini }] }
   - { name: an-model, targets: [{ provider: an, model: claude-sonnet-4-20250514 }] }
+  - { name: ge-model, targets: [{ provider: ge, model: gemini-2.5-flash }] }
   - { name: "glob/*", targets: [{ provider: oa, model: "*" }] }
   - { name: mocked, targets: [{ provider: mock, model: demo }] }
 `,
@@ -194,6 +198,16 @@ t.test('failures and broken streams are never stored', async (t) => {
   );
   t.ok(failed instanceof OpenAI.APIError && failed.status === 502, 'the upstream failure reaches the caller');
   t.equal((await openai.chat.completions.create(body).withResponse()).response.headers.get('x-cache'), 'MISS', 'the failure was not stored');
+
+  // A 200 that carries an error in place of an answer is a failure too, not an empty answer.
+  const geBody = prompt('ge-model', 'answered 200 with an error');
+  ge.script([{ kind: 'status', status: 200, body: geminiError(500, 'Internal error encountered.') }]);
+  const carried = await openai.chat.completions.create(geBody).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  t.ok(carried instanceof OpenAI.APIError && carried.status === 502 && /Internal error encountered/.test(carried.message), `the upstream's error reaches the caller: ${String(carried)}`);
+  t.equal((await openai.chat.completions.create(geBody).withResponse()).response.headers.get('x-cache'), 'MISS', 'the error answer was not stored');
 
   const streamBody = { ...prompt('oa-model', 'cut mid-stream'), stream: true };
   oa.script([{ kind: 'reset-mid-stream', afterEvents: 2 }]);

@@ -1,13 +1,14 @@
 /**
  * What Gemini says in its error bodies: an invalid API key is a 400 INVALID_ARGUMENT with reason
  * API_KEY_INVALID (an auth failure: the key is rotated away from and the next target tried), and a
- * 429's wait is a RetryInfo detail, not a retry-after header.
+ * 429's wait is a RetryInfo detail, not a retry-after header. A 200 that carries an error (or
+ * nothing at all) in place of candidates is a failed attempt, not an empty answer.
  */
 import t from 'tap';
-import { startFakeGemini, startFakeOpenai } from '../fakes/index.js';
+import { startFakeGemini, startFakeOpenai, type Behaviour } from '../fakes/index.js';
 import { geminiError } from '../fakes/gemini.js';
 import { geminiErrorHint } from '../../src/providers/gemini/errors.js';
-import { call, startCoreWorker, startGeminiModel } from './helpers.js';
+import { call, startCoreWorker, startGeminiModel, startScripted } from './helpers.js';
 
 const chat = (model: string) => ({ model, messages: [{ role: 'user', content: 'hi' }] });
 
@@ -60,4 +61,72 @@ t.test("Gemini's retryDelay is honoured like a retry-after header", async (t) =>
   const answer = await call(port, '/v1/chat/completions', chat('g'));
   t.equal(answer.status, 429);
   t.equal(answer.headers['retry-after'], '37', 'the caller is told how long to wait');
+});
+
+t.test('a 200 with an error or without candidates is a failed attempt, quoted to the caller; a blocked prompt is an answer', async (t) => {
+  const gemini = await startFakeGemini();
+  // Gemini's stream endpoint answering 200 with a single SSE event: an error object.
+  const sse = await startScripted(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end('data: {"error": {"code": 500, "message": "Internal error encountered.", "status": "INTERNAL"}}\r\n\r\n');
+  });
+  t.teardown(() => gemini.close());
+  const { port } = await startCoreWorker(
+    t,
+    `
+routing: { retries: 1, backoff_initial: 1ms, backoff_max: 2ms, breaker_threshold: 100 }
+providers:
+  - { name: ge, type: gemini, base_url: "${gemini.url}", api_keys: ["k"] }
+  - { name: ge-sse, type: gemini, base_url: "${sse.url}", api_keys: ["k"] }
+  - { name: local, type: mock, chunks: 2, chunk_delay: 0ms }
+models:
+  - { name: g, targets: [{ provider: ge, model: gemini-2.5-flash }] }
+  - { name: g-sse, targets: [{ provider: ge-sse, model: gemini-2.5-flash }] }
+  - { name: g-then-mock, strategy: fallback, targets: [{ provider: ge, model: gemini-2.5-flash }, { provider: local, model: demo }] }
+`,
+  );
+  const internal = { kind: 'status' as const, status: 200, body: geminiError(500, 'Internal error encountered.') };
+  // Model g has one target: its retry (retries: 1) goes to the same upstream.
+  const twice = (behaviour: Behaviour) => gemini.script([behaviour, behaviour]);
+  const messages = (model: string, stream = false) => ({ model, max_tokens: 50, stream, messages: [{ role: 'user', content: 'hi' }] });
+  const anthropic = (body: unknown) => call(port, '/v1/messages', body, { 'anthropic-version': '2023-06-01' });
+
+  for (const stream of [false, true]) {
+    gemini.reset();
+    twice(internal);
+    const openai = await call(port, '/v1/chat/completions', { ...chat('g'), stream });
+    t.equal(openai.status, 502, `OpenAI caller, stream ${stream}: ${openai.text}`);
+    t.match(openai.json(), { error: { code: 'GW_ERR_UPSTREAM_ERROR', type: 'server_error', message: 'provider ge answered 200 with an error: Internal error encountered.' } });
+    t.equal(gemini.requests.length, 2, 'a failed attempt: tried again');
+    twice(internal);
+    const claude = await anthropic(messages('g', stream));
+    t.equal(claude.status, 502, `Anthropic caller, stream ${stream}: ${claude.text}`);
+    t.match(claude.json(), { type: 'error', error: { type: 'api_error', message: /provider ge answered 200 with an error: Internal error encountered\./ } });
+  }
+
+  twice({ kind: 'status', status: 200, body: {} });
+  const empty = await call(port, '/v1/chat/completions', chat('g'));
+  t.equal(empty.status, 502, empty.text);
+  t.match(empty.json(), { error: { code: 'GW_ERR_UPSTREAM_ERROR', message: /provider ge sent an answer the gateway cannot read: .*no candidates/ } });
+
+  const sseAnswer = await call(port, '/v1/chat/completions', { ...chat('g-sse'), stream: true });
+  t.equal(sseAnswer.status, 502, `a stream whose only event is an error: ${sseAnswer.text}`);
+  t.match(sseAnswer.json(), { error: { code: 'GW_ERR_UPSTREAM_ERROR', message: /Internal error encountered\./ } });
+
+  gemini.reset();
+  gemini.script([internal]);
+  const failover = await call(port, '/v1/chat/completions', chat('g-then-mock'));
+  t.equal(failover.status, 200, failover.text);
+  t.match(failover.json(), { choices: [{ message: { content: /\S/ } }] }, 'the next target answered');
+  t.equal(gemini.requests.length, 1, 'the failed target was tried once');
+
+  const blocked = { kind: 'status' as const, status: 200, body: { promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 9, totalTokenCount: 9 } } };
+  gemini.script([blocked]);
+  const refused = await call(port, '/v1/chat/completions', chat('g'));
+  t.equal(refused.status, 200, refused.text);
+  t.match(refused.json(), { choices: [{ message: { content: null }, finish_reason: 'content_filter' }] }, 'a blocked prompt is still an answer');
+  gemini.script([blocked]);
+  const claudeRefused = await anthropic(messages('g'));
+  t.equal(claudeRefused.status, 200, claudeRefused.text);
+  t.match(claudeRefused.json(), { content: [], stop_reason: 'refusal' });
 });

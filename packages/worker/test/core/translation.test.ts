@@ -192,6 +192,36 @@ models:
     t.match(mockEmbeddings.json(), { data: [{ embedding: [Number, Number, Number, Number] }] });
   });
 
+  t.test('a 200 that carries an error or lacks its content: a 502 quoting the error or naming what is missing', async (t) => {
+    // A worker of its own without retries: the failures must not open the shared worker's breakers.
+    const { port } = await startCoreWorker(
+      t,
+      `
+routing: { retries: 0 }
+providers:
+  - { name: oa, type: openai, base_url: "${openai.url}", api_keys: ["${KEYS.openai}"] }
+  - { name: an, type: anthropic, base_url: "${anthropic.url}", api_keys: ["${KEYS.anthropic}"] }
+models:
+  - { name: oa-model, targets: [{ provider: oa, model: gpt-4o-mini }] }
+  - { name: an-model, targets: [{ provider: an, model: claude-sonnet-4-20250514 }] }
+`,
+    );
+    const answered200 = (body: unknown) => [{ kind: 'status' as const, status: 200, body }];
+    openai.script(answered200({ error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } }));
+    const fromOpenai = await call(port, '/v1/messages', messagesBody('oa-model'), ANTHROPIC_HEADERS);
+    t.equal(fromOpenai.status, 502, fromOpenai.text);
+    t.match(fromOpenai.json(), { type: 'error', error: { type: 'api_error', message: 'provider oa answered 200 with an error: The server had an error while processing your request.' } });
+    openai.script(answered200({}));
+    t.match((await call(port, '/v1/messages', messagesBody('oa-model'), ANTHROPIC_HEADERS)).json(), { error: { message: 'provider oa sent an answer the gateway cannot read: the answer has no choices' } });
+
+    anthropic.script(answered200({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }));
+    const fromAnthropic = await call(port, '/v1/chat/completions', chatBody('an-model'));
+    t.equal(fromAnthropic.status, 502, fromAnthropic.text);
+    t.match(fromAnthropic.json(), { error: { code: 'GW_ERR_UPSTREAM_ERROR', message: 'provider an answered 200 with an error: Overloaded' } });
+    anthropic.script(answered200({}));
+    t.match((await call(port, '/v1/chat/completions', chatBody('an-model'))).json(), { error: { message: 'provider an sent an answer the gateway cannot read: the answer has no content' } });
+  });
+
   t.test('GET /v1/models in both shapes', async (t) => {
     const list = await call(port, '/v1/models', undefined, {}, 'GET');
     t.equal(list.status, 200);

@@ -8,6 +8,7 @@ import type {
   OpenaiToolCall,
 } from '@gatewayd/shared';
 import { textOf } from '../../protocol/content.js';
+import { requireAnswer } from '../../protocol/errors.js';
 import { toolInputOf } from '../../protocol/json-object-prefix.js';
 import { reasoningOf } from '../../protocol/reasoning.js';
 import { anthropicStopToOpenaiFinish, anthropicUsageToOpenai, openaiFinishToAnthropicStop, openaiUsageToAnthropic, toAnthropicToolId } from './mapping.js';
@@ -21,7 +22,9 @@ export interface OpenaiResponseContext {
   jsonTool?: string;
 }
 
+/** Throws for a body that is no message: an `error` object, or no content list. */
 export function anthropicToOpenaiResponse(res: AnthropicMessage, ctx: OpenaiResponseContext = {}): ChatCompletionResponse {
+  requireAnswer(res, Array.isArray(res?.content), 'content');
   let text = '';
   let reasoning = '';
   let answeredByJsonTool = false;

@@ -7,6 +7,7 @@ import type {
   GeminiGenerateContentResponse,
   OpenaiToolCall,
 } from '@gatewayd/shared';
+import { requireAnswer } from '../../protocol/errors.js';
 import { freshResponseKey, geminiFinishToOpenai, geminiToolCallId, geminiUsageToOpenai } from './mapping.js';
 
 export interface GeminiResponseContext {
@@ -16,10 +17,13 @@ export interface GeminiResponseContext {
   id?: string;
 }
 
+/** Throws for a body that is no answer: an `error` object, or neither candidates nor a blocked prompt. */
 export function geminiToOpenaiResponse(res: GeminiGenerateContentResponse, model: string, ctx: GeminiResponseContext = {}): ChatCompletionResponse {
+  const blocked = typeof res?.promptFeedback?.blockReason === 'string';
+  requireAnswer(res, (Array.isArray(res?.candidates) && res.candidates.length > 0) || blocked, 'candidates and no promptFeedback.blockReason');
   // Without a responseId (proxies, older Vertex builds) a fresh key: tool-call ids must differ across turns.
   const responseKey = res.responseId ?? ctx.id ?? freshResponseKey();
-  const candidates = res.candidates ?? [];
+  const candidates = Array.isArray(res.candidates) ? res.candidates : [];
   let toolCallCount = 0;
   const choices: ChatCompletionChoice[] = candidates.map((candidate, i) => {
     const { text, reasoning, toolCalls } = candidateContent(candidate, () => toolCallCount++, responseKey);
@@ -34,8 +38,8 @@ export function geminiToOpenaiResponse(res: GeminiGenerateContentResponse, model
     };
   });
   if (choices.length === 0) {
-    // No candidates: the prompt itself was blocked (promptFeedback.blockReason).
-    choices.push({ index: 0, message: { role: 'assistant', content: null, refusal: null }, logprobs: null, finish_reason: res.promptFeedback?.blockReason ? 'content_filter' : 'stop' });
+    // No candidates: the prompt itself was blocked (promptFeedback.blockReason, required above).
+    choices.push({ index: 0, message: { role: 'assistant', content: null, refusal: null }, logprobs: null, finish_reason: 'content_filter' });
   }
   return {
     id: ctx.id ?? `chatcmpl-${res.responseId ?? responseKey}`,

@@ -20,6 +20,7 @@ import { acceptsExtensions, openaiNativeEdits, prepareOpenaiChatRequest, prepare
 import { OpenaiSseTap } from './usage-tap.js';
 import { estimateRequest, usageEstimate } from '../../pipeline/admission-tokens.js';
 import { hubResponse } from '../../protocol/reasoning.js';
+import { requireAnswer } from '../../protocol/errors.js';
 
 const JSON_TYPE = 'application/json';
 
@@ -154,7 +155,9 @@ class OpenaiHubSide implements ChatProviderSide {
   }
 
   parse(body: Buffer): ChatCompletionResponse {
-    return hubResponse(JSON.parse(body.toString('utf8')) as ChatCompletionResponse);
+    const res = JSON.parse(body.toString('utf8')) as ChatCompletionResponse;
+    requireAnswer(res, Array.isArray(res?.choices) && res.choices.length > 0, 'choices');
+    return hubResponse(res);
   }
 
   decoder(): OpenaiSseDecoder {
