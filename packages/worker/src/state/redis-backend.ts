@@ -14,7 +14,8 @@
  *   script), EVALSHA after, and a transparent reload when Redis answers NOSCRIPT (a restart).
  * - No request waits on a dead Redis: state.redis.timeout bounds each turn's replies through one
  *   shared timer (deadlines.ts; a timer per command would cost as much as the command); an
- *   admission answered too late is given back. Once connected, no offline queue and no retries of
+ *   admission answered too late is given back, and the slots of one never answered (its
+ *   connection dropped) are released once Redis answers again. Once connected, no offline queue and no retries of
  *   a request across reconnects: while the client reconnects (an idle connection closed), a turn
  *   waits for the new connection within its deadline, and a lost connection is an outage only if
  *   it is not back within the timeout; a connection that answers nothing for several timeouts is
@@ -248,6 +249,11 @@ export class RedisStateBackend implements StateBackend {
     const failed = (err: unknown): void => {
       this.failOn(connection, err);
       if (err instanceof DeadlineError) this.dropIfStalled();
+      // Redis may still run what was written (a frozen server thaws and runs what its dropped
+      // connection had buffered): the slots these admissions may take are released once it
+      // answers again, or they would refuse the key's requests until their leases end. A reply
+      // that does come late gives them back itself (deliverLate); releasing twice is harmless.
+      for (const admit of turn.admits) this.keepRelease(admit.member, admit.plan.ticket);
       turn.fail(this.failedAdmission);
       this.keepReleases(settles);
     };
@@ -359,6 +365,7 @@ export class RedisStateBackend implements StateBackend {
       this.closeGrace = null;
       redis.options.enableOfflineQueue = false; // ioredis reads it per command
       this.health.up();
+      this.resendReleases();
     });
     // Listening to 'error' also keeps ioredis from printing "Unhandled error event".
     redis.on('error', (err: Error) => this.fail(err));
@@ -396,10 +403,12 @@ export class RedisStateBackend implements StateBackend {
    * a token delta is not.
    */
   private keepReleases(settles: readonly QueuedSettle[]): void {
-    for (const settle of settles) {
-      if (settle.ticket.slots.length === 0 || this.unreleased.length >= MAX_UNRELEASED) continue;
-      this.unreleased.push({ member: settle.member, ticket: { tpmLogs: [], slots: settle.ticket.slots, bucket: settle.ticket.bucket, reserved: 0 }, tokens: 0 });
-    }
+    for (const settle of settles) this.keepRelease(settle.member, settle.ticket);
+  }
+
+  private keepRelease(member: string, ticket: RedisTicket): void {
+    if (ticket.slots.length === 0 || this.unreleased.length >= MAX_UNRELEASED) return;
+    this.unreleased.push({ member, ticket: { tpmLogs: [], slots: ticket.slots, bucket: ticket.bucket, reserved: 0 }, tokens: 0 });
   }
 
   /** Redis answered: the slots kept by keepReleases go with the next turn. */

@@ -100,6 +100,40 @@ t.test('on_error closed: killed or frozen redis -> rejected as unavailable withi
 });
 
 /**
+ * A frozen Redis whose connection was dropped meanwhile runs, once it thaws, the pipelines that
+ * connection had buffered: their admissions take concurrency slots whose replies never come. The
+ * backend releases them when Redis answers again, instead of leaving them to their 30 s leases.
+ */
+t.test('admissions a thawed redis runs after their connection was dropped do not keep their slots', async (t) => {
+  const server = await startRedis(t);
+  const { state } = connect(t, server, 'open');
+  await state.ready();
+  const scopes = [{ id: 'key:thaw', concurrency: 3 }];
+
+  process.kill(server.process.pid!, 'SIGSTOP');
+  t.teardown(() => void (server.process.exitCode === null && server.process.kill('SIGCONT')));
+  // Past the stall limit (four 200 ms timeouts, at least a second), so the connection is dropped.
+  const started = performance.now();
+  let degraded = 0;
+  while (performance.now() - started < 1_600) if ((await admitWithin(state, scopes)).admission.degraded) degraded++;
+  process.kill(server.process.pid!, 'SIGCONT');
+  t.ok(degraded > 3, `admitted degraded while redis was frozen (${degraded} times)`);
+
+  // No traffic now: nothing else would make the backend talk to redis for a while.
+  await waitFor(() => state.status().healthy, 5_000, 'the reconnection');
+  const slotsTaken = (): number => {
+    const cli = (...args: string[]): string => spawnSync('redis-cli', ['-p', String(server.port), ...args], { encoding: 'utf8' }).stdout.trim();
+    return cli('--scan', '--pattern', '*conc:key:thaw')
+      .split('\n')
+      .filter(Boolean)
+      .reduce((sum, key) => sum + Number(cli('zcard', key)), 0);
+  };
+  // Well inside the 30 s lease: the thawed server's admissions hold no slot.
+  await waitFor(() => slotsTaken() === 0, 3_000, 'the slots of the admissions it ran late to be released');
+  t.pass('no slot left taken');
+});
+
+/**
  * A connection that goes silent without closing (the Redis host gone, a partition, a middlebox
  * keeping it open): TCP would not notice for many minutes. A proxy stops relaying on the
  * connections it has, while new ones still work: the backend drops the silent one and reconnects.

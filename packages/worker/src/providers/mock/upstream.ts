@@ -9,7 +9,7 @@ import type { ChatCompletionRequest, EmbeddingRequest } from '@gatewayd/shared';
 import type { InProcessUpstream, TokenUsage } from '../../pipeline/types.js';
 import type { UpstreamHandle, UpstreamSink } from '../../upstream/types.js';
 import type { ChatMessage } from '../../routes/chat-request.js';
-import { mockEmbeddingsBody } from './embeddings.js';
+import { mockEmbeddingItems, mockEmbeddingsEnvelope, planMockEmbeddings, type MockEmbeddingsPlan } from './embeddings.js';
 import type { MockOptions } from './options.js';
 import { mockCompletionBody, planMockAnswer } from './plan.js';
 import { createMockStream, nextBurst, streamFinished, type MockStreamState } from './stream.js';
@@ -122,38 +122,90 @@ export class MockChatUpstream implements InProcessUpstream, UpstreamHandle {
   }
 }
 
+/**
+ * Inputs per event-loop turn: about this many floats (~5 ms of hashing and formatting), so the
+ * worker's other requests go on while a large answer is built.
+ */
+const SLICE_VALUES = 16 * 1024;
+
 export class MockEmbeddingsUpstream implements InProcessUpstream, UpstreamHandle {
   usage: TokenUsage | undefined;
+  private readonly plan: MockEmbeddingsPlan;
+  private sink: UpstreamSink | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private started = false;
+  /** The next input to answer. */
+  private next = 0;
+  private paused = false;
   private aborted = false;
+  private readonly onImmediate = (): void => {
+    this.immediate = null;
+    this.pump();
+  };
 
-  constructor(
-    private readonly request: EmbeddingRequest,
-    private readonly model: string,
-    private readonly latencyMs: number,
-  ) {}
+  /** Throws TranslationError when the request is beyond the mock's bounds. */
+  constructor(request: EmbeddingRequest, model: string, private readonly latencyMs: number) {
+    this.plan = planMockEmbeddings(request, model);
+  }
 
   open(sink: UpstreamSink): UpstreamHandle {
-    if (this.latencyMs > 0) this.timer = setTimeout(() => this.answer(sink), this.latencyMs);
-    else this.answer(sink);
+    this.sink = sink;
+    if (this.latencyMs > 0) this.timer = setTimeout(() => this.begin(), this.latencyMs);
+    else this.begin();
     return this;
   }
 
-  pause(): void {}
+  pause(): void {
+    this.paused = true;
+  }
 
-  resume(): void {}
+  resume(): void {
+    if (!this.paused || this.aborted) return;
+    this.paused = false;
+    if (this.started) this.immediate ??= setImmediate(this.onImmediate);
+  }
 
   abort(): void {
     this.aborted = true;
     if (this.timer !== null) clearTimeout(this.timer);
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
   }
 
-  private answer(sink: UpstreamSink): void {
-    if (this.aborted) return;
-    const { body, promptTokens } = mockEmbeddingsBody(this.request, this.model);
-    this.usage = { prompt: promptTokens, completion: 0 };
+  private begin(): void {
+    this.timer = null;
+    const sink = this.sink;
+    if (sink === null || this.aborted) return;
+    this.usage = { prompt: this.plan.promptTokens, completion: 0 };
+    this.started = true;
     sink.onStart(200, JSON_HEADERS);
-    if (!this.aborted) sink.onData(Buffer.from(body));
-    if (!this.aborted) sink.onEnd();
+    this.pump();
+  }
+
+  /** One slice of inputs per turn; the last one closes the body. */
+  private pump(): void {
+    const sink = this.sink;
+    if (sink === null || this.aborted || this.paused) return;
+    const plan = this.plan;
+    const from = this.next;
+    const to = Math.min(plan.texts.length, from + Math.max(1, Math.floor(SLICE_VALUES / plan.dimensions)));
+    const last = to === plan.texts.length;
+    let piece = mockEmbeddingItems(plan, from, to);
+    if (from === 0 || last) {
+      const { head, tail } = mockEmbeddingsEnvelope(plan);
+      if (from === 0) piece = head + piece;
+      if (last) piece += tail;
+    }
+    this.next = to;
+    const more = sink.onData(Buffer.from(piece));
+    if (this.aborted) return;
+    if (last) {
+      sink.onEnd();
+      return;
+    }
+    if (!more) this.paused = true;
+    else this.immediate = setImmediate(this.onImmediate);
   }
 }
