@@ -44,6 +44,23 @@ function checkToolChoice(req: Record<string, unknown>): void {
   }
   if (type === 'tool') requiredString(choice, 'name', ['tool_choice']);
   booleanField(choice, 'disable_parallel_tool_use', ['tool_choice']);
+  if (type === 'any' || type === 'tool') checkChoiceIsOffered(req, choice);
+}
+
+/**
+ * "any" needs tools and "tool" one of them by name: Anthropic answers 400 otherwise, and a
+ * translated request would force a tool its provider never sees (or none at all).
+ */
+function checkChoiceIsOffered(req: Record<string, unknown>, choice: Record<string, unknown>): void {
+  const tools = (Array.isArray(req.tools) ? req.tools : []) as Array<{ type?: string; name?: string }>;
+  // The MCP connector's tools are its servers': their names are not known here.
+  const mcpServers = req.mcp_servers;
+  if ((Array.isArray(mcpServers) && mcpServers.length > 0) || tools.some((tool) => tool.type === 'mcp_toolset')) return;
+  if (choice.type === 'tool') {
+    if (!tools.some((tool) => tool.name === choice.name)) fail(['tool_choice', 'name'], `no tool named ${JSON.stringify(choice.name)} in "tools"`);
+    return;
+  }
+  if (tools.length === 0) fail(['tool_choice', 'type'], '"any" is only allowed when "tools" are specified');
 }
 
 /** `thinking`: enabled needs budget_tokens >= 1024. */

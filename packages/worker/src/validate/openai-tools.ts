@@ -1,6 +1,6 @@
 /** OpenAI chat tools, tool_choice, the deprecated functions/function_call, and response_format. */
 import { booleanField, objectField, requiredString, stringField } from './fields.js';
-import { expected, isObject, oneOf, required } from './issue.js';
+import { expected, fail, isObject, oneOf, required } from './issue.js';
 
 const TOOL_CHOICES = ['none', 'auto', 'required'];
 const TOOL_TYPES = ['function', 'custom'];
@@ -15,6 +15,7 @@ export function checkOpenaiTools(req: Record<string, unknown>): void {
   checkToolChoice(req.tool_choice);
   booleanField(req, 'parallel_tool_calls');
   checkLegacyFunctions(req);
+  checkChoiceIsOffered(req);
 }
 
 function checkTool(tool: unknown, i: number): void {
@@ -89,6 +90,42 @@ function checkAllowedTools(allowed: unknown): void {
     if (!isObject(tool)) expected([...base, 'tools', i], 'a tool object', tool);
     checkNamedTool(tool, [...base, 'tools', i]);
   }
+}
+
+type ToolKind = 'function' | 'custom';
+type NamedTool = { type: ToolKind } & Partial<Record<ToolKind, { name: string }>>;
+
+/** The names a tool_choice may force, by kind (the shapes are checked by then). */
+function offeredTools(req: Record<string, unknown>): Record<ToolKind, Set<string>> {
+  const offered = { function: new Set<string>(), custom: new Set<string>() };
+  for (const tool of (req.tools ?? []) as NamedTool[]) offered[tool.type].add(tool[tool.type]!.name);
+  // The deprecated functions are function tools on the way to any provider (protocol/legacy-functions.ts).
+  for (const fn of (req.functions ?? []) as Array<{ name: string }>) offered.function.add(fn.name);
+  return offered;
+}
+
+/**
+ * A tool_choice (or function_call) must force a tool the request offers, and anything but "none"
+ * needs tools: OpenAI answers 400 otherwise, and a translated request would force a tool its
+ * provider never sees (or none at all).
+ */
+function checkChoiceIsOffered(req: Record<string, unknown>): void {
+  const choice = req.tool_choice as 'none' | 'auto' | 'required' | NamedTool | { type: 'allowed_tools'; allowed_tools: { tools: NamedTool[] } } | undefined;
+  const call = req.function_call;
+  if ((choice === undefined || choice === 'none') && !isObject(call)) return;
+  const offered = offeredTools(req);
+  if (isObject(call) && !offered.function.has(call.name as string)) fail(['function_call', 'name'], `no function named ${JSON.stringify(call.name)} in "functions"`);
+  if (choice === undefined || choice === 'none') return;
+  if (typeof choice === 'object') {
+    if (choice.type === 'allowed_tools') choice.allowed_tools.tools.forEach((tool, i) => checkOffered(tool, offered, ['tool_choice', 'allowed_tools', 'tools', i]));
+    else checkOffered(choice, offered, ['tool_choice']);
+  }
+  if (offered.function.size + offered.custom.size === 0) fail(['tool_choice'], `${JSON.stringify(typeof choice === 'string' ? choice : choice.type)} is only allowed when "tools" are specified`);
+}
+
+function checkOffered(named: NamedTool, offered: Record<ToolKind, Set<string>>, base: Array<string | number>): void {
+  const name = named[named.type]!.name;
+  if (!offered[named.type].has(name)) fail([...base, named.type, 'name'], `no ${named.type} tool named ${JSON.stringify(name)} in "tools"`);
 }
 
 function checkLegacyFunctions(req: Record<string, unknown>): void {

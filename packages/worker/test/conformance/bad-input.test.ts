@@ -153,6 +153,40 @@ t.test('wrong types: 400 naming the field (Anthropic)', async (t) => {
   t.ok(String(count.error?.message).includes('messages'));
 });
 
+t.test('a tool_choice forcing a tool the request does not offer: 400 naming it, for every provider, nothing sent upstream', async (t) => {
+  const user = [{ role: 'user', content: 'hi' }];
+  const before = counts(up);
+  for (const model of Object.values(MODELS)) {
+    const openaiCases: Array<[string, Record<string, unknown>, string, RegExp]> = [
+      ['an unknown function', { tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: { type: 'function', function: { name: 'nope' } } }, 'tool_choice.function.name', /"nope"/],
+      ['"required" without tools', { tool_choice: 'required' }, 'tool_choice', /"required" is only allowed when "tools" are specified/],
+    ];
+    for (const [label, extra, param, message] of openaiCases) {
+      const body = JSON.stringify({ model, messages: user, ...extra });
+      const error = openaiError(t, await send('POST', '/v1/chat/completions', openaiHeaders(), body), 400, 'GW_ERR_BAD_REQUEST', 'invalid_request_error', `chat to ${model}, ${label}`);
+      t.equal(error.error?.param, param, `error.param is ${param}`);
+      t.match(error.error?.message, message, `the message says why: ${String(error.error?.message)}`);
+    }
+    const anthropicCases: Array<[string, Record<string, unknown>, RegExp]> = [
+      ['an unknown tool', { tools: [{ name: 'f', input_schema: { type: 'object' } }], tool_choice: { type: 'tool', name: 'nope' } }, /^tool_choice\.name: no tool named "nope"/],
+      ['"any" without tools', { tool_choice: { type: 'any' } }, /^tool_choice\.type: "any" is only allowed when "tools" are specified/],
+      ['a named tool without tools', { tool_choice: { type: 'tool', name: 'f' } }, /^tool_choice\.name: no tool named "f"/],
+    ];
+    for (const [label, extra, message] of anthropicCases) {
+      const body = JSON.stringify({ model, max_tokens: 5, messages: user, ...extra });
+      const error = anthropicError(t, await send('POST', '/v1/messages', anthropicHeaders(), body), 400, 'invalid_request_error', `messages to ${model}, ${label}`);
+      t.match(error.error?.message, message, `the message names tool_choice and why: ${String(error.error?.message)}`);
+    }
+  }
+  t.same(counts(up), before, 'nothing reached an upstream');
+  // Without tools, "none" (both protocols) and Anthropic's "auto" are still served.
+  t.equal((await send('POST', '/v1/chat/completions', openaiHeaders(), JSON.stringify({ model: MODELS.mock, messages: user, tool_choice: 'none' }))).status, 200, 'chat "none" without tools');
+  for (const type of ['auto', 'none']) {
+    const res = await send('POST', '/v1/messages', anthropicHeaders(), JSON.stringify({ model: MODELS.mock, max_tokens: 5, messages: user, tool_choice: { type } }));
+    t.equal(res.status, 200, `messages "${type}" without tools`);
+  }
+});
+
 t.test('huge bodies: 413, with and without content-length', async (t) => {
   const huge = JSON.stringify({ ...fixtures.openai.text(MODELS.mock), messages: [{ role: 'user', content: 'x'.repeat(200 * 1024) }] });
   openaiError(t, await send('POST', '/v1/chat/completions', openaiHeaders(), huge), 413, 'GW_ERR_BODY_TOO_LARGE', 'invalid_request_error', 'chat content-length');

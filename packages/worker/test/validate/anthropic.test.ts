@@ -23,6 +23,24 @@ t.test('MCP connector: an mcp_toolset tool names its server, not itself', async 
   passesUnchanged(t, validateCountTokensRequest, [['mcp_toolset', { model: 'claude-sonnet-4-5', messages: [user], tools: [{ type: 'mcp_toolset', mcp_server_name: 'ex' }] }]]);
 });
 
+t.test('tool_choice "tool" forces only a tool the request offers; "any" needs tools (Anthropic answers 400)', async (t) => {
+  const f = { name: 'f', input_schema: { type: 'object' } };
+  const webSearch = { type: 'web_search_20250305', name: 'web_search' };
+  passesUnchanged(t, validateMessagesRequest, [
+    ['"auto" without tools', req({ tool_choice: { type: 'auto' } })],
+    ['"none" without tools', req({ tool_choice: { type: 'none' } })],
+    ['a forced server tool', req({ tools: [f, webSearch], tool_choice: { type: 'tool', name: 'web_search' } })],
+    ['MCP tools, named by their server', req({ mcp_servers: [{ type: 'url', url: 'https://mcp.example.com', name: 'ex' }], tool_choice: { type: 'tool', name: 'echo' } })],
+  ]);
+  rejects(t, validateMessagesRequest, [
+    ['an unknown tool', req({ tools: [f], tool_choice: { type: 'tool', name: 'nope' } }), 'tool_choice.name', /no tool named "nope" in "tools"/],
+    ['a named tool without tools', req({ tool_choice: { type: 'tool', name: 'f' } }), 'tool_choice.name', /no tool named "f"/],
+    ['"any" without tools', req({ tool_choice: { type: 'any' } }), 'tool_choice.type', /"any" is only allowed when "tools" are specified/],
+    ['"any" with an empty tools array', req({ tools: [], tool_choice: { type: 'any' } }), 'tool_choice.type', /only allowed when "tools"/],
+  ]);
+  rejects(t, validateCountTokensRequest, [['count_tokens, an unknown tool', { model: 'claude-sonnet-4-5', messages: [user], tools: [f], tool_choice: { type: 'tool', name: 'nope' } }, 'tool_choice.name', /"nope"/]]);
+});
+
 t.test('messages: bad input', async (t) => {
   const cases: BadCase[] = [
     ['body is an array', [req({})], '', /must be a JSON object, got an array/],

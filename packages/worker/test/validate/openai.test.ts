@@ -25,6 +25,32 @@ t.test('custom tools, custom tool calls, allowed_tools and a forced custom tool 
   ]);
 });
 
+t.test('tool_choice forces only a tool the request offers; anything but "none" needs tools (OpenAI answers 400)', async (t) => {
+  const f = { type: 'function', function: { name: 'f' } };
+  const patch = { type: 'custom', custom: { name: 'apply_patch' } };
+  const named = (type: string, name: string) => ({ type, [type]: { name } });
+  const allowed = (...tools: unknown[]) => ({ type: 'allowed_tools', allowed_tools: { mode: 'auto', tools } });
+  passesUnchanged(t, validateChatRequest, [
+    ['"none" without tools', chat({ tool_choice: 'none' })],
+    ['a forced function', chat({ tools: [f, patch], tool_choice: named('function', 'f') })],
+    ['allowed_tools of both kinds', chat({ tools: [f, patch], tool_choice: allowed(named('function', 'f'), named('custom', 'apply_patch')) })],
+    ['a deprecated function forced with tool_choice', chat({ functions: [{ name: 'lookup' }], tool_choice: named('function', 'lookup') })],
+    ['"auto" with deprecated functions only', chat({ functions: [{ name: 'lookup' }], tool_choice: 'auto' })],
+  ]);
+  rejects(t, validateChatRequest, [
+    ['an unknown function', chat({ tools: [f], tool_choice: named('function', 'nope') }), 'tool_choice.function.name', /no function tool named "nope" in "tools"/],
+    ['a custom tool forced as a function', chat({ tools: [patch], tool_choice: named('function', 'apply_patch') }), 'tool_choice.function.name', /no function tool named "apply_patch"/],
+    ['a function forced as a custom tool', chat({ tools: [f], tool_choice: named('custom', 'f') }), 'tool_choice.custom.name', /no custom tool named "f"/],
+    ['a named function without tools', chat({ tool_choice: named('function', 'f') }), 'tool_choice.function.name', /no function tool named "f"/],
+    ['allowed_tools naming an unknown tool', chat({ tools: [f, patch], tool_choice: allowed(named('function', 'f'), named('function', 'nope')) }), 'tool_choice.allowed_tools.tools[1].function.name', /"nope"/],
+    ['allowed_tools without tools', chat({ tool_choice: allowed() }), 'tool_choice', /"allowed_tools" is only allowed when "tools" are specified/],
+    ['"required" without tools', chat({ tool_choice: 'required' }), 'tool_choice', /"required" is only allowed when "tools" are specified/],
+    ['"required" with an empty tools array', chat({ tools: [], tool_choice: 'required' }), 'tool_choice', /only allowed when "tools"/],
+    ['"auto" without tools', chat({ tool_choice: 'auto' }), 'tool_choice', /"auto" is only allowed when "tools" are specified/],
+    ['function_call naming an unknown function', chat({ functions: [{ name: 'lookup' }], function_call: { name: 'nope' } }), 'function_call.name', /no function named "nope"/],
+  ]);
+});
+
 t.test('seed is an int64: integers beyond 2^53 are taken, up to 2^63', async (t) => {
   passesUnchanged(t, validateChatRequest, [['seed 2^62', chat({ seed: 4611686018427387904 })], ['seed -2^63', chat({ seed: -9223372036854775808 })]]);
 });
