@@ -105,17 +105,20 @@ function offeredTools(req: Record<string, unknown>): Record<ToolKind, Set<string
 }
 
 /**
- * A tool_choice (or function_call) must force a tool the request offers, and anything but "none"
- * needs tools: OpenAI answers 400 otherwise, and a translated request would force a tool its
- * provider never sees (or none at all).
+ * A tool_choice (or function_call) must force a tool the request offers, and one that asks for a
+ * tool ("required", a named or allowed tool) needs tools: OpenAI answers 400 otherwise, and a
+ * translated request would force a tool its provider never sees (or none at all). "auto" without
+ * tools asks for nothing; OpenAI refuses it too, but OpenAI-compatible servers take it, and
+ * clients written for them send it.
  */
 function checkChoiceIsOffered(req: Record<string, unknown>): void {
   const choice = req.tool_choice as 'none' | 'auto' | 'required' | NamedTool | { type: 'allowed_tools'; allowed_tools: { tools: NamedTool[] } } | undefined;
   const call = req.function_call;
-  if ((choice === undefined || choice === 'none') && !isObject(call)) return;
+  const asksNothing = choice === undefined || choice === 'none' || choice === 'auto';
+  if (asksNothing && !isObject(call)) return;
   const offered = offeredTools(req);
   if (isObject(call) && !offered.function.has(call.name as string)) fail(['function_call', 'name'], `no function named ${JSON.stringify(call.name)} in "functions"`);
-  if (choice === undefined || choice === 'none') return;
+  if (asksNothing) return;
   if (typeof choice === 'object') {
     if (choice.type === 'allowed_tools') choice.allowed_tools.tools.forEach((tool, i) => checkOffered(tool, offered, ['tool_choice', 'allowed_tools', 'tools', i]));
     else checkOffered(choice, offered, ['tool_choice']);

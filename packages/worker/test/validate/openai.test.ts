@@ -32,6 +32,7 @@ t.test('tool_choice forces only a tool the request offers; anything but "none" n
   const allowed = (...tools: unknown[]) => ({ type: 'allowed_tools', allowed_tools: { mode: 'auto', tools } });
   passesUnchanged(t, validateChatRequest, [
     ['"none" without tools', chat({ tool_choice: 'none' })],
+    ['"auto" without tools (OpenAI-compatible servers take it)', chat({ tool_choice: 'auto' })],
     ['a forced function', chat({ tools: [f, patch], tool_choice: named('function', 'f') })],
     ['allowed_tools of both kinds', chat({ tools: [f, patch], tool_choice: allowed(named('function', 'f'), named('custom', 'apply_patch')) })],
     ['a deprecated function forced with tool_choice', chat({ functions: [{ name: 'lookup' }], tool_choice: named('function', 'lookup') })],
@@ -46,7 +47,6 @@ t.test('tool_choice forces only a tool the request offers; anything but "none" n
     ['allowed_tools without tools', chat({ tool_choice: allowed() }), 'tool_choice', /"allowed_tools" is only allowed when "tools" are specified/],
     ['"required" without tools', chat({ tool_choice: 'required' }), 'tool_choice', /"required" is only allowed when "tools" are specified/],
     ['"required" with an empty tools array', chat({ tools: [], tool_choice: 'required' }), 'tool_choice', /only allowed when "tools"/],
-    ['"auto" without tools', chat({ tool_choice: 'auto' }), 'tool_choice', /"auto" is only allowed when "tools" are specified/],
     ['function_call naming an unknown function', chat({ functions: [{ name: 'lookup' }], function_call: { name: 'nope' } }), 'function_call.name', /no function named "nope"/],
   ]);
 });
