@@ -224,6 +224,15 @@ export class RedisStateBackend implements StateBackend {
   }
 
   private write(redis: ScriptedRedis, turn: RedisTurn): void {
+    // An outage seen already (Redis down, a refused password) and no connection: the turn fails at
+    // once, as state.on_error says, instead of each turn waiting out the timeout for a connection
+    // that is not coming. The next 'ready' ends the outage (and resends the slot releases).
+    if (!this.options.cluster && redis.status !== 'ready' && !this.health.status().healthy) {
+      const settles = turn.settles;
+      turn.fail(this.failedAdmission);
+      this.keepReleases(settles);
+      return;
+    }
     // A cluster client takes a pipeline of one slot only: there, the limits ({limits}) are one
     // pipeline and the cache commands go to their own nodes (auto-pipelined per node).
     const pipeline = this.options.cluster ? clusterPipeline(redis as unknown as ClusterCommands) : (redis.pipeline() as unknown as TurnPipeline);

@@ -64,6 +64,28 @@ t.test('on_error open: killed redis -> degraded admits, one log line; restarted 
   t.notOk((await state.admit([{ id: 'key:b', rpm: 1 }], 0)).ok, 'and count again');
 });
 
+t.test('during an outage already seen, calls follow on_error at once instead of waiting out the timeout each', async (t) => {
+  const server = await startRedis(t);
+  const { logger } = captureLogger();
+  const prefix = `gwtest:${randomBytes(4).toString('hex')}:`;
+  // A long timeout, so that waiting it out and not waiting at all cannot be mistaken for each other.
+  const config = stateConfig(`{ backend: redis, on_error: open, redis: { url: "${server.url}", prefix: "${prefix}", timeout: 3s } }`);
+  const state = createStateBackend(config, { workerId: 0, logger });
+  t.teardown(() => state.close());
+  await state.ready();
+  const scopes = [{ id: 'key:fast', rpm: 1000 }];
+  t.notOk((await state.admit(scopes, 0)).degraded);
+  await server.kill();
+  await waitFor(() => !state.status().healthy, 10_000, 'the outage to be seen');
+  for (let i = 0; i < 3; i++) {
+    const { admission, ms } = await admitWithin(state, scopes);
+    t.ok(admission.degraded, 'admitted without limits');
+    t.ok(ms < 1_500, `answered in ${ms.toFixed(1)} ms, not after the 3 s timeout`);
+  }
+  await server.restart();
+  await waitFor(async () => !(await state.admit(scopes, 0)).degraded, 15_000, 'the recovery');
+});
+
 t.test('on_error closed: killed or frozen redis -> rejected as unavailable within the timeout', async (t) => {
   const server = await startRedis(t);
   const { state, lines } = connect(t, server, 'closed');
