@@ -7,7 +7,7 @@ import t from 'tap';
 import type { AnthropicStreamEvent } from '@gatewayd/shared';
 import { DEFAULT_TOOL_ARGUMENTS, fixtures, startFakeAnthropic, startFakeGemini, startFakeOpenai } from '../fakes/index.js';
 import { anthropicSequenceViolations } from '../protocol/helpers/anthropic-strict.js';
-import { call, openaiChunks, sseFrames, startCoreWorker } from './helpers.js';
+import { call, openCall, openaiChunks, sseFrames, startCoreWorker, type RawAnswer } from './helpers.js';
 
 // Test-only: arbitrary JSON answers are navigated freely.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -158,6 +158,51 @@ models:
     t.equal(embeddings.status, 200, embeddings.text);
     t.match(embeddings.json(), { object: 'list', data: [{ object: 'embedding', index: 0, embedding: Array }, { index: 1 }], model: 'ge-model' });
     t.match(gemini.requests.at(-1)?.path, /:batchEmbedContents$/);
+  });
+
+  t.test('mock embeddings: beyond its bounds a 400 that says what to change; at the bound, whole and without holding the worker', async (t) => {
+    const texts = (n: number) => Array.from({ length: n }, (_, i) => `a${i}`);
+    const refused = async (body: Json, message: RegExp, label: string) => {
+      const started = Date.now();
+      const r = await call(port, '/v1/embeddings', body);
+      t.equal(r.status, 400, `${label}: ${r.text.slice(0, 300)}`);
+      t.match(r.json(), { error: { code: 'GW_ERR_BAD_REQUEST', type: 'invalid_request_error', message } }, label);
+      t.ok(Date.now() - started < 5000, `${label}: refused at once`);
+    };
+    await refused({ model: 'mock-model', input: texts(2049) }, /^input has 2049 items; the mock provider takes at most 2048 per request \(as OpenAI does\): split them/, 'one input over OpenAI\'s limit');
+    // A reviewer's 619 KB request: it held the worker ~150 s, then killed it (JavaScript heap out of memory).
+    await refused({ model: 'mock-model', dimensions: 4096, input: texts(70_000) }, /^input has 70000 items/, '70,000 inputs of 4,096 dimensions');
+    await refused(
+      { model: 'mock-model', dimensions: 513, input: texts(2048) },
+      /the answer would hold 1050624 floats \(2048 inputs × 513 dimensions\); the mock provider answers at most 1048576 \(inputs × dimensions ≤ 2\^20\): send fewer inputs per request or ask for fewer dimensions/,
+      'one float over the bound',
+    );
+    await refused({ model: 'mock-model', dimensions: 4096, input: texts(257) }, /1052672 floats \(257 inputs × 4096 dimensions\)/, 'at the largest dimensions');
+
+    // At the bound (2048 × 512, ~22 MB of JSON): built a slice at a time, so small requests keep
+    // being answered before its status line comes, and the slices join into one answer, in order.
+    const largest = openCall(port, '/v1/embeddings', { model: 'mock-model', dimensions: 512, encoding_format: 'float', input: texts(2048) });
+    let started = false;
+    void largest.response.then(() => (started = true));
+    let answeredMeanwhile = 0;
+    let alone: RawAnswer | undefined;
+    while (!started) {
+      alone = await call(port, '/v1/embeddings', { model: 'mock-model', dimensions: 512, encoding_format: 'float', input: 'a2047' });
+      if (!started) answeredMeanwhile++;
+    }
+    t.ok(answeredMeanwhile >= 5, `the worker answered other requests while building the large one (${answeredMeanwhile})`);
+    const whole = await largest.response;
+    const text = await largest.done;
+    t.equal(whole.statusCode, 200, text.slice(0, 300));
+    const body = JSON.parse(text) as Json;
+    t.match(body, { object: 'list', model: 'demo', usage: { prompt_tokens: Number, total_tokens: Number } });
+    t.same(
+      body.data.map((d: Json) => d.index),
+      texts(2048).map((_, i) => i),
+      'every input, in order',
+    );
+    t.ok(body.data.every((d: Json) => d.object === 'embedding' && d.embedding.length === 512), '512 floats each');
+    t.same(body.data[2047].embedding, alone?.json<Json>().data[0].embedding, 'the same vector as the text alone');
   });
 
   t.test('legacy completions, embeddings errors, count_tokens, the mock for Anthropic callers', async (t) => {
