@@ -80,6 +80,12 @@ t.test('embeddings through the openai SDK (base64 by default, float on request)'
 
   const dims = await openai.embeddings.create({ model: 'ge-embed', input: 'a', dimensions: 4, encoding_format: 'float' });
   t.equal(dims.data[0]?.embedding.length, 4, 'dimensions -> outputDimensionality');
+
+  // Token ids: one list is one input, a list of lists one input each (the mock answers both).
+  const oneTokenList = await openai.embeddings.create({ model: MODELS.mock, input: [1, 2, 3] });
+  t.equal(oneTokenList.data.length, 1, 'one vector for one list of token ids');
+  const twoTokenLists = await openai.embeddings.create({ model: MODELS.mock, input: [[1, 2], [3]] });
+  t.equal(twoTokenLists.data.length, 2, 'a vector per list of token ids');
 });
 
 t.test('GET /v1/models: configured names and aliases, not globs (both SDKs)', async (t) => {

@@ -31,14 +31,19 @@ export interface MockEmbeddingsPlan {
   promptTokens: number;
 }
 
+/** One text per embedding: a string, or a list of strings or of token-id lists; one token-id list is one input. */
 function inputsOf(input: EmbeddingRequest['input']): string[] {
-  if (typeof input === 'string') return [input];
+  if (typeof input === 'string' || isTokenIds(input)) return [typeof input === 'string' ? input : JSON.stringify(input)];
   return input.map((item) => (typeof item === 'string' ? item : JSON.stringify(item)));
+}
+
+function isTokenIds(input: EmbeddingRequest['input']): boolean {
+  return Array.isArray(input) && input.length > 0 && input.every((item) => typeof item === 'number');
 }
 
 /** Throws TranslationError (400 GW_ERR_BAD_REQUEST unless another target serves it) beyond the bounds. */
 export function planMockEmbeddings(request: EmbeddingRequest, model: string): MockEmbeddingsPlan {
-  const count = typeof request.input === 'string' ? 1 : request.input.length;
+  const count = typeof request.input === 'string' || isTokenIds(request.input) ? 1 : request.input.length;
   if (count > MOCK_MAX_EMBEDDING_INPUTS) {
     throw new TranslationError(`input has ${count} items; the mock provider takes at most ${MOCK_MAX_EMBEDDING_INPUTS} per request (as OpenAI does): split them over several requests`);
   }
