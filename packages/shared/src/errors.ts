@@ -21,7 +21,7 @@ export const ERRORS = {
   GW_ERR_NOT_FOUND: { status: 404, openaiType: 'invalid_request_error', anthropicType: 'not_found_error', description: 'No such endpoint.' },
   GW_ERR_UNKNOWN_MODEL: { status: 404, openaiType: 'invalid_request_error', anthropicType: 'not_found_error', description: 'The model is not configured (no name, alias or glob matches).' },
   GW_ERR_METHOD_NOT_ALLOWED: { status: 405, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error', description: 'The endpoint exists but not for this HTTP method.' },
-  GW_ERR_EXCEEDS_TOKEN_LIMIT: { status: 400, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error', description: 'The request alone needs more tokens (estimated prompt plus max_tokens) than a tpm limit allows in a whole window.' },
+  GW_ERR_EXCEEDS_TOKEN_LIMIT: { status: 400, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error', description: 'The output budget the request asks for (max_tokens, times n) is more than a tpm limit allows in a whole window.' },
   GW_ERR_BODY_TOO_LARGE: { status: 413, openaiType: 'invalid_request_error', anthropicType: 'request_too_large', description: 'The body exceeds server.body_limit.' },
   GW_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error', description: 'The request body is compressed (content-encoding), or an upstream answered 415.' },
   GW_ERR_RATE_LIMITED: { status: 429, openaiType: 'rate_limit_error', anthropicType: 'rate_limit_error', description: 'A request, token or concurrency limit was reached; see retry-after.' },

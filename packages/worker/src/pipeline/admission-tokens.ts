@@ -37,7 +37,7 @@ export interface TokenEstimate {
   prompt: number;
   /** The most output the request may produce (0: none). */
   output: number;
-  /** The caller set no output budget: `output` is the gateway's guess (DEFAULT_OUTPUT_RESERVE). */
+  /** The caller set no output budget: `output` is the gateway's default (DEFAULT_OUTPUT_RESERVE, or legacy completions' 16). */
   defaultOutput: boolean;
 }
 
@@ -54,7 +54,11 @@ export function estimateRequest(call: ClientCall): TokenEstimate {
       return { prompt, output: asked * choices(call.body.n), defaultOutput: false };
     }
     case 'openai-completions':
-      return { prompt: estimateCompletionPromptTokens(call.body), output: requestedOutputTokens(call.body, LEGACY_COMPLETIONS_DEFAULT_MAX_TOKENS) * choices(call.body.n), defaultOutput: false };
+      return {
+        prompt: estimateCompletionPromptTokens(call.body),
+        output: requestedOutputTokens(call.body, LEGACY_COMPLETIONS_DEFAULT_MAX_TOKENS) * choices(call.body.n),
+        defaultOutput: call.body.max_tokens == null,
+      };
     case 'openai-embeddings':
       return { prompt: estimateEmbeddingTokens(call.body), output: 0, defaultOutput: false };
     case 'anthropic-messages':
@@ -67,14 +71,15 @@ export function estimateRequest(call: ClientCall): TokenEstimate {
 /**
  * The estimate as reserved under the tightest tpm limit of the request's scopes (`tpm`; undefined:
  * none): the gateway's default output budget shrinks to DEFAULT_OUTPUT_SHARE_OF_TPM of the limit
- * (and to what the prompt leaves of it). null: the request needs more than the limit allows in a
- * whole window (its prompt alone, or with the caller's own budget), so no wait would ever admit it.
+ * (and to what the prompt leaves of it). null: the caller's own output budget alone is more than
+ * the limit allows in a whole window, so no wait would ever admit it. The prompt is only the
+ * gateway's estimate (it errs high): a reservation over the limit because of it is capped at the
+ * limit by the store and admitted once the window is empty, not refused.
  */
 export function fitTokenLimit(estimate: TokenEstimate, tpm: number | undefined): TokenEstimate | null {
   if (tpm === undefined) return estimate;
-  let output = estimate.output;
-  if (estimate.defaultOutput) output = Math.max(0, Math.min(output, Math.floor(tpm * DEFAULT_OUTPUT_SHARE_OF_TPM), tpm - estimate.prompt));
-  if (estimate.prompt + output > tpm) return null;
+  if (!estimate.defaultOutput) return estimate.output > tpm ? null : estimate;
+  const output = Math.max(0, Math.min(estimate.output, Math.floor(tpm * DEFAULT_OUTPUT_SHARE_OF_TPM), tpm - estimate.prompt));
   return output === estimate.output ? estimate : { ...estimate, output };
 }
 

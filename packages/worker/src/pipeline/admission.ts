@@ -156,7 +156,7 @@ class GuardedRequest implements Cancellable {
   private capture: AnswerCapture | null = null;
   private cacheKey: string | null = null;
   private readonly estimate: TokenEstimate;
-  /** The scope whose tpm limit the request could never fit in (fitTokenLimit); null: it fits. */
+  /** The scope whose tpm limit the caller's output budget alone exceeds (fitTokenLimit); null: none. */
   private readonly exceeds: LimitScope | null;
 
   constructor(
@@ -284,14 +284,10 @@ class GuardedRequest implements Cancellable {
     sendError(ex, 'GW_ERR_RATE_LIMITED', `rate limit reached for ${describeScope(violated.scope, this.caller)}: ${what}; retry after ${retryAfter}s`);
   }
 
-  /** No window of `scope` could ever hold the request: waiting would not help, so this is no 429. */
+  /** No window of `scope` could ever hold the caller's output budget: waiting would not help, so this is no 429. */
   private refuseTooLarge(scope: LimitScope): void {
-    const { prompt, output, defaultOutput } = this.estimate;
-    const limit = `the ${scope.tpm} tokens per minute of ${describeScope(scope.id, this.caller)}`;
-    const message =
-      defaultOutput || output === 0
-        ? `the prompt alone is about ${prompt} tokens, more than ${limit} allow: shorten it`
-        : `this request needs about ${prompt + output} tokens (a prompt of about ${prompt} and an output budget of ${output}), more than ${limit} allow: lower max_tokens or shorten the prompt`;
+    const { output } = this.estimate;
+    const message = `this request asks for up to ${output} output tokens (max_tokens, times n), more than the ${scope.tpm} tokens per minute of ${describeScope(scope.id, this.caller)} allow in any window: lower max_tokens`;
     sendError(this.ex, 'GW_ERR_EXCEEDS_TOKEN_LIMIT', message);
   }
 
