@@ -267,6 +267,18 @@ models: [{ name: m, targets: [{ provider: p, model: x }] }]
   t.match(refused('ftp://example.test/v1'), /base_url: the scheme must be http or https, got "ftp"/);
 });
 
+t.test('a provider header named as a credential (credential, bearer) is redacted like any other', async (t) => {
+  const text = `
+providers:
+  - { name: p, type: openai, base_url: "https://example.test/v1", headers: { X-Credential: "cred-SECRET-c", X-Bearer: "bearer-SECRET-b", X-Client-Credentials: "creds-SECRET-s" } }
+models: [{ name: m, targets: [{ provider: p, model: x }] }]
+`;
+  const { config } = loadConfigText(text, 'x.yaml', {});
+  const shown = JSON.stringify(redactConfig(config));
+  for (const secret of ['cred-SECRET-c', 'bearer-SECRET-b', 'creds-SECRET-s']) t.notMatch(shown, secret, `${secret} hidden`);
+  t.match(shown, `sha256:${fingerprint('bearer-SECRET-b')}`, 'as a fingerprint');
+});
+
 t.test('${VAR} in numeric and boolean fields', async (t) => {
   const text = 'server: { port: "${PORT}", workers: "${WORKERS:-3}" }\ncache: { enabled: "${CACHE:-false}" }\n';
   const { config } = loadConfigText(text, 'x.yaml', { PORT: '8181' });

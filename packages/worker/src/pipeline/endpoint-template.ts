@@ -50,7 +50,7 @@ export interface EndpointTemplate {
  * and a caller's own key must still take it along.
  */
 const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'api-key', 'x-api-key', 'x-goog-api-key']);
-const CREDENTIAL_WORDS: ReadonlySet<string> = new Set(['key', 'apikey', 'token', 'auth', 'authorization', 'secret', 'signature', 'sig', 'password', 'passwd', 'pwd', 'cookie', 'credential', 'credentials', 'bearer']);
+export const CREDENTIAL_WORDS: ReadonlySet<string> = new Set(['key', 'apikey', 'token', 'auth', 'authorization', 'secret', 'signature', 'sig', 'password', 'passwd', 'pwd', 'cookie', 'credential', 'credentials', 'bearer']);
 const isCredentialHeader = (name: string): boolean => CREDENTIAL_HEADERS.has(name) || name.split(/[-_.]/).some((word) => CREDENTIAL_WORDS.has(word));
 
 /**
