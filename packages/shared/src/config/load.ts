@@ -159,6 +159,7 @@ function trimmedSecret(value: string, where: string, warnings: string[]): string
 /** Drops empty secrets (unset ${ENV}) with a warning and fills per-type default base URLs. */
 function normalise(config: GatewayConfig, warnings: string[]): void {
   config.auth.keys.forEach((k, i) => (k.key = trimmedSecret(k.key, `auth.keys[${i}] (${k.name})`, warnings)));
+  if (config.admin.token !== undefined) config.admin.token = trimmedSecret(config.admin.token, 'admin.token', warnings);
   config.auth.keys = config.auth.keys.filter((k, i) => {
     if (k.key !== '') return true;
     warnings.push(`auth.keys[${i}] (${k.name}) has an empty key; that key is disabled`);

@@ -39,6 +39,12 @@ export function validateCrossReferences(config: GatewayConfig): CrossReferencePr
     keyNames.add(k.name);
     keyValues.add(k.key);
   });
+  const adminToken = config.admin.token;
+  if (adminToken !== undefined && (adminToken === '' || /[\u0000-\u001f\u007f]/.test(adminToken))) {
+    // Sent as `Authorization: Bearer <token>`: a control character (a newline inside a secret
+    // file) cannot travel in a header, so the admin API (scrapes too) would be locked for good.
+    problems.push({ path: ['admin', 'token'], reason: adminToken === '' ? 'is only whitespace' : 'has a control character (a line break?): no client could send it in an Authorization header' });
+  }
   if (config.auth.mode === 'gateway' && config.auth.keys.length === 0) {
     problems.push({ path: ['auth', 'keys'], reason: "auth.mode 'gateway' needs at least one key with a non-empty value" });
   }

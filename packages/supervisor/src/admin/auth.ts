@@ -5,24 +5,28 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
-function digest(value: string): Buffer {
+function digest(value: Buffer): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-/** The token sent as `Authorization: Bearer <token>`, or null. */
+/**
+ * The token sent as `Authorization: Bearer <token>`, or null: all that follows the scheme, less
+ * trailing blanks, so a token with spaces inside (which the config allows) can be presented. As
+ * Node reads header bytes (latin1), so that `bytes()` gives back what the client sent.
+ */
 export function bearerToken(headers: IncomingHttpHeaders): string | null {
   const header = headers.authorization;
   if (typeof header !== 'string') return null;
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  const match = /^Bearer[ \t]+(\S(?:.*\S)?)[ \t]*$/is.exec(header);
   return match ? match[1]! : null;
 }
 
-/** True when no token is configured, or the request carries exactly that token. */
+/** True when no token is configured, or the request carries exactly that token (its UTF-8 bytes). */
 export function isAuthorized(headers: IncomingHttpHeaders, token: string | undefined): boolean {
   if (token === undefined || token === '') return true;
   const presented = bearerToken(headers);
   // Compare even when absent, so a missing header takes the same path as a wrong one.
-  return timingSafeEqual(digest(presented ?? ''), digest(token)) && presented !== null;
+  return timingSafeEqual(digest(Buffer.from(presented ?? '', 'latin1')), digest(Buffer.from(token, 'utf8'))) && presented !== null;
 }
 
 /**

@@ -42,6 +42,21 @@ t.test('with admin.token: 401 without it or with a wrong one, 200 with it, on ev
   t.equal((await httpRequest(port, '/nope', { headers: { authorization: 'bearer adm-token-123' } })).status, 404, 'the scheme is case-insensitive; unknown paths 404 once authorized');
 });
 
+t.test('a token with spaces, or outside ASCII, can be presented; a secret with a trailing line break is trimmed', async (t) => {
+  const spaced = await serve(t, 'admin tok with spaces');
+  t.equal((await httpRequest(spaced.port, '/admin/stats', { headers: { authorization: 'Bearer admin tok with spaces' } })).status, 200, 'spaces inside');
+  t.equal((await httpRequest(spaced.port, '/admin/stats', { headers: { authorization: 'Bearer admin tok with spaces  ' } })).status, 200, 'trailing blanks');
+  t.equal((await httpRequest(spaced.port, '/admin/stats', { headers: { authorization: 'Bearer admin tok' } })).status, 401, 'a part of it is not it');
+  const accented = await serve(t, 'pässwört-123');
+  // As curl or Prometheus send it from a UTF-8 config: the token's UTF-8 bytes (Node's client writes header strings as latin1).
+  const utf8 = Buffer.from('pässwört-123', 'utf8').toString('latin1');
+  t.equal((await httpRequest(accented.port, '/admin/stats', { headers: { authorization: `Bearer ${utf8}` } })).status, 200, 'a UTF-8 token');
+  const loaded = loadConfigText(yaml(true), '/t/gatewayd.yaml', { ADMIN_TOKEN: 'tok123456\n ', OPENAI_KEY: 'sk-x' });
+  t.equal(loaded.config.admin.token, 'tok123456', 'trimmed');
+  t.ok(loaded.warnings.includes('admin.token has leading or trailing whitespace; it is trimmed'), 'with a warning');
+  t.throws(() => loadConfigText(yaml(true), '/t/gatewayd.yaml', { ADMIN_TOKEN: 'tok\n123456', OPENAI_KEY: 'sk-x' }), /admin\.token: has a control character/);
+});
+
 t.test('without a token: open; JSON errors; /metrics in the Prometheus text format', async (t) => {
   const { port } = await serve(t, '');
   const metrics = await httpRequest(port, '/metrics');
