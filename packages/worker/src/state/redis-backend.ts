@@ -111,6 +111,8 @@ export class RedisStateBackend implements StateBackend {
   private reconnected: Promise<void> | null = null;
   /** A lost connection counts as an outage only if it is not back within the timeout. */
   private closeGrace: NodeJS.Timeout | null = null;
+  /** The connection was lost and not back within the timeout (closeGrace ran out): an outage, not a reconnect. */
+  private connectionLost = false;
   private scheduled = false;
   private readonly flushTurn = (): void => this.flush();
   private readonly failedAdmission = (): Admission => (this.options.onError === 'open' ? unlimitedAdmission(true) : unavailableAdmission());
@@ -224,10 +226,11 @@ export class RedisStateBackend implements StateBackend {
   }
 
   private write(redis: ScriptedRedis, turn: RedisTurn): void {
-    // An outage seen already (Redis down, a refused password) and no connection: the turn fails at
-    // once, as state.on_error says, instead of each turn waiting out the timeout for a connection
-    // that is not coming. The next 'ready' ends the outage (and resends the slot releases).
-    if (!this.options.cluster && redis.status !== 'ready' && !this.health.status().healthy) {
+    // The connection lost and not back within the timeout (Redis down, a refused password): the
+    // turn fails at once, as state.on_error says, instead of each turn waiting out the timeout for
+    // a connection that is not coming. A reset that is back at once (a proxy's idle reset) is no
+    // such outage: its turns wait (whenReconnected). The next 'ready' ends it.
+    if (!this.options.cluster && this.connectionLost && redis.status !== 'ready') {
       const settles = turn.settles;
       turn.fail(this.failedAdmission);
       this.keepReleases(settles);
@@ -372,6 +375,7 @@ export class RedisStateBackend implements StateBackend {
       this.connections++;
       if (this.closeGrace !== null) clearTimeout(this.closeGrace);
       this.closeGrace = null;
+      this.connectionLost = false;
       redis.options.enableOfflineQueue = false; // ioredis reads it per command
       this.health.up();
       this.resendReleases();
@@ -385,7 +389,9 @@ export class RedisStateBackend implements StateBackend {
       if (this.closed || this.closeGrace !== null) return;
       this.closeGrace = setTimeout(() => {
         this.closeGrace = null;
-        if (redis.status !== 'ready') this.fail(new Error('connection to redis closed'));
+        if (redis.status === 'ready') return;
+        this.connectionLost = true;
+        this.fail(new Error('connection to redis closed'));
       }, this.options.timeoutMs);
       this.closeGrace.unref();
     });
