@@ -17,16 +17,30 @@ function digest(value: Buffer): Buffer {
 export function bearerToken(headers: IncomingHttpHeaders): string | null {
   const header = headers.authorization;
   if (typeof header !== 'string') return null;
-  const match = /^Bearer[ \t]+(\S(?:.*\S)?)[ \t]*$/is.exec(header);
+  // Blanks are spaces and tabs only: a latin1-read UTF-8 byte 0xA0 (the end of "à") is no blank.
+  const match = /^Bearer[ \t]+([^ \t](?:.*[^ \t])?)[ \t]*$/is.exec(header);
   return match ? match[1]! : null;
 }
 
-/** True when no token is configured, or the request carries exactly that token (its UTF-8 bytes). */
+/**
+ * True when no token is configured, or the request carries exactly that token: as its UTF-8 bytes
+ * (curl, Prometheus) or as latin1 (fetch, Python's http.client send header strings so).
+ */
 export function isAuthorized(headers: IncomingHttpHeaders, token: string | undefined): boolean {
   if (token === undefined || token === '') return true;
   const presented = bearerToken(headers);
-  // Compare even when absent, so a missing header takes the same path as a wrong one.
-  return timingSafeEqual(digest(Buffer.from(presented ?? '', 'latin1')), digest(Buffer.from(token, 'utf8'))) && presented !== null;
+  // Compare even when absent, so a missing header takes the same path as a wrong one; both
+  // readings always, so the time does not tell which one matched.
+  const sent = Buffer.from(presented ?? '', 'latin1');
+  const asUtf8 = timingSafeEqual(digest(sent), digest(Buffer.from(token, 'utf8')));
+  const asLatin1 = timingSafeEqual(digest(sent), digest(Buffer.from(token, 'latin1')));
+  return (asUtf8 || (asLatin1 && isLatin1(token))) && presented !== null;
+}
+
+/** Only a token of characters up to U+00FF has a latin1 form (Buffer's latin1 drops higher bits). */
+function isLatin1(token: string): boolean {
+  for (let i = 0; i < token.length; i++) if (token.charCodeAt(i) > 0xff) return false;
+  return true;
 }
 
 /**

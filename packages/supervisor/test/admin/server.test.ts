@@ -51,6 +51,11 @@ t.test('a token with spaces, or outside ASCII, can be presented; a secret with a
   // As curl or Prometheus send it from a UTF-8 config: the token's UTF-8 bytes (Node's client writes header strings as latin1).
   const utf8 = Buffer.from('pässwört-123', 'utf8').toString('latin1');
   t.equal((await httpRequest(accented.port, '/admin/stats', { headers: { authorization: `Bearer ${utf8}` } })).status, 200, 'a UTF-8 token');
+  t.equal((await httpRequest(accented.port, '/admin/stats', { headers: { authorization: 'Bearer pässwört-123' } })).status, 200, 'the same token as latin1 (fetch, Python)');
+  // "à" ends in the byte 0xA0, which latin1 reads as a no-break space: no blank at the token's end.
+  const voila = await serve(t, 'secret-voilà');
+  t.equal((await httpRequest(voila.port, '/admin/stats', { headers: { authorization: `Bearer ${Buffer.from('secret-voilà', 'utf8').toString('latin1')}` } })).status, 200, 'a token ending in à');
+  t.equal((await httpRequest(voila.port, '/admin/stats', { headers: { authorization: 'Bearer secret-voil' } })).status, 401, 'less of it is not it');
   const loaded = loadConfigText(yaml(true), '/t/gatewayd.yaml', { ADMIN_TOKEN: 'tok123456\n ', OPENAI_KEY: 'sk-x' });
   t.equal(loaded.config.admin.token, 'tok123456', 'trimmed');
   t.ok(loaded.warnings.includes('admin.token has leading or trailing whitespace; it is trimmed'), 'with a warning');
