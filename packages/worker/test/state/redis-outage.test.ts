@@ -76,6 +76,8 @@ t.test('once the connection has been gone for the timeout, calls follow on_error
   const scopes = [{ id: 'key:fast', rpm: 1000 }];
   t.notOk((await state.admit(scopes, 0)).degraded);
   await server.kill();
+  // A failed reconnection: the close was seen, so its grace started before the first call below.
+  await waitFor(() => !state.status().healthy, 10_000, 'the lost connection to be seen');
   // The first call waits for a reconnection as long as the timeout allows (a reset that is back at
   // once is no outage); by its end the connection has been gone that long: an outage.
   const first = await admitWithin(state, scopes);
