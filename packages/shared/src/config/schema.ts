@@ -54,28 +54,34 @@ export const GatewayKeySchema = z.strictObject({
 
 export const ProviderTypeSchema = z.enum(['openai', 'anthropic', 'gemini', 'mock']);
 
+/** A URL that also passes `problemOf` (undefined: none; else the message). */
+function urlChecked(problemOf: (url: URL) => string | undefined) {
+  return z.url().superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return; // z.url() has said so
+    }
+    const problem = problemOf(url);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
+
 /**
  * An http(s) URL with at most a path: the endpoint paths are appended to it, so a query or fragment
  * would end up in the middle of them, and credentials in it would never be sent. Query parameters
  * go in `query`, credentials in `api_keys` or `headers`.
  */
-const BaseUrlSchema = z.url().superRefine((value, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return; // z.url() has said so
-  }
-  const problem =
-    url.protocol !== 'http:' && url.protocol !== 'https:'
-      ? `the scheme must be http or https, got "${url.protocol.slice(0, -1)}"`
-      : url.username !== '' || url.password !== ''
-        ? 'credentials in the URL are not sent: put the key in api_keys (or a header in headers)'
-        : url.search !== '' || url.hash !== ''
-          ? 'a query or fragment would land in the middle of the endpoint paths: put query parameters in query'
-          : undefined;
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-});
+const BaseUrlSchema = urlChecked((url) =>
+  url.protocol !== 'http:' && url.protocol !== 'https:'
+    ? `the scheme must be http or https, got "${url.protocol.slice(0, -1)}"`
+    : url.username !== '' || url.password !== ''
+      ? 'credentials in the URL are not sent: put the key in api_keys (or a header in headers)'
+      : url.search !== '' || url.hash !== ''
+        ? 'a query or fragment would land in the middle of the endpoint paths: put query parameters in query'
+        : undefined,
+);
 
 /**
  * Why a URL's user name or password cannot be decoded (a `%` not followed by two hex digits, or
@@ -112,16 +118,7 @@ function checkRedisUrl(value: string, ctx: z.RefinementCtx): void {
 }
 
 /** The OTLP collector's URL: credentials in it are sent (basic auth), so they must decode. */
-const CollectorUrlSchema = z.url().superRefine((value, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return; // z.url() has said so
-  }
-  const problem = undecodableCredentials(url);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-});
+const CollectorUrlSchema = urlChecked(undecodableCredentials);
 
 export const ProviderSchema = z.strictObject({
   name: nonEmpty,

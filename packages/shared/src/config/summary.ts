@@ -61,9 +61,10 @@ export function redactConfig(config: GatewayConfig): unknown {
 
 /**
  * Names of headers and query parameters whose values are secrets (a Redis URL takes `?password=`,
- * an Azure Function `?code=`); every word of endpoint-template.ts's CREDENTIAL_WORDS is in it (a
- * header sent as a credential is redacted as one): what /admin/config redacts, what the log scrubber looks for (worker
- * observe/secrets.ts) and what is never sent with a caller's own key (endpoint-template.ts).
+ * an Azure Function `?code=`): what /admin/config redacts, what the log scrubber looks for (worker
+ * observe/secrets.ts) and what is never sent with a caller's own key (endpoint-template.ts). Every
+ * word of endpoint-template.ts's CREDENTIAL_WORDS is in it: a header sent as a credential is
+ * redacted as one.
  */
 export const SECRET_NAME = /key|token|auth|secret|sig|pass|pwd|cookie|credential|bearer|^code$/i;
 

@@ -11,8 +11,8 @@ function digest(value: Buffer): Buffer {
 
 /**
  * The token sent as `Authorization: Bearer <token>`, or null: all that follows the scheme, less
- * trailing blanks, so a token with spaces inside (which the config allows) can be presented. As
- * Node reads header bytes (latin1), so that `bytes()` gives back what the client sent.
+ * trailing blanks, so a token with spaces inside (which the config allows) can be presented.
+ * Node reads header bytes as latin1: Buffer.from(token, 'latin1') gives back what the client sent.
  */
 export function bearerToken(headers: IncomingHttpHeaders): string | null {
   const header = headers.authorization;

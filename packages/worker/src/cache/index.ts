@@ -62,8 +62,12 @@ export class ResponseCache {
 
   /** The entry, or null (miss, unreachable backend, timeout, expired, unreadable). */
   get(key: string): Promise<Buffer | null> {
-    const kept = this.hot.get(key, this.now(), this.touch);
-    if (kept !== null) return Promise.resolve(kept);
+    const kept = this.kept(key);
+    return kept !== null ? Promise.resolve(kept) : this.fromStore(key);
+  }
+
+  /** The entry as the shared store has it (for a caller that found no copy with kept()); kept here after. */
+  fromStore(key: string): Promise<Buffer | null> {
     return this.backend.cacheGet(key).then((stored) => {
       const entry = stored === null ? null : unframeEntry(stored);
       // Expired by its own date: the store may keep it a little longer (a sweep, another host's clock).

@@ -212,7 +212,7 @@ class GuardedRequest implements Cancellable {
       } else {
         const copy = state.cache.kept(this.cacheKey);
         if (copy !== null) known = prepareHit(request, copy);
-        if (known === null) lookup = state.cache.get(this.cacheKey);
+        if (known === null) lookup = state.cache.fromStore(this.cacheKey);
       }
     }
     // A request too large for a tpm limit is not counted at all, unless the cache answers it.

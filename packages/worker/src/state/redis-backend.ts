@@ -15,11 +15,12 @@
  * - No request waits on a dead Redis: state.redis.timeout bounds each turn's replies through one
  *   shared timer (deadlines.ts; a timer per command would cost as much as the command); an
  *   admission answered too late is given back, and the slots of one never answered (its
- *   connection dropped) are released once Redis answers again. Once connected, no offline queue and no retries of
- *   a request across reconnects: while the client reconnects (an idle connection closed), a turn
- *   waits for the new connection within its deadline, and a lost connection is an outage only if
- *   it is not back within the timeout; a connection that answers nothing for several timeouts is
- *   dropped (dropIfStalled). Before the FIRST
+ *   connection dropped) are released once Redis answers again. Once connected, no offline queue
+ *   and no retries of a request across reconnects: while the client reconnects (an idle
+ *   connection closed), a turn waits for the new connection within its deadline, and a lost
+ *   connection is an outage only if it is not back within the timeout (then turns fail at once
+ *   until it is); a connection that answers nothing for several timeouts is dropped
+ *   (dropIfStalled). Before the FIRST
  *   connection, calls queue (still bounded by the timeout), so a worker's first requests are
  *   counted rather than degraded. Failures follow state.on_error; one log line per
  *   healthy/unhealthy transition (per gateway: under a supervisor, which logs it, this worker's

@@ -131,6 +131,7 @@ const SLICE_VALUES = 16 * 1024;
 export class MockEmbeddingsUpstream implements InProcessUpstream, UpstreamHandle {
   usage: TokenUsage | undefined;
   private readonly plan: MockEmbeddingsPlan;
+  private readonly envelope: { head: string; tail: string };
   private sink: UpstreamSink | null = null;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
@@ -147,6 +148,7 @@ export class MockEmbeddingsUpstream implements InProcessUpstream, UpstreamHandle
   /** Throws TranslationError when the request is beyond the mock's bounds. */
   constructor(request: EmbeddingRequest, model: string, private readonly latencyMs: number) {
     this.plan = planMockEmbeddings(request, model);
+    this.envelope = mockEmbeddingsEnvelope(this.plan);
   }
 
   open(sink: UpstreamSink): UpstreamHandle {
@@ -193,11 +195,8 @@ export class MockEmbeddingsUpstream implements InProcessUpstream, UpstreamHandle
     const to = Math.min(plan.texts.length, from + Math.max(1, Math.floor(SLICE_VALUES / plan.dimensions)));
     const last = to === plan.texts.length;
     let piece = mockEmbeddingItems(plan, from, to);
-    if (from === 0 || last) {
-      const { head, tail } = mockEmbeddingsEnvelope(plan);
-      if (from === 0) piece = head + piece;
-      if (last) piece += tail;
-    }
+    if (from === 0) piece = this.envelope.head + piece;
+    if (last) piece += this.envelope.tail;
     this.next = to;
     const more = sink.onData(Buffer.from(piece));
     if (this.aborted) return;
