@@ -133,6 +133,8 @@ export interface AnthropicMessagesRequest {
   service_tier?: 'auto' | 'standard_only';
   /** Structured outputs (Claude Sonnet/Haiku/Opus 4.5 and later): the answer is JSON of this schema. */
   output_config?: { format?: AnthropicOutputFormat; [extra: string]: unknown };
+  /** Deprecated (beta structured-outputs-2025-11-13): what `output_config.format` replaced. */
+  output_format?: AnthropicOutputFormat | null;
   [extra: string]: unknown;
 }
 

@@ -8,11 +8,14 @@
  * OpenAI's own default of 16 (legacy completions). Embeddings reserve their input only;
  * count_tokens reserves nothing (it generates nothing).
  */
+import type { ChatCompletionResponse } from '@gatewayd/shared';
 import {
+  answerChars,
   estimateAnthropicTokens,
   estimateChatTokens,
   estimateCompletionPromptTokens,
   estimateEmbeddingTokens,
+  outputTokensOfChars,
   requestedOutputTokens,
 } from '../protocol/tokens.js';
 import type { ClientCall, TokenUsage } from './types.js';
@@ -111,4 +114,13 @@ export function usageEstimate(prompt: number, chunks: number, complete: boolean)
   const usage: TokenUsage = { prompt, completion: Math.max(0, chunks - 1), estimated: true };
   if (!complete) usage.partial = true;
   return usage;
+}
+
+/**
+ * Usage of a plain answer that reports none: the prompt as estimated, the answer's characters / 4
+ * (what an Anthropic caller is told, streamed or not). Marked estimated, as usageEstimate's.
+ */
+export function answerUsageEstimate(prompt: number, res: ChatCompletionResponse): TokenUsage {
+  const completion = (res.choices ?? []).reduce((sum, choice) => sum + outputTokensOfChars(answerChars(choice.message)), 0);
+  return { prompt, completion, estimated: true };
 }

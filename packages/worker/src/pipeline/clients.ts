@@ -87,6 +87,7 @@ export const openaiCompletionsClient: ChatClientSide<CompletionRequest> = {
 
 export const anthropicMessagesClient: ChatClientSide<AnthropicMessagesRequest> = {
   toHub: (body) => anthropicToOpenaiRequest(body, body.model),
-  fromHub: (res) => JSON.stringify(openaiToAnthropicResponse(res)),
+  // The input estimate only when it is reported: an answer without usage.
+  fromHub: (res, body) => JSON.stringify(openaiToAnthropicResponse(res, res.usage ? {} : { inputTokensEstimate: estimateAnthropicTokens(body) })),
   encoder: (body) => new AnthropicEncoder(body),
 };

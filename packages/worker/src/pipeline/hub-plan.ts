@@ -5,7 +5,7 @@
  */
 import type { ChatCompletionRequest } from '@gatewayd/shared';
 import { usageFromOpenai, type ChatProviderSide, type HubStreamDecoder, type HubStreamEncoder } from './adapter.js';
-import { estimateRequest, usageEstimate } from './admission-tokens.js';
+import { answerUsageEstimate, estimateRequest, usageEstimate } from './admission-tokens.js';
 import type { ChatClientSide } from './clients.js';
 import type { AttemptInput, ChunkWriter, ClientRequest, ExchangePlan, PlainAnswer, StreamRelay, TokenUsage, UpstreamRequest } from './types.js';
 
@@ -33,7 +33,9 @@ export class HubPlan<B> implements ExchangePlan {
 
   plain(body: Buffer, _status: number, _contentType: string | undefined, input: AttemptInput): PlainAnswer {
     const res = this.provider.parse(body, input);
-    return { status: 200, contentType: JSON_TYPE, body: this.client.fromHub(res, this.body), usage: usageFromOpenai(res.usage) };
+    // No usage reported: estimates for the metrics, as a stream without usage gets (TranslatedRelay).
+    const usage = usageFromOpenai(res.usage) ?? answerUsageEstimate(estimateRequest(this.clientRequest.call).prompt, res);
+    return { status: 200, contentType: JSON_TYPE, body: this.client.fromHub(res, this.body), usage };
   }
 
   stream(input: AttemptInput): StreamRelay {

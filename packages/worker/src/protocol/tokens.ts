@@ -9,10 +9,13 @@ import type {
   AnthropicContentBlockParam,
   AnthropicCountTokensRequest,
   AnthropicMessagesRequest,
+  ChatCompletionMessage,
   ChatCompletionRequest,
   CompletionRequest,
   EmbeddingRequest,
 } from '@gatewayd/shared';
+import { textOf } from './content.js';
+import { reasoningOf } from './reasoning.js';
 
 /** Per-message framing (role markers), as in OpenAI's published counting recipe. */
 export const MESSAGE_OVERHEAD_TOKENS = 4;
@@ -125,6 +128,22 @@ export function estimateEmbeddingTokens(req: EmbeddingRequest): number {
     else total += item.length;
   }
   return total;
+}
+
+/** Output tokens of an answer its upstream reported no usage for: ~4 characters per token. */
+export function outputTokensOfChars(chars: number): number {
+  return Math.ceil(chars / 4);
+}
+
+/**
+ * The characters of an answer that count as output when its upstream reports no usage: reasoning,
+ * text, refusal and function-call arguments, as a streamed answer counts them (stream-from-openai).
+ */
+export function answerChars(message: ChatCompletionMessage | undefined): number {
+  if (message === undefined) return 0;
+  let chars = reasoningOf(message).length + textOf(message.content).length + (message.refusal ?? '').length;
+  for (const call of message.tool_calls ?? []) if (call.type !== 'custom') chars += call.function.arguments?.length ?? 0;
+  return chars;
 }
 
 /** The output budget a request may consume (for TPM reservation), or the caller's default. */

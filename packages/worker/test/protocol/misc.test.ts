@@ -1,6 +1,9 @@
 /** Token estimates, legacy completions, embeddings helpers and untranslatable requests. */
 import t from 'tap';
-import type { ChatCompletionRequest } from '@gatewayd/shared';
+import type { AnthropicMessage, AnthropicMessagesRequest, ChatCompletionRequest } from '@gatewayd/shared';
+import { planFor } from '../../src/pipeline/plan.js';
+import type { AttemptInput, ClientRequest } from '../../src/pipeline/types.js';
+import { OpenaiAdapter } from '../../src/providers/openai/adapter.js';
 import { anthropicToOpenaiRequest, openaiToAnthropicRequest } from '../../src/providers/anthropic/index.js';
 import { openaiToGeminiEmbeddings, openaiToGeminiRequest } from '../../src/providers/gemini/index.js';
 import { chatChunkToCompletionChunk, completionToChatRequest } from '../../src/protocol/completions.js';
@@ -104,4 +107,64 @@ t.test('an OpenAI caller reaching Anthropic: an empty user message is left out (
 t.test('an Anthropic caller reaching an OpenAI-compatible target: an image by Files API id is a clear error, not an image without a URL', async (t) => {
   const request = { model: 'm', max_tokens: 10, messages: [{ role: 'user' as const, content: [{ type: 'image' as const, source: { type: 'file', file_id: 'file_011' } }] }] };
   t.throws(() => anthropicToOpenaiRequest(request as never, 'gpt'), /image sources of type "file" cannot be sent to this provider/);
+});
+
+t.test('an Anthropic caller reaching an OpenAI-compatible target: a tool_result block with no OpenAI form (search_result) is a 400 naming it, not an empty result', async (t) => {
+  const searchResult = { type: 'search_result', source: 'https://kb.example.com/refunds', title: 'Refunds', content: [{ type: 'text', text: 'Refunds within 30 days.' }] };
+  const request = {
+    model: 'm',
+    max_tokens: 10,
+    messages: [
+      { role: 'user', content: 'Refund policy?' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'kb_search', input: { q: 'refund' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: [searchResult] }] },
+    ],
+  };
+  t.throws(() => anthropicToOpenaiRequest(request as never, 'gpt'), new TranslationError('content block "search_result" is not allowed in a tool_result for this provider'));
+});
+
+t.test('an Anthropic caller reaching an OpenAI-compatible target: the deprecated output_format is mapped as output_config.format; both at once is a 400', async (t) => {
+  const format = { type: 'json_schema' as const, schema: { type: 'object', properties: { answer: { type: 'integer' } }, required: ['answer'] } };
+  const base = { model: 'm', max_tokens: 10, messages: [{ role: 'user' as const, content: 'q' }] };
+  const expected = { type: 'json_schema', json_schema: { name: 'output', schema: format.schema } };
+  t.strictSame(anthropicToOpenaiRequest({ ...base, output_format: format }, 'gpt').response_format, expected);
+  t.strictSame(anthropicToOpenaiRequest({ ...base, output_config: { format } }, 'gpt').response_format, expected);
+  t.throws(() => anthropicToOpenaiRequest({ ...base, output_format: format, output_config: { format } }, 'gpt'), /both `output_format` and `output_config.format`/);
+  t.notOk('response_format' in anthropicToOpenaiRequest({ ...base, output_format: null }, 'gpt'), 'output_format: null is none');
+});
+
+t.test('an Anthropic caller reaching an OpenAI-compatible target that reports no usage: the plain answer gets the estimates a stream gets, and so do the metrics', async (t) => {
+  const body: AnthropicMessagesRequest = { model: 'm', max_tokens: 100, messages: [{ role: 'user', content: 'Tell me about the weather in Oslo today.' }] };
+  const request = (stream: boolean): ClientRequest => ({
+    call: { protocol: 'anthropic-messages', body: { ...body, stream } },
+    raw: Buffer.from(JSON.stringify(body)),
+    stream,
+    callerWantsUsage: false,
+    forward: { anthropicVersion: '2023-06-01', anthropicBeta: '', openaiOrganization: '', openaiProject: '' },
+    mock: null,
+    requestId: 'r',
+  });
+  const input = {} as AttemptInput;
+  const adapter = new OpenaiAdapter();
+  const reasoning = 'The user wants weather.';
+  const text = 'It is sunny and 20 degrees in Oslo.';
+  const args = '{"city":"Oslo"}';
+  const call = { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: args } };
+  const answer = { id: 'chatcmpl-u', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: text, reasoning_content: reasoning, tool_calls: [call] }, finish_reason: 'tool_calls', logprobs: null }] };
+  const plain = planFor(request(false), adapter).plain(Buffer.from(JSON.stringify(answer)), 200, 'application/json', input);
+  const plainUsage = (JSON.parse(String(plain.body)) as AnthropicMessage).usage;
+
+  const relay = planFor(request(true), adapter).stream(input);
+  const frame = (delta: Record<string, unknown>, finish: string | null = null) => `data: ${JSON.stringify({ id: 'chatcmpl-u', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const sse = [frame({ role: 'assistant', reasoning_content: reasoning }), frame({ content: text }), frame({ tool_calls: [{ index: 0, ...call }] }), frame({}, 'tool_calls'), 'data: [DONE]\n\n'];
+  let out = '';
+  const writer = { write: (data: string | Uint8Array) => void (out += String(data)) };
+  relay.push(Buffer.from(sse.join('')), writer);
+  t.ok(relay.finish(writer), 'the stream completed');
+  const delta = out.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as { type: string; usage?: unknown }).find((e) => e.type === 'message_delta');
+
+  const expected = { input_tokens: estimateAnthropicTokens(body), cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: Math.ceil((reasoning.length + text.length + args.length) / 4) };
+  t.strictSame(delta?.usage, expected, 'the streamed estimates');
+  t.strictSame(plainUsage, expected, 'the plain answer: the same estimates');
+  t.strictSame(plain.usage, { prompt: expected.input_tokens, completion: expected.output_tokens, estimated: true }, 'metrics and tpm get them, marked estimated');
 });

@@ -2,9 +2,10 @@
 import t from 'tap';
 import type { ChatCompletionResponse } from '@gatewayd/shared';
 import { OpenaiSseDecoder } from '../../src/pipeline/decoders.js';
-import { anthropicToOpenaiRequest } from '../../src/providers/anthropic/index.js';
+import { anthropicToOpenaiRequest, OpenaiToAnthropicStream, openaiToAnthropicResponse } from '../../src/providers/anthropic/index.js';
 import { prepareOpenaiChatRequest } from '../../src/providers/openai/request.js';
 import { hubResponse } from '../../src/protocol/reasoning.js';
+import { anthropicSequenceViolations } from './helpers/anthropic-strict.js';
 
 t.test('an OpenAI-compatible stream sending `reasoning` (newer vLLM, OpenRouter) gives hub reasoning_content', async (t) => {
   const decoder = new OpenaiSseDecoder();
@@ -25,4 +26,25 @@ t.test("an Anthropic caller's thinking parameter never reaches an OpenAI-compati
   const hub = anthropicToOpenaiRequest({ model: 'm', max_tokens: 4000, messages: [{ role: 'user', content: 'Hi' }], thinking: { type: 'enabled', budget_tokens: 2048 } });
   const body = JSON.stringify(prepareOpenaiChatRequest(hub, { model: 'gpt-4o-mini' }).body);
   t.notMatch(body, /thinking|budget|reasoning/);
+});
+
+t.test('Mistral (magistral) content as a list of parts: text parts are text, thinking parts thinking, streamed and plain', async (t) => {
+  const decoder = new OpenaiSseDecoder();
+  const frame = (delta: Record<string, unknown>, finish: string | null = null) =>
+    `data: ${JSON.stringify({ id: 'chatcmpl-m', object: 'chat.completion.chunk', created: 1, model: 'magistral', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const thinking = { type: 'thinking', thinking: [{ type: 'text', text: 'Hmm.' }] };
+  const sse = [frame({ role: 'assistant', content: '' }), frame({ content: [thinking] }), frame({ content: [{ type: 'text', text: 'Hello ' }] }), frame({ content: [{ type: 'text', text: 'world' }] }), frame({}, 'stop'), 'data: [DONE]\n\n'];
+  const chunks = decoder.push(Buffer.from(sse.join('')));
+  const stream = new OpenaiToAnthropicStream({ model: 'm' });
+  const events = [...chunks.flatMap((c) => stream.push(c)), ...stream.end()];
+  t.strictSame(anthropicSequenceViolations(events), []);
+  const deltas = events.flatMap((e) => (e.type === 'content_block_delta' ? [e.delta] : []));
+  t.same(deltas, [{ type: 'thinking_delta', thinking: 'Hmm.' }, { type: 'text_delta', text: 'Hello ' }, { type: 'text_delta', text: 'world' }]);
+
+  const message = { role: 'assistant', content: [thinking, { type: 'text', text: 'Hello world' }] } as unknown as ChatCompletionResponse['choices'][number]['message'];
+  const res: ChatCompletionResponse = { id: 'chatcmpl-m', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message, logprobs: null, finish_reason: 'stop' }] };
+  t.same(hubResponse(res).choices[0]?.message, { role: 'assistant', content: 'Hello world', reasoning_content: 'Hmm.' });
+  t.same(openaiToAnthropicResponse(hubResponse(res)).content, [{ type: 'thinking', thinking: 'Hmm.', signature: '' }, { type: 'text', text: 'Hello world' }]);
+  const both = { role: 'assistant', reasoning_content: 'A. ', content: [{ type: 'thinking', thinking: 'B.' }, { type: 'reference', reference_ids: [1] }] } as unknown as ChatCompletionResponse['choices'][number]['message'];
+  t.same(hubResponse({ ...res, choices: [{ index: 0, message: both, logprobs: null, finish_reason: 'stop' }] }).choices[0]?.message, { role: 'assistant', content: '', reasoning_content: 'A. B.' }, 'a string thinking part; parts without text carry none');
 });

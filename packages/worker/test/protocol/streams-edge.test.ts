@@ -227,3 +227,32 @@ t.test('OpenaiToAnthropicStream: broken tool arguments stream as far as they are
     t.same(streamed, (plain.content[0] as { input: unknown }).input, `${pieces.join('')}: the same input as the plain answer`);
   }
 });
+
+t.test('tool calls with a missing or empty id get made-up unique ids, the same plain and streamed', async (t) => {
+  const { openaiToAnthropicResponse } = await import('../../src/providers/anthropic/index.js');
+  const s = new OpenaiToAnthropicStream({ model: 'm' });
+  const events = [
+    ...s.push(chunk({ role: 'assistant', tool_calls: [{ index: 0, id: '', type: 'function', function: { name: 'get_weather', arguments: '{}' } }] })),
+    ...s.push(chunk({ tool_calls: [{ index: 1, type: 'function', function: { name: 'get_time', arguments: '{}' } }] })),
+    ...s.push(chunk({}, 'tool_calls')),
+    ...s.end(),
+  ];
+  t.strictSame(anthropicSequenceViolations(events), []);
+  const streamed = events.flatMap((e) => (e.type === 'content_block_start' && e.content_block.type === 'tool_use' ? [e.content_block.id] : []));
+  t.strictSame(streamed, ['toolu_msg_e_0', 'toolu_msg_e_1']);
+  const plain = openaiToAnthropicResponse({
+    id: 'chatcmpl-e',
+    object: 'chat.completion',
+    created: 1,
+    model: 'm',
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: null, tool_calls: [{ id: '', type: 'function', function: { name: 'get_weather', arguments: '{}' } }, { type: 'function', function: { name: 'get_time', arguments: '{}' } }] },
+        finish_reason: 'tool_calls',
+        logprobs: null,
+      },
+    ],
+  } as never);
+  t.strictSame(plain.content.flatMap((b) => (b.type === 'tool_use' ? [b.id] : [])), streamed, 'the plain answer gets the same ids');
+});

@@ -69,6 +69,14 @@ export function openaiUsageToAnthropic(usage: OpenaiUsage | null | undefined): A
 }
 
 /**
+ * Usage for an answer whose upstream reported none, plain or streamed alike: the gateway's input
+ * estimate and its output estimate (outputTokensOfChars).
+ */
+export function estimatedAnthropicUsage(inputTokens: number, outputTokens: number): AnthropicUsage {
+  return { input_tokens: inputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: outputTokens };
+}
+
+/**
  * OpenAI tool_choice + parallel_tool_calls -> Anthropic tool_choice. `required` is `any`;
  * parallel_tool_calls=false is disable_parallel_tool_use=true (not expressible with `none`).
  */
@@ -101,6 +109,15 @@ export function anthropicToolChoiceToOpenai(choice: AnthropicToolChoice): { tool
 /** Anthropic accepts tool ids matching ^[a-zA-Z0-9_-]+$; other providers' ids may not. */
 export function toAnthropicToolId(id: string): string {
   return id.replace(/[^a-zA-Z0-9_-]/g, '_');
+}
+
+/**
+ * The tool_use id for an upstream's call: its own id made valid, or, when it has none (or ""),
+ * `toolu_<message id>_<n>` (n: the call's index, else its position) so plain and streamed answers
+ * agree. An empty id would come back on the next turn, where it is refused.
+ */
+export function anthropicToolIdFor(id: string | undefined, messageId: string, n: number): string {
+  return toAnthropicToolId(id ? id : `toolu_${messageId}_${n}`);
 }
 
 /**

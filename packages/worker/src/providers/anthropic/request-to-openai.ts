@@ -9,6 +9,7 @@ import type {
   AnthropicImageBlock,
   AnthropicMessageParam,
   AnthropicMessagesRequest,
+  AnthropicOutputFormat,
   AnthropicTool,
   AnthropicToolResultBlock,
   ChatCompletionRequest,
@@ -50,7 +51,7 @@ export function anthropicToOpenaiRequest(
     // The Anthropic stream needs usage for message_delta, so it is always requested.
     out.stream_options = { include_usage: true };
   }
-  const format = (req as AnthropicMessagesRequest).output_config?.format;
+  const format = outputFormatOf(req as AnthropicMessagesRequest);
   // Not strict: OpenAI's strict mode also wants every property required, which Claude's does not.
   if (format?.type === 'json_schema' && isPlainObject(format.schema)) out.response_format = { type: 'json_schema', json_schema: { name: 'output', schema: format.schema } };
   if (req.tools && req.tools.length > 0) {
@@ -76,6 +77,17 @@ function refuseAnthropicServerState(req: object): void {
     throw new TranslationError('`thread` (a conversation Anthropic keeps) cannot be served by this provider: send the whole conversation without `thread`', { error_code: 'thread_unsupported_request' });
   }
   if (Array.isArray(mcpServers) && mcpServers.length > 0) throw new TranslationError('`mcp_servers` (MCP tools Anthropic calls itself) cannot be served by this provider');
+}
+
+/**
+ * `output_config.format`, or the deprecated top-level `output_format` it replaced (older SDKs, beta
+ * structured-outputs-2025-11-13). Both at once is a 400, as Anthropic's SDKs refuse it.
+ */
+function outputFormatOf(req: AnthropicMessagesRequest): AnthropicOutputFormat | undefined {
+  const current = req.output_config?.format ?? undefined;
+  if (!req.output_format) return current;
+  if (current) throw new TranslationError('both `output_format` and `output_config.format` were given: send only `output_config.format` (`output_format` is deprecated)');
+  return req.output_format;
 }
 
 function toOpenaiTool(tool: AnthropicTool): OpenaiFunctionTool {
@@ -137,8 +149,8 @@ function appendAssistant(out: OpenaiChatMessage[], blocks: AnthropicContentBlock
 
 /**
  * OpenAI tool messages carry text only: text blocks and text documents are joined, images and PDF
- * documents in the result are moved to the user message that follows. `is_error` has no OpenAI
- * field; the result text usually says so.
+ * documents in the result are moved to the user message that follows; other blocks are a 400.
+ * `is_error` has no OpenAI field; the result text usually says so.
  */
 function toolMessage(block: AnthropicToolResultBlock, trailingParts: OpenaiUserContentPart[]): OpenaiChatMessage {
   if (typeof block.content === 'string' || !block.content) return { role: 'tool', tool_call_id: block.tool_use_id, content: block.content ?? '' };
@@ -150,6 +162,9 @@ function toolMessage(block: AnthropicToolResultBlock, trailingParts: OpenaiUserC
       const part = documentPart(inner);
       if (part.type === 'text') texts.push(part.text);
       else trailingParts.push(part);
+    } else {
+      // search_result and the like have no OpenAI form; dropped, the model would see an empty result.
+      throw new TranslationError(`content block "${(inner as { type: string }).type}" is not allowed in a tool_result for this provider`);
     }
   }
   return { role: 'tool', tool_call_id: block.tool_use_id, content: texts.join(BLOCK_SEPARATOR) };

@@ -11,7 +11,8 @@ import { textOf } from '../../protocol/content.js';
 import { requireAnswer } from '../../protocol/errors.js';
 import { toolInputOf } from '../../protocol/json-object-prefix.js';
 import { reasoningOf } from '../../protocol/reasoning.js';
-import { anthropicStopToOpenaiFinish, anthropicUsageToOpenai, openaiFinishToAnthropicStop, openaiUsageToAnthropic, toAnthropicToolId } from './mapping.js';
+import { answerChars, outputTokensOfChars } from '../../protocol/tokens.js';
+import { anthropicStopToOpenaiFinish, anthropicToolIdFor, anthropicUsageToOpenai, estimatedAnthropicUsage, openaiFinishToAnthropicStop, openaiUsageToAnthropic } from './mapping.js';
 
 export interface OpenaiResponseContext {
   /** Unix seconds for `created`; the caller passes the clock (these functions are pure). */
@@ -61,6 +62,8 @@ export function anthropicToOpenaiResponse(res: AnthropicMessage, ctx: OpenaiResp
 export interface AnthropicResponseContext {
   /** Overrides the model name reported to the caller. */
   model?: string;
+  /** Estimated input tokens, reported when the upstream sent no usage (as streams do). */
+  inputTokensEstimate?: number;
 }
 
 /** Only choice 0 is used: Anthropic messages have a single candidate. */
@@ -73,22 +76,23 @@ export function openaiToAnthropicResponse(res: ChatCompletionResponse, ctx: Anth
   if (reasoning) content.push({ type: 'thinking', thinking: reasoning, signature: '' });
   const text = textOf(message?.content) || (message?.refusal ?? '');
   if (text) content.push({ type: 'text', text });
-  for (const call of message?.tool_calls ?? []) {
+  const id = anthropicMessageId(res.id);
+  for (const [n, call] of (message?.tool_calls ?? []).entries()) {
     // A custom call answers a custom tool, which an Anthropic caller cannot have offered.
     if (call.type === 'custom') continue;
-    content.push({ type: 'tool_use', id: toAnthropicToolId(call.id), name: call.function.name, input: toolInputOf(call.function.arguments) });
+    content.push({ type: 'tool_use', id: anthropicToolIdFor(call.id, id, n), name: call.function.name, input: toolInputOf(call.function.arguments) });
   }
   const hasToolUse = content.some((b) => b.type === 'tool_use');
   const { stop_reason, stop_sequence } = anthropicStop(choice?.finish_reason, choice?.stop_reason, hasToolUse);
   return {
-    id: anthropicMessageId(res.id),
+    id,
     type: 'message',
     role: 'assistant',
     model: ctx.model ?? res.model,
     content,
     stop_reason,
     stop_sequence,
-    usage: openaiUsageToAnthropic(res.usage),
+    usage: res.usage ? openaiUsageToAnthropic(res.usage) : estimatedAnthropicUsage(ctx.inputTokensEstimate ?? 0, outputTokensOfChars(answerChars(message))),
   };
 }
 

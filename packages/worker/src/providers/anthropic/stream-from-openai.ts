@@ -23,7 +23,8 @@ import { UpstreamStreamError } from '../../protocol/errors.js';
 import { reasoningOf } from '../../protocol/reasoning.js';
 import { JsonObjectPrefix } from '../../protocol/json-object-prefix.js';
 import { continuedToolCall } from '../../protocol/tool-call-deltas.js';
-import { openaiUsageToAnthropic, toAnthropicToolId } from './mapping.js';
+import { outputTokensOfChars } from '../../protocol/tokens.js';
+import { anthropicToolIdFor, estimatedAnthropicUsage, openaiUsageToAnthropic } from './mapping.js';
 import { anthropicMessageId, anthropicStop } from './response.js';
 
 export interface OpenaiToAnthropicStreamOptions {
@@ -128,7 +129,7 @@ export class OpenaiToAnthropicStream {
     this.toolBlockCount++;
     this.lastToolBlock = tool;
     this.open = { kind: 'tool', index: block };
-    const id = toAnthropicToolId(call.id ?? `toolu_${this.messageId}_${index ?? block}`);
+    const id = anthropicToolIdFor(call.id, this.messageId, index ?? block);
     events.push({ type: 'content_block_start', index: block, content_block: { type: 'tool_use', id, name: call.function?.name ?? '', input: {} } });
     return tool;
   }
@@ -141,15 +142,10 @@ export class OpenaiToAnthropicStream {
     this.close(events);
     this.ended = true;
     const { stop_reason, stop_sequence } = anthropicStop(this.finish, this.vllmStopReason, this.toolBlockCount > 0);
+    // Estimates when the upstream reported nothing, as for a plain answer (response.ts).
     const usage = this.upstreamUsage
       ? openaiUsageToAnthropic(this.upstreamUsage)
-      : {
-          // Estimates (~4 characters per token) when the upstream reported nothing.
-          input_tokens: this.options.inputTokensEstimate ?? 0,
-          cache_creation_input_tokens: 0,
-          cache_read_input_tokens: 0,
-          output_tokens: Math.ceil(this.outputChars / 4),
-        };
+      : estimatedAnthropicUsage(this.options.inputTokensEstimate ?? 0, outputTokensOfChars(this.outputChars));
     events.push({
       type: 'message_delta',
       delta: { stop_reason, stop_sequence },
