@@ -8,6 +8,7 @@ import type { ClientProtocol, PlainAnswer, TokenUsage } from '../pipeline/types.
 import { SseParser, type SseEvent } from '../protocol/sse/index.js';
 import { assembleAnthropic } from './assemble-anthropic.js';
 import { assembleChat, assembleCompletion } from './assemble-openai.js';
+import { isJsonType } from '../pipeline/media-type.js';
 
 /**
  * An answer larger than this, plain or streamed, is not cached: the store counts entries, not
@@ -26,7 +27,7 @@ export class AnswerCapture {
 
   /** A complete answer was sent to the caller. */
   plain(answer: PlainAnswer): void {
-    if (answer.status < 200 || answer.status >= 300 || !answer.contentType.startsWith('application/json')) return;
+    if (answer.status < 200 || answer.status >= 300 || !isJsonType(answer.contentType)) return;
     const size = typeof answer.body === 'string' ? Buffer.byteLength(answer.body) : answer.body.length;
     if (size > MAX_CAPTURE_BYTES) return;
     this.plainBody = typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body;

@@ -21,6 +21,9 @@ import { callerKeyOf, isBatched, isInProcess, type AttemptInput, type ExchangePl
 import { scrubBodyForCallers } from '../observe/secrets.js';
 import { leadingStreamError } from './leading-error.js';
 import { prepareHit, sendCached } from '../cache/serve.js';
+import { isEventStreamType } from './media-type.js';
+import { PrimedRelay, readFirst } from './primed-relay.js';
+import { UpstreamStreamError } from '../protocol/errors.js';
 
 type Phase = 'waiting' | 'body' | 'error-body' | 'stream-head' | 'streaming' | 'over';
 
@@ -44,7 +47,7 @@ function upstreamHeaderList(headers: UpstreamHeaders): HeaderList | null {
 }
 
 function isEventStream(headers: UpstreamHeaders): boolean {
-  return first(headers['content-type'])?.startsWith('text/event-stream') === true;
+  return isEventStreamType(first(headers['content-type']));
 }
 
 export class Attempt implements UpstreamSink, StreamOwner {
@@ -193,9 +196,12 @@ export class Attempt implements UpstreamSink, StreamOwner {
         return true;
       case 'stream-head': {
         const leading = leadingStreamError(chunk);
-        if (leading === null) return this.commitStream().chunk(chunk);
-        this.failBeforeFirstByte(leading.status, leading.body);
-        return true;
+        if (leading !== null) {
+          this.failBeforeFirstByte(leading.status, leading.body);
+          return true;
+        }
+        const stream = this.commitStream(chunk);
+        return stream === null || stream.chunk(chunk);
       }
       case 'streaming':
         return (this.stream as ClientStream).chunk(chunk);
@@ -252,10 +258,23 @@ export class Attempt implements UpstreamSink, StreamOwner {
 
   // ---- streamed answers ----------------------------------------------------------------------
 
-  private commitStream(): ClientStream {
+  /** Null: the first read is unreadable and the attempt failed (nothing reached the caller). */
+  private commitStream(chunk: Buffer): ClientStream | null {
+    let relay = this.plan.stream(this.input);
+    if (!this.plan.sameProtocol) {
+      // Translated: decoded before anything is sent (see primed-relay.ts). An upstream error event
+      // still goes to the caller as a stream error, as before (leading-error.ts judges those).
+      const read = readFirst(relay, chunk);
+      if (read.failed && !(read.error instanceof UpstreamStreamError)) {
+        this.stopReading();
+        this.failUnreadable(read.error);
+        return null;
+      }
+      relay = new PrimedRelay(relay, read);
+    }
     this.phase = 'streaming';
     const contentType = this.plan.sameProtocol ? first(this.headers['content-type']) : undefined;
-    this.stream = new ClientStream(this.ex, this.plan.stream(this.input), this, this.input, upstreamHeaderList(this.headers), contentType);
+    this.stream = new ClientStream(this.ex, relay, this, this.input, upstreamHeaderList(this.headers), contentType);
     this.stream.capture = this.proxy.capture; // issue 4: the response cache sees what the caller gets
     this.settle(OK);
     return this.stream;
@@ -289,11 +308,20 @@ export class Attempt implements UpstreamSink, StreamOwner {
 
   private deliverPlain(): void {
     const body = this.body();
+    const contentType = first(this.headers['content-type']);
     let answer;
     try {
-      answer = this.plan.plain(body, this.status, first(this.headers['content-type']), this.input);
+      answer = this.plan.plain(body, this.status, contentType, this.input);
     } catch (err) {
-      this.settle({ ok: false, failure: unreadableFailure(err, this.status, this.input.target, callerKeyOf(this.input)) });
+      this.failUnreadable(err);
+      return;
+    }
+    // A streamed request answered whole (a server that ignores `stream`): the caller still gets its
+    // stream, replayed from the answer as a cache hit would be. Only from one JSON answer (the
+    // parse is the check): Ollama's ndjson, say, is not one and fails the attempt.
+    const replay = this.input.request.stream ? prepareHit(this.input.request, typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body) : null;
+    if (this.input.request.stream && replay === null) {
+      this.failUnreadable(new Error(`a stream was asked for and the answer (${contentType?.slice(0, 60) ?? 'no content-type'}) is neither an event stream nor one JSON answer`));
       return;
     }
     this.proxy.usage = answer.usage;
@@ -304,14 +332,16 @@ export class Attempt implements UpstreamSink, StreamOwner {
       obs.capture?.answer(answer.body);
     }
     const extra = upstreamHeaderList(this.headers);
-    // A streamed request answered whole (a server that ignores `stream`): the caller still gets its
-    // stream, replayed from the answer as a cache hit would be.
-    const replay = this.input.request.stream && answer.status >= 200 && answer.status < 300 && answer.contentType.startsWith(JSON_TYPE) ? prepareHit(this.input.request, typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body) : null;
     const send = replay !== null ? (): void => sendCached(this.ex, replay, extra) : (): void => sendBody(this.ex, answer.status, answer.contentType, answer.body, extra);
     const sendAfterState = this.proxy.sendAfterState; // issue 4: the settle and cache write go before the answer
     if (sendAfterState !== null) sendAfterState(send, answer.status);
     else sendAtTurnEnd(send);
     this.settle(OK);
+  }
+
+  /** A 2xx answer the gateway cannot read: a failed attempt (failover, never cached; 502 at the end). */
+  private failUnreadable(err: unknown): void {
+    this.settle({ ok: false, failure: unreadableFailure(err, this.status, this.input.target, callerKeyOf(this.input)) });
   }
 
   private deliverErrorStatus(): void {

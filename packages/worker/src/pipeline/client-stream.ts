@@ -15,7 +15,7 @@ import { isNativeEngine, onceDrained } from '../http/uws.js';
 import { UpstreamStreamError } from '../protocol/errors.js';
 import type { AttemptFailure } from '../routing/index.js';
 import { classifyTransportError } from '../upstream/errors.js';
-import { describeTransport, transportFailure } from './failures.js';
+import { describeTransport, transportFailure, unreadableDetail } from './failures.js';
 import { callerKeyOf, type AttemptInput, type ChunkWriter, type StreamRelay, type TokenUsage } from './types.js';
 
 /** What the stream needs from the attempt that owns the upstream call. */
@@ -193,7 +193,7 @@ export class ClientStream implements ChunkWriter {
       this.owner.recordFailure(transportFailure(err, this.input));
       this.endWithError(failure.kind === 'timeout' ? 'GW_ERR_UPSTREAM_TIMEOUT' : 'GW_ERR_STREAM_INTERRUPTED', describeTransport(failure, this.input.target, this.input));
     } else {
-      const detail = err instanceof Error ? err.message : String(err);
+      const detail = unreadableDetail(err, this.input.target, 'stream event');
       this.endWithError('GW_ERR_STREAM_INTERRUPTED', `provider ${name} sent a stream the gateway cannot read: ${detail}`);
     }
   }

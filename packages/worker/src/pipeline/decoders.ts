@@ -7,6 +7,7 @@ import { AnthropicToOpenaiStream } from '../providers/anthropic/stream-to-openai
 import { GeminiToOpenaiStream } from '../providers/gemini/stream.js';
 import { UpstreamStreamError } from '../protocol/errors.js';
 import { hubChunk } from '../protocol/reasoning.js';
+import { checkOpenaiChunk, requireEventObject } from '../protocol/answer-shape.js';
 import { SseParser, type SseEvent } from '../protocol/sse/parser.js';
 import type { HubStreamDecoder } from './adapter.js';
 
@@ -46,8 +47,9 @@ export class OpenaiSseDecoder implements HubStreamDecoder {
         this.sawDone = true;
         break;
       }
-      const chunk = JSON.parse(event.data) as ChatCompletionChunk & { error?: { message?: string; type?: string } };
+      const chunk = requireEventObject(JSON.parse(event.data)) as unknown as ChatCompletionChunk & { error?: { message?: string; type?: string } };
       if (chunk.error) throw new UpstreamStreamError(chunk.error.type ?? 'api_error', chunk.error.message ?? 'upstream stream error');
+      checkOpenaiChunk(chunk as unknown as Record<string, unknown>);
       if (chunk.usage) this.usage = chunk.usage;
       else this.chunkEvents++;
       const finish = chunk.choices?.[0]?.finish_reason;

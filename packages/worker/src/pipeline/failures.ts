@@ -139,8 +139,9 @@ export function keysCoolingFailure(target: RouteTarget, readyInMs: number | unde
 }
 
 /**
- * A 2xx answer the gateway could not read (translation path). One that carries an error instead
- * is quoted as an error status would be (the upstream's text: scrubbed of keys, `callerKey` too).
+ * A 2xx answer the gateway could not read (translated, or a forwarded one that is not a JSON
+ * object). One that carries an error instead is quoted as an error status would be (the
+ * upstream's text: scrubbed of keys, `callerKey` too).
  */
 export function unreadableFailure(err: unknown, status: number, target: RouteTarget, callerKey?: string): AttemptFailure {
   const name = target.provider.name;
@@ -148,8 +149,22 @@ export function unreadableFailure(err: unknown, status: number, target: RouteTar
     const message = scrubTextForCallers(err.message, callerKey).slice(0, MAX_MESSAGE);
     return { kind: 'server_error', status, error: new GatewayError('GW_ERR_UPSTREAM_ERROR', `provider ${name} answered ${status} with an error: ${message}`) };
   }
-  const detail = err instanceof Error ? err.message : String(err);
+  // The detail may quote the answer (JSON.parse's message does too): scrubbed as the upstream's text.
+  const detail = scrubTextForCallers(unreadableDetail(err, target, 'answer'), callerKey);
   return { kind: 'server_error', status, error: new GatewayError('GW_ERR_UPSTREAM_ERROR', `provider ${name} sent an answer the gateway cannot read: ${detail.slice(0, MAX_MESSAGE)}`) };
+}
+
+const PROTOCOLS: Readonly<Record<string, string>> = { openai: 'an OpenAI', anthropic: 'an Anthropic', gemini: 'a Gemini', mock: 'a mock' };
+
+/**
+ * What is wrong with an upstream answer (or stream event) that could not be read, in words about
+ * it: a TypeError (a field the translation read was null or of another type, past the checks of
+ * protocol/answer-shape.ts) would only tell the caller about the gateway's JavaScript.
+ */
+export function unreadableDetail(err: unknown, target: RouteTarget, what: 'answer' | 'stream event'): string {
+  if (err instanceof SyntaxError) return `${what === 'answer' ? 'the answer' : 'an event'} is not JSON (${err.message})`;
+  if (err instanceof TypeError) return `a field of the ${what} is missing, null or of another type than in ${PROTOCOLS[target.provider.type] ?? 'its'} ${what}`;
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** A complete answer longer than the gateway buffers (answer-limit.ts); another target may answer shorter. */

@@ -202,6 +202,18 @@ t.test('answers over MAX_CAPTURE_BYTES are not stored, plain or streamed', async
   t.equal(stream.entry(undefined), null, 'a streamed answer over the cap');
 });
 
+t.test('a plain answer is stored whatever the case of its media type (RFC 9110 8.3.1)', async (t) => {
+  const body = JSON.stringify({ object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.5] }], model: 'm' });
+  for (const contentType of ['application/json', 'Application/JSON; charset=UTF-8', ' application/json ']) {
+    const capture = new AnswerCapture('openai-embeddings');
+    capture.plain({ status: 200, contentType, body, usage: undefined });
+    t.equal(capture.entry(undefined)?.toString(), body, contentType);
+  }
+  const html = new AnswerCapture('openai-embeddings');
+  html.plain({ status: 200, contentType: 'text/html', body, usage: undefined });
+  t.equal(html.entry(undefined), null, 'not another media type');
+});
+
 t.test('rate-limit header formats', async (t) => {
   t.equal(openaiDuration(0), '0ms');
   t.equal(openaiDuration(17.2), '18ms');

@@ -17,6 +17,8 @@ import { anthropicUsageOf, lastUsageObject } from '../../pipeline/usage-scan.js'
 import { buildAnthropicEndpoint, type AnthropicEndpointName } from './endpoint.js';
 import { jsonOutputToolOf, openaiToAnthropicRequest } from './request-from-openai.js';
 import { anthropicToOpenaiResponse } from './response.js';
+import { requireJsonObject } from '../../pipeline/json-answer.js';
+import { checkAnthropicAnswer } from '../../protocol/answer-shape.js';
 
 const JSON_TYPE = 'application/json';
 
@@ -68,6 +70,7 @@ class AnthropicNativePlan implements ExchangePlan {
   }
 
   plain(body: Buffer, status: number, contentType: string | undefined): PlainAnswer {
+    requireJsonObject(body, status, contentType); // else a failed attempt, as a translated answer that does not parse
     return { status, contentType: contentType ?? JSON_TYPE, body, usage: this.counting ? undefined : anthropicUsageOf(lastUsageObject(body)) };
   }
 
@@ -137,6 +140,7 @@ class AnthropicHubSide implements ChatProviderSide {
 
   parse(body: Buffer, input: AttemptInput): ChatCompletionResponse {
     const message = JSON.parse(body.toString('utf8')) as AnthropicMessage;
+    checkAnthropicAnswer(message);
     return anthropicToOpenaiResponse(message, { created: Math.floor(Date.now() / 1000), jsonTool: this.jsonTools.get(input) });
   }
 

@@ -12,6 +12,7 @@ import type {
   OpenaiUsage,
 } from '@gatewayd/shared';
 import { UpstreamStreamError } from '../../protocol/errors.js';
+import { checkAnthropicBlock, isObject, requireEventObject, requireObject, requireString } from '../../protocol/answer-shape.js';
 import { anthropicStopToOpenaiFinish, anthropicUsageToOpenai } from './mapping.js';
 
 export interface AnthropicToOpenaiStreamOptions {
@@ -27,6 +28,9 @@ export interface AnthropicToOpenaiStreamOptions {
 
 type BlockKind = 'text' | 'tool' | 'json' | 'thinking' | 'other';
 
+/** The events of a message: none may come before its message_start. */
+const MESSAGE_EVENTS: ReadonlySet<string> = new Set(['content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
+
 export class AnthropicToOpenaiStream {
   private id = 'msg_gateway';
   private model: string;
@@ -39,6 +43,7 @@ export class AnthropicToOpenaiStream {
   private sawUsage = false;
   private finish: OpenaiFinishReason | null = null;
   private finished = false;
+  private started = false;
   private readonly jsonTool: string | undefined;
   private answeredByJsonTool = false;
 
@@ -65,19 +70,28 @@ export class AnthropicToOpenaiStream {
 
   /** Parses one SSE `data:` payload and transforms it. */
   pushData(data: string): ChatCompletionChunk[] {
-    return this.push(JSON.parse(data) as AnthropicStreamEvent);
+    return this.push(requireEventObject(JSON.parse(data)) as unknown as AnthropicStreamEvent);
   }
 
+  /**
+   * Throws UpstreamStreamError on an error event, and an Error naming what is wrong for an event the
+   * translation cannot read (a field null or of another type, a block never started, an event
+   * before message_start): an answer the caller would otherwise get empty or cut without a word.
+   */
   push(event: AnthropicStreamEvent): ChatCompletionChunk[] {
+    if (!this.started && MESSAGE_EVENTS.has(event.type)) throw new Error(`a ${event.type} event came before message_start`);
     switch (event.type) {
       case 'message_start': {
-        this.id = event.message.id;
-        if (!this.model) this.model = event.message.model;
-        this.usageSoFar = { ...event.message.usage };
+        const message = requireObject(event.message, 'message_start.message', 'a message');
+        this.started = true;
+        this.id = typeof message.id === 'string' ? message.id : this.id;
+        if (!this.model && typeof message.model === 'string') this.model = message.model;
+        this.usageSoFar = isObject(message.usage) ? { ...message.usage } : {};
         this.sawUsage = true;
         return [this.chunk({ role: 'assistant', content: '' })];
       }
       case 'content_block_start': {
+        checkAnthropicBlock(event.content_block, 'content_block_start.content_block');
         const block = event.content_block;
         if (block.type === 'text') {
           this.blocks.set(event.index, { kind: 'text', toolIndex: -1 });
@@ -112,23 +126,29 @@ export class AnthropicToOpenaiStream {
       }
       case 'content_block_delta': {
         const block = this.blocks.get(event.index);
-        const delta = event.delta;
-        if (delta.type === 'text_delta' && block?.kind === 'text') return delta.text ? [this.chunk({ content: delta.text })] : [];
-        if (delta.type === 'input_json_delta' && block?.kind === 'tool' && delta.partial_json) {
+        if (block === undefined) throw new Error(`a content_block_delta came for block ${String(event.index)}, which no content_block_start opened`);
+        const delta = requireObject(event.delta, 'content_block_delta.delta', 'a delta') as unknown as typeof event.delta;
+        if (delta.type === 'text_delta') requireString(delta.text, 'text_delta.text', 'text');
+        else if (delta.type === 'input_json_delta') requireString(delta.partial_json, 'input_json_delta.partial_json', 'a string');
+        else if (delta.type === 'thinking_delta') requireString(delta.thinking, 'thinking_delta.thinking', 'text');
+        if (delta.type === 'text_delta' && block.kind === 'text') return delta.text ? [this.chunk({ content: delta.text })] : [];
+        if (delta.type === 'input_json_delta' && block.kind === 'tool' && delta.partial_json) {
           block.sentArguments = true;
           return [this.chunk({ tool_calls: [{ index: block.toolIndex, function: { arguments: delta.partial_json } }] })];
         }
-        if (delta.type === 'input_json_delta' && block?.kind === 'json' && delta.partial_json) {
+        if (delta.type === 'input_json_delta' && block.kind === 'json' && delta.partial_json) {
           block.sentArguments = true;
           return [this.chunk({ content: delta.partial_json })];
         }
-        if (delta.type === 'thinking_delta' && block?.kind === 'thinking') return delta.thinking ? [this.chunk({ reasoning_content: delta.thinking })] : [];
+        if (delta.type === 'thinking_delta' && block.kind === 'thinking') return delta.thinking ? [this.chunk({ reasoning_content: delta.thinking })] : [];
         // signature_delta, citations_delta: no OpenAI Chat equivalent.
         return [];
       }
       case 'message_delta': {
-        this.finish = this.answeredByJsonTool && event.delta.stop_reason === 'tool_use' ? 'stop' : anthropicStopToOpenaiFinish(event.delta.stop_reason);
-        const usage = event.usage;
+        const delta = requireObject(event.delta, 'message_delta.delta', 'a delta') as typeof event.delta;
+        this.finish = this.answeredByJsonTool && delta.stop_reason === 'tool_use' ? 'stop' : anthropicStopToOpenaiFinish(delta.stop_reason);
+        // Anthropic always reports usage here; a compatible server that does not leaves it as it was.
+        const usage = isObject(event.usage) ? event.usage : { output_tokens: this.usageSoFar.output_tokens ?? 0 };
         this.usageSoFar.output_tokens = usage.output_tokens;
         if (usage.input_tokens != null) this.usageSoFar.input_tokens = usage.input_tokens;
         if (usage.cache_read_input_tokens != null) this.usageSoFar.cache_read_input_tokens = usage.cache_read_input_tokens;
@@ -150,8 +170,10 @@ export class AnthropicToOpenaiStream {
         if (block.kind === 'json') return [this.chunk({ content: '{}' })];
         return [this.chunk({ tool_calls: [{ index: block.toolIndex, function: { arguments: '{}' } }] })];
       }
-      case 'error':
-        throw new UpstreamStreamError(event.error.type, event.error.message);
+      case 'error': {
+        const error: { type?: unknown; message?: unknown } = isObject(event.error) ? event.error : {};
+        throw new UpstreamStreamError(typeof error.type === 'string' ? error.type : 'api_error', typeof error.message === 'string' ? error.message : 'upstream stream error');
+      }
       default:
         // ping and event types added later carry nothing for OpenAI.
         return [];

@@ -10,6 +10,7 @@ import type { AttemptInput, ExchangePlan, UpstreamRequest } from '../../pipeline
 import { estimateEmbeddingTokens } from '../../protocol/tokens.js';
 import { geminiEmbeddingBatches, geminiToOpenaiEmbeddings, mergeGeminiEmbeddings, openaiToGeminiEmbeddings } from './embeddings.js';
 import { geminiErrorHint } from './errors.js';
+import { checkGeminiAnswer } from '../../protocol/answer-shape.js';
 import { buildGeminiEndpoint, type GeminiMethod } from './endpoint.js';
 import { openaiToGeminiRequest } from './request.js';
 import { geminiToOpenaiResponse } from './response.js';
@@ -49,6 +50,7 @@ class GeminiHubSide implements ChatProviderSide {
 
   parse(body: Buffer, input: AttemptInput): ChatCompletionResponse {
     const res = JSON.parse(body.toString('utf8')) as GeminiGenerateContentResponse;
+    checkGeminiAnswer(res);
     return geminiToOpenaiResponse(res, input.target.model, { created: Math.floor(Date.now() / 1000) });
   }
 

@@ -17,6 +17,7 @@ import type {
 import { UpstreamStreamError } from '../../protocol/errors.js';
 import { freshResponseKey, geminiFinishToOpenai, geminiUsageToOpenai } from './mapping.js';
 import { candidateContent } from './response.js';
+import { checkGeminiAnswer, requireEventObject } from '../../protocol/answer-shape.js';
 
 export interface GeminiToOpenaiStreamOptions {
   model: string;
@@ -54,12 +55,13 @@ export class GeminiToOpenaiStream {
   }
 
   pushData(data: string): ChatCompletionChunk[] {
-    return this.push(JSON.parse(data) as GeminiGenerateContentResponse);
+    return this.push(requireEventObject(JSON.parse(data)) as GeminiGenerateContentResponse);
   }
 
   push(chunk: GeminiGenerateContentResponse): ChatCompletionChunk[] {
     const maybeError = (chunk as { error?: { status?: string; message?: string } }).error;
     if (maybeError) throw new UpstreamStreamError(maybeError.status ?? 'UNKNOWN', maybeError.message ?? 'upstream stream error');
+    checkGeminiAnswer(chunk);
     if (this.id === undefined) {
       // Without a responseId a fresh key: tool-call ids must differ across turns.
       this.responseKey = chunk.responseId ?? this.options.id ?? freshResponseKey();

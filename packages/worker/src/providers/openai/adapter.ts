@@ -21,6 +21,8 @@ import { OpenaiSseTap } from './usage-tap.js';
 import { estimateRequest, usageEstimate } from '../../pipeline/admission-tokens.js';
 import { hubResponse } from '../../protocol/reasoning.js';
 import { requireAnswer } from '../../protocol/errors.js';
+import { requireJsonObject } from '../../pipeline/json-answer.js';
+import { checkOpenaiAnswer } from '../../protocol/answer-shape.js';
 
 const JSON_TYPE = 'application/json';
 
@@ -96,6 +98,7 @@ class OpenaiNativePlan implements ExchangePlan {
   }
 
   plain(body: Buffer, status: number, contentType: string | undefined): PlainAnswer {
+    requireJsonObject(body, status, contentType); // else a failed attempt, as a translated answer that does not parse
     return { status, contentType: contentType ?? JSON_TYPE, body, usage: openaiUsageOf(body) };
   }
 
@@ -157,6 +160,7 @@ class OpenaiHubSide implements ChatProviderSide {
   parse(body: Buffer): ChatCompletionResponse {
     const res = JSON.parse(body.toString('utf8')) as ChatCompletionResponse;
     requireAnswer(res, Array.isArray(res?.choices) && res.choices.length > 0, 'choices');
+    checkOpenaiAnswer(res);
     return hubResponse(res);
   }
 
