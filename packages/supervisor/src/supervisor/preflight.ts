@@ -40,12 +40,20 @@ function hostWarnings(): string[] {
   }
 }
 
-/** What the config exposes (an open gateway), which `start` also prints on the terminal. */
+/** The admin API beyond loopback without a token; also logged when a reload moves it there (admin/listener.ts). */
+export function adminExposureWarning(admin: GatewayConfig['admin']): string | undefined {
+  if (!admin.enabled || isLoopbackHost(admin.host) || admin.token) return undefined;
+  return `admin.host ${admin.host} is not loopback and admin.token is not set: anyone who can reach its port ${admin.port} can read stats and the (redacted) config`;
+}
+
+/** What the config exposes (an open gateway, an open admin API), which `start` and `test` also print on the terminal. */
 export function configWarnings(config: GatewayConfig): string[] {
   const warnings: string[] = [];
   if (!isLoopbackHost(config.server.host) && config.auth.keys.length === 0) {
     warnings.push(`server.host ${config.server.host} is not loopback and auth.keys is empty: anyone who can reach the port can use the gateway`);
   }
+  const adminExposed = adminExposureWarning(config.admin);
+  if (adminExposed !== undefined) warnings.push(adminExposed);
   // Gateway mode without keys is a config error; client and hybrid mode serve keyless calls.
   const open = config.auth.mode !== 'gateway' && config.auth.keys.length === 0;
   if (open && config.cors.origins.includes('*') && config.providers.some((provider) => provider.type !== 'mock')) {
