@@ -4,7 +4,7 @@ import type { ControlRequest, ControlResponse, LoadedConfig } from '@gatewayd/sh
 import { AdminListener } from '../admin/listener.js';
 import { startControlServer, type ControlServer } from '../control/server.js';
 import { createSupervisorLog, type SupervisorLog } from '../log.js';
-import { PidFile, resolvePidFileForStart, socketPathFor } from '../pidfile.js';
+import { describePidFileFailure, PidFile, resolvePidFileForStart, socketPathFor } from '../pidfile.js';
 import { resolveWorkerEntry } from '../worker-entry.js';
 import { describeConfigFailure, loadSupervisorConfig, type ConfigOverrides } from './config.js';
 import { connectLauncher, DAEMON_OUT_LOG } from './daemon.js';
@@ -75,7 +75,7 @@ export async function runSupervisor(options: RunOptions): Promise<number> {
       (err) => logger.error({ err: err.message }, 'pid file lock compromised'),
     );
   } catch (err) {
-    return failStart((err as Error).message, log);
+    return failStart(describePidFileFailure(err, pidPath, options.pidFile !== undefined), log);
   }
   const socketPath = socketPathFor(pidPath);
   let control: ControlServer | null = null;
