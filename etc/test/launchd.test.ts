@@ -5,7 +5,7 @@
 import t from 'tap';
 import { basename } from 'node:path';
 import { CONFIG_DEFAULTS } from '../../packages/shared/src/config/defaults.js';
-import { repoPath, run } from './helpers.js';
+import { readRepoFile, repoPath, run } from './helpers.js';
 
 const PLIST = 'launchd/io.gatewayd.gatewayd.plist';
 const LOG_DIR = '/usr/local/var/log/gatewayd/';
@@ -21,6 +21,7 @@ interface LaunchdJob {
   WorkingDirectory?: unknown;
   ExitTimeOut?: unknown;
   EnvironmentVariables?: Record<string, unknown>;
+  UserName?: unknown;
 }
 
 function loadPlist(file: string): LaunchdJob {
@@ -54,6 +55,19 @@ t.test('restart, stop and log settings', async (t) => {
   t.equal(job.StandardOutPath, `${LOG_DIR}gatewayd.out.log`);
   t.equal(job.StandardErrorPath, `${LOG_DIR}gatewayd.err.log`);
   t.match(job.WorkingDirectory, /^\//, 'absolute WorkingDirectory');
+});
+
+t.test("the docs' launchd commands reach the supervisor as the user it runs as; the keys' variables have a place", async (t) => {
+  const job = loadPlist(repoPath(PLIST));
+  const ops = readRepoFile('docs/operations.md');
+  const section = ops.slice(ops.indexOf('## launchd (macOS)'), ops.indexOf('\n## ', ops.indexOf('## launchd (macOS)') + 1));
+  const commands = section.split('\n').filter((line) => /^(sudo( -u \S+)? )?gatewayd (status|reload|stop)\b/.test(line));
+  t.ok(commands.length >= 2, 'status and reload are shown');
+  // The control socket is 0600, its owner's: without UserName that is root.
+  const as = job.UserName === undefined ? /^sudo gatewayd / : new RegExp(`^sudo -u ${String(job.UserName)} gatewayd `);
+  for (const line of commands) t.match(line, as, line);
+  t.match(section, /EnvironmentVariables/, 'where the config\'s ${VAR}s go under launchd');
+  t.match(readRepoFile(PLIST), /\$\{VAR\}s \(provider keys, gateway keys\) go here too/, 'and the plist says so beside its EnvironmentVariables');
 });
 
 t.test('the parser check fails on malformed XML (negative control)', async (t) => {

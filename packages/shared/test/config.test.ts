@@ -50,6 +50,36 @@ t.test('the SPEC minimal file with its environment set', async (t) => {
   t.same(config.providers[1]!.api_keys, ['sk-ant-test']);
 });
 
+t.test('gateway keys whose ${VAR}s are all unset: an error where keyless calls would be served, not a disabled key', async (t) => {
+  const spec = readFileSync(fixture('spec-minimal.yaml'), 'utf8');
+  // The provider key is set, the gateway key not: hybrid would serve keyless callers with sk-test.
+  const [open] = errorsOf(() => loadConfigText(spec, 'x.yaml', { OPENAI_API_KEY: 'sk-test' }));
+  t.match(open, /^x\.yaml:\d+: auth\.keys: /, 'file, line and key path');
+  t.match(open, 'auth.keys[0] (team-a): ${TEAM_A_KEY} unset or empty', 'names the key and its variable');
+  t.match(open, 'would otherwise accept calls without a key');
+  t.notMatch(open, 'sk-test');
+  const twoKeys = (mode: string, providers: string) =>
+    `auth:\n  mode: ${mode}\n  keys:\n    - { name: team-a, key: "\${TEAM_A_KEY}" }\n    - { name: team-b, key: "\${TEAM_B_KEY:-}" }\nproviders: [${providers}]\n`;
+  const openai = '{ name: openai, type: openai, api_keys: ["sk-test"] }';
+  for (const mode of ['hybrid', 'client']) {
+    const [both] = errorsOf(() => loadConfigText(twoKeys(mode, openai), 'g.yaml', {}));
+    t.match(both, /^g\.yaml:4: auth\.keys: every key is empty.*team-a.*\$\{TEAM_A_KEY\}.*team-b.*\$\{TEAM_B_KEY\}/, `${mode}: every key named`);
+  }
+  // The same in gateway mode, whose error names them too.
+  t.match(errorsOf(() => loadConfigText(twoKeys('gateway', openai), 'g.yaml', {}))[0], /auth\.mode 'gateway' needs at least one key with a non-empty value; every key is empty: auth\.keys\[0\] \(team-a\): \$\{TEAM_A_KEY\}/);
+  // A self-hosted endpoint may take calls without a key; a credential header is the operator's.
+  t.match(errorsOf(() => loadConfigText(twoKeys('hybrid', '{ name: ollama, type: openai, base_url: "http://10.0.0.5:11434/v1" }'), 'g.yaml', {}))[0], /every key is empty/);
+  t.match(errorsOf(() => loadConfigText(twoKeys('hybrid', '{ name: azure, type: openai, base_url: "https://api.openai.com/v1", headers: { api-key: az-1 } }'), 'g.yaml', {}))[0], /every key is empty/);
+  // One key disabled among others that work: a warning only.
+  const one = loadConfigText(twoKeys('hybrid', openai), 'g.yaml', { TEAM_B_KEY: 'gw-team-b' });
+  t.same(one.config.auth.keys.map((k) => k.name), ['team-b']);
+  t.ok(one.warnings.includes('auth.keys[0] (team-a) has an empty key; that key is disabled'));
+  // Nothing a keyless call could be served with (public APIs without keys, the mock): the SPEC file loads.
+  t.equal(loadConfigText(twoKeys('hybrid', '{ name: openai, type: openai }, { name: local, type: mock }'), 'g.yaml', {}).config.auth.keys.length, 0);
+  // A key set empty by an override is named by that variable.
+  t.match(errorsOf(() => loadConfigText(twoKeys('hybrid', openai), 'g.yaml', { GATEWAYD__AUTH__KEYS__1__KEY: '' }))[0], /^environment: GATEWAYD__AUTH__KEYS__1__KEY: .*every key is empty/);
+});
+
 t.test('the shipped default config loads and needs no keys', async (t) => {
   const { config } = loadConfigFile(repoFile('etc/gatewayd.yaml'), {});
   t.equal(config.providers[0]!.type, 'mock');
@@ -149,6 +179,7 @@ t.test('YAML merge keys and anchors; an alias to nothing is an error naming the 
 t.test('GATEWAYD__SECTION__KEY overrides, typed, including array indexes', async (t) => {
   const text = readFileSync(fixture('spec-minimal.yaml'), 'utf8');
   const { config, warnings } = loadConfigText(text, 'x.yaml', {
+    TEAM_A_KEY: 'gw-team-a-secret', // else a local base_url without a gateway key is refused
     GATEWAYD__SERVER__PORT: '9000',
     GATEWAYD__SERVER__WORKERS: 'auto',
     GATEWAYD__LOGGING__FORMAT: 'pretty',
@@ -165,7 +196,7 @@ t.test('GATEWAYD__SECTION__KEY overrides, typed, including array indexes', async
 
 t.test('GATEWAYD__ overrides: secrets are taken as given, list entries by name, errors never echo the value', async (t) => {
   const text = readFileSync(fixture('spec-minimal.yaml'), 'utf8');
-  const load = (env: Record<string, string>) => loadConfigText(text, 'x.yaml', env).config;
+  const load = (env: Record<string, string>) => loadConfigText(text, 'x.yaml', { TEAM_A_KEY: 'gw-team-a-secret', ...env }).config;
   t.equal(load({ GATEWAYD__ADMIN__TOKEN: 'Str0ng #Secret-Part' }).admin.token, 'Str0ng #Secret-Part', "' #' is no comment");
   t.equal(load({ GATEWAYD__ADMIN__TOKEN: '@dm1n: *x' }).admin.token, '@dm1n: *x', 'reserved YAML characters');
   t.equal(load({ GATEWAYD__ADMIN__TOKEN: '0012345678' }).admin.token, '0012345678', 'digits in a string field, leading zeros kept');

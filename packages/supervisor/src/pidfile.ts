@@ -53,6 +53,18 @@ export function readPidFile(file: string): number | undefined {
   }
 }
 
+/**
+ * Why `start` could not take its PID file, as said to the operator: a file-system error (EACCES,
+ * EROFS, ENOTDIR) names the PID file chosen and how to choose another; a refusal (already running)
+ * is said as it is.
+ */
+export function describePidFileFailure(err: unknown, path: string, explicit: boolean, cwd = process.cwd()): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (typeof (err as NodeJS.ErrnoException | undefined)?.code !== 'string') return message;
+  const how = explicit ? '' : ` (without --pid-file: the first writable of ${pidFileCandidates(cwd).join(', ')}, else the last)`;
+  return `cannot create the PID file ${path}${how}: ${message}; pass --pid-file with a path in a writable directory`;
+}
+
 export class AlreadyRunningError extends Error {
   constructor(readonly pid: number, readonly file: string) {
     super(`gatewayd is already running (pid ${pid}, pid file ${file})`);

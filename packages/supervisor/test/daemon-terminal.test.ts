@@ -69,3 +69,25 @@ t.test('daemon: reload prints the new config warnings, including a file value th
   t.equal((await httpRequest(port, '/health')).status, 200, 'still on the --port');
   t.equal((await runCli(['stop', '--pid-file', sb.pidFile])).code, 0);
 });
+
+t.test('an admin API beyond loopback without admin.token: warned by test, start and reload on the terminal', async (t) => {
+  const sb = await makeSandbox(t);
+  writeFileSync(sb.configFile, readFileSync(sb.configFile, 'utf8').replace('admin: { host: 127.0.0.1', 'admin: { host: 0.0.0.0'));
+  const warning = `warning: admin.host 0.0.0.0 is not loopback and admin.token is not set: anyone who can reach its port ${sb.adminPort} can read stats`;
+  const tested = await runCli(['test', '--config', sb.configFile]);
+  t.equal(tested.code, 0, tested.stderr);
+  t.match(tested.stdout, warning);
+  const started = await runCli(['start', '--daemon', '--config', sb.configFile, '--pid-file', sb.pidFile, '--log-dir', sb.logDir]);
+  t.equal(started.code, 0, started.stderr);
+  sb.pids.add(readPidOf(sb.pidFile)!);
+  t.match(started.stderr, `gatewayd: ${warning}`);
+  const reloaded = await runCli(['reload', '--pid-file', sb.pidFile]);
+  t.equal(reloaded.code, 0, reloaded.stderr);
+  t.match(reloaded.stderr, `gatewayd: ${warning}`);
+  const log = readFileSync(join(sb.logDir, 'gatewayd.out.log'), 'utf8');
+  t.equal(log.split('\n').filter((line) => line.includes('admin.host 0.0.0.0 is not loopback')).length, 2, 'logged once at start and once at the reload');
+  // With a token: quiet.
+  writeFileSync(sb.configFile, readFileSync(sb.configFile, 'utf8').replace('admin: { host: 0.0.0.0', 'admin: { token: adm-0123456789, host: 0.0.0.0'));
+  t.notMatch((await runCli(['test', '--config', sb.configFile])).stdout, 'admin.host');
+  t.equal((await runCli(['stop', '--pid-file', sb.pidFile])).code, 0);
+});

@@ -83,3 +83,22 @@ t.test('stop drains a foreground supervisor and waits until it is gone', async (
   t.notOk(existsSync(sb.pidFile));
   t.equal(readPidOf(sb.pidFile), undefined);
 });
+
+t.test('--port 0 with two workers: one free port, picked before the fork, shared by every worker, its replacements and a reload', async (t) => {
+  const sb = await makeSandbox(t, { workers: 2 });
+  const gw = await startForeground(t, sb, ['--port', '0']);
+  const status = await statusOf(sb);
+  const port = Number(/:(\d+)$/.exec(status.listen.data)![1]);
+  t.not(port, 0);
+  const listening = () => [...gw.output().matchAll(/"port":(\d+),[^\n]*"msg":"worker listening"/g)].map((m) => Number(m[1]));
+  t.same(listening(), [port, port], 'both workers listen on the port status shows');
+  t.equal((await httpRequest(port, '/health')).status, 200);
+  // A replaced worker and a reloaded generation bind the same port, not a new random one.
+  process.kill(status.workers[0]!.pid, 'SIGKILL');
+  await waitFor(() => listening().length === 3, 15_000, 'the replacement worker');
+  t.equal((await runCli(['reload', '--pid-file', sb.pidFile])).code, 0);
+  t.same(listening(), [port, port, port, port, port], 'every worker ever started listened on it');
+  t.equal((await statusOf(sb)).listen.data, `127.0.0.1:${port}`);
+  gw.child.kill('SIGTERM');
+  t.equal((await gw.exited).code, 0);
+});

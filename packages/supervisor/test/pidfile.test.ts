@@ -93,3 +93,24 @@ t.test('start exits 1 naming the file and key of a bad config', async (t) => {
   t.match(result.stderr, 'server.port');
   t.notOk(existsSync(sb.pidFile));
 });
+
+t.test('a PID file that cannot be created: the start names it and suggests --pid-file', async (t) => {
+  const sb = await makeSandbox(t);
+  // A directory that cannot be made (a file is in the way): what EACCES in an unwritable cwd is to a non-root start.
+  writeFileSync(`${sb.dir}/taken`, '');
+  const pidFile = `${sb.dir}/taken/gatewayd.pid`;
+  const result = await runCli(['start', '--config', sb.configFile, '--pid-file', pidFile]);
+  t.equal(result.code, 1);
+  t.match(result.stderr, `cannot create the PID file ${pidFile}: `);
+  t.match(result.stderr, 'pass --pid-file with a path in a writable directory');
+});
+
+t.test('a PID file holding no pid is said to hold none, not to be missing', async (t) => {
+  const sb = await makeSandbox(t);
+  writeFileSync(sb.pidFile, 'garbage\n');
+  const status = await runCli(['status', '--pid-file', sb.pidFile]);
+  t.equal(status.code, 3);
+  t.match(status.stdout, `gatewayd is not running (${sb.pidFile} holds no valid pid)`);
+  const missing = await runCli(['status', '--pid-file', `${sb.dir}/none.pid`]);
+  t.match(missing.stdout, `gatewayd is not running (no pid file at ${sb.dir}/none.pid)`);
+});

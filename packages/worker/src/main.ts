@@ -43,8 +43,10 @@ process.on('SIGINT', () => {});
 // whole unit (`systemctl kill -s HUP|USR1` signals its cgroup): the supervisor reloads and has
 // every worker reopen its logs by message. Unhandled, SIGHUP would kill the worker and SIGUSR1
 // would open Node's inspector, through which any local user could run code holding the keys.
+// SIGUSR2 is used by nobody (the supervisor ignores it too); unhandled it would kill the worker.
 process.on('SIGHUP', () => {});
 process.on('SIGUSR1', () => {});
+process.on('SIGUSR2', () => {});
 // Defensive: a stray SIGTERM drains like the supervisor's `drain` would.
 process.on('SIGTERM', () => {
   if (worker !== null) worker.drain(drainTimeoutMs, 'SIGTERM');

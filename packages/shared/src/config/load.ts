@@ -4,7 +4,7 @@ import { LineCounter, parse as parseYaml, parseDocument, isMap, isSeq, type Node
 import { ConfigSchema, DEFAULT_BASE_URLS, type GatewayConfig } from './schema.js';
 import { ConfigError, ConfigErrors, formatPath } from './errors.js';
 import { applyEnvOverrides, interpolateEnv, OverrideError, type AppliedOverride } from './interpolate.js';
-import { validateCrossReferences } from './validate.js';
+import { validateCrossReferences, type DisabledKey } from './validate.js';
 
 export interface LoadedConfig {
   config: GatewayConfig;
@@ -118,12 +118,26 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
     );
   }
   const config = parsed.data;
-  normalise(config, warnings);
-  const problems = validateCrossReferences(config);
+  const disabled = normalise(config, warnings).map((key): DisabledKey => ({ ...key, variables: variablesOf(keyTextInFile(raw, key.index)) }));
+  const problems = validateCrossReferences(config, disabled);
   if (problems.length > 0) {
     throw new ConfigErrors(problems.map((p) => problemAt(p.path, p.reason, p.related)));
   }
   return { config, file, warnings };
+}
+
+/** `auth.keys[index].key` as written in the file, before interpolation (undefined: not a string there). */
+function keyTextInFile(raw: object, index: number): string | undefined {
+  const keys = (raw as { auth?: { keys?: unknown } }).auth?.keys;
+  const entry: unknown = Array.isArray(keys) ? keys[index] : undefined;
+  const key = entry !== null && typeof entry === 'object' ? (entry as { key?: unknown }).key : undefined;
+  return typeof key === 'string' ? key : undefined;
+}
+
+/** The names of the `${VAR}` references in a value (not `$${`, a literal). */
+function variablesOf(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  return [...new Set([...text.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!))];
 }
 
 /** A message without the quoted values (`invalid duration "..."`) that came from the variable's text. */
@@ -156,13 +170,19 @@ function trimmedSecret(value: string, where: string, warnings: string[]): string
   return trimmed;
 }
 
-/** Drops empty secrets (unset ${ENV}) with a warning and fills per-type default base URLs. */
-function normalise(config: GatewayConfig, warnings: string[]): void {
+/**
+ * Drops empty secrets (unset ${ENV}) with a warning and fills per-type default base URLs. Returns
+ * the gateway keys it disabled (index in the file, name): validate.ts refuses a config they leave
+ * without any key.
+ */
+function normalise(config: GatewayConfig, warnings: string[]): Array<{ index: number; name: string }> {
+  const disabled: Array<{ index: number; name: string }> = [];
   config.auth.keys.forEach((k, i) => (k.key = trimmedSecret(k.key, `auth.keys[${i}] (${k.name})`, warnings)));
   if (config.admin.token !== undefined) config.admin.token = trimmedSecret(config.admin.token, 'admin.token', warnings);
   config.auth.keys = config.auth.keys.filter((k, i) => {
     if (k.key !== '') return true;
     warnings.push(`auth.keys[${i}] (${k.name}) has an empty key; that key is disabled`);
+    disabled.push({ index: i, name: k.name });
     return false;
   });
   config.providers.forEach((provider, p) => {
@@ -178,4 +198,5 @@ function normalise(config: GatewayConfig, warnings: string[]): void {
     if (provider.type !== 'mock' && provider.base_url === undefined) provider.base_url = DEFAULT_BASE_URLS[provider.type];
     if (provider.base_url) provider.base_url = provider.base_url.replace(/\/+$/, '');
   });
+  return disabled;
 }

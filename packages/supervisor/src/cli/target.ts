@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { isGatewaydProcess, isProcessAlive } from '../process.js';
 import { readPidFile, resolvePidFileForLookup, socketPathFor } from '../pidfile.js';
 
@@ -17,7 +18,9 @@ export function locateSupervisor(explicitPidFile: string | undefined): Superviso
 }
 
 export function notRunningMessage(target: SupervisorTarget): string {
-  return target.pid === undefined
-    ? `gatewayd is not running (no pid file at ${target.pidFile})`
-    : `gatewayd is not running (pid ${target.pid} from ${target.pidFile} is gone${isProcessAlive(target.pid) ? ': another program has that pid now' : ''})`;
+  if (target.pid === undefined) {
+    // A file that is there but unreadable or garbled is no missing file: the operator looks at it.
+    return existsSync(target.pidFile) ? `gatewayd is not running (${target.pidFile} holds no valid pid)` : `gatewayd is not running (no pid file at ${target.pidFile})`;
+  }
+  return `gatewayd is not running (pid ${target.pid} from ${target.pidFile} is gone${isProcessAlive(target.pid) ? ': another program has that pid now' : ''})`;
 }

@@ -6,10 +6,28 @@ import { formatAddress, isLoopbackHost } from './config.js';
 /**
  * Binds the data port briefly, without SO_REUSEPORT, so anything already listening there
  * (another gatewayd included, whose workers use SO_REUSEPORT) makes it fail before any fork.
- * Resolves to null when free, else the reason.
+ * Resolves to null when free, else the reason. Port 0 is resolved by pickDataPort first.
  */
-export function checkPortFree(host: string, port: number): Promise<string | null> {
-  if (port === 0) return Promise.resolve(null);
+export async function checkPortFree(host: string, port: number): Promise<string | null> {
+  if (port === 0) return null;
+  const probed = await probePort(host, port);
+  return typeof probed === 'string' ? probed : null;
+}
+
+/**
+ * server.port 0: one free port, chosen before any fork, for every worker (and every replacement
+ * and reload after it). Each worker binding port 0 itself would get a port of its own, and only
+ * one of them would be shown. Not the admin port: that one binds after this check.
+ */
+export async function pickDataPort(host: string, adminPort: number | null): Promise<number | string> {
+  for (;;) {
+    const probed = await probePort(host, 0);
+    if (typeof probed === 'string' || probed !== adminPort) return probed;
+  }
+}
+
+/** Binds host:port exclusively and closes it again: the port it got, or why it could not. */
+function probePort(host: string, port: number): Promise<number | string> {
   const address = formatAddress(host, port);
   return new Promise((resolve) => {
     const server = createServer();
@@ -19,7 +37,10 @@ export function checkPortFree(host: string, port: number): Promise<string | null
       else if (err.code === 'EADDRNOTAVAIL') resolve(`address ${host} is not available on this host`);
       else resolve(`cannot listen on ${address}: ${err.message}`);
     });
-    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(null)));
+    server.listen({ host, port, exclusive: true }, () => {
+      const bound = server.address();
+      server.close(() => resolve(typeof bound === 'object' && bound !== null ? bound.port : port));
+    });
   });
 }
 
@@ -40,12 +61,20 @@ function hostWarnings(): string[] {
   }
 }
 
-/** What the config exposes (an open gateway), which `start` also prints on the terminal. */
+/** The admin API beyond loopback without a token; also logged when a reload moves it there (admin/listener.ts). */
+export function adminExposureWarning(admin: GatewayConfig['admin']): string | undefined {
+  if (!admin.enabled || isLoopbackHost(admin.host) || admin.token) return undefined;
+  return `admin.host ${admin.host} is not loopback and admin.token is not set: anyone who can reach its port ${admin.port} can read stats and the (redacted) config`;
+}
+
+/** What the config exposes (an open gateway, an open admin API), which `start` and `test` also print on the terminal. */
 export function configWarnings(config: GatewayConfig): string[] {
   const warnings: string[] = [];
   if (!isLoopbackHost(config.server.host) && config.auth.keys.length === 0) {
     warnings.push(`server.host ${config.server.host} is not loopback and auth.keys is empty: anyone who can reach the port can use the gateway`);
   }
+  const adminExposed = adminExposureWarning(config.admin);
+  if (adminExposed !== undefined) warnings.push(adminExposed);
   // Gateway mode without keys is a config error; client and hybrid mode serve keyless calls.
   const open = config.auth.mode !== 'gateway' && config.auth.keys.length === 0;
   if (open && config.cors.origins.includes('*') && config.providers.some((provider) => provider.type !== 'mock')) {

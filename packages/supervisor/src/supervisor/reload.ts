@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { LoadedConfig } from '@gatewayd/shared';
 import { describeConfigFailure, formatAddress, workerCountOf } from './config.js';
 import { drainWorkers } from './drain.js';
-import { checkPortFree } from './preflight.js';
+import { checkPortFree, configWarnings } from './preflight.js';
 import type { GenerationSpec, WorkerHandle, WorkerPool } from './worker-pool.js';
 import { WorkerStartError } from './worker-pool.js';
 
@@ -45,8 +45,10 @@ export async function performReload(host: ReloadHost): Promise<ReloadResult> {
   } catch (err) {
     return refused(describeConfigFailure(err), 'GW_ERR_CONFIG_INVALID');
   }
-  for (const warning of loaded.warnings) host.logger.warn({ configFile: loaded.file }, warning);
   const { config } = loaded;
+  // What the new config exposes too (an open gateway or admin API): logged and shown by `gatewayd reload`.
+  const warnings = [...loaded.warnings, ...configWarnings(config)];
+  for (const warning of warnings) host.logger.warn({ configFile: loaded.file }, warning);
   const previous = host.current.config.server;
   // A new port is checked first; on the same port (a new host included) our own workers hold it,
   // and the new workers' own bind (SO_REUSEPORT) is the test.
@@ -86,7 +88,7 @@ export async function performReload(host: ReloadHost): Promise<ReloadResult> {
     { generation: spec.generation, pids: fresh.map((h) => h.pid), listen: formatAddress(config.server.host, config.server.port) },
     'reload complete: new generation serving',
   );
-  return { ok: true, generation: spec.generation, pids: fresh.map((h) => h.pid), warnings: loaded.warnings };
+  return { ok: true, generation: spec.generation, pids: fresh.map((h) => h.pid), warnings };
 }
 
 /**

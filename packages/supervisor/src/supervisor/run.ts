@@ -4,11 +4,11 @@ import type { ControlRequest, ControlResponse, LoadedConfig } from '@gatewayd/sh
 import { AdminListener } from '../admin/listener.js';
 import { startControlServer, type ControlServer } from '../control/server.js';
 import { createSupervisorLog, type SupervisorLog } from '../log.js';
-import { PidFile, resolvePidFileForStart, socketPathFor } from '../pidfile.js';
+import { describePidFileFailure, PidFile, resolvePidFileForStart, socketPathFor } from '../pidfile.js';
 import { resolveWorkerEntry } from '../worker-entry.js';
 import { describeConfigFailure, loadSupervisorConfig, type ConfigOverrides } from './config.js';
 import { connectLauncher, DAEMON_OUT_LOG } from './daemon.js';
-import { checkPortFree, startupWarnings } from './preflight.js';
+import { checkPortFree, pickDataPort, startupWarnings } from './preflight.js';
 import { EarlyHangup, installExitGuards, installSignalHandlers } from './signals.js';
 import { Supervisor } from './supervisor.js';
 
@@ -75,7 +75,7 @@ export async function runSupervisor(options: RunOptions): Promise<number> {
       (err) => logger.error({ err: err.message }, 'pid file lock compromised'),
     );
   } catch (err) {
-    return failStart((err as Error).message, log);
+    return failStart(describePidFileFailure(err, pidPath, options.pidFile !== undefined), log);
   }
   const socketPath = socketPathFor(pidPath);
   let control: ControlServer | null = null;
@@ -90,10 +90,20 @@ export async function runSupervisor(options: RunOptions): Promise<number> {
     await pidFile.release();
   };
 
-  const busy = await checkPortFree(config.server.host, config.server.port);
-  if (busy) {
-    await cleanup();
-    return failStart(busy, log);
+  if (config.server.port === 0) {
+    const picked = await pickDataPort(config.server.host, config.admin.enabled ? config.admin.port : null);
+    if (typeof picked === 'string') {
+      await cleanup();
+      return failStart(picked, log);
+    }
+    config.server.port = picked;
+    logger.info({ port: picked }, `server.port 0: every worker listens on port ${picked}`);
+  } else {
+    const busy = await checkPortFree(config.server.host, config.server.port);
+    if (busy) {
+      await cleanup();
+      return failStart(busy, log);
+    }
   }
   for (const warning of startupWarnings(config)) logger.warn(warning);
 

@@ -5,7 +5,8 @@ import type { Supervisor } from './supervisor.js';
 
 /**
  * SIGTERM/SIGINT graceful drain then exit; SIGQUIT fast exit; SIGUSR1 reopen log files (the
- * supervisor's and, through `reopen-logs`, every worker's). SIGHUP: installHangupHandler.
+ * supervisor's and, through `reopen-logs`, every worker's); SIGUSR2 unused, ignored with a log line.
+ * SIGHUP: installHangupHandler.
  */
 export function installSignalHandlers(supervisor: Supervisor, log: SupervisorLog): void {
   const { logger } = log;
@@ -17,6 +18,9 @@ export function installSignalHandlers(supervisor: Supervisor, log: SupervisorLog
     for (const handle of supervisor.pool.all) supervisor.pool.send(handle, { type: 'reopen-logs' });
     logger.info('SIGUSR1: log files reopened');
   });
+  // Node's default action for SIGUSR2 is to terminate: a stray one (a habit from servers that
+  // use it) would kill the supervisor without a word and leave its PID file and socket behind.
+  process.on('SIGUSR2', () => logger.warn('SIGUSR2: not used by gatewayd, ignored (SIGHUP reloads, SIGUSR1 reopens the log files)'));
 }
 
 /** SIGHUP: rolling reload. Installed once the first generation serves (see EarlyHangup). */
@@ -26,6 +30,8 @@ export function installHangupHandler(supervisor: Supervisor, log: SupervisorLog)
     void supervisor.reload(); // a failure is logged where it fails (performReload)
   });
 }
+
+const ignore = (): void => {};
 
 /**
  * SIGHUP before the supervisor serves: its default action (terminate) must not kill a supervisor
@@ -40,12 +46,15 @@ export class EarlyHangup {
 
   constructor() {
     process.on('SIGHUP', this.note);
+    // Until installSignalHandlers: a SIGUSR2 while the config is read must not kill the start either.
+    process.on('SIGUSR2', ignore);
   }
 
   /** The real handler takes over (no gap: signals are dispatched by the event loop); a remembered SIGHUP reloads now. */
   handOver(supervisor: Supervisor, log: SupervisorLog): void {
     installHangupHandler(supervisor, log);
     process.off('SIGHUP', this.note);
+    process.off('SIGUSR2', ignore);
     if (!this.seen) return;
     log.logger.info('SIGHUP during startup: rolling reload now that the workers serve');
     void supervisor.reload(); // a failure is logged where it fails (performReload)
@@ -54,6 +63,7 @@ export class EarlyHangup {
   /** The start failed: nothing to reload. */
   dispose(): void {
     process.off('SIGHUP', this.note);
+    process.off('SIGUSR2', ignore);
   }
 }
 

@@ -118,7 +118,10 @@ export class Supervisor implements ReloadHost {
   }
 
   loadNextConfig(): LoadedConfig {
-    return loadSupervisorConfig(this.current.configFile, this.options.overrides, true);
+    const next = loadSupervisorConfig(this.current.configFile, this.options.overrides, true);
+    // server.port 0 (or --port 0): the port picked at start stays, so the data port does not move.
+    if (next.config.server.port === 0) next.config.server.port = this.current.config.server.port;
+    return next;
   }
 
   allocateGeneration(): number {
