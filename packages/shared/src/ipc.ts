@@ -7,10 +7,10 @@ import type { GatewayConfig } from './config/schema.js';
 import type { MetricsReportMessage, ProviderHealthMessage, ProviderHealthViewMessage, TrafficRow, TrafficTotals } from './ipc-metrics.js';
 export * from './ipc-metrics.js';
 import type { StateBatchMessage, StateBatchResultMessage } from './state/messages.js';
-import type { StateHealthMessage } from './state/health.js';
+import type { StateHealthMessage, StateHealthView } from './state/health.js';
 
 export type { StateBatchMessage, StateBatchResultMessage } from './state/messages.js';
-export type { StateHealthMessage } from './state/health.js';
+export type { StateHealthMessage, StateHealthView } from './state/health.js';
 
 export type HttpEngine = 'native' | 'fallback';
 export type WorkerState = 'starting' | 'ready' | 'draining' | 'stopped';
@@ -166,6 +166,8 @@ export interface StatusReport {
   listen: { data: string; admin: string | null };
   httpEngine: HttpEngine | 'unknown';
   stateBackend: 'local' | 'redis';
+  /** Whether the workers reach the state backend (absent from older supervisors). */
+  stateHealth?: StateHealthView;
   workers: WorkerStatus[];
   workerRestarts: number;
   /** More than supervisor.crash_loop_max_restarts crashes in the last crash_loop_window: restarts wait the maximum backoff. */

@@ -11,7 +11,7 @@ import { startHealth } from './health/index.js';
 import { createWorkerLogger, type Logger } from './log.js';
 import { recorder, startMetrics } from './metrics/index.js';
 import { configSecrets, secretScrubber, setCallerScrubber, startObservation, stopObservation } from './observe/index.js';
-import { retireSharedState, startSharedState } from './pipeline/admission.js';
+import { retireSharedState, startSharedState, stateRefusal } from './pipeline/admission.js';
 import { WorkerState } from './state.js';
 
 export interface RunningWorker {
@@ -46,7 +46,7 @@ export async function startWorker(init: InitMessage, exit: (code: number) => voi
   // the metrics recorder (metrics/index.ts) pushing deltas to the supervisor: all before listening,
   // so the first request is labelled and priced like every other.
   startObservation({ config, workerId: init.workerId, logger, router: server.router });
-  const health = startHealth({ config, workerId: init.workerId, logger, recorder, router: server.router });
+  const health = startHealth({ config, workerId: init.workerId, logger, recorder, router: server.router, stateRefusal });
   await startMetrics(init, () => state.stats(), logger);
   const { host, port: configuredPort } = config.server;
   const port = await server.listen(host, configuredPort);

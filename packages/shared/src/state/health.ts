@@ -15,6 +15,37 @@ export function stateUnavailableMsg(onError: StateOnError): string {
   return `state backend unavailable: ${effect}`;
 }
 
+/** What an outage means for requests, in the terminal's words (start's warning, `status`). */
+export function stateOutageEffect(onError: StateOnError): string {
+  return onError === 'open'
+    ? 'on_error: open: limits and cache are off until Redis answers'
+    : 'on_error: closed: limited requests get 503 GW_ERR_STATE_UNAVAILABLE, and the cache is off, until Redis answers';
+}
+
+/**
+ * The short cause of an outage reason (ECONNREFUSED, WRONGPASS, NOAUTH, ETIMEDOUT, ...), for
+ * /health/ready on the data port: the error code, not the Redis address; null when there is none.
+ */
+export function stateCause(reason: string | null): string | null {
+  if (reason === null) return null;
+  return /\b(E[A-Z]{3,}|WRONGPASS|NOAUTH|NOPERM|LOADING|MASTERDOWN|CLUSTERDOWN|READONLY)\b/.exec(reason)?.[1] ?? null;
+}
+
+/**
+ * The gateway's view of its state backend (`status`, /admin/stats), from the workers' reports:
+ * `unavailable` while a live worker reports it down; `ok` when one reaches it (backend local:
+ * always); `unknown` when none has reported (no limit and the cache off: no worker uses it).
+ */
+export interface StateHealthView {
+  backend: StateBackendKind;
+  status: 'ok' | 'unavailable' | 'unknown';
+  /** When the outage began (ISO); null unless unavailable. */
+  since: string | null;
+  /** The first error of the outage (secrets redacted); null unless unavailable. */
+  reason: string | null;
+  onError: StateOnError;
+}
+
 /**
  * worker -> supervisor, on each transition of the worker's tracker (its first success included,
  * so the supervisor knows which live workers reach the backend).

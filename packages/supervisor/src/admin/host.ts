@@ -3,7 +3,7 @@
  * config, the live worker handles and the metrics hub. All of it is in memory: no admin request
  * ever waits on a worker.
  */
-import type { GatewayConfig, HttpEngine, WorkerState, WorkerStats } from '@gatewayd/shared';
+import type { GatewayConfig, HttpEngine, StateHealthView, WorkerState, WorkerStats } from '@gatewayd/shared';
 import type { MetricsHub } from '../metrics/index.js';
 
 export interface AdminWorkerHandle {
@@ -24,6 +24,8 @@ export interface AdminHost {
   readonly pool: { readonly all: AdminWorkerHandle[] };
   /** The data and admin addresses as `status` shows them. */
   listenAddresses(): { data: string; admin: string | null };
+  /** Whether the workers reach the state backend, from their reports. */
+  stateHealth(): StateHealthView;
 }
 
 /** native / fallback as the serving workers report it (fallback wins: it is the one to warn about). */

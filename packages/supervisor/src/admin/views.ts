@@ -65,6 +65,7 @@ export function statsView(host: AdminHost): unknown {
     generation: host.current.generation,
     httpEngine: httpEngineOf(host),
     stateBackend: host.current.config.state.backend,
+    stateHealth: host.stateHealth(),
     listen: host.listenAddresses(),
     totals: { ...metrics.traffic.totals(), rateLimited: rateLimitedTotal, activeStreams: metrics.activeStreams() },
     models: metrics.traffic.byModel(),

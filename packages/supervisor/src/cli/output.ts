@@ -1,4 +1,5 @@
-import type { StatusReport } from '@gatewayd/shared';
+import type { StateHealthView, StatusReport } from '@gatewayd/shared';
+import { stateOutageEffect } from '@gatewayd/shared/state';
 
 export function printLine(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -28,6 +29,20 @@ export function formatTraffic(t: NonNullable<StatusReport['traffic']>): string {
   return `${t.requests} requests, ${t.errors} errors${ratio}, ${t.promptTokens} prompt + ${t.completionTokens} completion tokens, $${t.costUsd.toFixed(4)}`;
 }
 
+/** "redis: ok", "redis: unavailable since <time> (<reason>); on_error: ...": the `state backend` line. */
+export function formatStateHealth(backend: string, health: StateHealthView | undefined): string {
+  if (health === undefined) return backend; // an older supervisor
+  if (health.status === 'ok') return `${backend}: ok`;
+  if (health.status === 'unknown') return `${backend}: no worker reports it (none uses it without a limit or the cache)`;
+  return `${backend}: unavailable since ${health.since ?? '?'}${health.reason ? ` (${health.reason})` : ''}; ${stateOutageEffect(health.onError)}`;
+}
+
+/** The start warning of a state backend the workers could not reach (start prints it on stderr). */
+export function stateStartWarning(health: StateHealthView): string | null {
+  if (health.status !== 'unavailable') return null;
+  return `warning: state backend ${health.backend} unavailable at startup${health.reason ? ` (${health.reason})` : ''}: ${stateOutageEffect(health.onError)}; gatewayd keeps serving and reconnects by itself`;
+}
+
 /** The human `status` view; `status --json` prints the StatusReport itself. */
 export function formatStatus(status: StatusReport): string[] {
   const reload = status.lastReload
@@ -41,7 +56,7 @@ export function formatStatus(status: StatusReport): string[] {
     `  pid file:        ${status.pidFile}`,
     `  listen:          data ${status.listen.data}, admin ${status.listen.admin ?? '-'}`,
     `  http engine:     ${status.httpEngine}`,
-    `  state backend:   ${status.stateBackend}`,
+    `  state backend:   ${formatStateHealth(status.stateBackend, status.stateHealth)}`,
     `  worker restarts: ${status.workerRestarts}${status.crashLoop ? ' (crash loop: restarting at the maximum backoff)' : ''}`,
     // issue 5: headline figures, the same totals as GET /admin/stats
     ...(status.traffic ? [`  traffic:         ${formatTraffic(status.traffic)}`] : []),

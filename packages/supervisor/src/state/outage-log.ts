@@ -14,7 +14,7 @@
  * whose workers no longer use the backend never stays "down" for ever.
  */
 import type { Logger } from 'pino';
-import { STATE_RECOVERED_MSG, stateUnavailableMsg, type StateBackendKind, type StateHealthMessage } from '@gatewayd/shared/state';
+import { STATE_RECOVERED_MSG, stateUnavailableMsg, type StateBackendKind, type StateHealthMessage, type StateHealthView, type StateOnError } from '@gatewayd/shared/state';
 
 /** How long an outage without any live witness waits for a worker's report before it is declared over. */
 export const WITNESS_GRACE_MS = 10_000;
@@ -24,6 +24,9 @@ export class StateOutageLog {
   private readonly reported = new Map<number, boolean>();
   /** The backend of the outage being logged; null: no outage. */
   private outage: StateBackendKind | null = null;
+  /** When the outage began and its first reason: what `status` and /admin/stats show. */
+  private outageSince: Date | null = null;
+  private outageReason: string | null = null;
   private graceTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -42,10 +45,22 @@ export class StateOutageLog {
       this.clearGrace();
       if (this.outage !== null) return;
       this.outage = message.backend;
+      this.outageSince = new Date();
+      this.outageReason = message.reason;
       this.logger.warn({ stateBackend: message.backend, err: message.reason }, stateUnavailableMsg(message.onError));
     } else if (this.outage !== null && !this.anyReports(false)) {
       this.recover();
     }
+  }
+
+  /**
+   * The backend's health as `status` and /admin/stats show it. `backend`, `onError`: the serving
+   * config's (a reload may have changed them since the outage began).
+   */
+  view(backend: StateBackendKind, onError: StateOnError): StateHealthView {
+    if (this.outage !== null) return { backend, status: 'unavailable', since: this.outageSince?.toISOString() ?? null, reason: this.outageReason, onError };
+    const status = backend === 'local' || this.anyReports(true) ? 'ok' : 'unknown';
+    return { backend, status, since: null, reason: null, onError };
   }
 
   workerExited(worker: number): void {
@@ -69,6 +84,8 @@ export class StateOutageLog {
     this.clearGrace();
     const backend = this.outage;
     this.outage = null;
+    this.outageSince = null;
+    this.outageReason = null;
     this.logger.info({ stateBackend: backend, ...(note ? { note } : {}) }, STATE_RECOVERED_MSG);
   }
 

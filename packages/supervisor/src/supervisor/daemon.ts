@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** What the daemonised supervisor tells its launcher over the spawn IPC channel. */
-export type DaemonReport = { type: 'ready'; pid: number } | { type: 'failed'; reason: string };
+export type DaemonReport = { type: 'ready'; pid: number; warnings?: string[] } | { type: 'failed'; reason: string };
 
 export const DAEMON_OUT_LOG = 'gatewayd.out.log';
 export const DAEMON_ERR_LOG = 'gatewayd.err.log';
@@ -20,7 +20,7 @@ export interface DaemonLaunch {
  * with the internal --daemonized flag, in a new session, stdout/stderr appended to the log dir.
  * Resolves with the exit code once the child reports ready/failed, or dies before reporting.
  */
-export function launchDaemon(launch: DaemonLaunch): Promise<{ code: number; message: string }> {
+export function launchDaemon(launch: DaemonLaunch): Promise<{ code: number; message: string; warnings?: string[] }> {
   let outFd: number;
   let errFd: number;
   try {
@@ -45,15 +45,15 @@ export function launchDaemon(launch: DaemonLaunch): Promise<{ code: number; mess
   const errLog = join(launch.logDir, DAEMON_ERR_LOG);
   return new Promise((resolve) => {
     let settled = false;
-    const settle = (code: number, message: string): void => {
+    const settle = (code: number, message: string, warnings: string[] = []): void => {
       if (settled) return;
       settled = true;
       if (child.connected) child.disconnect();
       child.unref();
-      resolve({ code, message });
+      resolve({ code, message, warnings });
     };
     child.on('message', (message: DaemonReport) => {
-      if (message.type === 'ready') settle(0, `gatewayd started (pid ${message.pid})`);
+      if (message.type === 'ready') settle(0, `gatewayd started (pid ${message.pid})`, message.warnings);
       else if (message.type === 'failed') settle(1, `gatewayd failed to start: ${message.reason}`);
     });
     child.once('error', (err) => settle(1, `gatewayd failed to start: ${err.message}`));
@@ -65,7 +65,8 @@ export function launchDaemon(launch: DaemonLaunch): Promise<{ code: number; mess
 
 /** The daemonised supervisor's side of the channel to its launcher; null in plain foreground mode. */
 export interface LauncherChannel {
-  ready(pid: number): Promise<void>;
+  /** `warnings`: lines for the launcher's terminal (a state backend it could not reach). */
+  ready(pid: number, warnings?: string[]): Promise<void>;
   failed(reason: string): Promise<void>;
 }
 
@@ -81,7 +82,7 @@ export function connectLauncher(): LauncherChannel | null {
       if (process.connected) process.disconnect();
     });
   return {
-    ready: (pid) => report({ type: 'ready', pid }),
+    ready: (pid, warnings = []) => report({ type: 'ready', pid, warnings }),
     failed: (reason) => report({ type: 'failed', reason }),
   };
 }

@@ -2,6 +2,7 @@ import { existsSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlRequest, ControlResponse, LoadedConfig } from '@gatewayd/shared';
 import { AdminListener } from '../admin/listener.js';
+import { printError, stateStartWarning } from '../cli/output.js';
 import { startControlServer, type ControlServer } from '../control/server.js';
 import { createSupervisorLog, type SupervisorLog } from '../log.js';
 import { describePidFileFailure, PidFile, resolvePidFileForStart, socketPathFor } from '../pidfile.js';
@@ -150,7 +151,13 @@ export async function runSupervisor(options: RunOptions): Promise<number> {
   if (status.httpEngine === 'fallback') {
     logger.warn('workers run the pure-JS HTTP fallback: the native uWebSockets.js binary did not load');
   }
-  await launcher?.ready(process.pid);
+  // Each worker waited (bounded) for its first connection before it reported ready, and a failed
+  // one reported its outage first: whoever starts the gateway hears of it on the terminal, not
+  // only in the log. It still starts: the workers reconnect by themselves.
+  const stateWarning = stateStartWarning(supervisor.stateHealth());
+  const warnings = stateWarning === null ? [] : [stateWarning];
+  if (launcher === null) for (const warning of warnings) printError(warning);
+  await launcher?.ready(process.pid, warnings);
   earlyHangup.handOver(supervisor, log);
   await supervisor.stopped;
   return 0;

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import type { GatewayConfig, LoadedConfig, StatusReport, TrafficRow, WorkerStatus } from '@gatewayd/shared';
+import type { GatewayConfig, LoadedConfig, StateHealthView, StatusReport, TrafficRow, WorkerStatus } from '@gatewayd/shared';
 import type { SupervisorLog } from '../log.js';
 import { RestartBackoff, type BackoffSettings } from './backoff.js';
 import { formatAddress, loadSupervisorConfig, workerCountOf, type ConfigOverrides } from './config.js';
@@ -205,6 +205,7 @@ export class Supervisor implements ReloadHost {
       listen: { data: formatAddress(server.host, port), admin: this.adminAddress },
       httpEngine: engines.has('fallback') ? 'fallback' : engines.has('native') ? 'native' : 'unknown',
       stateBackend: state.backend,
+      stateHealth: this.stateHealth(),
       workers,
       workerRestarts: this.workerRestarts,
       crashLoop: this.backoff.crashLoopActive(),
@@ -213,6 +214,12 @@ export class Supervisor implements ReloadHost {
       trafficByModel: trafficRows(this.metrics.traffic.byModel()), // issue 5
       trafficByKey: trafficRows(this.metrics.traffic.byKey()),
     };
+  }
+
+  /** The state backend's health from the workers' reports (`status`, /admin/stats, start's warning). */
+  stateHealth(): StateHealthView {
+    const { state } = this.current.config;
+    return this.stateOutages.view(state.backend, state.on_error);
   }
 
   /** issue 5: the listen addresses for the admin plane (as status shows them, without asking workers). */

@@ -20,7 +20,7 @@ async function serve(t: { teardown(fn: () => unknown): void }, token: string): P
   const metrics = new MetricsHub({ workers: () => workers, generation: () => 1, providers: () => ['openai'] });
   metrics.applyReport(workers[0]!, report(1, 4));
   const handle = { slot: 0, pid: 999, generation: 1, spawnedAt: new Date(), restarts: 0, state: 'ready' as const, engine: 'native' as const, stats: { inFlight: 0, activeStreams: 0, requestsTotal: 4, draining: false } };
-  const host: AdminHost = { metrics, startedAt: new Date(), current: { generation: 1, config, configFile: '/t/gatewayd.yaml' }, pool: { all: [handle] }, listenAddresses: () => ({ data: '127.0.0.1:1', admin: null }) };
+  const host: AdminHost = { metrics, startedAt: new Date(), current: { generation: 1, config, configFile: '/t/gatewayd.yaml' }, pool: { all: [handle] }, listenAddresses: () => ({ data: '127.0.0.1:1', admin: null }), stateHealth: () => ({ backend: 'local', status: 'ok', since: null, reason: null, onError: 'open' }) };
   const server = await startAdminServer(host, { host: '127.0.0.1', port: 0 }, pino({ level: 'silent' }));
   t.teardown(() => server.close());
   return { port: server.port, host };

@@ -121,3 +121,19 @@ t.test('exits of unknown or healthy workers change nothing', async (t) => {
   t.same(texts(), []);
   t.notOk(log.down);
 });
+
+t.test('view: unknown before any report, unavailable since the first down with its first reason, ok once recovered; local is ok', async (t) => {
+  const { log } = capture();
+  t.same(log.view('redis', 'closed'), { backend: 'redis', status: 'unknown', since: null, reason: null, onError: 'closed' }, 'no worker uses it yet');
+  t.same(log.view('local', 'open'), { backend: 'local', status: 'ok', since: null, reason: null, onError: 'open' });
+  const before = Date.now();
+  log.report(1, down('WRONGPASS invalid username-password pair', 'closed'));
+  log.report(2, down('connection to redis closed', 'closed'));
+  const view = log.view('redis', 'closed');
+  t.match(view, { status: 'unavailable', reason: 'WRONGPASS invalid username-password pair', onError: 'closed' }, 'the outage keeps its first reason');
+  t.ok(Date.parse(view.since!) >= before - 1 && Date.parse(view.since!) <= Date.now(), 'since the first down');
+  log.report(1, up);
+  t.equal(log.view('redis', 'closed').status, 'unavailable', 'while one live worker is still cut off');
+  log.report(2, up);
+  t.same(log.view('redis', 'closed'), { backend: 'redis', status: 'ok', since: null, reason: null, onError: 'closed' });
+});

@@ -9,9 +9,9 @@ import type { MetricsRecorder } from '../metrics/index.js';
 import type { Router } from '../routing/index.js';
 import { ActiveHealthChecker } from './checker.js';
 import { ProviderStates } from './provider-states.js';
-import { Readiness, type ReadinessAnswer } from './readiness.js';
+import { Readiness, type ReadinessAnswer, type StateRefusal } from './readiness.js';
 
-export { Readiness, type ReadinessAnswer, type UnhealthyModel } from './readiness.js';
+export { Readiness, type ReadinessAnswer, type StateRefusal, type UnhealthyModel } from './readiness.js';
 export { ProviderStates } from './provider-states.js';
 export { ActiveHealthChecker } from './checker.js';
 export { probeRequest, verdictOf, transportVerdict } from './probe.js';
@@ -25,6 +25,8 @@ export interface HealthOptions {
   logger: Logger;
   recorder: MetricsRecorder;
   router: Router | null;
+  /** The state backend is down and on_error closed refuses limited requests: not ready. */
+  stateRefusal?: () => StateRefusal | null;
 }
 
 export interface WorkerHealth {
@@ -46,7 +48,7 @@ export function startHealth(options: HealthOptions): WorkerHealth {
   const { config, recorder } = options;
   const states = new ProviderStates(() => recorder.providerHealth());
   process.on('message', (message: unknown) => states.onMessage(message));
-  readiness = new Readiness(config.models, () => states.snapshot());
+  readiness = new Readiness(config.models, () => states.snapshot(), options.stateRefusal);
   const checker = config.health_checks.enabled && options.workerId === CHECKING_WORKER_ID ? new ActiveHealthChecker(config, recorder, options.router, options.logger) : null;
   return {
     startChecks: () => checker?.start(),

@@ -2,9 +2,11 @@
  * GET /health/ready: 200 only while the worker serves (not draining) AND every configured model
  * has at least one target whose provider is not down. `unknown` (not checked yet, or checks off)
  * and `degraded` (failing now and then) count as up: readiness must not flap on one failure, and
- * a gateway with checks disabled must still become ready. 503 bodies say why:
+ * a gateway with checks disabled must still become ready. Also 503 while this worker cannot reach
+ * its state backend and state.on_error closed refuses limited requests for that. 503 bodies say why:
  *   {"status":"draining"}
  *   {"status":"unavailable","unhealthyModels":[{"model":"gpt-4o","providers":{"openai":"down"}}]}
+ *   {"status":"unavailable","stateBackend":{"backend":"redis","onError":"closed","cause":"ECONNREFUSED"}}
  */
 import type { ModelConfig, ProviderHealthState } from '@gatewayd/shared';
 
@@ -22,6 +24,13 @@ export interface UnhealthyModel {
   providers: Record<string, ProviderHealthState>;
 }
 
+/** The state backend is down and limited requests are refused (pipeline/admission.ts stateRefusal). */
+export interface StateRefusal {
+  backend: string;
+  /** ECONNREFUSED, WRONGPASS, ...; never the address or a secret. */
+  cause: string | null;
+}
+
 export class Readiness {
   /** Model name -> the distinct providers of its targets. */
   private readonly models: ReadonlyArray<readonly [string, readonly string[]]>;
@@ -29,6 +38,7 @@ export class Readiness {
   constructor(
     models: readonly Pick<ModelConfig, 'name' | 'targets'>[],
     private readonly states: () => Map<string, ProviderHealthState>,
+    private readonly stateRefusal: () => StateRefusal | null = () => null,
   ) {
     this.models = models.map((m) => [m.name, [...new Set(m.targets.map((t) => t.provider))]] as const);
   }
@@ -47,7 +57,11 @@ export class Readiness {
   answer(draining: boolean): ReadinessAnswer {
     if (draining) return DRAINING;
     const unhealthy = this.unhealthyModels();
-    if (unhealthy.length === 0) return READY;
-    return { status: 503, body: JSON.stringify({ status: 'unavailable', unhealthyModels: unhealthy }) };
+    const refusal = this.stateRefusal();
+    if (unhealthy.length === 0 && refusal === null) return READY;
+    const body: Record<string, unknown> = { status: 'unavailable' };
+    if (unhealthy.length > 0) body.unhealthyModels = unhealthy;
+    if (refusal !== null) body.stateBackend = { backend: refusal.backend, onError: 'closed', ...(refusal.cause ? { cause: refusal.cause } : {}) };
+    return { status: 503, body: JSON.stringify(body) };
   }
 }

@@ -36,6 +36,8 @@ interface SharedState {
   readonly scopes: Map<string, LimitScope[]>;
   /** Scopes with a concurrency limit: where a dead worker's slots may be (releaseDeadWorkerSlots). */
   readonly concurrencyScopes: readonly string[];
+  /** on_error closed and some limit configured: an outage refuses limited requests (stateRefusal). */
+  readonly refusesWhenDown: boolean;
 }
 
 let shared: SharedState | null = null;
@@ -82,8 +84,20 @@ export async function startSharedState(config: GatewayConfig, workerId: number, 
     globalLimits: config.limits,
     scopes: new Map(),
     concurrencyScopes: concurrencyScopeIds(config),
+    refusesWhenDown: config.state.on_error === 'closed' && limitsConfigured(config),
   };
   return backend;
+}
+
+/**
+ * For /health/ready: the backend while this worker cannot reach it AND refuses limited requests
+ * for that (on_error closed), so a load balancer routes elsewhere; null otherwise (on_error open
+ * admits them unlimited: still ready).
+ */
+export function stateRefusal(): { backend: string; cause: string | null } | null {
+  if (shared === null || !shared.refusesWhenDown) return null;
+  const { healthy, cause } = shared.backend.status();
+  return healthy ? null : { backend: shared.backend.kind, cause };
 }
 
 /** Another worker of this gateway died (supervisor's state-release-instance): free its slots now. */

@@ -7,12 +7,17 @@
  * own connection, so an outage is seen by each), this process's lines are debug; on its own it
  * logs them at warn / info.
  */
-import { STATE_RECOVERED_MSG, stateUnavailableMsg, type StateBackendKind, type StateOnError } from '@gatewayd/shared/state';
+import { STATE_RECOVERED_MSG, stateCause, stateUnavailableMsg, type StateBackendKind, type StateOnError } from '@gatewayd/shared/state';
 import type { Logger } from '../log.js';
 
 export interface HealthStatus {
   healthy: boolean;
   lastError: string | null;
+  /**
+   * While unhealthy: the outage's cause (ECONNREFUSED, WRONGPASS, ...) from the latest error that
+   * names one; a later "Connection is closed." of the same outage does not erase it. null when up.
+   */
+  cause: string | null;
 }
 
 /** `reason`: why it went down (the error message); null on the way up. */
@@ -31,11 +36,12 @@ export class HealthTracker {
   /** null: nothing has happened yet (a first success is not a "recovery"). */
   private healthy: boolean | null = null;
   private lastError: string | null = null;
+  private cause: string | null = null;
 
   constructor(private readonly options: HealthTrackerOptions) {}
 
   status(): HealthStatus {
-    return { healthy: this.healthy !== false, lastError: this.lastError };
+    return { healthy: this.healthy !== false, lastError: this.lastError, cause: this.healthy === false ? this.cause : null };
   }
 
   up(): void {
@@ -52,6 +58,7 @@ export class HealthTracker {
 
   down(reason: string): void {
     this.lastError = reason;
+    this.cause = stateCause(reason) ?? (this.healthy === false ? this.cause : null);
     if (this.healthy === false) return;
     this.healthy = false;
     const { logger, backend, onError, supervisorLogs } = this.options;

@@ -295,7 +295,13 @@ export class RedisStateBackend implements StateBackend {
       return;
     }
     if (redis.status === 'ready') return;
-    await readyOrAfter(redis, Math.max(1_000, 4 * this.options.timeoutMs));
+    const waitMs = Math.max(1_000, 4 * this.options.timeoutMs);
+    await readyOrAfter(redis, waitMs);
+    // Not connected and no error yet (a host that drops the SYN): an outage all the same, reported
+    // now, so the worker starts with it known (start's warning, /health/ready), not at the first call.
+    // (status is re-read: the narrowing above predates the wait)
+    const status: string = redis.status;
+    if (status !== 'ready' && !this.closed && this.health.status().healthy) this.fail(new Error(`no connection to redis within ${waitMs} ms (${status})`));
   }
 
   status(): HealthStatus {

@@ -5,6 +5,24 @@ import { ProviderStates, Readiness, probeRequest, transportVerdict, verdictOf } 
 
 const snapshot = (provider: string, state: ProviderHealthSnapshot['state']): ProviderHealthSnapshot => ({ provider, state, latencyMs: null, lastError: null, observedAt: 1 });
 
+t.test('readiness: a state backend that is down and refuses limited requests (on_error closed) makes the worker unready', async (t) => {
+  const models = [{ name: 'a', targets: [{ provider: 'p1', model: 'x', weight: 1 }] }];
+  const states = new Map<string, ProviderHealthSnapshot['state']>();
+  let refusal: { backend: string; cause: string | null } | null = null;
+  const readiness = new Readiness(models, () => states, () => refusal);
+  t.equal(readiness.answer(false).status, 200);
+  refusal = { backend: 'redis', cause: 'ECONNREFUSED' };
+  t.same(readiness.answer(false).status, 503);
+  t.same(JSON.parse(readiness.answer(false).body), { status: 'unavailable', stateBackend: { backend: 'redis', onError: 'closed', cause: 'ECONNREFUSED' } });
+  refusal = { backend: 'redis', cause: null };
+  states.set('p1', 'down');
+  t.same(JSON.parse(readiness.answer(false).body), { status: 'unavailable', unhealthyModels: [{ model: 'a', providers: { p1: 'down' } }], stateBackend: { backend: 'redis', onError: 'closed' } }, 'both reasons, no cause when none is known');
+  t.same(readiness.answer(true), { status: 503, body: '{"status":"draining"}' }, 'draining first');
+  refusal = null;
+  states.set('p1', 'healthy');
+  t.same(readiness.answer(false), { status: 200, body: '{"status":"ready"}' });
+});
+
 t.test('readiness: a model needs one target whose provider is not down; draining is never ready', async (t) => {
   const models = [
     { name: 'a', targets: [{ provider: 'p1', model: 'x', weight: 1 }] },

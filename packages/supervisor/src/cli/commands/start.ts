@@ -23,6 +23,7 @@ export async function runStart(args: StartArgs): Promise<number> {
     const result = await launchDaemon({ startArgs, logDir });
     if (result.code === 0) printLine(result.message);
     else process.stderr.write(`${result.message}\n`);
+    for (const warning of result.warnings ?? []) printError(warning);
     return result.code;
   }
   const code = await runSupervisor({
