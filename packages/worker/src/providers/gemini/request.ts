@@ -13,6 +13,7 @@ import type {
   OpenaiUserContentPart,
 } from '@gatewayd/shared';
 import { isPlainObject, parseDataUrl, stopList, textOf, textParts } from '../../protocol/content.js';
+import { jsonOutputInstruction } from '../../protocol/json-instruction.js';
 import { toolInputOf } from '../../protocol/json-object-prefix.js';
 import { refuseOpenaiOnlyOutput } from '../../protocol/openai-only-output.js';
 import { TranslationError } from '../../protocol/errors.js';
@@ -21,7 +22,7 @@ import { legacyFunctionsAsTools } from '../../protocol/legacy-functions.js';
 import { hubThinkingOf } from '../../protocol/reasoning.js';
 import { geminiMethodPath } from './endpoint.js';
 import { geminiCallIdOf, thoughtSignatureOf } from './mapping.js';
-import { acceptsPenalties, acceptsSystemInstruction, geminiThinkingConfig, requiresThoughtSignatures, thinkingFromEffort } from './thinking.js';
+import { acceptsJsonResponseWithTools, acceptsPenalties, acceptsSystemInstruction, geminiThinkingConfig, requiresThoughtSignatures, thinkingFromEffort } from './thinking.js';
 import { isEmptyObjectSchema, toGeminiSchema } from './schema.js';
 
 export interface GeminiRequestPlan {
@@ -75,6 +76,12 @@ export function openaiToGeminiRequest(request: ChatCompletionRequest, targetMode
   // system messages only, whose text is then the one user turn.
   if (contents.length === 0 && systemParts.length > 0) contents.push({ role: 'user', parts: systemParts.splice(0) });
   if (contents.length === 0) throw new TranslationError('the messages have no content to send (every one is blank)');
+  const declarations = (req.tools ?? []).filter((t) => t.type === 'function').map(declaration);
+  // JSON asked for beside tools, which the model cannot take together: an instruction instead, as
+  // Anthropic targets get it where they cannot be made to answer in JSON.
+  const jsonAsInstruction = declarations.length > 0 && !acceptsJsonResponseWithTools(targetModel);
+  const jsonText = jsonAsInstruction ? jsonOutputInstruction(req.response_format) : undefined;
+  if (jsonText !== undefined) systemParts.push({ text: jsonText });
   // Gemma has no system instruction: its own chat template puts the system text at the start of
   // the first user turn, and so does this.
   if (systemParts.length > 0 && !acceptsSystemInstruction(targetModel)) {
@@ -84,13 +91,12 @@ export function openaiToGeminiRequest(request: ChatCompletionRequest, targetMode
   }
   const body: GeminiGenerateContentRequest = { contents };
   if (systemParts.length > 0) body.systemInstruction = { parts: systemParts };
-  const declarations = (req.tools ?? []).filter((t) => t.type === 'function').map(declaration);
   if (declarations.length > 0) {
     body.tools = [{ functionDeclarations: declarations }];
     const toolConfig = geminiToolConfig(req.tool_choice);
     if (toolConfig) body.toolConfig = toolConfig;
   }
-  const generationConfig = geminiGenerationConfig(req, targetModel);
+  const generationConfig = geminiGenerationConfig(req, targetModel, jsonAsInstruction);
   if (Object.keys(generationConfig).length > 0) body.generationConfig = generationConfig;
   const stream = req.stream === true;
   return { model: targetModel, stream, path: geminiMethodPath(targetModel, stream ? 'streamGenerateContent' : 'generateContent'), body };
@@ -218,7 +224,8 @@ export function geminiToolConfig(choice: OpenaiFunctionToolChoice | undefined): 
   return { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [choice.function.name] } };
 }
 
-function geminiGenerationConfig(req: ChatCompletionRequest, targetModel: string): GeminiGenerationConfig {
+/** `jsonAsInstruction`: the response_format went into the system instruction instead. */
+function geminiGenerationConfig(req: ChatCompletionRequest, targetModel: string, jsonAsInstruction: boolean): GeminiGenerationConfig {
   const config: GeminiGenerationConfig = {};
   const maxTokens = req.max_completion_tokens ?? req.max_tokens;
   if (maxTokens != null) config.maxOutputTokens = maxTokens;
@@ -241,7 +248,7 @@ function geminiGenerationConfig(req: ChatCompletionRequest, targetModel: string)
   const thinking = hubThinkingOf(req) ?? thinkingFromEffort(req.reasoning_effort);
   const thinkingConfig = thinking === undefined ? undefined : geminiThinkingConfig(thinking, targetModel);
   if (thinkingConfig !== undefined) config.thinkingConfig = thinkingConfig;
-  const format = req.response_format;
+  const format = jsonAsInstruction ? undefined : req.response_format;
   if (format?.type === 'json_object') config.responseMimeType = 'application/json';
   else if (format?.type === 'json_schema') {
     config.responseMimeType = 'application/json';
