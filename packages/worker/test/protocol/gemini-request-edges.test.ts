@@ -134,3 +134,47 @@ t.test('JSON output beside tools: an instruction for Gemini 2.5 and earlier, the
     t.same(body.systemInstruction?.parts, [{ text: 'Be brief.' }], `${model}: no instruction`);
   }
 });
+
+t.test('objects without properties (maps, open objects, recursion): no Gemini schema stands for them', async (t) => {
+  // zod: z.object({ scores: z.record(z.string(), z.number()), meta: z.object({}).passthrough() })
+  const withMap = {
+    type: 'object',
+    properties: { scores: { type: 'object', additionalProperties: { type: 'number' } }, meta: { type: 'object', properties: {}, additionalProperties: true } },
+    required: ['scores', 'meta'],
+    additionalProperties: false,
+  };
+  const recursive = { $defs: { Node: { type: 'object', properties: { name: { type: 'string' }, children: { type: 'array', items: { $ref: '#/$defs/Node' } } } } }, $ref: '#/$defs/Node' };
+  const rootMap = { type: 'object', additionalProperties: { type: 'string' } };
+  const ask = (schema: Record<string, unknown>, tools?: ChatCompletionRequest['tools']): ChatCompletionRequest => ({
+    model: 'g',
+    messages: [{ role: 'user', content: 'Score them.' }],
+    response_format: { type: 'json_schema', json_schema: { name: 'r', schema } },
+    ...(tools ? { tools } : {}),
+  });
+
+  for (const [name, schema] of [['map and open object', withMap], ['recursive $ref', recursive], ['map at the root', rootMap]] as const) {
+    for (const model of ['gemini-2.5-flash', 'gemini-3-pro-preview']) {
+      const { body } = openaiToGeminiRequest(ask(schema), model);
+      t.same(body.generationConfig, { responseMimeType: 'application/json' }, `${name}, ${model}: JSON response, no responseSchema`);
+      t.same(body.systemInstruction?.parts, [{ text: `Respond with a single JSON object matching this JSON Schema: ${JSON.stringify(schema)}. Output only the JSON, with no other text and no code fences.` }], `${name}: the whole schema told`);
+    }
+  }
+  // A schema Gemini can take keeps its responseSchema.
+  const plain = openaiToGeminiRequest(ask({ type: 'object', properties: { a: { type: 'object', properties: { b: { type: 'string' } } } } }), 'gemini-2.5-flash').body;
+  t.same(plain.generationConfig?.responseSchema, { type: 'object', properties: { a: { type: 'object', properties: { b: { type: 'string' } } } } });
+  t.equal(plain.systemInstruction, undefined);
+
+  // Tool parameters: a parameterless tool omits them; deeper in, such an object stays (function
+  // calls are not held to the schema), a map's value schema told in its description.
+  const tool = (parameters: Record<string, unknown>) => [{ type: 'function' as const, function: { name: 'score', parameters } }];
+  const declared = (parameters: Record<string, unknown>) =>
+    openaiToGeminiRequest({ model: 'g', messages: [{ role: 'user', content: 'x' }], tools: tool(parameters) }, 'gemini-2.5-flash').body.tools?.[0]?.functionDeclarations?.[0];
+  t.same(declared({ type: 'object', properties: {} }), { name: 'score' });
+  t.same(declared(withMap)?.parameters, {
+    type: 'object',
+    properties: { scores: { type: 'object', description: '{additionalProperties: {"type":"number"}}' }, meta: { type: 'object' } },
+    required: ['scores', 'meta'],
+  });
+  const described = declared({ type: 'object', properties: { tags: { type: 'object', description: 'Labels by name', additionalProperties: { type: 'string' } } } });
+  t.same(described?.parameters?.properties?.tags, { type: 'object', description: 'Labels by name\n\n{additionalProperties: {"type":"string"}}' });
+});

@@ -23,7 +23,7 @@ import { hubThinkingOf } from '../../protocol/reasoning.js';
 import { geminiMethodPath } from './endpoint.js';
 import { geminiCallIdOf, thoughtSignatureOf } from './mapping.js';
 import { acceptsJsonResponseWithTools, acceptsPenalties, acceptsSystemInstruction, geminiThinkingConfig, requiresThoughtSignatures, thinkingFromEffort } from './thinking.js';
-import { isEmptyObjectSchema, toGeminiSchema } from './schema.js';
+import { holdsObjectWithoutProperties, isEmptyObjectSchema, toGeminiSchema } from './schema.js';
 
 export interface GeminiRequestPlan {
   model: string;
@@ -77,11 +77,8 @@ export function openaiToGeminiRequest(request: ChatCompletionRequest, targetMode
   if (contents.length === 0 && systemParts.length > 0) contents.push({ role: 'user', parts: systemParts.splice(0) });
   if (contents.length === 0) throw new TranslationError('the messages have no content to send (every one is blank)');
   const declarations = (req.tools ?? []).filter((t) => t.type === 'function').map(declaration);
-  // JSON asked for beside tools, which the model cannot take together: an instruction instead, as
-  // Anthropic targets get it where they cannot be made to answer in JSON.
-  const jsonAsInstruction = declarations.length > 0 && !acceptsJsonResponseWithTools(targetModel);
-  const jsonText = jsonAsInstruction ? jsonOutputInstruction(req.response_format) : undefined;
-  if (jsonText !== undefined) systemParts.push({ text: jsonText });
+  const json = jsonOutput(req, targetModel, declarations.length > 0);
+  if (json.instruction !== undefined) systemParts.push({ text: json.instruction });
   // Gemma has no system instruction: its own chat template puts the system text at the start of
   // the first user turn, and so does this.
   if (systemParts.length > 0 && !acceptsSystemInstruction(targetModel)) {
@@ -96,7 +93,7 @@ export function openaiToGeminiRequest(request: ChatCompletionRequest, targetMode
     const toolConfig = geminiToolConfig(req.tool_choice);
     if (toolConfig) body.toolConfig = toolConfig;
   }
-  const generationConfig = geminiGenerationConfig(req, targetModel, jsonAsInstruction);
+  const generationConfig = { ...geminiGenerationConfig(req, targetModel), ...json.config };
   if (Object.keys(generationConfig).length > 0) body.generationConfig = generationConfig;
   const stream = req.stream === true;
   return { model: targetModel, stream, path: geminiMethodPath(targetModel, stream ? 'streamGenerateContent' : 'generateContent'), body };
@@ -210,7 +207,9 @@ function declaration(tool: OpenaiFunctionTool): GeminiFunctionDeclaration {
   if (tool.function.description) out.description = tool.function.description;
   if (tool.function.parameters) {
     const parameters = toGeminiSchema(tool.function.parameters);
-    // Gemini rejects an OBJECT schema with no properties: parameterless tools omit it.
+    // Gemini rejects an OBJECT schema with no properties: parameterless tools omit it. Deeper in,
+    // an object without properties (a map, a free-form object) stays, with a map's value schema in
+    // its description: function calls are not held to the schema as JSON responses are.
     if (!isEmptyObjectSchema(parameters)) out.parameters = parameters;
   }
   return out;
@@ -224,8 +223,7 @@ export function geminiToolConfig(choice: OpenaiFunctionToolChoice | undefined): 
   return { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [choice.function.name] } };
 }
 
-/** `jsonAsInstruction`: the response_format went into the system instruction instead. */
-function geminiGenerationConfig(req: ChatCompletionRequest, targetModel: string, jsonAsInstruction: boolean): GeminiGenerationConfig {
+function geminiGenerationConfig(req: ChatCompletionRequest, targetModel: string): GeminiGenerationConfig {
   const config: GeminiGenerationConfig = {};
   const maxTokens = req.max_completion_tokens ?? req.max_tokens;
   if (maxTokens != null) config.maxOutputTokens = maxTokens;
@@ -248,13 +246,33 @@ function geminiGenerationConfig(req: ChatCompletionRequest, targetModel: string,
   const thinking = hubThinkingOf(req) ?? thinkingFromEffort(req.reasoning_effort);
   const thinkingConfig = thinking === undefined ? undefined : geminiThinkingConfig(thinking, targetModel);
   if (thinkingConfig !== undefined) config.thinkingConfig = thinkingConfig;
-  const format = jsonAsInstruction ? undefined : req.response_format;
-  if (format?.type === 'json_object') config.responseMimeType = 'application/json';
-  else if (format?.type === 'json_schema') {
-    config.responseMimeType = 'application/json';
-    if (format.json_schema.schema) config.responseSchema = toGeminiSchema(format.json_schema.schema);
-  }
   return config;
+}
+
+/** How a response_format reaches Gemini: in the generation config, as an instruction, or both. */
+interface JsonOutput {
+  config?: Pick<GeminiGenerationConfig, 'responseMimeType' | 'responseSchema'>;
+  /** Appended to the system instruction. */
+  instruction?: string;
+}
+
+/**
+ * JSON output is Gemini's JSON response (`responseMimeType`, with `responseSchema` for a schema),
+ * except where Gemini cannot be made to give it, where the instruction Anthropic targets get in
+ * such cases says what is wanted (not a guarantee):
+ * - beside function tools on models before Gemini 3, which refuse the pair: the instruction only;
+ * - a schema holding an object without properties (see holdsObjectWithoutProperties): the JSON
+ *   response, and the caller's whole schema in the instruction.
+ */
+function jsonOutput(req: ChatCompletionRequest, targetModel: string, hasTools: boolean): JsonOutput {
+  const format = req.response_format;
+  if (format?.type !== 'json_object' && format?.type !== 'json_schema') return {};
+  if (hasTools && !acceptsJsonResponseWithTools(targetModel)) return { instruction: jsonOutputInstruction(format) };
+  const config: JsonOutput['config'] = { responseMimeType: 'application/json' };
+  if (format.type === 'json_object' || !format.json_schema.schema) return { config };
+  const schema = toGeminiSchema(format.json_schema.schema);
+  if (holdsObjectWithoutProperties(schema)) return { config, instruction: jsonOutputInstruction(format) };
+  return { config: { ...config, responseSchema: schema } };
 }
 
 function guessImageMime(url: string): string {
