@@ -19,6 +19,7 @@ import { jsonOutputToolOf, openaiToAnthropicRequest } from './request-from-opena
 import { anthropicToOpenaiResponse } from './response.js';
 import { requireJsonObject } from '../../pipeline/json-answer.js';
 import { checkAnthropicAnswer } from '../../protocol/answer-shape.js';
+import { mayHoldSignedIds, withShortAnthropicToolIds, withShortOpenaiToolIds } from '../../protocol/signed-tool-ids.js';
 
 const JSON_TYPE = 'application/json';
 
@@ -64,8 +65,13 @@ class AnthropicNativePlan implements ExchangePlan {
     setClientHeader(headers, template, 'anthropic-version', forward.anthropicVersion);
     setClientHeader(headers, template, 'anthropic-beta', forward.anthropicBeta);
     const raw = this.client.raw;
+    // Tool ids made for signed Gemini calls (a conversation begun on a Gemini target) are shortened:
+    // the body is only parsed again for them when its bytes hold their mark.
+    const anthropic = call.protocol === 'anthropic-messages' || call.protocol === 'anthropic-count-tokens';
+    const shortIds = anthropic && mayHoldSignedIds(raw) ? withShortAnthropicToolIds(call.body) : call.body;
     // A renamed model: edited on the bytes when the body is large (agents resend long histories).
-    const body = call.body.model === model ? raw : (renameModel(raw, model) ?? JSON.stringify({ ...call.body, model }));
+    const body =
+      shortIds !== call.body ? JSON.stringify({ ...shortIds, model }) : call.body.model === model ? raw : (renameModel(raw, model) ?? JSON.stringify({ ...call.body, model }));
     return httpRequest(template, headers, body, input);
   }
 
@@ -132,7 +138,8 @@ class AnthropicHubSide implements ChatProviderSide {
 
   request(hub: ChatCompletionRequest, input: AttemptInput): UpstreamRequest {
     const template = this.adapter.template(input.target.provider, 'messages');
-    const request = openaiToAnthropicRequest(hub, input.target.model);
+    // A conversation begun on a Gemini target: its signed tool-call ids are shortened.
+    const request = openaiToAnthropicRequest(withShortOpenaiToolIds(hub), input.target.model);
     const jsonTool = jsonOutputToolOf(request);
     if (jsonTool !== undefined) this.jsonTools.set(input, jsonTool);
     return httpRequest(template, requestHeaders(template, input), JSON.stringify(request), input);

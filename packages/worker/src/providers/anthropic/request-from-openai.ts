@@ -20,6 +20,7 @@ import type {
   OpenaiUserContentPart,
 } from '@gatewayd/shared';
 import { parseDataUrl, stopList, textParts } from '../../protocol/content.js';
+import { jsonOutputInstruction } from '../../protocol/json-instruction.js';
 import { toolInputOf } from '../../protocol/json-object-prefix.js';
 import { refuseOpenaiOnlyOutput } from '../../protocol/openai-only-output.js';
 import { TranslationError } from '../../protocol/errors.js';
@@ -129,6 +130,7 @@ export function openaiToAnthropicRequest(
   // instruction at the end of the system prompt: not a guarantee, but what the caller asked for.
   const format = req.response_format;
   const jsonTool = jsonOutputTool(req, targetModel);
+  const jsonText = jsonOutputInstruction(format);
   if (format?.type === 'json_schema' && format.json_schema.schema && acceptsOutputFormat(targetModel)) {
     out.output_config = { format: { type: 'json_schema', schema: strictSchemaForClaude(format.json_schema.schema) as Record<string, unknown> } };
   } else if (jsonTool !== undefined) {
@@ -137,9 +139,8 @@ export function openaiToAnthropicRequest(
     // One call: two would be two JSON documents in one answer.
     out.tool_choice = { type: 'tool', name: jsonTool.name, disable_parallel_tool_use: true };
     (out as JsonOutputMarked)[JSON_OUTPUT_TOOL] = jsonTool.name;
-  } else if (format?.type === 'json_object' || format?.type === 'json_schema') {
-    const schema = format.type === 'json_schema' && format.json_schema.schema ? ` matching this JSON Schema: ${JSON.stringify(format.json_schema.schema)}` : '';
-    const instruction: AnthropicTextBlock = { type: 'text', text: `Respond with a single JSON object${schema}. Output only the JSON, with no other text and no code fences.` };
+  } else if (jsonText !== undefined) {
+    const instruction: AnthropicTextBlock = { type: 'text', text: jsonText };
     out.system = out.system === undefined ? instruction.text : typeof out.system === 'string' ? [{ type: 'text', text: out.system }, instruction] : [...out.system, instruction];
   }
   if (req.stream) out.stream = true;

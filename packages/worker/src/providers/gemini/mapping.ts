@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { GeminiFinishReason, GeminiUsageMetadata, OpenaiFinishReason, OpenaiUsage } from '@gatewayd/shared';
 import { makeOpenaiUsage } from '../../protocol/content.js';
+import { SIGNATURE_MARK } from '../../protocol/signed-tool-ids.js';
 
 /** Gemini reports STOP for a turn that calls functions; OpenAI says tool_calls. */
 export function geminiFinishToOpenai(reason: GeminiFinishReason | string | undefined, hasToolCalls: boolean): OpenaiFinishReason {
@@ -43,9 +44,8 @@ export function geminiUsageToOpenai(usage: GeminiUsageMetadata | undefined): Ope
  * - Without one (older models), the gateway makes one: `call_<response>_<n>`, deterministic and
  *   unique per response.
  * - A thinking model's `thoughtSignature` on the call, which must come back with it: base64url
- *   after `__ts_`.
+ *   after `__ts_`. Such ids are shortened on the way to other targets (protocol/signed-tool-ids.ts).
  */
-const SIGNATURE_MARK = '__ts_';
 const GEMINI_ID_PREFIX = 'gcall_';
 const GEMINI_ID = /^gcall_((?:[0-9a-f]{2})+)(?:__ts_|$)/;
 

@@ -13,6 +13,7 @@ import type {
   OpenaiUserContentPart,
 } from '@gatewayd/shared';
 import { isPlainObject, parseDataUrl, stopList, textOf, textParts } from '../../protocol/content.js';
+import { jsonOutputInstruction } from '../../protocol/json-instruction.js';
 import { toolInputOf } from '../../protocol/json-object-prefix.js';
 import { refuseOpenaiOnlyOutput } from '../../protocol/openai-only-output.js';
 import { TranslationError } from '../../protocol/errors.js';
@@ -21,8 +22,8 @@ import { legacyFunctionsAsTools } from '../../protocol/legacy-functions.js';
 import { hubThinkingOf } from '../../protocol/reasoning.js';
 import { geminiMethodPath } from './endpoint.js';
 import { geminiCallIdOf, thoughtSignatureOf } from './mapping.js';
-import { acceptsPenalties, acceptsSystemInstruction, geminiThinkingConfig, requiresThoughtSignatures, thinkingFromEffort } from './thinking.js';
-import { isEmptyObjectSchema, toGeminiSchema } from './schema.js';
+import { acceptsJsonResponseWithTools, acceptsPenalties, acceptsSystemInstruction, geminiThinkingConfig, requiresThoughtSignatures, thinkingFromEffort } from './thinking.js';
+import { holdsObjectWithoutProperties, isEmptyObjectSchema, toGeminiSchema } from './schema.js';
 
 export interface GeminiRequestPlan {
   model: string;
@@ -75,6 +76,9 @@ export function openaiToGeminiRequest(request: ChatCompletionRequest, targetMode
   // system messages only, whose text is then the one user turn.
   if (contents.length === 0 && systemParts.length > 0) contents.push({ role: 'user', parts: systemParts.splice(0) });
   if (contents.length === 0) throw new TranslationError('the messages have no content to send (every one is blank)');
+  const declarations = (req.tools ?? []).filter((t) => t.type === 'function').map(declaration);
+  const json = jsonOutput(req, targetModel, declarations.length > 0);
+  if (json.instruction !== undefined) systemParts.push({ text: json.instruction });
   // Gemma has no system instruction: its own chat template puts the system text at the start of
   // the first user turn, and so does this.
   if (systemParts.length > 0 && !acceptsSystemInstruction(targetModel)) {
@@ -84,13 +88,12 @@ export function openaiToGeminiRequest(request: ChatCompletionRequest, targetMode
   }
   const body: GeminiGenerateContentRequest = { contents };
   if (systemParts.length > 0) body.systemInstruction = { parts: systemParts };
-  const declarations = (req.tools ?? []).filter((t) => t.type === 'function').map(declaration);
   if (declarations.length > 0) {
     body.tools = [{ functionDeclarations: declarations }];
     const toolConfig = geminiToolConfig(req.tool_choice);
     if (toolConfig) body.toolConfig = toolConfig;
   }
-  const generationConfig = geminiGenerationConfig(req, targetModel);
+  const generationConfig = { ...geminiGenerationConfig(req, targetModel), ...json.config };
   if (Object.keys(generationConfig).length > 0) body.generationConfig = generationConfig;
   const stream = req.stream === true;
   return { model: targetModel, stream, path: geminiMethodPath(targetModel, stream ? 'streamGenerateContent' : 'generateContent'), body };
@@ -204,7 +207,9 @@ function declaration(tool: OpenaiFunctionTool): GeminiFunctionDeclaration {
   if (tool.function.description) out.description = tool.function.description;
   if (tool.function.parameters) {
     const parameters = toGeminiSchema(tool.function.parameters);
-    // Gemini rejects an OBJECT schema with no properties: parameterless tools omit it.
+    // Gemini rejects an OBJECT schema with no properties: parameterless tools omit it. Deeper in,
+    // an object without properties (a map, a free-form object) stays, with a map's value schema in
+    // its description: function calls are not held to the schema as JSON responses are.
     if (!isEmptyObjectSchema(parameters)) out.parameters = parameters;
   }
   return out;
@@ -241,13 +246,33 @@ function geminiGenerationConfig(req: ChatCompletionRequest, targetModel: string)
   const thinking = hubThinkingOf(req) ?? thinkingFromEffort(req.reasoning_effort);
   const thinkingConfig = thinking === undefined ? undefined : geminiThinkingConfig(thinking, targetModel);
   if (thinkingConfig !== undefined) config.thinkingConfig = thinkingConfig;
-  const format = req.response_format;
-  if (format?.type === 'json_object') config.responseMimeType = 'application/json';
-  else if (format?.type === 'json_schema') {
-    config.responseMimeType = 'application/json';
-    if (format.json_schema.schema) config.responseSchema = toGeminiSchema(format.json_schema.schema);
-  }
   return config;
+}
+
+/** How a response_format reaches Gemini: in the generation config, as an instruction, or both. */
+interface JsonOutput {
+  config?: Pick<GeminiGenerationConfig, 'responseMimeType' | 'responseSchema'>;
+  /** Appended to the system instruction. */
+  instruction?: string;
+}
+
+/**
+ * JSON output is Gemini's JSON response (`responseMimeType`, with `responseSchema` for a schema),
+ * except where Gemini cannot be made to give it, where the instruction Anthropic targets get in
+ * such cases says what is wanted (not a guarantee):
+ * - beside function tools on models before Gemini 3, which refuse the pair: the instruction only;
+ * - a schema holding an object without properties (see holdsObjectWithoutProperties): the JSON
+ *   response, and the caller's whole schema in the instruction.
+ */
+function jsonOutput(req: ChatCompletionRequest, targetModel: string, hasTools: boolean): JsonOutput {
+  const format = req.response_format;
+  if (format?.type !== 'json_object' && format?.type !== 'json_schema') return {};
+  if (hasTools && !acceptsJsonResponseWithTools(targetModel)) return { instruction: jsonOutputInstruction(format) };
+  const config: JsonOutput['config'] = { responseMimeType: 'application/json' };
+  if (format.type === 'json_object' || !format.json_schema.schema) return { config };
+  const schema = toGeminiSchema(format.json_schema.schema);
+  if (holdsObjectWithoutProperties(schema)) return { config, instruction: jsonOutputInstruction(format) };
+  return { config: { ...config, responseSchema: schema } };
 }
 
 function guessImageMime(url: string): string {

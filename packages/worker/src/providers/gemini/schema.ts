@@ -6,9 +6,9 @@
  * `type: [T, "null"]` -> `type: T, nullable: true`; `const` -> one-value enum; oneOf -> anyOf;
  * allOf -> its branches merged into one schema;
  * local `$ref`s (`#/$defs/X`, `#/definitions/X`) are inlined up to a fixed depth (recursive schemas
- * end in a bare object); formats Gemini does not know are dropped; non-string enums are dropped
+ * end in a bare object, see objectWithoutProperties); formats Gemini does not know are dropped; non-string enums are dropped
  * (Gemini enums are strings; a null among them is `nullable`); empty `properties` maps are dropped
- * (Gemini rejects them); an array without typed `items` gets string items (Gemini requires them).
+ * (Gemini rejects them); a map's value schema (`additionalProperties`) goes into its description; an array without typed `items` gets string items (Gemini requires them).
  */
 import type { GeminiSchema, JsonSchema } from '@gatewayd/shared';
 import { isPlainObject } from '../../protocol/content.js';
@@ -27,6 +27,18 @@ export function toGeminiSchema(schema: JsonSchema): GeminiSchema {
 /** True when a tool's parameters declare no properties: Gemini wants `parameters` omitted then. */
 export function isEmptyObjectSchema(schema: GeminiSchema): boolean {
   return (schema.type === undefined || schema.type.toLowerCase() === 'object') && (schema.properties === undefined || Object.keys(schema.properties).length === 0) && schema.anyOf === undefined;
+}
+
+/**
+ * Whether a converted schema holds an object node without properties: a map (`additionalProperties:
+ * {...}`, zod's `z.record`), an open object (`properties: {}`), a recursive `$ref` cut at the
+ * inlining depth. No Gemini schema stands for one, and a response schema holding one is refused
+ * ("properties: should be non-empty for OBJECT type").
+ */
+export function holdsObjectWithoutProperties(schema: GeminiSchema): boolean {
+  if (isEmptyObjectSchema(schema)) return true;
+  const children = [...Object.values(schema.properties ?? {}), ...(schema.items ? [schema.items] : []), ...(schema.anyOf ?? [])];
+  return children.some(holdsObjectWithoutProperties);
 }
 
 /** `root`: the schema itself (tool parameters, a response schema), whose type may stay implicit. */
@@ -87,6 +99,11 @@ function convert(node: unknown, defs: Record<string, unknown>, refDepth: number,
         if (required.length > 0) out.required = required;
       }
     }
+  }
+  // A map (zod's z.record) has no Gemini form: its value schema is told in the description.
+  if (out.properties === undefined && isPlainObject(node.additionalProperties) && Object.keys(node.additionalProperties).length > 0) {
+    const told = `{additionalProperties: ${JSON.stringify(node.additionalProperties)}}`;
+    out.description = typeof out.description === 'string' && out.description !== '' ? `${out.description}\n\n${told}` : told;
   }
   if (isPlainObject(node.items)) out.items = convert(node.items, defs, refDepth);
   else if (Array.isArray(node.items) && node.items.length > 0) out.items = convert(node.items[0], defs, refDepth);

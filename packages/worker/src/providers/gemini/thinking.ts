@@ -63,6 +63,15 @@ export function requiresThoughtSignatures(targetModel: string): boolean {
   return isGemini3OrLater(name) || /^gemini-.*-latest$/.test(name);
 }
 
+/**
+ * Gemini 2.5 and earlier refuse function declarations beside a JSON response ("Function calling
+ * with a response mime type: 'application/json' is unsupported"); Gemini 3 takes both. Names not
+ * known to be Gemini 3 or later (`-latest` aliases, unknown models) are taken for older ones.
+ */
+export function acceptsJsonResponseWithTools(targetModel: string): boolean {
+  return isGemini3OrLater(baseName(targetModel));
+}
+
 /** Gemma on the Gemini API refuses a system instruction ("Developer instruction is not enabled"). */
 export function acceptsSystemInstruction(targetModel: string): boolean {
   return !baseName(targetModel).startsWith('gemma-');

@@ -23,6 +23,7 @@ import { hubResponse } from '../../protocol/reasoning.js';
 import { requireAnswer } from '../../protocol/errors.js';
 import { requireJsonObject } from '../../pipeline/json-answer.js';
 import { checkOpenaiAnswer } from '../../protocol/answer-shape.js';
+import { mayHoldSignedIds, withShortOpenaiToolIds } from '../../protocol/signed-tool-ids.js';
 
 const JSON_TYPE = 'application/json';
 
@@ -81,8 +82,12 @@ class OpenaiNativePlan implements ExchangePlan {
     if (call.protocol === 'openai-chat') {
       endpoint = 'chat/completions';
       const extensions = this.adapter.allowsExtensions(provider);
-      const edits = openaiNativeEdits(call.body, model, this.client.callerWantsUsage, !extensions);
-      if (edits !== null) body = editBody(raw, edits) ?? JSON.stringify(prepareOpenaiChatRequest(call.body, { model, allowExtensions: extensions }).body);
+      // Ids made for signed Gemini calls are too long for OpenAI: the body is only parsed again
+      // for them when its bytes hold their mark.
+      const shortIds = mayHoldSignedIds(raw) ? withShortOpenaiToolIds(call.body) : call.body;
+      const edits = shortIds === call.body ? openaiNativeEdits(call.body, model, this.client.callerWantsUsage, !extensions) : null;
+      if (shortIds !== call.body) body = JSON.stringify(prepareOpenaiChatRequest(shortIds, { model, allowExtensions: extensions }).body);
+      else if (edits !== null) body = editBody(raw, edits) ?? JSON.stringify(prepareOpenaiChatRequest(call.body, { model, allowExtensions: extensions }).body);
     } else if (call.protocol === 'openai-completions') {
       endpoint = 'completions';
       // top_k too: api.openai.com and Azure refuse unknown fields on /completions as on chat.
@@ -152,7 +157,8 @@ class OpenaiHubSide implements ChatProviderSide {
   request(hub: ChatCompletionRequest, input: AttemptInput): UpstreamRequest {
     const { provider, model } = input.target;
     const limitField = translatedOutputLimitField(baseUrlOf(provider));
-    const prepared = prepareOpenaiChatRequest(hub, { model, allowExtensions: this.adapter.allowsExtensions(provider), ...(limitField ? { maxTokensField: limitField } : {}) });
+    // A conversation begun on a Gemini target: its signed tool-call ids are too long for OpenAI.
+    const prepared = prepareOpenaiChatRequest(withShortOpenaiToolIds(hub), { model, allowExtensions: this.adapter.allowsExtensions(provider), ...(limitField ? { maxTokensField: limitField } : {}) });
     const template = this.adapter.template(provider, 'chat/completions', model);
     return httpRequest(template, requestHeaders(template, input), JSON.stringify(prepared.body), input);
   }
