@@ -21,7 +21,7 @@ import { callerKeyOf, isBatched, isInProcess, type AttemptInput, type ExchangePl
 import { scrubBodyForCallers } from '../observe/secrets.js';
 import { leadingStreamError } from './leading-error.js';
 import { prepareHit, sendCached } from '../cache/serve.js';
-import { isEventStreamType } from './media-type.js';
+import { isEventStreamType, startsLikeEventStream } from './media-type.js';
 import { PrimedRelay, readFirst } from './primed-relay.js';
 import { UpstreamStreamError } from '../protocol/errors.js';
 
@@ -52,6 +52,8 @@ function isEventStream(headers: UpstreamHeaders): boolean {
 
 export class Attempt implements UpstreamSink, StreamOwner {
   private phase: Phase = 'waiting';
+  /** A streamed answer whose content-type did not say so (startsLikeEventStream): the caller's says it. */
+  private unlabelledStream = false;
   private status = 0;
   private headers: UpstreamHeaders = {};
   private chunks: Buffer[] = [];
@@ -180,6 +182,12 @@ export class Attempt implements UpstreamSink, StreamOwner {
   onData(chunk: Buffer): boolean {
     switch (this.phase) {
       case 'body':
+        if (this.size === 0 && this.input.request.stream && startsLikeEventStream(chunk)) {
+          // A stream under another content-type (or none): streamed as one, not failed as a plain answer.
+          this.unlabelledStream = true;
+          this.phase = 'stream-head';
+          return this.onData(chunk);
+        }
         if (this.size + chunk.length > MAX_ANSWER_BYTES) {
           this.answerTooLarge();
           return true;
@@ -273,7 +281,7 @@ export class Attempt implements UpstreamSink, StreamOwner {
       relay = new PrimedRelay(relay, read);
     }
     this.phase = 'streaming';
-    const contentType = this.plan.sameProtocol ? first(this.headers['content-type']) : undefined;
+    const contentType = this.plan.sameProtocol && !this.unlabelledStream ? first(this.headers['content-type']) : undefined;
     this.stream = new ClientStream(this.ex, relay, this, this.input, upstreamHeaderList(this.headers), contentType);
     this.stream.capture = this.proxy.capture; // issue 4: the response cache sees what the caller gets
     this.settle(OK);

@@ -30,7 +30,8 @@ function typeOf(contentType: string | undefined): string {
 
 /** Throws, saying what the answer is instead, unless `body` looks like one whole JSON object. */
 export function requireJsonObject(body: Buffer, status: number, contentType: string | undefined): void {
-  let start = 0;
+  // A UTF-8 byte order mark: JSON parsers of the SDKs' runtimes skip it, so it passes through.
+  let start = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
   while (isSpace(body[start])) start++;
   if (start === body.length) throw new Error(`the answer (${status}, ${typeOf(contentType)}) is empty`);
   let end = body.length;

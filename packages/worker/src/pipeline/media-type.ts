@@ -21,3 +21,16 @@ export function isEventStreamType(contentType: string | undefined): boolean {
 export function isJsonType(contentType: string | undefined): boolean {
   return contentType === JSON_TYPE || mediaType(contentType) === JSON_TYPE;
 }
+
+/** Field names an event stream's first line can start with (a comment starts with `:`). */
+const EVENT_STREAM_STARTS = ['data:', 'event:', 'id:', 'retry:', ':'].map((start) => Buffer.from(start));
+
+/**
+ * Whether the first bytes of an answer are an event stream's, whatever its content-type says
+ * (FastAPI's StreamingResponse without a media_type, say). No JSON answer starts like this.
+ */
+export function startsLikeEventStream(chunk: Buffer): boolean {
+  let at = chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0; // a BOM, which SSE ignores
+  while (chunk[at] === 0x0a || chunk[at] === 0x0d) at++;
+  return EVENT_STREAM_STARTS.some((start) => chunk.length - at >= start.length && chunk.compare(start, 0, start.length, at, at + start.length) === 0);
+}

@@ -89,9 +89,10 @@ export function checkOpenaiChunk(chunk: Record<string, unknown>): void {
     const at = `choices[${i}]`;
     if (!isObject(choice)) wrong(at, choice, 'a choice');
     const delta = choice.delta;
-    if (delta === undefined) return;
+    // null: Azure's finish chunk; content as a list of parts: Mistral's (reasoning.ts reads both).
+    if (delta == null) return;
     if (!isObject(delta)) wrong(`${at}.delta`, delta, 'a delta');
-    if (delta.content != null && typeof delta.content !== 'string') wrong(`${at}.delta.content`, delta.content, 'text');
+    if (delta.content != null && typeof delta.content !== 'string' && !Array.isArray(delta.content)) wrong(`${at}.delta.content`, delta.content, 'text');
     checkToolCalls(delta.tool_calls, `${at}.delta.tool_calls`, true);
   });
 }

@@ -27,8 +27,8 @@ export function reasoningOf(value: Reasoning | undefined): string {
 }
 
 /** Whether a message or delta needs normalise(): `reasoning`, or `content` as a list of parts. */
-function needsNormalising(value: Reasoning | undefined): boolean {
-  return value !== undefined && (value.reasoning !== undefined || Array.isArray(value.content));
+function needsNormalising(value: Reasoning | null | undefined): boolean {
+  return value != null && (value.reasoning !== undefined || Array.isArray(value.content));
 }
 
 /**

@@ -41,6 +41,15 @@ function answer(req: RawRequest, res: ServerResponse): void {
     case 'upper-sse':
       res.writeHead(200, { 'content-type': 'Text/Event-Stream ; Charset=UTF-8' }).end(OPENAI_STREAM);
       return;
+    case 'bom': // a byte order mark before the object: parsers skip it, so it passes through
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(anthropic ? ANTHROPIC_ANSWER : OPENAI_ANSWER)]));
+      return;
+    case 'unlabelled-sse': // FastAPI's StreamingResponse without a media_type: a stream, no content-type
+      res.writeHead(200, {}).end(OPENAI_STREAM);
+      return;
+    case 'plain-sse':
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(OPENAI_STREAM);
+      return;
     case 'upper-json':
       res.writeHead(200, { 'content-type': 'Application/JSON' }).end(OPENAI_ANSWER);
       return;
@@ -53,11 +62,12 @@ const BAD = ['html', 'cut', 'empty', 'sse', 'ndjson', 'joined'] as const;
 
 t.test('a forwarded 2xx that is not one JSON object fails the attempt', async (t) => {
   const up = await startScripted(t, answer);
-  const providers = [...BAD, 'good', 'upper-sse', 'upper-json'].flatMap((b) => [
+  const GOOD_ODD = ['upper-sse', 'upper-json', 'bom', 'unlabelled-sse', 'plain-sse'];
+  const providers = [...BAD, 'good', ...GOOD_ODD].flatMap((b) => [
     `  - { name: o-${b}, type: openai, base_url: "${up.url}/${b}/v1", api_keys: ["sk-o"] }`,
     `  - { name: a-${b}, type: anthropic, base_url: "${up.url}/${b}", api_keys: ["sk-a"] }`,
   ]);
-  const models = [...BAD, 'upper-sse', 'upper-json'].flatMap((b) => [
+  const models = [...BAD, ...GOOD_ODD].flatMap((b) => [
     `  - { name: o-${b}, targets: [{ provider: o-${b}, model: m }] }`,
     `  - { name: a-${b}, targets: [{ provider: a-${b}, model: m }] }`,
     `  - { name: o-${b}-then-good, targets: [{ provider: o-${b}, model: m }, { provider: o-good, model: m }] }`,
@@ -122,6 +132,24 @@ t.test('a forwarded 2xx that is not one JSON object fails the attempt', async (t
     t.equal(sseFrames(whole.text).at(-1)?.data, '[DONE]');
     const plain = await chat('o-upper-json', false);
     t.equal(plain.text, OPENAI_ANSWER, 'a good answer passes byte for byte');
+  });
+
+  t.test('a byte order mark before the object passes through', async (t) => {
+    const plain = await chat('o-bom', false);
+    t.equal(plain.status, 200, plain.text);
+    t.match(plain.text, /"chatcmpl-good"/);
+    const anthropic = await messages('a-bom', false);
+    t.equal(anthropic.status, 200, anthropic.text);
+    t.match(anthropic.text, /"msg_good"/);
+  });
+
+  t.test('a stream under no content-type, or text/plain, is streamed as one', async (t) => {
+    for (const model of ['o-unlabelled-sse', 'o-plain-sse']) {
+      const streamed = await chat(model, true);
+      t.equal(streamed.status, 200, `${model}: ${streamed.text}`);
+      t.match(streamed.headers['content-type'], /^text\/event-stream/, 'the caller is told it is a stream');
+      t.equal(streamed.text, OPENAI_STREAM, 'the upstream stream, byte for byte');
+    }
   });
 });
 

@@ -28,6 +28,18 @@ t.test("an Anthropic caller's thinking parameter never reaches an OpenAI-compati
   t.notMatch(body, /thinking|budget|reasoning/);
 });
 
+t.test('a finish chunk whose delta is null (Azure) ends the stream as any other', async (t) => {
+  const decoder = new OpenaiSseDecoder();
+  const frame = (delta: Record<string, unknown> | null, finish: string | null = null) =>
+    `data: ${JSON.stringify({ id: 'chatcmpl-z', object: 'chat.completion.chunk', created: 1, model: 'gpt', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const chunks = decoder.push(Buffer.from([frame({ role: 'assistant', content: 'Hi' }), frame(null, 'stop'), 'data: [DONE]\n\n'].join('')));
+  const stream = new OpenaiToAnthropicStream({ model: 'm' });
+  const events = [...chunks.flatMap((c) => stream.push(c)), ...stream.end()];
+  t.strictSame(anthropicSequenceViolations(events), []);
+  t.match(events.at(-2), { type: 'message_delta', delta: { stop_reason: 'end_turn' } });
+  t.match(events.at(-1), { type: 'message_stop' });
+});
+
 t.test('Mistral (magistral) content as a list of parts: text parts are text, thinking parts thinking, streamed and plain', async (t) => {
   const decoder = new OpenaiSseDecoder();
   const frame = (delta: Record<string, unknown>, finish: string | null = null) =>
