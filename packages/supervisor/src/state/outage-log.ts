@@ -22,11 +22,8 @@ export const WITNESS_GRACE_MS = 10_000;
 export class StateOutageLog {
   /** Live workers (by id) and whether each last reported the backend up. */
   private readonly reported = new Map<number, boolean>();
-  /** The backend of the outage being logged; null: no outage. */
-  private outage: StateBackendKind | null = null;
-  /** When the outage began and its first reason: what `status` and /admin/stats show. */
-  private outageSince: Date | null = null;
-  private outageReason: string | null = null;
+  /** The outage being logged (its backend, when it began, its first reason); null: none. */
+  private outage: { backend: StateBackendKind; since: Date; reason: string | null } | null = null;
   private graceTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -44,9 +41,7 @@ export class StateOutageLog {
     if (!message.up) {
       this.clearGrace();
       if (this.outage !== null) return;
-      this.outage = message.backend;
-      this.outageSince = new Date();
-      this.outageReason = message.reason;
+      this.outage = { backend: message.backend, since: new Date(), reason: message.reason };
       this.logger.warn({ stateBackend: message.backend, err: message.reason }, stateUnavailableMsg(message.onError));
     } else if (this.outage !== null && !this.anyReports(false)) {
       this.recover();
@@ -58,7 +53,7 @@ export class StateOutageLog {
    * config's (a reload may have changed them since the outage began).
    */
   view(backend: StateBackendKind, onError: StateOnError): StateHealthView {
-    if (this.outage !== null) return { backend, status: 'unavailable', since: this.outageSince?.toISOString() ?? null, reason: this.outageReason, onError };
+    if (this.outage !== null) return { backend, status: 'unavailable', since: this.outage.since.toISOString(), reason: this.outage.reason, onError };
     const status = backend === 'local' || this.anyReports(true) ? 'ok' : 'unknown';
     return { backend, status, since: null, reason: null, onError };
   }
@@ -82,10 +77,8 @@ export class StateOutageLog {
 
   private recover(note?: string): void {
     this.clearGrace();
-    const backend = this.outage;
+    const backend = this.outage?.backend ?? null;
     this.outage = null;
-    this.outageSince = null;
-    this.outageReason = null;
     this.logger.info({ stateBackend: backend, ...(note ? { note } : {}) }, STATE_RECOVERED_MSG);
   }
 

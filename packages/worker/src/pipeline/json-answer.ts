@@ -7,7 +7,7 @@
  * is told by its media type. Such an answer fails the attempt as a translated answer that does not
  * parse does (unreadableFailure: failover, then 502).
  */
-import { isJsonType, mediaType } from './media-type.js';
+import { bomLength, isJsonType, mediaType } from './media-type.js';
 
 const OPEN = 0x7b;
 const CLOSE = 0x7d;
@@ -30,8 +30,8 @@ function typeOf(contentType: string | undefined): string {
 
 /** Throws, saying what the answer is instead, unless `body` looks like one whole JSON object. */
 export function requireJsonObject(body: Buffer, status: number, contentType: string | undefined): void {
-  // A UTF-8 byte order mark: JSON parsers of the SDKs' runtimes skip it, so it passes through.
-  let start = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+  // A byte order mark passes through: the JSON parsers of the SDKs' runtimes skip it.
+  let start = bomLength(body);
   while (isSpace(body[start])) start++;
   if (start === body.length) throw new Error(`the answer (${status}, ${typeOf(contentType)}) is empty`);
   let end = body.length;

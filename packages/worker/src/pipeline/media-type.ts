@@ -22,6 +22,11 @@ export function isJsonType(contentType: string | undefined): boolean {
   return contentType === JSON_TYPE || mediaType(contentType) === JSON_TYPE;
 }
 
+/** Bytes of a UTF-8 byte order mark at the start of `bytes` (3), else 0: JSON and SSE readers skip it. */
+export function bomLength(bytes: Buffer): number {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+}
+
 /** Field names an event stream's first line can start with (a comment starts with `:`). */
 const EVENT_STREAM_STARTS = ['data:', 'event:', 'id:', 'retry:', ':'].map((start) => Buffer.from(start));
 
@@ -30,7 +35,7 @@ const EVENT_STREAM_STARTS = ['data:', 'event:', 'id:', 'retry:', ':'].map((start
  * (FastAPI's StreamingResponse without a media_type, say). No JSON answer starts like this.
  */
 export function startsLikeEventStream(chunk: Buffer): boolean {
-  let at = chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0; // a BOM, which SSE ignores
+  let at = bomLength(chunk);
   while (chunk[at] === 0x0a || chunk[at] === 0x0d) at++;
   return EVENT_STREAM_STARTS.some((start) => chunk.length - at >= start.length && chunk.compare(start, 0, start.length, at, at + start.length) === 0);
 }

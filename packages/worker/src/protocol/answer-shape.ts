@@ -6,10 +6,9 @@
  * tolerates what requireAnswer reports (no list at all), so that stays its message.
  */
 import type { AnthropicMessage, ChatCompletionResponse, GeminiGenerateContentResponse } from '@gatewayd/shared';
+import { isObject } from '../validate/issue.js';
 
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isObject };
 
 /** A JSON value's kind, for messages: `null`, `a number (7)`, `an array`, ... */
 export function kindOf(value: unknown): string {

@@ -4,6 +4,7 @@
  * UpstreamStreamError -> an in-stream error event (GW_ERR_STREAM_INTERRUPTED), UpstreamAnswerError
  * (and any other error reading a 2xx answer) -> a failed attempt, 502 GW_ERR_UPSTREAM_ERROR.
  */
+import { isObject } from '../validate/issue.js';
 
 /** A request (or response) uses a feature the other protocol cannot express. */
 export class TranslationError extends Error {
@@ -45,10 +46,10 @@ export class UpstreamAnswerError extends Error {
  * else, unless `readable`, what is missing from it (`missing`: the field an answer cannot lack).
  */
 export function requireAnswer(res: unknown, readable: boolean, missing: string): void {
-  const isObject = typeof res === 'object' && res !== null && !Array.isArray(res);
-  const error = isObject ? (res as { error?: unknown }).error : undefined;
+  const object = isObject(res);
+  const error = object ? res.error : undefined;
   if (error !== undefined && error !== null) throw new UpstreamAnswerError(errorText(error));
-  if (!readable) throw new Error(isObject ? `the answer has no ${missing}` : 'the answer is not a JSON object');
+  if (!readable) throw new Error(object ? `the answer has no ${missing}` : 'the answer is not a JSON object');
 }
 
 function errorText(error: unknown): string {
